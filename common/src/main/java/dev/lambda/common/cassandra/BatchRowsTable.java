@@ -1,0 +1,57 @@
+package dev.lambda.common.cassandra;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewDefinition;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/** Writes, reads and drops the rows of batch generations ({@code batch_rows}). */
+public final class BatchRowsTable {
+
+    private static final String KEY = "view, version, generation, level, period";
+    private static final String VALUES = "bucket, dims, counts, decimals, sketches";
+
+    private final CqlSession session;
+    private final PreparedStatement insert;
+    private final PreparedStatement selectPartition;
+    private final PreparedStatement deletePartition;
+
+    public BatchRowsTable(CqlSession session, String keyspace) {
+        this.session = session;
+        String table = keyspace + ".batch_rows";
+        this.insert = session.prepare("INSERT INTO " + table + " (" + KEY + ", " + VALUES + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        this.selectPartition = session.prepare("SELECT generation, level, " + VALUES + " FROM " + table
+                + " WHERE view = ? AND version = ? AND generation = ? AND level = ? AND period = ?");
+        this.deletePartition = session.prepare("DELETE FROM " + table
+                + " WHERE view = ? AND version = ? AND generation = ? AND level = ? AND period = ?");
+    }
+
+    public CompletionStage<Void> write(ViewDefinition view, BatchRow row) {
+        StoredMetrics m = StoredMetrics.encode(view, row.aggregate());
+        return session.executeAsync(insert.bind(view.name(), view.version(), row.generation(), row.level().id(), row.period(),
+                row.bucket(), row.dims(), m.counts(), m.decimals(), m.sketches())).thenApply(rs -> null);
+    }
+
+    /** All rows of one partition: a generation's buckets of one level within one period. */
+    public CompletionStage<List<BatchRow>> read(ViewDefinition view, long generation, Granularity level, Instant period) {
+        return Pages.collect(session.executeAsync(selectPartition.bind(view.name(), view.version(), generation, level.id(), period)),
+                row -> toRow(view, row));
+    }
+
+    public CompletionStage<Void> deletePartition(String view, String version, long generation, Granularity level, Instant period) {
+        return session.executeAsync(deletePartition.bind(view, version, generation, level.id(), period)).thenApply(rs -> null);
+    }
+
+    private static BatchRow toRow(ViewDefinition view, Row row) {
+        StoredMetrics metrics = new StoredMetrics(row.getMap("counts", String.class, Long.class),
+                row.getMap("decimals", String.class, BigDecimal.class), row.getMap("sketches", String.class, ByteBuffer.class));
+        return new BatchRow(row.getLong("generation"), Granularity.fromId(row.getString("level")), row.getInstant("bucket"),
+                row.getList("dims", String.class), metrics.decode(view));
+    }
+}

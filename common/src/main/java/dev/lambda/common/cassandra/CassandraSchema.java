@@ -1,0 +1,96 @@
+package dev.lambda.common.cassandra;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The one place the Cassandra schema lives (DESIGN §6), applied idempotently.
+ *
+ * <ul>
+ *   <li>{@code view_state}: per view and version, the published batch generation and how it was built;
+ *       publishing a generation is one write to this row.</li>
+ *   <li>{@code batch_rows}: a generation's aggregates, partitioned by (view, version, generation, level,
+ *       period) so every partition is bounded and an old generation goes with partition deletes.</li>
+ *   <li>{@code speed_rows}: the speed layer's absolute aggregates per (bucket, dims, slot, source
+ *       partition), written with a TTL; readers take only slots at or after the cutoff.</li>
+ * </ul>
+ *
+ * Metric values are stored in three frozen maps keyed by metric name (one cell each, so an upsert
+ * never leaves collection tombstones): counts, exact decimals (sum/min/max) and HLL sketches.
+ */
+public final class CassandraSchema {
+
+    private static final Pattern KEYSPACE = Pattern.compile("[a-z][a-z0-9_]{0,47}");
+
+    private final String keyspace;
+    private final Replication replication;
+
+    public CassandraSchema(String keyspace, Replication replication) {
+        if (!KEYSPACE.matcher(keyspace).matches()) {
+            throw new IllegalArgumentException("keyspace \"" + keyspace + "\" must be lower-case letters, digits and _");
+        }
+        this.keyspace = keyspace;
+        this.replication = replication;
+    }
+
+    public String keyspace() {
+        return keyspace;
+    }
+
+    /** Creates the keyspace and tables that do not exist yet; safe to run from every process at start. */
+    public void apply(CqlSession session) {
+        for (String statement : statements()) {
+            session.execute(statement);
+        }
+    }
+
+    List<String> statements() {
+        String metrics = """
+                  counts frozen<map<text, bigint>>,
+                  decimals frozen<map<text, decimal>>,
+                  sketches frozen<map<text, blob>>,
+                """;
+        return List.of(
+                "CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = " + replication.toCql(),
+                """
+                CREATE TABLE IF NOT EXISTS %s.view_state (
+                  view text,
+                  version text,
+                  generation bigint,
+                  cutoff timestamp,
+                  built_at timestamp,
+                  published_at timestamp,
+                  events_in bigint,
+                  duplicates_dropped bigint,
+                  rows_written bigint,
+                  duration_ms bigint,
+                  previous_generation bigint,
+                  PRIMARY KEY ((view), version)
+                )""".formatted(keyspace),
+                """
+                CREATE TABLE IF NOT EXISTS %s.batch_rows (
+                  view text,
+                  version text,
+                  generation bigint,
+                  level text,
+                  period timestamp,
+                  bucket timestamp,
+                  dims frozen<list<text>>,
+                %s  PRIMARY KEY ((view, version, generation, level, period), bucket, dims)
+                )""".formatted(keyspace, metrics),
+                """
+                CREATE TABLE IF NOT EXISTS %s.speed_rows (
+                  view text,
+                  version text,
+                  level text,
+                  period timestamp,
+                  bucket timestamp,
+                  dims frozen<list<text>>,
+                  slot timestamp,
+                  source_partition int,
+                %s  latest_ingest timestamp,
+                  PRIMARY KEY ((view, version, level, period), bucket, dims, slot, source_partition)
+                )""".formatted(keyspace, metrics));
+    }
+}

@@ -1,0 +1,51 @@
+package dev.lambda.common.cassandra;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.CqlSessionBuilder;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+/**
+ * Opens the one {@link CqlSession} a process uses, and applies the schema. The driver's own
+ * configuration (application.conf / {@code datastax-java-driver.*} system properties) still applies
+ * for anything not set here, e.g. TLS.
+ */
+public final class CassandraSessions {
+
+    private CassandraSessions() {
+    }
+
+    public static CqlSession open(CassandraSettings settings) {
+        DriverConfigLoader config = DriverConfigLoader.programmaticBuilder()
+                .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(10))
+                // DDL waits for schema agreement after a debounce window; the default 1 s makes every CREATE slow
+                .withDuration(DefaultDriverOption.METADATA_SCHEMA_WINDOW, Duration.ofMillis(10))
+                .withString(DefaultDriverOption.REQUEST_CONSISTENCY, "LOCAL_QUORUM")
+                .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 2)
+                .build();
+        CqlSessionBuilder builder = CqlSession.builder()
+                .withConfigLoader(config)
+                .withLocalDatacenter(settings.localDatacenter());
+        for (InetSocketAddress point : settings.contactPoints()) {
+            builder.addContactPoint(point.isUnresolved() ? new InetSocketAddress(point.getHostString(), point.getPort()) : point);
+        }
+        if (settings.username() != null) {
+            builder.withAuthCredentials(settings.username(), settings.password());
+        }
+        return builder.build();
+    }
+
+    /** Opens a session and makes sure the keyspace and tables exist. */
+    public static CqlSession openWithSchema(CassandraSettings settings) {
+        CqlSession session = open(settings);
+        try {
+            new CassandraSchema(settings.keyspace(), settings.replication()).apply(session);
+            return session;
+        } catch (RuntimeException e) {
+            session.close();
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.lambda.common.cassandra;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How a process reaches Cassandra: contact points, the local datacenter, the keyspace and its
+ * replication, optional credentials.
+ *
+ * @param username {@code null} when the cluster needs no authentication
+ */
+public record CassandraSettings(List<InetSocketAddress> contactPoints, String localDatacenter, String keyspace,
+                                Replication replication, String username, String password) {
+
+    public CassandraSettings {
+        contactPoints = List.copyOf(contactPoints);
+        Objects.requireNonNull(localDatacenter, "localDatacenter");
+        Objects.requireNonNull(keyspace, "keyspace");
+        Objects.requireNonNull(replication, "replication");
+        if (contactPoints.isEmpty()) {
+            throw new IllegalArgumentException("at least one Cassandra contact point is needed");
+        }
+        if ((username == null) != (password == null)) {
+            throw new IllegalArgumentException("Cassandra username and password go together");
+        }
+    }
+
+    /** Parses {@code host:port[,host:port...]} (port defaults to 9042). */
+    public static List<InetSocketAddress> parseContactPoints(String text) {
+        List<InetSocketAddress> points = new ArrayList<>();
+        for (String part : text.split(",")) {
+            String p = part.trim();
+            if (p.isEmpty()) {
+                continue;
+            }
+            int colon = p.lastIndexOf(':');
+            try {
+                points.add(colon < 0 ? InetSocketAddress.createUnresolved(p, 9042)
+                        : InetSocketAddress.createUnresolved(p.substring(0, colon), Integer.parseInt(p.substring(colon + 1))));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("Cassandra contact point \"" + p + "\": expected host:port");
+            }
+        }
+        if (points.isEmpty()) {
+            throw new IllegalArgumentException("Cassandra contact points \"" + text + "\": expected host:port[,host:port]");
+        }
+        return points;
+    }
+}

@@ -1,0 +1,61 @@
+package dev.lambda.common.cassandra;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewDefinition;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Upserts and reads the speed layer's absolute aggregates ({@code speed_rows}). Every write carries
+ * the TTL, which only bounds storage: readers take slots at or after the cutoff, never relying on it.
+ */
+public final class SpeedRowsTable {
+
+    private static final String KEY = "view, version, level, period";
+    private static final String VALUES = "bucket, dims, slot, source_partition, counts, decimals, sketches, latest_ingest";
+
+    private final CqlSession session;
+    private final int ttlSeconds;
+    private final PreparedStatement upsert;
+    private final PreparedStatement selectPartition;
+
+    public SpeedRowsTable(CqlSession session, String keyspace, Duration ttl) {
+        if (ttl.toSeconds() < 1 || ttl.toSeconds() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("speed row TTL must be between 1 s and 68 years, got " + ttl);
+        }
+        this.session = session;
+        this.ttlSeconds = (int) ttl.toSeconds();
+        String table = keyspace + ".speed_rows";
+        this.upsert = session.prepare("INSERT INTO " + table + " (" + KEY + ", " + VALUES
+                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+        this.selectPartition = session.prepare("SELECT level, " + VALUES + " FROM " + table
+                + " WHERE view = ? AND version = ? AND level = ? AND period = ?");
+    }
+
+    public CompletionStage<Void> write(ViewDefinition view, SpeedRow row) {
+        StoredMetrics m = StoredMetrics.encode(view, row.aggregate());
+        return session.executeAsync(upsert.bind(view.name(), view.version(), row.level().id(), row.period(),
+                row.bucket(), row.dims(), row.slot(), row.sourcePartition(), m.counts(), m.decimals(), m.sketches(),
+                row.latestIngest(), ttlSeconds)).thenApply(rs -> null);
+    }
+
+    /** Every speed row of one partition (all slots); the caller keeps those at or after its cutoff. */
+    public CompletionStage<List<SpeedRow>> read(ViewDefinition view, Granularity level, Instant period) {
+        return Pages.collect(session.executeAsync(selectPartition.bind(view.name(), view.version(), level.id(), period)),
+                row -> toRow(view, row));
+    }
+
+    private static SpeedRow toRow(ViewDefinition view, Row row) {
+        StoredMetrics metrics = new StoredMetrics(row.getMap("counts", String.class, Long.class),
+                row.getMap("decimals", String.class, BigDecimal.class), row.getMap("sketches", String.class, ByteBuffer.class));
+        return new SpeedRow(Granularity.fromId(row.getString("level")), row.getInstant("bucket"), row.getList("dims", String.class),
+                row.getInstant("slot"), row.getInt("source_partition"), metrics.decode(view), row.getInstant("latest_ingest"));
+    }
+}

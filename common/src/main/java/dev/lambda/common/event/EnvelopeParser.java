@@ -1,0 +1,190 @@
+package dev.lambda.common.event;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Parses the JSON envelope of DESIGN §2 from a Kafka record value, the same way in every layer.
+ *
+ * <p>"In the future" is judged against the record's ingest time (its Kafka timestamp), not the
+ * wall clock, so replaying or recomputing the same records always reaches the same verdict.
+ */
+public final class EnvelopeParser {
+
+    public static final int MAX_ID_LENGTH = 128;
+    public static final int MAX_TYPE_LENGTH = 128;
+
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    private final long futureToleranceMillis;
+
+    /** @param futureTolerance how far an event's {@code ts} may lie after its ingest time */
+    public EnvelopeParser(Duration futureTolerance) {
+        if (futureTolerance.isNegative()) {
+            throw new IllegalArgumentException("future tolerance must not be negative, got " + futureTolerance);
+        }
+        this.futureToleranceMillis = futureTolerance.toMillis();
+    }
+
+    /**
+     * @param value        the record value (UTF-8 JSON); {@code null} is rejected as malformed
+     * @param ingestMillis the record's Kafka timestamp
+     */
+    public ParseResult parse(byte[] value, long ingestMillis) {
+        if (value == null) {
+            return rejected(RejectReason.MALFORMED_JSON, "record has no value");
+        }
+        try (JsonParser p = JSON.createParser(value)) {
+            return parse(p, ingestMillis);
+        } catch (JsonParseException e) {
+            return rejected(RejectReason.MALFORMED_JSON, "not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            return rejected(RejectReason.MALFORMED_JSON, "unreadable JSON: " + e.getMessage());
+        }
+    }
+
+    private ParseResult parse(JsonParser p, long ingestMillis) throws IOException {
+        JsonToken first = p.nextToken();
+        if (first == null) {
+            return rejected(RejectReason.MALFORMED_JSON, "record value is empty");
+        }
+        if (first != JsonToken.START_OBJECT) {
+            return rejected(RejectReason.NOT_AN_OBJECT, "event must be a JSON object, got " + describe(first));
+        }
+        String id = null;
+        String type = null;
+        String tsText = null;
+        Map<String, String> attrs = Map.of();
+        ParseResult problem = null;
+        for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+            String field = p.currentName();
+            JsonToken v = p.nextToken();
+            switch (field) {
+                case "id" -> {
+                    if (v != JsonToken.VALUE_STRING) {
+                        problem = firstOf(problem, rejected(RejectReason.BAD_ID, "id must be a string, got " + describe(v)));
+                    } else {
+                        id = p.getText();
+                    }
+                }
+                case "type" -> {
+                    if (v != JsonToken.VALUE_STRING) {
+                        problem = firstOf(problem, rejected(RejectReason.BAD_TYPE, "type must be a string, got " + describe(v)));
+                    } else {
+                        type = p.getText();
+                    }
+                }
+                case "ts" -> {
+                    if (v != JsonToken.VALUE_STRING) {
+                        problem = firstOf(problem, rejected(RejectReason.BAD_TS, "ts must be an ISO-8601 string, got " + describe(v)));
+                    } else {
+                        tsText = p.getText();
+                    }
+                }
+                case "attrs" -> {
+                    if (v == JsonToken.START_OBJECT) {
+                        Map<String, String> read = new HashMap<>();
+                        ParseResult attrProblem = readAttrs(p, read);
+                        problem = firstOf(problem, attrProblem);
+                        attrs = read;
+                    } else if (v != JsonToken.VALUE_NULL) {
+                        problem = firstOf(problem, rejected(RejectReason.ATTRS_NOT_FLAT, "attrs must be an object, got " + describe(v)));
+                        p.skipChildren();
+                    }
+                }
+                default -> p.skipChildren();
+            }
+        }
+        if (p.nextToken() != null) {
+            return rejected(RejectReason.MALFORMED_JSON, "unexpected content after the event object");
+        }
+        if (problem != null) {
+            return problem;
+        }
+        return validate(id, type, tsText, attrs, ingestMillis);
+    }
+
+    private ParseResult validate(String id, String type, String tsText, Map<String, String> attrs, long ingestMillis) {
+        if (id == null) {
+            return rejected(RejectReason.MISSING_ID, "missing required field id");
+        }
+        if (id.isEmpty() || id.length() > MAX_ID_LENGTH) {
+            return rejected(RejectReason.BAD_ID, "id must have 1 to " + MAX_ID_LENGTH + " characters, got " + id.length());
+        }
+        if (type == null) {
+            return rejected(RejectReason.MISSING_TYPE, "missing required field type");
+        }
+        if (type.isEmpty() || type.length() > MAX_TYPE_LENGTH) {
+            return rejected(RejectReason.BAD_TYPE, "type must have 1 to " + MAX_TYPE_LENGTH + " characters, got " + type.length());
+        }
+        if (tsText == null) {
+            return rejected(RejectReason.MISSING_TS, "missing required field ts");
+        }
+        Instant ts;
+        try {
+            ts = OffsetDateTime.parse(tsText, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+        } catch (DateTimeParseException e) {
+            return rejected(RejectReason.BAD_TS, "ts \"" + abbreviate(tsText) + "\" is not an ISO-8601 time with offset");
+        }
+        if (ts.toEpochMilli() > ingestMillis + futureToleranceMillis) {
+            return rejected(RejectReason.FUTURE_TS, "ts " + ts + " is more than " + Duration.ofMillis(futureToleranceMillis)
+                    + " after ingest time " + Instant.ofEpochMilli(ingestMillis));
+        }
+        return new ParseResult.Valid(new Event(id, type, ts, attrs));
+    }
+
+    private static ParseResult readAttrs(JsonParser p, Map<String, String> into) throws IOException {
+        ParseResult problem = null;
+        for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+            String name = p.currentName();
+            JsonToken v = p.nextToken();
+            switch (v) {
+                case VALUE_STRING, VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE -> into.put(name, p.getText());
+                case VALUE_NULL -> { }
+                default -> {
+                    problem = firstOf(problem, rejected(RejectReason.ATTRS_NOT_FLAT,
+                            "attrs." + name + " must be a string, number or boolean, got " + describe(v)));
+                    p.skipChildren();
+                }
+            }
+        }
+        return problem;
+    }
+
+    private static ParseResult firstOf(ParseResult current, ParseResult next) {
+        return current != null ? current : next;
+    }
+
+    private static ParseResult rejected(RejectReason reason, String detail) {
+        return new ParseResult.Rejected(reason, detail);
+    }
+
+    private static String describe(JsonToken t) {
+        return switch (t) {
+            case START_OBJECT -> "an object";
+            case START_ARRAY -> "an array";
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case VALUE_NULL -> "null";
+            default -> t.name();
+        };
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "…";
+    }
+}

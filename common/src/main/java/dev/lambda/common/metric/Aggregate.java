@@ -1,0 +1,64 @@
+package dev.lambda.common.metric;
+
+import dev.lambda.common.event.Event;
+import dev.lambda.common.view.MetricSpec;
+import dev.lambda.common.view.ViewDefinition;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * All metrics of one view for one key (bucket, dimensions, and slot in the speed layer), in the
+ * view's metric order. {@link #plus} adds metric by metric; {@link #zero} is its identity.
+ */
+public record Aggregate(List<MetricValue> values) {
+
+    public Aggregate {
+        values = List.copyOf(values);
+    }
+
+    /** The empty aggregate of a view: no events. */
+    public static Aggregate zero(ViewDefinition view) {
+        List<MetricValue> values = new ArrayList<>(view.metrics().size());
+        for (MetricSpec m : view.metrics()) {
+            values.add(switch (m.type()) {
+                case COUNT -> MetricValue.Count.ZERO;
+                case SUM -> MetricValue.Sum.EMPTY;
+                case MIN -> MetricValue.Min.EMPTY;
+                case MAX -> MetricValue.Max.EMPTY;
+                case DISTINCT -> MetricValue.Distinct.EMPTY;
+            });
+        }
+        return new Aggregate(values);
+    }
+
+    /** The aggregate of a single event that feeds the view. */
+    public static Aggregate of(ViewDefinition view, Event event) {
+        List<MetricValue> values = new ArrayList<>(view.metrics().size());
+        for (MetricSpec m : view.metrics()) {
+            String input = m.field() == null ? null : event.attr(m.field());
+            values.add(switch (m.type()) {
+                case COUNT -> new MetricValue.Count(1);
+                case SUM -> new MetricValue.Sum(DecimalInput.parse(input, m.scale()));
+                case MIN -> new MetricValue.Min(DecimalInput.parse(input, m.scale()));
+                case MAX -> new MetricValue.Max(DecimalInput.parse(input, m.scale()));
+                case DISTINCT -> input == null ? MetricValue.Distinct.EMPTY : MetricValue.Distinct.of(input);
+            });
+        }
+        return new Aggregate(values);
+    }
+
+    public Aggregate plus(Aggregate other) {
+        if (other.values.size() != values.size()) {
+            throw new IllegalArgumentException("aggregates of different views: " + values.size() + " vs " + other.values.size() + " metrics");
+        }
+        List<MetricValue> sum = new ArrayList<>(values.size());
+        for (int i = 0; i < values.size(); i++) {
+            sum.add(values.get(i).plus(other.values.get(i)));
+        }
+        return new Aggregate(sum);
+    }
+
+    public MetricValue get(int metricIndex) {
+        return values.get(metricIndex);
+    }
+}
