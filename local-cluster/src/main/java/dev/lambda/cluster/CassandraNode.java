@@ -1,0 +1,36 @@
+package dev.lambda.cluster;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+
+/**
+ * A real Cassandra node on loopback: a Testcontainers {@code CassandraContainer} where a Docker
+ * engine answers, otherwise a node forked from the jars of {@code server-dists/cassandra}.
+ */
+public interface CassandraNode extends AutoCloseable {
+
+    /** The address clients connect to (CQL native protocol). */
+    InetSocketAddress contactPoint();
+
+    String localDatacenter();
+
+    /** Where the node's log is, for error messages. */
+    String logLocation();
+
+    @Override
+    void close();
+
+    /**
+     * Starts a node.
+     *
+     * @param dataDir where a forked node keeps its data and log
+     * @param port    the CQL port, or 0 for any free port (a container always maps a free one)
+     * @param preferContainer use Testcontainers when a Docker engine is available
+     */
+    static CassandraNode start(Path dataDir, int port, boolean preferContainer) {
+        if (preferContainer && port == 0 && ContainerCassandraNode.dockerAvailable()) {
+            return ContainerCassandraNode.start();
+        }
+        return ForkedCassandraNode.start(dataDir, port);
+    }
+}

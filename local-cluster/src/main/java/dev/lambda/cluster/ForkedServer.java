@@ -1,0 +1,148 @@
+package dev.lambda.cluster;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A server running in its own JVM, with its output in a log file. Stopping it sends SIGTERM (so
+ * the server shuts down cleanly), then kills it if it does not exit in time; a JVM shutdown hook
+ * does the same if the owner never stops it.
+ */
+final class ForkedServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ForkedServer.class);
+
+    private final String name;
+    private final Process process;
+    private final Path logFile;
+    private final Thread shutdownHook;
+
+    private ForkedServer(String name, Process process, Path logFile) {
+        this.name = name;
+        this.process = process;
+        this.logFile = logFile;
+        this.shutdownHook = new Thread(() -> stop(10), "stop-" + name);
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    /** Starts {@code mainClass} in a new JVM guarded by {@link OrphanGuard}. */
+    static ForkedServer start(String name, List<String> jvmOptions, String classpath, String mainClass,
+                              List<String> args, Path logFile) {
+        List<String> command = javaCommand(jvmOptions, classpath + java.io.File.pathSeparator + ownCodeLocation());
+        command.add(OrphanGuard.class.getName());
+        command.add(mainClass);
+        command.addAll(args);
+        return new ForkedServer(name, launch(command, logFile), logFile);
+    }
+
+    /** Runs a command-line tool of a server distribution to completion, failing with its output if it fails. */
+    static void runTool(String name, String classpath, String mainClass, List<String> args, Path logFile, long timeoutSeconds) {
+        List<String> command = javaCommand(List.of("-Xmx256m"), classpath);
+        command.add(mainClass);
+        command.addAll(args);
+        Process process = launch(command, logFile);
+        try {
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException(name + " did not finish in " + timeoutSeconds + " s; see " + logFile);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(name + " interrupted", e);
+        }
+        if (process.exitValue() != 0) {
+            throw new IllegalStateException(name + " failed with exit code " + process.exitValue() + "; see " + logFile
+                    + "\n" + tail(logFile, 20));
+        }
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    Path logFile() {
+        return logFile;
+    }
+
+    /** A failure to start, naming the server, the reason and where its log is, with the log's last lines. */
+    IllegalStateException startFailure(String reason) {
+        return new IllegalStateException(name + " did not start: " + reason + " (exit code "
+                + (process.isAlive() ? "none, still running" : process.exitValue()) + "); log: " + logFile
+                + "\n--- last lines of " + logFile.getFileName() + " ---\n" + tail(logFile, 30));
+    }
+
+    @Override
+    public void close() {
+        stop(30);
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException e) {
+            // already shutting down: the hook is running or has run
+        }
+    }
+
+    private void stop(long graceSeconds) {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(graceSeconds, TimeUnit.SECONDS)) {
+                LOG.warn("{} did not stop within {} s of SIGTERM; killing it", name, graceSeconds);
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static List<String> javaCommand(List<String> jvmOptions, String classpath) {
+        String javaHome = System.getenv().getOrDefault("LAMBDA_SERVER_JAVA_HOME", System.getProperty("java.home"));
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(javaHome, "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(classpath);
+        return command;
+    }
+
+    private static Process launch(List<String> command, Path logFile) {
+        try {
+            Files.createDirectories(logFile.getParent());
+            return new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + command.get(0), e);
+        }
+    }
+
+    private static String ownCodeLocation() {
+        try {
+            return Path.of(OrphanGuard.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String tail(Path file, int lines) {
+        try {
+            List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+}
