@@ -14,7 +14,7 @@ import java.util.concurrent.CompletionStage;
 /** Writes, reads and drops the rows of batch generations ({@code batch_rows}). */
 public final class BatchRowsTable {
 
-    private static final String KEY = "view, version, generation, level, period";
+    private static final String KEY = "view_name, version, generation, level, period";
     private static final String VALUES = "bucket, dims, counts, decimals, sketches";
 
     private final CqlSession session;
@@ -27,9 +27,9 @@ public final class BatchRowsTable {
         String table = keyspace + ".batch_rows";
         this.insert = session.prepare("INSERT INTO " + table + " (" + KEY + ", " + VALUES + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         this.selectPartition = session.prepare("SELECT generation, level, " + VALUES + " FROM " + table
-                + " WHERE view = ? AND version = ? AND generation = ? AND level = ? AND period = ?");
+                + " WHERE view_name = ? AND version = ? AND generation = ? AND level = ? AND period = ?");
         this.deletePartition = session.prepare("DELETE FROM " + table
-                + " WHERE view = ? AND version = ? AND generation = ? AND level = ? AND period = ?");
+                + " WHERE view_name = ? AND version = ? AND generation = ? AND level = ? AND period = ?");
     }
 
     public CompletionStage<Void> write(ViewDefinition view, BatchRow row) {

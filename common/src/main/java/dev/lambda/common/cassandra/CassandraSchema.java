@@ -55,7 +55,7 @@ public final class CassandraSchema {
                 "CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = " + replication.toCql(),
                 """
                 CREATE TABLE IF NOT EXISTS %s.view_state (
-                  view text,
+                  view_name text,
                   version text,
                   generation bigint,
                   cutoff timestamp,
@@ -66,22 +66,22 @@ public final class CassandraSchema {
                   rows_written bigint,
                   duration_ms bigint,
                   previous_generation bigint,
-                  PRIMARY KEY ((view), version)
+                  PRIMARY KEY ((view_name), version)
                 )""".formatted(keyspace),
                 """
                 CREATE TABLE IF NOT EXISTS %s.batch_rows (
-                  view text,
+                  view_name text,
                   version text,
                   generation bigint,
                   level text,
                   period timestamp,
                   bucket timestamp,
                   dims frozen<list<text>>,
-                %s  PRIMARY KEY ((view, version, generation, level, period), bucket, dims)
+                %s  PRIMARY KEY ((view_name, version, generation, level, period), bucket, dims)
                 )""".formatted(keyspace, metrics),
                 """
                 CREATE TABLE IF NOT EXISTS %s.speed_rows (
-                  view text,
+                  view_name text,
                   version text,
                   level text,
                   period timestamp,
@@ -90,7 +90,7 @@ public final class CassandraSchema {
                   slot timestamp,
                   source_partition int,
                 %s  latest_ingest timestamp,
-                  PRIMARY KEY ((view, version, level, period), bucket, dims, slot, source_partition)
+                  PRIMARY KEY ((view_name, version, level, period), bucket, dims, slot, source_partition)
                 )""".formatted(keyspace, metrics));
     }
 }

@@ -18,7 +18,7 @@ import java.util.concurrent.CompletionStage;
  */
 public final class SpeedRowsTable {
 
-    private static final String KEY = "view, version, level, period";
+    private static final String KEY = "view_name, version, level, period";
     private static final String VALUES = "bucket, dims, slot, source_partition, counts, decimals, sketches, latest_ingest";
 
     private final CqlSession session;
@@ -36,7 +36,7 @@ public final class SpeedRowsTable {
         this.upsert = session.prepare("INSERT INTO " + table + " (" + KEY + ", " + VALUES
                 + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
         this.selectPartition = session.prepare("SELECT level, " + VALUES + " FROM " + table
-                + " WHERE view = ? AND version = ? AND level = ? AND period = ?");
+                + " WHERE view_name = ? AND version = ? AND level = ? AND period = ?");
     }
 
     public CompletionStage<Void> write(ViewDefinition view, SpeedRow row) {

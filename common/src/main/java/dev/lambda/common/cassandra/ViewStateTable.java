@@ -11,7 +11,7 @@ import java.util.concurrent.CompletionStage;
 /** Reads and publishes {@code view_state} rows. Statements are prepared once, here. */
 public final class ViewStateTable {
 
-    private static final String COLUMNS = "view, version, generation, cutoff, built_at, published_at, events_in, "
+    private static final String COLUMNS = "view_name, version, generation, cutoff, built_at, published_at, events_in, "
             + "duplicates_dropped, rows_written, duration_ms, previous_generation";
 
     private final CqlSession session;
@@ -24,9 +24,9 @@ public final class ViewStateTable {
         this.session = session;
         String table = keyspace + ".view_state";
         this.publish = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        this.selectOne = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view = ? AND version = ?");
-        this.selectView = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view = ?");
-        this.delete = session.prepare("DELETE FROM " + table + " WHERE view = ? AND version = ?");
+        this.selectOne = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ? AND version = ?");
+        this.selectView = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ?");
+        this.delete = session.prepare("DELETE FROM " + table + " WHERE view_name = ? AND version = ?");
     }
 
     /** Publishes a generation: one write, so readers switch from the old generation to the new one at once. */
@@ -51,7 +51,7 @@ public final class ViewStateTable {
     }
 
     private static ViewState toState(Row row) {
-        return new ViewState(row.getString("view"), row.getString("version"), row.getLong("generation"),
+        return new ViewState(row.getString("view_name"), row.getString("version"), row.getLong("generation"),
                 row.getInstant("cutoff"), row.getInstant("built_at"), row.getInstant("published_at"),
                 row.getLong("events_in"), row.getLong("duplicates_dropped"), row.getLong("rows_written"),
                 row.getLong("duration_ms"), row.isNull("previous_generation") ? null : row.getLong("previous_generation"));

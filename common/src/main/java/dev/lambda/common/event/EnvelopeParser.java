@@ -76,6 +76,7 @@ public final class EnvelopeParser {
                 case "id" -> {
                     if (v != JsonToken.VALUE_STRING) {
                         problem = firstOf(problem, rejected(RejectReason.BAD_ID, "id must be a string, got " + describe(v)));
+                        p.skipChildren();
                     } else {
                         id = p.getText();
                     }
@@ -83,6 +84,7 @@ public final class EnvelopeParser {
                 case "type" -> {
                     if (v != JsonToken.VALUE_STRING) {
                         problem = firstOf(problem, rejected(RejectReason.BAD_TYPE, "type must be a string, got " + describe(v)));
+                        p.skipChildren();
                     } else {
                         type = p.getText();
                     }
@@ -90,6 +92,7 @@ public final class EnvelopeParser {
                 case "ts" -> {
                     if (v != JsonToken.VALUE_STRING) {
                         problem = firstOf(problem, rejected(RejectReason.BAD_TS, "ts must be an ISO-8601 string, got " + describe(v)));
+                        p.skipChildren();
                     } else {
                         tsText = p.getText();
                     }

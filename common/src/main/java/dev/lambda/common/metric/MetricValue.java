@@ -133,10 +133,15 @@ public sealed interface MetricValue {
             return new Distinct(union.getResult(TYPE));
         }
 
-        /** The distinct-count estimate, rounded to a whole number. */
+        /**
+         * The distinct-count estimate, rounded to a whole number. It is the composite estimate,
+         * which depends only on the sketch's registers: the HIP estimate of a sketch built in one
+         * pass differs from that of a union with the same registers, which would make the answer
+         * depend on how rows happened to be merged.
+         */
         @Override
         public Long read() {
-            return Math.round(sketch.getEstimate());
+            return Math.round(sketch.getCompositeEstimate());
         }
     }
 

@@ -1,0 +1,154 @@
+package dev.lambda.common.cassandra;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import dev.lambda.cluster.LocalCluster;
+import dev.lambda.cluster.LocalClusterExtension;
+import dev.lambda.common.event.Event;
+import dev.lambda.common.metric.Aggregate;
+import dev.lambda.common.metric.MetricValue;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.common.view.ViewDefinition;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The schema applied to a real Cassandra, and rows of every table round-tripped through the codecs. */
+@ExtendWith(LocalClusterExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CassandraTablesIT {
+
+    private static final String KEYSPACE = "tables_it";
+    private final ViewDefinition sales = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml")).find("sales").orElseThrow();
+    private CqlSession session;
+
+    @BeforeAll
+    void connect(LocalCluster cluster) {
+        var settings = new CassandraSettings(List.of(cluster.cassandra().contactPoint()), cluster.cassandra().localDatacenter(),
+                KEYSPACE, Replication.simple(1), null, null);
+        session = CassandraSessions.openWithSchema(settings);
+        // applying it again (every process does at start) changes nothing and does not fail
+        new CassandraSchema(KEYSPACE, Replication.simple(1)).apply(session);
+    }
+
+    @AfterAll
+    void close() {
+        session.close();
+    }
+
+    @Test
+    void viewStatePublishesAndReadsBack() {
+        ViewStateTable table = new ViewStateTable(session, KEYSPACE);
+        Instant now = Instant.parse("2026-11-21T12:00:00.123Z");
+        ViewState first = new ViewState("sales", sales.version(), 100, Instant.parse("2026-11-21T11:00:00Z"), now, now.plusSeconds(1),
+                5_000, 12, 340, 4_321, null);
+        table.publish(first).toCompletableFuture().join();
+        assertEquals(Optional.of(first), table.find("sales", sales.version()).toCompletableFuture().join());
+
+        ViewState second = new ViewState("sales", sales.version(), 200, Instant.parse("2026-11-21T12:00:00Z"), now, now.plusSeconds(2),
+                6_000, 13, 350, 4_000, 100L);
+        table.publish(second).toCompletableFuture().join();
+        assertEquals(Optional.of(second), table.find("sales", sales.version()).toCompletableFuture().join());
+
+        ViewState otherVersion = new ViewState("sales", "000000000000", 1, first.cutoff(), now, now, 1, 0, 1, 1, null);
+        table.publish(otherVersion).toCompletableFuture().join();
+        assertEquals(2, table.findAll("sales").toCompletableFuture().join().size());
+        table.delete("sales", "000000000000").toCompletableFuture().join();
+        assertEquals(List.of(second), table.findAll("sales").toCompletableFuture().join());
+        assertEquals(Optional.empty(), table.find("nope", "x").toCompletableFuture().join());
+    }
+
+    @Test
+    void batchRowsRoundTripAcrossPagesAndPartitionDeletesDropThem() {
+        BatchRowsTable table = new BatchRowsTable(session, KEYSPACE);
+        Instant period = Instant.parse("2026-11-21T10:00:00Z");
+        List<BatchRow> written = new ArrayList<>();
+        for (int minute = 0; minute < 60; minute++) {
+            for (int product = 0; product < 90; product++) { // 5,400 rows: more than one page of 5,000
+                Instant bucket = period.plus(Duration.ofMinutes(minute));
+                Aggregate a = Aggregate.of(sales, purchase("e" + minute + "-" + product, bucket, minute + "." + product, "u" + product));
+                written.add(new BatchRow(7, Granularity.MINUTE, bucket, List.of("p" + product, product % 2 == 0 ? "NP" : ""), a));
+            }
+        }
+        writeAll(written, row -> table.write(sales, row));
+        // a row of another generation in the same period must not be read with this one
+        table.write(sales, new BatchRow(8, Granularity.MINUTE, period, List.of("p0", "NP"), Aggregate.zero(sales))).toCompletableFuture().join();
+
+        List<BatchRow> read = table.read(sales, 7, Granularity.MINUTE, period).toCompletableFuture().join();
+        assertEquals(written.size(), read.size());
+        Comparator<BatchRow> order = Comparator.comparing(BatchRow::bucket).thenComparing(r -> String.join("|", r.dims()));
+        List<BatchRow> expected = written.stream().sorted(order).toList();
+        List<BatchRow> actual = read.stream().sorted(order).toList();
+        for (int i = 0; i < expected.size(); i++) {
+            assertEquals(readable(expected.get(i)), readable(actual.get(i)));
+        }
+
+        table.deletePartition("sales", sales.version(), 7, Granularity.MINUTE, period).toCompletableFuture().join();
+        assertEquals(List.of(), table.read(sales, 7, Granularity.MINUTE, period).toCompletableFuture().join());
+        assertEquals(1, table.read(sales, 8, Granularity.MINUTE, period).toCompletableFuture().join().size());
+    }
+
+    @Test
+    void speedRowsUpsertAbsoluteValuesWithATtl() {
+        SpeedRowsTable table = new SpeedRowsTable(session, KEYSPACE, Duration.ofDays(7));
+        Instant bucket = Instant.parse("2026-11-21T00:00:00Z");
+        Instant slot = Instant.parse("2026-11-21T10:00:00Z");
+        Aggregate one = Aggregate.of(sales, purchase("a", bucket, "3.50", "u1"));
+        Aggregate two = one.plus(Aggregate.of(sales, purchase("b", bucket, "1.25", "u2")));
+        table.write(sales, new SpeedRow(Granularity.DAY, bucket, List.of("p1", "NP"), slot, 2, one, slot.plusSeconds(5)))
+                .toCompletableFuture().join();
+        SpeedRow latest = new SpeedRow(Granularity.DAY, bucket, List.of("p1", "NP"), slot, 2, two, slot.plusSeconds(9));
+        table.write(sales, latest).toCompletableFuture().join();
+        table.write(sales, latest).toCompletableFuture().join(); // a replay rewrites, never adds
+        SpeedRow otherPartition = new SpeedRow(Granularity.DAY, bucket, List.of("p1", "NP"), slot, 0, one, slot.plusSeconds(1));
+        table.write(sales, otherPartition).toCompletableFuture().join();
+
+        List<SpeedRow> read = table.read(sales, Granularity.DAY, Granularity.DAY.periodOf(bucket)).toCompletableFuture().join();
+        assertEquals(List.of(readable(otherPartition), readable(latest)), read.stream().map(CassandraTablesIT::readable).toList());
+        assertEquals(2L, read.get(1).aggregate().get(0).read());
+        assertEquals(new java.math.BigDecimal("4.75"), read.get(1).aggregate().get(1).read());
+
+        int ttl = session.execute("SELECT TTL(latest_ingest) FROM " + KEYSPACE + ".speed_rows WHERE view_name = 'sales' AND version = ? "
+                + "AND level = 'day' AND period = ?", sales.version(), Granularity.DAY.periodOf(bucket)).one().getInt(0);
+        assertTrue(ttl > Duration.ofDays(7).toSeconds() - 60 && ttl <= Duration.ofDays(7).toSeconds(), "ttl " + ttl);
+    }
+
+    private <T> void writeAll(List<T> rows, java.util.function.Function<T, java.util.concurrent.CompletionStage<Void>> write) {
+        Semaphore inFlight = new Semaphore(256);
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (T row : rows) {
+            inFlight.acquireUninterruptibly();
+            all.add(write.apply(row).toCompletableFuture().whenComplete((v, e) -> inFlight.release()));
+        }
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).join();
+    }
+
+    /** A row with its aggregate reduced to what readers see (sketch objects have no value equality). */
+    private static List<Object> readable(BatchRow r) {
+        return List.of(r.generation(), r.level(), r.bucket(), r.dims(), r.aggregate().values().stream().map(MetricValue::read).toList());
+    }
+
+    private static List<Object> readable(SpeedRow r) {
+        return List.of(r.level(), r.bucket(), r.dims(), r.slot(), r.sourcePartition(), r.latestIngest(),
+                r.aggregate().values().stream().map(v -> String.valueOf(v.read())).toList());
+    }
+
+    private static Event purchase(String id, Instant ts, String amount, String user) {
+        return new Event(id, "purchase", ts, Map.of("amount", amount, "user_id", user));
+    }
+}

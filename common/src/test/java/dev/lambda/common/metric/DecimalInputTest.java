@@ -1,0 +1,28 @@
+package dev.lambda.common.metric;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.math.BigDecimal;
+import org.junit.jupiter.api.Test;
+
+class DecimalInputTest {
+
+    @Test
+    void parsesPlainAndExponentNumbersAtTheScale() {
+        assertEquals(new BigDecimal("12.50"), DecimalInput.parse("12.5", 2));
+        assertEquals(new BigDecimal("1000.00"), DecimalInput.parse("1e3", 2));
+        assertEquals(new BigDecimal("-3"), DecimalInput.parse("-2.5", 0));
+        assertEquals(new BigDecimal("3"), DecimalInput.parse("2.5", 0));
+    }
+
+    @Test
+    void rejectsWhatIsNotANumber() {
+        assertNull(DecimalInput.parse(null, 2));
+        assertNull(DecimalInput.parse("", 2));
+        assertNull(DecimalInput.parse(" 12", 2));
+        assertNull(DecimalInput.parse("NaN", 2));
+        assertNull(DecimalInput.parse("true", 2));
+        assertNull(DecimalInput.parse("1" + "0".repeat(40), 0), "more digits than a Spark decimal holds");
+    }
+}
