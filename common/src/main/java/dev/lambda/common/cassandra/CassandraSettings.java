@@ -1,5 +1,7 @@
 package dev.lambda.common.cassandra;
 
+import dev.lambda.common.config.ConfigException;
+import dev.lambda.common.config.Flags;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +26,22 @@ public record CassandraSettings(List<InetSocketAddress> contactPoints, String lo
         }
         if ((username == null) != (password == null)) {
             throw new IllegalArgumentException("Cassandra username and password go together");
+        }
+    }
+
+    /** The flags {@link #from} reads. */
+    public static final List<String> FLAGS = List.of("cassandra", "cassandra-dc", "keyspace", "replication",
+            "cassandra-user", "cassandra-password");
+
+    /** Settings from {@code --cassandra host:port,…}, {@code --cassandra-dc}, {@code --keyspace}, {@code --replication}, credentials. */
+    public static CassandraSettings from(Flags flags) {
+        try {
+            return new CassandraSettings(parseContactPoints(flags.string("cassandra", "127.0.0.1:9042")),
+                    flags.string("cassandra-dc", "datacenter1"), flags.string("keyspace", "lambda"),
+                    Replication.parse(flags.string("replication", "simple:1")),
+                    flags.string("cassandra-user", null), flags.string("cassandra-password", null));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
         }
     }
 

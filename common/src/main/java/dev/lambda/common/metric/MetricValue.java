@@ -110,6 +110,13 @@ public sealed interface MetricValue {
             return new Distinct(sketch);
         }
 
+        /** This sketch plus one value: a copy updated directly, no union needed. */
+        public Distinct with(String value) {
+            HllSketch copy = sketch.copy();
+            copy.update(value);
+            return new Distinct(copy);
+        }
+
         public static Distinct fromBytes(byte[] bytes) {
             return new Distinct(HllSketch.heapify(bytes));
         }

@@ -61,6 +61,20 @@ class AggregateTest {
     }
 
     @Test
+    void addingAnEventEqualsPlusOfItsSingleEventAggregate() {
+        Random random = new Random(4);
+        Aggregate viaAdd = Aggregate.zero(SALES);
+        Aggregate viaPlus = Aggregate.zero(SALES);
+        for (int i = 0; i < 3_000; i++) {
+            String amount = random.nextInt(10) == 0 ? "n/a" : BigDecimal.valueOf(random.nextInt(100_000), 3).toPlainString();
+            Event e = purchase(amount, random.nextInt(8) == 0 ? "" : "u" + random.nextInt(1_000));
+            viaAdd = viaAdd.add(SALES, e);
+            viaPlus = viaPlus.plus(Aggregate.of(SALES, e));
+        }
+        assertEquals(viaPlus.values().stream().map(MetricValue::read).toList(), viaAdd.values().stream().map(MetricValue::read).toList());
+    }
+
+    @Test
     void amountsAreRoundedHalfUpToTheDeclaredScale() {
         Aggregate a = Aggregate.of(SALES, purchase("12.345", "u1")).plus(Aggregate.of(SALES, purchase("-0.005", "u2")));
         assertEquals(new BigDecimal("12.34"), a.get(1).read()); // 12.35 + (-0.01)

@@ -1,0 +1,172 @@
+package dev.lambda.common.config;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Command-line flags with environment-variable fallbacks, the one way every runnable module reads
+ * its settings: {@code --name value} or {@code --name=value} beats {@code LAMBDA_NAME} (upper case,
+ * dashes to underscores), which beats the default. Every failure names the setting.
+ */
+public final class Flags {
+
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+
+    private final Map<String, List<String>> values = new LinkedHashMap<>();
+    private final Map<String, String> env;
+    private final List<String> positional = new ArrayList<>();
+
+    private Flags(Map<String, String> env) {
+        this.env = env;
+    }
+
+    /**
+     * @param args  the command line
+     * @param env   the environment (System.getenv() in production)
+     * @param known every flag name the program takes; an unknown one is an error
+     * @param switches the flags that take no value (e.g. "help")
+     */
+    public static Flags parse(String[] args, Map<String, String> env, Set<String> known, Set<String> switches) {
+        Flags flags = new Flags(env);
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--")) {
+                flags.positional.add(arg);
+                continue;
+            }
+            String name = arg.substring(2);
+            String value = null;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            }
+            if (!known.contains(name) && !switches.contains(name)) {
+                throw new ConfigException("unknown option --" + name + " (see --help)");
+            }
+            if (switches.contains(name)) {
+                value = value == null ? "true" : value;
+            } else if (value == null) {
+                if (i + 1 >= args.length) {
+                    throw new ConfigException("--" + name + " needs a value");
+                }
+                value = args[++i];
+            }
+            flags.values.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+        }
+        return flags;
+    }
+
+    /** The environment variable a flag falls back to: {@code --kafka-port} → {@code LAMBDA_KAFKA_PORT}. */
+    public static String envName(String flag) {
+        return "LAMBDA_" + flag.toUpperCase(Locale.ROOT).replace('-', '_');
+    }
+
+    public List<String> positional() {
+        return List.copyOf(positional);
+    }
+
+    public boolean has(String name) {
+        return values.containsKey(name) || env.containsKey(envName(name));
+    }
+
+    public boolean isSet(String name) {
+        return Boolean.parseBoolean(string(name, "false"));
+    }
+
+    public String string(String name, String fallback) {
+        List<String> given = values.get(name);
+        if (given != null) {
+            return given.get(given.size() - 1);
+        }
+        return env.getOrDefault(envName(name), fallback);
+    }
+
+    /** Every value of a repeatable flag (the environment variable holds them comma-separated). */
+    public List<String> strings(String name) {
+        List<String> given = values.get(name);
+        if (given != null) {
+            return List.copyOf(given);
+        }
+        String fromEnv = env.get(envName(name));
+        return fromEnv == null || fromEnv.isBlank() ? List.of() : List.of(fromEnv.split(","));
+    }
+
+    public String required(String name) {
+        String value = string(name, null);
+        if (value == null || value.isBlank()) {
+            throw new ConfigException("--" + name + " (or " + envName(name) + ") is required");
+        }
+        return value;
+    }
+
+    public int integer(String name, int fallback, int min, int max) {
+        String text = string(name, null);
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            int value = Integer.parseInt(text.trim());
+            if (value < min || value > max) {
+                throw new ConfigException("--" + name + " must be between " + min + " and " + max + ", got " + value);
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new ConfigException("--" + name + " must be a whole number, got \"" + text + "\"");
+        }
+    }
+
+    public Duration duration(String name, Duration fallback) {
+        String text = string(name, null);
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            return parseDuration(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("--" + name + ": " + e.getMessage());
+        }
+    }
+
+    /** Parses {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 7d} or ISO-8601 ({@code PT1H}). */
+    public static Duration parseDuration(String text) {
+        String t = text.trim();
+        Matcher m = DURATION.matcher(t);
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+        }
+        try {
+            return Duration.parse(t);
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException("\"" + text + "\" is not a duration (e.g. 250ms, 30s, 5m, 1h, 7d)");
+        }
+    }
+
+    /** Parses repeated {@code key=value} pairs (client properties passed through to Kafka). */
+    public Map<String, String> keyValues(String name) {
+        Map<String, String> pairs = new LinkedHashMap<>();
+        for (String pair : strings(name)) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new ConfigException("--" + name + " expects key=value, got \"" + pair + "\"");
+            }
+            pairs.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+        }
+        return pairs;
+    }
+}

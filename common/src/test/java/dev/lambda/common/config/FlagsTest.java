@@ -1,0 +1,55 @@
+package dev.lambda.common.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class FlagsTest {
+
+    private static final Set<String> KNOWN = Set.of("port", "slot", "kafka-property", "views");
+
+    @Test
+    void flagsBeatEnvironmentWhichBeatsDefaults() {
+        Flags f = Flags.parse(new String[] {"--port", "9000", "--slot=5m", "run"}, Map.of("LAMBDA_PORT", "1", "LAMBDA_VIEWS", "v.yml"),
+                KNOWN, Set.of("help"));
+        assertEquals(9000, f.integer("port", 7, 1, 65535));
+        assertEquals(Duration.ofMinutes(5), f.duration("slot", Duration.ofHours(1)));
+        assertEquals("v.yml", f.string("views", "config/views.yml"));
+        assertEquals(List.of("run"), f.positional());
+        assertEquals(Duration.ofHours(1), Flags.parse(new String[0], Map.of(), KNOWN, Set.of()).duration("slot", Duration.ofHours(1)));
+    }
+
+    @Test
+    void durationsInShortAndIsoForm() {
+        assertEquals(Duration.ofMillis(250), Flags.parseDuration("250ms"));
+        assertEquals(Duration.ofDays(7), Flags.parseDuration("7d"));
+        assertEquals(Duration.ofHours(1), Flags.parseDuration("PT1H"));
+    }
+
+    @Test
+    void errorsNameTheSetting() {
+        assertEquals("unknown option --prot (see --help)",
+                assertThrows(ConfigException.class, () -> Flags.parse(new String[] {"--prot", "1"}, Map.of(), KNOWN, Set.of())).getMessage());
+        Flags f = Flags.parse(new String[] {"--port", "x", "--slot", "soon", "--kafka-property", "novalue"}, Map.of(), KNOWN, Set.of());
+        assertEquals("--port must be a whole number, got \"x\"", assertThrows(ConfigException.class, () -> f.integer("port", 1, 1, 2)).getMessage());
+        assertTrue(assertThrows(ConfigException.class, () -> f.duration("slot", null)).getMessage().startsWith("--slot: \"soon\" is not a duration"));
+        assertEquals("--kafka-property expects key=value, got \"novalue\"",
+                assertThrows(ConfigException.class, () -> f.keyValues("kafka-property")).getMessage());
+        assertEquals("--views (or LAMBDA_VIEWS) is required", assertThrows(ConfigException.class, () -> f.required("views")).getMessage());
+        assertEquals("--port needs a value",
+                assertThrows(ConfigException.class, () -> Flags.parse(new String[] {"--port"}, Map.of(), KNOWN, Set.of())).getMessage());
+    }
+
+    @Test
+    void repeatableKeyValueFlags() {
+        Flags f = Flags.parse(new String[] {"--kafka-property", "security.protocol=SSL", "--kafka-property", "ssl.truststore.location=/t.jks"},
+                Map.of(), KNOWN, Set.of());
+        assertEquals(Map.of("security.protocol", "SSL", "ssl.truststore.location", "/t.jks"), f.keyValues("kafka-property"));
+    }
+}

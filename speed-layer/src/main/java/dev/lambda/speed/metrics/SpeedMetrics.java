@@ -1,0 +1,91 @@
+package dev.lambda.speed.metrics;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The speed layer's own metrics (DESIGN §7), registered in a Prometheus registry: events in,
+ * per-view updates, duplicates dropped, dead letters by reason, flush latency and rows, and
+ * freshness (now − ingest time of the newest event whose aggregate reached Cassandra). Consumer lag
+ * comes from Kafka Streams' own metrics (see {@code Main}).
+ */
+public final class SpeedMetrics {
+
+    private final Counter eventsIn;
+    private final Counter viewUpdates;
+    private final Counter duplicates;
+    private final Counter deadLetters;
+    private final Counter rowsFlushed;
+    private final Histogram flushSeconds;
+    private final AtomicLong newestFlushedIngest = new AtomicLong(Long.MIN_VALUE);
+
+    public SpeedMetrics(PrometheusRegistry registry) {
+        eventsIn = Counter.builder().name("lambda_speed_events_in_total")
+                .help("Records read from the events topic").register(registry);
+        viewUpdates = Counter.builder().name("lambda_speed_view_updates_total")
+                .help("Events folded into a view (once per view, all levels)").labelNames("view").register(registry);
+        duplicates = Counter.builder().name("lambda_speed_duplicates_dropped_total")
+                .help("Events dropped because their id was seen within the dedup window").register(registry);
+        deadLetters = Counter.builder().name("lambda_speed_dead_letters_total")
+                .help("Records sent to the dead-letter topic").labelNames("reason").register(registry);
+        rowsFlushed = Counter.builder().name("lambda_speed_rows_flushed_total")
+                .help("Speed rows upserted into Cassandra").register(registry);
+        flushSeconds = Histogram.builder().name("lambda_speed_flush_seconds")
+                .help("Time to write one flush of dirty aggregates to Cassandra")
+                .classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).register(registry);
+        GaugeWithCallback.builder().name("lambda_speed_freshness_seconds")
+                .help("Now minus the ingest time of the newest event whose aggregate is in Cassandra")
+                .callback(cb -> {
+                    long newest = newestFlushedIngest.get();
+                    if (newest != Long.MIN_VALUE) {
+                        cb.call((System.currentTimeMillis() - newest) / 1000.0);
+                    }
+                }).register(registry);
+    }
+
+    public void eventIn() {
+        eventsIn.inc();
+    }
+
+    public void viewUpdated(String view) {
+        viewUpdates.labelValues(view).inc();
+    }
+
+    public void duplicateDropped() {
+        duplicates.inc();
+    }
+
+    public void deadLettered(String reason) {
+        deadLetters.labelValues(reason).inc();
+    }
+
+    public void flushed(int rows, long nanos, long newestIngestMillis) {
+        rowsFlushed.inc(rows);
+        flushSeconds.observe(nanos / 1e9);
+        newestFlushedIngest.accumulateAndGet(newestIngestMillis, Math::max);
+    }
+
+    public long eventsIn() {
+        return (long) eventsIn.get();
+    }
+
+    public long duplicatesDropped() {
+        return (long) duplicates.get();
+    }
+
+    public long deadLetters(String reason) {
+        return (long) deadLetters.labelValues(reason).get();
+    }
+
+    public long rowsFlushed() {
+        return (long) rowsFlushed.get();
+    }
+
+    /** Ingest time of the newest event whose aggregate reached the sink, or {@link Long#MIN_VALUE}. */
+    public long newestFlushedIngest() {
+        return newestFlushedIngest.get();
+    }
+}

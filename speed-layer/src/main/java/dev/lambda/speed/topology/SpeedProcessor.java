@@ -1,0 +1,205 @@
+package dev.lambda.speed.topology;
+
+import dev.lambda.common.cassandra.SpeedRow;
+import dev.lambda.common.event.EnvelopeParser;
+import dev.lambda.common.event.Event;
+import dev.lambda.common.event.ParseResult;
+import dev.lambda.common.metric.Aggregate;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.common.view.ViewDefinition;
+import dev.lambda.speed.metrics.SpeedMetrics;
+import dev.lambda.speed.sink.SpeedRowSink;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The speed layer's work for one input partition (one task): validate (rejects to the dead-letter
+ * topic), drop duplicate ids seen within the dedup window, fold each event into the aggregate of
+ * (view version, level, bucket, dims, slot) in the task's state store, and on a wall-clock
+ * punctuation write the changed aggregates to the sink as absolute values.
+ *
+ * <p>Crash safety: the stores are changelogged under exactly-once, so after a crash they come back
+ * as of the last commit and the records after it are processed again, recomputing the same values.
+ * Which keys changed since the last flush is kept in memory only, so a task that starts (or
+ * restarts) treats every aggregate in its store as changed and writes them all once. An aggregate
+ * of a closed slot (the partition's ingest time has moved past it) leaves the store after it has
+ * been written.
+ */
+final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SpeedProcessor.class);
+
+    private final ViewCatalog catalog;
+    private final SpeedSettings settings;
+    private final SpeedRowSink sink;
+    private final SpeedMetrics metrics;
+    private final EnvelopeParser parser;
+    private final Map<String, ViewDefinition> viewsByVersion = new HashMap<>();
+    private final Map<String, List<ViewPlan>> plansByType = new HashMap<>();
+    private final Set<AggregateKey> dirty = new LinkedHashSet<>();
+
+    private ProcessorContext<byte[], byte[]> context;
+    private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
+    private WindowStore<String, Long> seenIds;
+    private int partition;
+    private long latestSlot = Long.MIN_VALUE;
+
+    /** A view with its version computed once. */
+    private record ViewPlan(ViewDefinition view, String version) {
+    }
+
+    SpeedProcessor(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics) {
+        this.catalog = catalog;
+        this.settings = settings;
+        this.sink = sink;
+        this.metrics = metrics;
+        this.parser = new EnvelopeParser(settings.futureTolerance());
+    }
+
+    @Override
+    public void init(ProcessorContext<byte[], byte[]> context) {
+        this.context = context;
+        this.partition = context.taskId().partition();
+        this.aggregates = context.getStateStore(SpeedTopology.AGGREGATES_STORE);
+        this.seenIds = context.getStateStore(SpeedTopology.SEEN_IDS_STORE);
+        for (ViewDefinition view : catalog.views()) {
+            ViewPlan plan = new ViewPlan(view, view.version());
+            viewsByVersion.put(view.name() + "/" + plan.version(), view);
+            for (String type : view.events()) {
+                plansByType.computeIfAbsent(type, t -> new ArrayList<>()).add(plan);
+            }
+        }
+        try (KeyValueIterator<AggregateKey, SlotAggregate> all = aggregates.all()) {
+            all.forEachRemaining(kv -> dirty.add(kv.key));
+        }
+        context.schedule(settings.flushInterval(), PunctuationType.WALL_CLOCK_TIME, now -> flush());
+    }
+
+    @Override
+    public void process(Record<byte[], byte[]> record) {
+        metrics.eventIn();
+        long ingest = record.timestamp();
+        ParseResult parsed = parser.parse(record.value(), ingest);
+        if (parsed instanceof ParseResult.Rejected rejected) {
+            deadLetter(record, rejected);
+            return;
+        }
+        Event event = ((ParseResult.Valid) parsed).event();
+        if (isDuplicate(event.id(), ingest)) {
+            metrics.duplicateDropped();
+            return;
+        }
+        long slot = settings.slots().slotOf(ingest).toEpochMilli();
+        latestSlot = Math.max(latestSlot, slot);
+        for (ViewPlan plan : plansByType.getOrDefault(event.type(), List.of())) {
+            ViewDefinition view = plan.view();
+            List<String> dims = new ArrayList<>(view.dimensions().size());
+            for (String d : view.dimensions()) {
+                String value = event.attr(d);
+                dims.add(value == null ? "" : value);
+            }
+            for (Granularity level : view.levels()) {
+                AggregateKey key = new AggregateKey(view.name(), plan.version(), level,
+                        level.bucketOf(event.ts()).toEpochMilli(), dims, slot);
+                SlotAggregate current = aggregates.get(key);
+                Aggregate base = current == null ? Aggregate.zero(view) : current.aggregate();
+                aggregates.put(key, new SlotAggregate(base.add(view, event), ingest));
+                dirty.add(key);
+            }
+            metrics.viewUpdated(view.name());
+        }
+    }
+
+    /** The earliest-ingested occurrence of an id counts; a later one within the window is a duplicate. */
+    private boolean isDuplicate(String id, long ingest) {
+        try (WindowStoreIterator<Long> seen = seenIds.fetch(id, ingest - settings.dedupWindow().toMillis(), ingest)) {
+            if (seen.hasNext()) {
+                return true;
+            }
+        }
+        seenIds.put(id, ingest, ingest);
+        return false;
+    }
+
+    private void deadLetter(Record<byte[], byte[]> record, ParseResult.Rejected rejected) {
+        Headers headers = new RecordHeaders(record.headers().toArray());
+        headers.add(DeadLetterHeaders.REASON, utf8(rejected.reason().code()));
+        headers.add(DeadLetterHeaders.DETAIL, utf8(rejected.detail()));
+        context.recordMetadata().ifPresent((RecordMetadata m) -> {
+            headers.add(DeadLetterHeaders.SOURCE_TOPIC, utf8(m.topic()));
+            headers.add(DeadLetterHeaders.SOURCE_PARTITION, utf8(Integer.toString(m.partition())));
+            headers.add(DeadLetterHeaders.SOURCE_OFFSET, utf8(Long.toString(m.offset())));
+        });
+        context.forward(record.withHeaders(headers), SpeedTopology.DEAD_LETTER_SINK);
+        metrics.deadLettered(rejected.reason().code());
+    }
+
+    /** Writes every changed aggregate, waits for the sink, then drops aggregates of closed slots. */
+    private void flush() {
+        if (dirty.isEmpty()) {
+            return;
+        }
+        long started = System.nanoTime();
+        List<SpeedRowSink.Write> writes = new ArrayList<>(dirty.size());
+        List<AggregateKey> unknown = new ArrayList<>();
+        long newestIngest = Long.MIN_VALUE;
+        for (AggregateKey key : dirty) {
+            SlotAggregate value = aggregates.get(key);
+            ViewDefinition view = viewsByVersion.get(key.view() + "/" + key.version());
+            if (value == null) {
+                continue;
+            }
+            if (view == null) {
+                unknown.add(key); // left by a view definition this process no longer has
+                continue;
+            }
+            newestIngest = Math.max(newestIngest, value.latestIngest());
+            writes.add(new SpeedRowSink.Write(view, new SpeedRow(key.level(), Instant.ofEpochMilli(key.bucket()), key.dims(),
+                    Instant.ofEpochMilli(key.slot()), partition, value.aggregate(), Instant.ofEpochMilli(value.latestIngest()))));
+        }
+        try {
+            sink.writeAll(writes);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            LOG.warn("flush of {} rows interrupted; they stay dirty", writes.size());
+            return;
+        }
+        List<KeyValue<AggregateKey, SlotAggregate>> closed = new ArrayList<>();
+        for (AggregateKey key : dirty) {
+            if (key.slot() < latestSlot) {
+                closed.add(KeyValue.pair(key, null));
+            }
+        }
+        unknown.forEach(key -> closed.add(KeyValue.pair(key, null)));
+        if (!closed.isEmpty()) {
+            aggregates.putAll(closed);
+        }
+        dirty.clear();
+        metrics.flushed(writes.size(), System.nanoTime() - started, newestIngest);
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

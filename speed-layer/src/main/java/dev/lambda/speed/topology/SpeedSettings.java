@@ -1,0 +1,32 @@
+package dev.lambda.speed.topology;
+
+import dev.lambda.common.time.IngestSlots;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What the topology needs to know besides the views.
+ *
+ * @param eventsTopic      input topic (LogAppendTime)
+ * @param deadLetterTopic  where rejected records go
+ * @param slots            ingest-slot width (DESIGN §4)
+ * @param dedupWindow      how long an id is remembered per input partition (DESIGN §5)
+ * @param futureTolerance  how far {@code ts} may lie after ingest time
+ * @param flushInterval    wall-clock period of the flush to the sink
+ * @param persistentStores RocksDB stores (production) or in-memory ones (tests, small demos)
+ */
+public record SpeedSettings(String eventsTopic, String deadLetterTopic, IngestSlots slots, Duration dedupWindow,
+                            Duration futureTolerance, Duration flushInterval, boolean persistentStores) {
+
+    public SpeedSettings {
+        Objects.requireNonNull(eventsTopic, "eventsTopic");
+        Objects.requireNonNull(deadLetterTopic, "deadLetterTopic");
+        Objects.requireNonNull(slots, "slots");
+        if (dedupWindow.toMillis() < 1000) {
+            throw new IllegalArgumentException("dedup window must be at least 1 s, got " + dedupWindow);
+        }
+        if (flushInterval.toMillis() < 10) {
+            throw new IllegalArgumentException("flush interval must be at least 10 ms, got " + flushInterval);
+        }
+    }
+}

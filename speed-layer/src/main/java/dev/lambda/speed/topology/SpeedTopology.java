@@ -1,0 +1,68 @@
+package dev.lambda.speed.topology;
+
+import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.speed.metrics.SpeedMetrics;
+import dev.lambda.speed.sink.SpeedRowSink;
+import java.time.Duration;
+import java.util.Set;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorSupplier;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowBytesStoreSupplier;
+
+/**
+ * Builds the speed layer's topology (DESIGN §7) as a pure function: {@code events} → validate,
+ * dedup, aggregate per (view version, level, bucket, dims, slot) → flush to the sink; rejects →
+ * {@code events.dlq}. No repartition topic: aggregates are per source partition (DESIGN §6).
+ */
+public final class SpeedTopology {
+
+    static final String SOURCE = "events-source";
+    static final String PROCESSOR = "speed-aggregate";
+    static final String DEAD_LETTER_SINK = "dead-letter-sink";
+    static final String AGGREGATES_STORE = "speed-aggregates";
+    static final String SEEN_IDS_STORE = "speed-seen-ids";
+
+    private SpeedTopology() {
+    }
+
+    public static Topology build(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics) {
+        ProcessorSupplier<byte[], byte[], byte[], byte[]> supplier = new ProcessorSupplier<>() {
+            @Override
+            public Processor<byte[], byte[], byte[], byte[]> get() {
+                return new SpeedProcessor(catalog, settings, sink, metrics);
+            }
+
+            @Override
+            public Set<StoreBuilder<?>> stores() {
+                return Set.of(aggregatesStore(settings), seenIdsStore(settings));
+            }
+        };
+        Topology topology = new Topology();
+        topology.addSource(SOURCE, Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), settings.eventsTopic());
+        topology.addProcessor(PROCESSOR, supplier, SOURCE);
+        topology.addSink(DEAD_LETTER_SINK, settings.deadLetterTopic(), Serdes.ByteArray().serializer(),
+                Serdes.ByteArray().serializer(), PROCESSOR);
+        return topology;
+    }
+
+    private static StoreBuilder<?> aggregatesStore(SpeedSettings settings) {
+        KeyValueBytesStoreSupplier bytes = settings.persistentStores()
+                ? Stores.persistentKeyValueStore(AGGREGATES_STORE)
+                : Stores.inMemoryKeyValueStore(AGGREGATES_STORE);
+        // the cache absorbs the many updates of hot aggregates between commits
+        return Stores.keyValueStoreBuilder(bytes, StoreSerdes.keySerde(), StoreSerdes.valueSerde()).withCachingEnabled();
+    }
+
+    private static StoreBuilder<?> seenIdsStore(SpeedSettings settings) {
+        Duration window = settings.dedupWindow();
+        WindowBytesStoreSupplier bytes = settings.persistentStores()
+                ? Stores.persistentWindowStore(SEEN_IDS_STORE, window, window, false)
+                : Stores.inMemoryWindowStore(SEEN_IDS_STORE, window, window, false);
+        return Stores.windowStoreBuilder(bytes, Serdes.String(), Serdes.Long());
+    }
+}

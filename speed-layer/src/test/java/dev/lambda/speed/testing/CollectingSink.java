@@ -1,0 +1,36 @@
+package dev.lambda.speed.testing;
+
+import dev.lambda.common.cassandra.SpeedRow;
+import dev.lambda.speed.sink.SpeedRowSink;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** An in-memory sink with upsert semantics: the last write of a row key wins, as in speed_rows. */
+public final class CollectingSink implements SpeedRowSink {
+
+    public record RowKey(String view, String level, long bucket, List<String> dims, long slot, int partition) {
+    }
+
+    private final Map<RowKey, Write> rows = new ConcurrentHashMap<>();
+    private final List<Integer> flushSizes = new ArrayList<>();
+
+    @Override
+    public synchronized void writeAll(List<Write> writes) {
+        for (Write w : writes) {
+            SpeedRow r = w.row();
+            rows.put(new RowKey(w.view().name(), r.level().id(), r.bucket().toEpochMilli(), r.dims(), r.slot().toEpochMilli(),
+                    r.sourcePartition()), w);
+        }
+        flushSizes.add(writes.size());
+    }
+
+    public synchronized Map<RowKey, Write> rows() {
+        return Map.copyOf(rows);
+    }
+
+    public synchronized List<Integer> flushSizes() {
+        return List.copyOf(flushSizes);
+    }
+}

@@ -1,0 +1,213 @@
+package dev.lambda.speed.topology;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lambda.common.metric.MetricValue;
+import dev.lambda.common.time.IngestSlots;
+import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.speed.metrics.SpeedMetrics;
+import dev.lambda.speed.testing.CollectingSink;
+import dev.lambda.speed.testing.Oracle;
+import dev.lambda.speed.testing.RandomEvents;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class SpeedTopologyTest {
+
+    private static final ViewCatalog VIEWS = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
+    private static final Duration WINDOW = Duration.ofHours(24);
+    private static final IngestSlots SLOTS = new IngestSlots(Duration.ofHours(1));
+
+    private final CollectingSink sink = new CollectingSink();
+    private final SpeedMetrics metrics = new SpeedMetrics(new PrometheusRegistry());
+    private TopologyTestDriver driver;
+    private TestInputTopic<byte[], byte[]> events;
+    private TestOutputTopic<byte[], byte[]> deadLetters;
+
+    @BeforeEach
+    void start() {
+        SpeedSettings settings = new SpeedSettings("events", "events.dlq", SLOTS, WINDOW, Duration.ofMinutes(5),
+                Duration.ofMillis(500), false);
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "speed-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        driver = new TopologyTestDriver(SpeedTopology.build(VIEWS, settings, sink, metrics), props, Instant.parse("2026-11-21T10:00:00Z"));
+        events = driver.createInputTopic("events", new ByteArraySerializer(), new ByteArraySerializer());
+        deadLetters = driver.createOutputTopic("events.dlq", new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @AfterEach
+    void stop() {
+        driver.close();
+    }
+
+    private void send(String json, String ingest) {
+        events.pipeInput(new TestRecord<>(null, json.getBytes(StandardCharsets.UTF_8), Instant.parse(ingest)));
+    }
+
+    private void flush() {
+        driver.advanceWallClockTime(Duration.ofSeconds(1));
+    }
+
+    private static String purchase(String id, String ts, String product, String amount, String user) {
+        return "{\"id\":\"" + id + "\",\"type\":\"purchase\",\"ts\":\"" + ts + "\",\"attrs\":{\"product\":\"" + product
+                + "\",\"country\":\"NP\",\"amount\":\"" + amount + "\",\"user_id\":\"" + user + "\"}}";
+    }
+
+    /** Sum over slots and partitions of one metric of the sales view for (level, bucket, dims). */
+    private Object sales(String level, String bucket, int metric) {
+        MetricValue total = null;
+        for (var w : sink.rows().values()) {
+            var r = w.row();
+            if (w.view().name().equals("sales") && r.level().id().equals(level) && r.bucket().equals(Instant.parse(bucket))) {
+                MetricValue v = r.aggregate().get(metric);
+                total = total == null ? v : total.plus(v);
+            }
+        }
+        return total == null ? null : total.read();
+    }
+
+    @Test
+    void rejectsGoToTheDeadLetterTopicWithReasonSourceAndOriginalBytes() {
+        send("{\"id\":\"a\",\"type\":", "2026-11-21T10:00:00Z");
+        send("{\"id\":\"b\",\"type\":\"purchase\",\"ts\":\"2026-11-21T11:00:00Z\"}", "2026-11-21T10:00:01Z");
+        send(purchase("ok", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), "2026-11-21T10:00:02Z");
+        List<TestRecord<byte[], byte[]>> dlq = deadLetters.readRecordsToList();
+        assertEquals(2, dlq.size());
+        assertEquals("{\"id\":\"a\",\"type\":", new String(dlq.get(0).value(), StandardCharsets.UTF_8));
+        assertEquals("malformed_json", header(dlq.get(0), DeadLetterHeaders.REASON));
+        assertEquals("future_ts", header(dlq.get(1), DeadLetterHeaders.REASON));
+        assertTrue(header(dlq.get(1), DeadLetterHeaders.DETAIL).contains("after ingest time"));
+        assertEquals("events", header(dlq.get(1), DeadLetterHeaders.SOURCE_TOPIC));
+        assertEquals("1", header(dlq.get(1), DeadLetterHeaders.SOURCE_OFFSET));
+        assertEquals(1, metrics.deadLetters("malformed_json"));
+        flush();
+        assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0));
+    }
+
+    @Test
+    void aDuplicateWithinTheWindowCountsOnceAndOneBeyondItCountsAgain() {
+        String e = purchase("dup", "2026-11-21T10:00:00Z", "p1", "2.50", "u1");
+        send(e, "2026-11-21T10:00:00Z");
+        send(e, "2026-11-21T12:00:00Z");
+        send(e, "2026-11-22T09:59:59Z"); // still inside 24 h of the first
+        flush();
+        assertEquals(1L, sales("day", "2026-11-21T00:00:00Z", 0));
+        assertEquals(new BigDecimal("2.50"), sales("day", "2026-11-21T00:00:00Z", 1));
+        assertEquals(2, metrics.duplicatesDropped());
+        send(e, "2026-11-22T10:00:01Z"); // beyond the window: counted again (the batch corrects this)
+        flush();
+        assertEquals(2L, sales("day", "2026-11-21T00:00:00Z", 0));
+    }
+
+    @Test
+    void lateAndOutOfOrderEventsLandInTheirOwnBucketsAndTheCurrentSlotAtEveryLevel() {
+        send(purchase("new", "2026-11-21T10:30:00Z", "p1", "1.00", "u1"), "2026-11-21T10:30:01Z");
+        send(purchase("late", "2026-11-19T08:15:30Z", "p1", "4.00", "u2"), "2026-11-21T10:31:00Z");
+        send(purchase("ooo", "2026-11-21T10:29:59Z", "p1", "2.00", "u3"), "2026-11-21T10:31:30Z");
+        flush();
+        assertEquals(1L, sales("minute", "2026-11-19T08:15:00Z", 0));
+        assertEquals(1L, sales("hour", "2026-11-19T08:00:00Z", 0));
+        assertEquals(new BigDecimal("4.00"), sales("day", "2026-11-19T00:00:00Z", 1));
+        assertEquals(1L, sales("minute", "2026-11-21T10:29:00Z", 0));
+        assertEquals(new BigDecimal("3.00"), sales("hour", "2026-11-21T10:00:00Z", 1));
+        assertEquals(new BigDecimal("1.00"), sales("day", "2026-11-21T00:00:00Z", 2), "min");
+        assertEquals(new BigDecimal("2.00"), sales("day", "2026-11-21T00:00:00Z", 3), "max");
+        assertEquals(2L, sales("day", "2026-11-21T00:00:00Z", 4), "distinct buyers");
+        for (var w : sink.rows().values()) {
+            assertEquals(Instant.parse("2026-11-21T10:00:00Z"), w.row().slot(), "every row is in the ingest slot");
+        }
+    }
+
+    @Test
+    void slotBoundariesSplitRowsAndClosedSlotsLeaveTheStoreOnceFlushed() {
+        send(purchase("a", "2026-11-21T10:59:00Z", "p1", "1.00", "u1"), "2026-11-21T10:59:59.999Z");
+        send(purchase("b", "2026-11-21T10:59:00Z", "p1", "1.00", "u2"), "2026-11-21T11:00:00.000Z");
+        KeyValueStore<AggregateKey, SlotAggregate> store = driver.getKeyValueStore(SpeedTopology.AGGREGATES_STORE);
+        long slot10 = Instant.parse("2026-11-21T10:00:00Z").toEpochMilli();
+        long slot11 = Instant.parse("2026-11-21T11:00:00Z").toEpochMilli();
+        AggregateKey minute10 = new AggregateKey("sales", VIEWS.find("sales").orElseThrow().version(), dev.lambda.common.time.Granularity.MINUTE,
+                Instant.parse("2026-11-21T10:59:00Z").toEpochMilli(), List.of("p1", "NP"), slot10);
+        assertEquals(1L, store.get(minute10).aggregate().get(0).read());
+        flush();
+        Map<Long, Long> bySlot = new HashMap<>();
+        sink.rows().forEach((k, w) -> {
+            if (k.view().equals("sales") && k.level().equals("minute")) {
+                bySlot.merge(k.slot(), (Long) w.row().aggregate().get(0).read(), Long::sum);
+            }
+        });
+        assertEquals(Map.of(slot10, 1L, slot11, 1L), bySlot);
+        assertNull(store.get(minute10), "the closed 10:00 slot left the store after its flush");
+        assertEquals(1L, store.get(new AggregateKey(minute10.view(), minute10.version(), minute10.level(), minute10.bucket(),
+                minute10.dims(), slot11)).aggregate().get(0).read(), "the open slot stays");
+    }
+
+    @Test
+    void randomStreamMatchesTheOracleAtEveryLevel() {
+        RandomEvents gen = new RandomEvents(42);
+        Oracle oracle = new Oracle(WINDOW.toMillis());
+        long ingest = Instant.parse("2026-11-21T10:40:00Z").toEpochMilli();
+        for (int i = 0; i < 4_000; i++) {
+            ingest += 1_500; // spans several hourly slots
+            var e = gen.next(ingest, 0.05, 0.05);
+            send(e.json(), Instant.ofEpochMilli(ingest).toString());
+            oracle.add(new Oracle.Accepted(e.id(), e.type(), e.ts(), e.attrs(), ingest, 0));
+            if (i % 500 == 0) {
+                flush();
+            }
+        }
+        flush();
+        Map<Oracle.GroupKey, Oracle.Expected> expected = oracle.expected(Long.MIN_VALUE, Long.MAX_VALUE);
+        Map<Oracle.GroupKey, List<MetricValue>> actual = new HashMap<>();
+        sink.rows().forEach((k, w) -> actual.merge(new Oracle.GroupKey(k.view(), k.level(), k.bucket(), k.dims()),
+                w.row().aggregate().values(), (a, b) -> {
+                    List<MetricValue> sum = new java.util.ArrayList<>();
+                    for (int i = 0; i < a.size(); i++) {
+                        sum.add(a.get(i).plus(b.get(i)));
+                    }
+                    return sum;
+                }));
+        assertEquals(expected.keySet(), actual.keySet());
+        expected.forEach((key, x) -> {
+            List<MetricValue> v = actual.get(key);
+            assertEquals(x.count, v.get(0).read(), key + " count");
+            if (key.view().equals("sales")) {
+                assertEquals(x.anyAmount ? BigDecimal.valueOf(x.sumCents, 2) : null, v.get(1).read(), key + " revenue");
+                assertEquals(x.anyAmount ? BigDecimal.valueOf(x.minCents, 2) : null, v.get(2).read(), key + " min");
+                assertEquals(x.anyAmount ? BigDecimal.valueOf(x.maxCents, 2) : null, v.get(3).read(), key + " max");
+            }
+            MetricValue distinct = v.get(v.size() - 1);
+            assertEquals(x.distinct.size(), (Long) distinct.read(), Math.max(1, x.distinct.size() * 0.05), key + " distinct");
+        });
+    }
+
+    private static String header(TestRecord<byte[], byte[]> r, String name) {
+        Header h = r.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+}
