@@ -1,0 +1,122 @@
+package dev.lambda.speed;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import dev.lambda.common.cassandra.CassandraSessions;
+import dev.lambda.common.cassandra.SpeedRowsTable;
+import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.speed.config.SpeedConfig;
+import dev.lambda.speed.metrics.SpeedMetrics;
+import dev.lambda.speed.sink.CassandraSpeedRowSink;
+import dev.lambda.speed.topology.SpeedTopology;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running speed-layer instance: one Cassandra session, the Kafka Streams application and the
+ * Prometheus endpoint. Used by {@link Main} and by whatever runs the layer in-process (tests, the
+ * demo launcher).
+ */
+public final class SpeedLayer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SpeedLayer.class);
+
+    private final CqlSession session;
+    private final KafkaStreams streams;
+    private final HTTPServer metricsServer;
+    private final SpeedMetrics metrics;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private SpeedLayer(CqlSession session, KafkaStreams streams, HTTPServer metricsServer, SpeedMetrics metrics) {
+        this.session = session;
+        this.streams = streams;
+        this.metricsServer = metricsServer;
+        this.metrics = metrics;
+    }
+
+    public static SpeedLayer start(SpeedConfig config, ViewCatalog views) {
+        CqlSession session = CassandraSessions.openWithSchema(config.cassandra());
+        try {
+            PrometheusRegistry registry = new PrometheusRegistry();
+            SpeedMetrics metrics = new SpeedMetrics(registry);
+            var sink = new CassandraSpeedRowSink(new SpeedRowsTable(session, config.cassandra().keyspace(), config.ttl()),
+                    config.maxInFlightWrites());
+            KafkaStreams streams = new KafkaStreams(SpeedTopology.build(views, config.topology(), sink, metrics),
+                    config.streamsProperties());
+            streams.setUncaughtExceptionHandler(error -> {
+                LOG.error("stream thread failed; replacing it (state is restored from the changelog)", error);
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+            });
+            registerLag(registry, streams, config.topology().eventsTopic());
+            HTTPServer server = config.metricsPort() == 0 ? null
+                    : HTTPServer.builder().port(config.metricsPort()).registry(registry).buildAndStart();
+            SpeedLayer layer = new SpeedLayer(session, streams, server, metrics);
+            streams.setStateListener((now, before) -> {
+                if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
+                    layer.stopped.countDown();
+                }
+            });
+            streams.start();
+            LOG.info("speed layer started: {}", String.join("; ", config.summary()));
+            return layer;
+        } catch (IOException e) {
+            session.close();
+            throw new UncheckedIOException("cannot open the metrics port " + config.metricsPort(), e);
+        } catch (RuntimeException e) {
+            session.close();
+            throw e;
+        }
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    public SpeedMetrics metrics() {
+        return metrics;
+    }
+
+    /** Blocks until the streams application stops (closed, or failed for good). */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(30));
+        if (metricsServer != null) {
+            metricsServer.stop();
+        }
+        session.close();
+        LOG.info("speed layer stopped");
+    }
+
+    /** Consumer lag on the events topic (records), summed over this instance's partitions. */
+    private static void registerLag(PrometheusRegistry registry, KafkaStreams streams, String topic) {
+        GaugeWithCallback.builder().name("lambda_speed_consumer_lag_records")
+                .help("Records on the events topic not yet read by this instance")
+                .callback(cb -> {
+                    double lag = 0;
+                    for (var entry : streams.metrics().entrySet()) {
+                        MetricName name = entry.getKey();
+                        if (name.name().equals("records-lag") && topic.equals(name.tags().get("topic"))) {
+                            Object value = ((Metric) entry.getValue()).metricValue();
+                            if (value instanceof Double d && !d.isNaN()) {
+                                lag += d;
+                            }
+                        }
+                    }
+                    cb.call(lag);
+                }).register(registry);
+    }
+}

@@ -1,0 +1,108 @@
+package dev.lambda.speed.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lambda.cluster.LocalCluster;
+import dev.lambda.cluster.LocalClusterExtension;
+import dev.lambda.speed.SpeedLayer;
+import dev.lambda.speed.config.SpeedConfig;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The speed layer on real Kafka and Cassandra: exact rows, crash safety, scale-out. */
+@ExtendWith(LocalClusterExtension.class)
+class SpeedLayerIT {
+
+    private static final Duration CATCH_UP = Duration.ofSeconds(90);
+
+    private static SpeedLayer startInProcess(SpeedFixture f, Path stateDir) {
+        return SpeedLayer.start(SpeedConfig.from(SpeedConfig.flags(f.args(stateDir).toArray(String[]::new), Map.of())), SpeedFixture.VIEWS);
+    }
+
+    @Test
+    void rowsInCassandraEqualTheOracleAndRejectsAreAllInTheDeadLetterTopic(LocalCluster cluster, @TempDir Path state) throws Exception {
+        try (SpeedFixture f = new SpeedFixture(cluster, "exact", 1)) {
+            f.produce(3_000);
+            try (SpeedLayer layer = startInProcess(f, state)) {
+                f.produce(3_000); // while it runs
+                f.awaitExact(CATCH_UP);
+                var dlq = f.deadLetters(f.malformedSent(), Duration.ofSeconds(30));
+                assertEquals(f.malformedSent(), dlq.size());
+                for (var r : dlq) {
+                    String reason = new String(r.headers().lastHeader("lambda.dlq.reason").value(), StandardCharsets.UTF_8);
+                    assertTrue(reason.equals("malformed_json") || reason.equals("future_ts"), reason);
+                }
+                assertTrue(layer.metrics().duplicatesDropped() > 0, "the stream had duplicates");
+            }
+        }
+    }
+
+    @Test
+    void killedAbruptlyMidStreamAndRestartedTheRowsAreStillExact(LocalCluster cluster, @TempDir Path state) throws Exception {
+        try (SpeedFixture f = new SpeedFixture(cluster, "kill", 2)) {
+            f.produce(2_000);
+            Process first = fork(f, state, "first");
+            try {
+                // wait until it has written rows, then keep producing and kill it mid-stream
+                long deadline = System.nanoTime() + CATCH_UP.toNanos();
+                while (f.speedRowCount() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(200);
+                }
+                assertTrue(f.speedRowCount() > 0, "the first instance wrote nothing; see target/speed-kill-first.log");
+                Thread producer = new Thread(() -> f.produce(6_000));
+                producer.start();
+                Thread.sleep(1_500);
+                first.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL: no close, no commit, no flush
+                producer.join();
+            } finally {
+                first.destroyForcibly();
+            }
+            f.produce(1_000);
+            Process second = fork(f, state, "second");
+            try {
+                f.awaitExact(CATCH_UP);
+            } finally {
+                second.destroy();
+                second.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    void twoInstancesSharingTheTopicGiveTheSameTotalsAsOne(LocalCluster cluster, @TempDir Path stateA, @TempDir Path stateB) throws Exception {
+        try (SpeedFixture f = new SpeedFixture(cluster, "twins", 3)) {
+            try (SpeedLayer a = startInProcess(f, stateA); SpeedLayer b = startInProcess(f, stateB)) {
+                f.produce(6_000);
+                f.awaitExact(CATCH_UP);
+                assertEquals(KafkaStreams.State.RUNNING, a.state());
+                assertEquals(KafkaStreams.State.RUNNING, b.state());
+                assertTrue(a.metrics().eventsIn() > 0 && b.metrics().eventsIn() > 0,
+                        "both instances took partitions: " + a.metrics().eventsIn() + " / " + b.metrics().eventsIn());
+            }
+        }
+    }
+
+    /** Runs the speed layer's Main in its own JVM (so it can be killed like a real process). */
+    private static Process fork(SpeedFixture f, Path stateDir, String label) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.lambda.speed.Main"));
+        command.addAll(f.args(stateDir));
+        // the killed member leaves no goodbye; a short session lets the group notice within seconds
+        command.addAll(List.of("--kafka-property", "session.timeout.ms=6000", "--kafka-property", "heartbeat.interval.ms=1000"));
+        File log = Path.of("target", "speed-" + f.name + "-" + label + ".log").toFile();
+        Files.createDirectories(log.toPath().getParent());
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
+    }
+}
