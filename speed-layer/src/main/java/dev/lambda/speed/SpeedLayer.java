@@ -7,6 +7,7 @@ import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.speed.config.SpeedConfig;
 import dev.lambda.speed.metrics.SpeedMetrics;
 import dev.lambda.speed.sink.CassandraSpeedRowSink;
+import dev.lambda.speed.sink.SpeedRowSink;
 import dev.lambda.speed.topology.SpeedTopology;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.streams.KafkaStreams;
@@ -45,12 +47,17 @@ public final class SpeedLayer implements AutoCloseable {
     }
 
     public static SpeedLayer start(SpeedConfig config, ViewCatalog views) {
+        return start(config, views, sink -> sink);
+    }
+
+    /** Starts with the Cassandra sink wrapped by {@code wrapSink} (benchmarks observe flushes this way). */
+    public static SpeedLayer start(SpeedConfig config, ViewCatalog views, UnaryOperator<SpeedRowSink> wrapSink) {
         CqlSession session = CassandraSessions.openWithSchema(config.cassandra());
         try {
             PrometheusRegistry registry = new PrometheusRegistry();
             SpeedMetrics metrics = new SpeedMetrics(registry);
-            var sink = new CassandraSpeedRowSink(new SpeedRowsTable(session, config.cassandra().keyspace(), config.ttl()),
-                    config.maxInFlightWrites());
+            SpeedRowSink sink = wrapSink.apply(new CassandraSpeedRowSink(
+                    new SpeedRowsTable(session, config.cassandra().keyspace(), config.ttl()), config.maxInFlightWrites()));
             KafkaStreams streams = new KafkaStreams(SpeedTopology.build(views, config.topology(), sink, metrics),
                     config.streamsProperties());
             streams.setUncaughtExceptionHandler(error -> {

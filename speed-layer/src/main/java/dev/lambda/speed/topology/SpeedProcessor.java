@@ -14,10 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KeyValue;
@@ -57,7 +55,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private final EnvelopeParser parser;
     private final Map<String, ViewDefinition> viewsByVersion = new HashMap<>();
     private final Map<String, List<ViewPlan>> plansByType = new HashMap<>();
-    private final Set<AggregateKey> dirty = new LinkedHashSet<>();
+    /** Aggregates changed since the last flush, with their latest values (also a read cache for hot keys). */
+    private final Map<AggregateKey, SlotAggregate> dirty = new HashMap<>();
 
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
@@ -91,7 +90,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             }
         }
         try (KeyValueIterator<AggregateKey, SlotAggregate> all = aggregates.all()) {
-            all.forEachRemaining(kv -> dirty.add(kv.key));
+            all.forEachRemaining(kv -> dirty.put(kv.key, kv.value));
         }
         context.schedule(settings.flushInterval(), PunctuationType.WALL_CLOCK_TIME, now -> flush());
     }
@@ -122,10 +121,14 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             for (Granularity level : view.levels()) {
                 AggregateKey key = new AggregateKey(view.name(), plan.version(), level,
                         level.bucketOf(event.ts()).toEpochMilli(), dims, slot);
-                SlotAggregate current = aggregates.get(key);
+                SlotAggregate current = dirty.get(key);
+                if (current == null) {
+                    current = aggregates.get(key);
+                }
                 Aggregate base = current == null ? Aggregate.zero(view) : current.aggregate();
-                aggregates.put(key, new SlotAggregate(base.add(view, event), ingest));
-                dirty.add(key);
+                SlotAggregate next = new SlotAggregate(base.add(view, event), ingest);
+                aggregates.put(key, next);
+                dirty.put(key, next);
             }
             metrics.viewUpdated(view.name());
         }
@@ -164,12 +167,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         List<SpeedRowSink.Write> writes = new ArrayList<>(dirty.size());
         List<AggregateKey> unknown = new ArrayList<>();
         long newestIngest = Long.MIN_VALUE;
-        for (AggregateKey key : dirty) {
-            SlotAggregate value = aggregates.get(key);
+        for (Map.Entry<AggregateKey, SlotAggregate> entry : dirty.entrySet()) {
+            AggregateKey key = entry.getKey();
+            SlotAggregate value = entry.getValue();
             ViewDefinition view = viewsByVersion.get(key.view() + "/" + key.version());
-            if (value == null) {
-                continue;
-            }
             if (view == null) {
                 unknown.add(key); // left by a view definition this process no longer has
                 continue;
@@ -186,7 +187,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             return;
         }
         List<KeyValue<AggregateKey, SlotAggregate>> closed = new ArrayList<>();
-        for (AggregateKey key : dirty) {
+        for (AggregateKey key : dirty.keySet()) {
             if (key.slot() < latestSlot) {
                 closed.add(KeyValue.pair(key, null));
             }

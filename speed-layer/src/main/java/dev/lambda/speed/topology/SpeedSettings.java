@@ -13,7 +13,7 @@ import java.util.Objects;
  * @param dedupWindow      how long an id is remembered per input partition (DESIGN §5)
  * @param futureTolerance  how far {@code ts} may lie after ingest time
  * @param flushInterval    wall-clock period of the flush to the sink
- * @param persistentStores RocksDB stores (production) or in-memory ones (tests, small demos)
+ * @param persistentStores the dedup store (ids of the last window) in RocksDB (production) or in memory
  */
 public record SpeedSettings(String eventsTopic, String deadLetterTopic, IngestSlots slots, Duration dedupWindow,
                             Duration futureTolerance, Duration flushInterval, boolean persistentStores) {

@@ -51,9 +51,9 @@ public final class SpeedTopology {
     }
 
     private static StoreBuilder<?> aggregatesStore(SpeedSettings settings) {
-        KeyValueBytesStoreSupplier bytes = settings.persistentStores()
-                ? Stores.persistentKeyValueStore(AGGREGATES_STORE)
-                : Stores.inMemoryKeyValueStore(AGGREGATES_STORE);
+        // only open slots (and not yet flushed closed ones) live here, so it stays small: in memory,
+        // changelogged like any store, restored after a crash
+        KeyValueBytesStoreSupplier bytes = Stores.inMemoryKeyValueStore(AGGREGATES_STORE);
         // the cache absorbs the many updates of hot aggregates between commits
         return Stores.keyValueStoreBuilder(bytes, StoreSerdes.keySerde(), StoreSerdes.valueSerde()).withCachingEnabled();
     }

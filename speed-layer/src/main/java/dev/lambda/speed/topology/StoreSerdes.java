@@ -44,6 +44,10 @@ final class StoreSerdes {
     }
 
     private static void writeKey(AggregateKey k, DataOutputStream out) throws IOException {
+        // the hash first: the store cache keeps keys sorted, and keys that share a long prefix
+        // (same view, version, level, bucket) make every comparison walk that prefix
+        // (enum hash codes differ between JVMs, so the level goes in by ordinal: stored keys must be stable)
+        out.writeInt(java.util.Objects.hash(k.view(), k.version(), k.level().ordinal(), k.bucket(), k.dims(), k.slot()));
         out.writeByte(FORMAT);
         out.writeUTF(k.view());
         out.writeUTF(k.version());
@@ -57,6 +61,7 @@ final class StoreSerdes {
     }
 
     private static AggregateKey readKey(DataInputStream in) throws IOException {
+        in.readInt();
         checkFormat(in.readByte());
         String view = in.readUTF();
         String version = in.readUTF();

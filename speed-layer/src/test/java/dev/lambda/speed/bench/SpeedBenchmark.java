@@ -1,0 +1,278 @@
+package dev.lambda.speed.bench;
+
+import dev.lambda.cluster.LocalCluster;
+import dev.lambda.cluster.SystemTopics;
+import dev.lambda.common.event.EnvelopeParser;
+import dev.lambda.common.event.ParseResult;
+import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.speed.SpeedLayer;
+import dev.lambda.speed.config.SpeedConfig;
+import dev.lambda.speed.sink.SpeedRowSink;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Speed-layer benchmark on real servers (not a test): throughput end to end (until rows are in
+ * Cassandra) against a plain consumer that only reads and parses the same topic, in the same run;
+ * then produce → flushed latency at a fixed rate. Prints figures; asserts nothing.
+ *
+ * <p>Run: {@code mvn -pl speed-layer -am verify -DskipTests -Pbench -Dbench.events=2000000 -Dbench.rate=20000}
+ */
+public final class SpeedBenchmark {
+
+    private static final int PARTITIONS = 4;
+
+    public static void main(String[] args) throws Exception {
+        int events = Integer.getInteger("bench.events", 2_000_000);
+        int rate = Integer.getInteger("bench.rate", 20_000);
+        int latencySeconds = Integer.getInteger("bench.latencySeconds", 30);
+        if (latencySeconds == 0) {
+            rate = 0;
+        }
+        int threads = Integer.getInteger("bench.threads", 2);
+        boolean inMemory = Boolean.getBoolean("bench.inMemoryState");
+        // profiling aid: a sink that drops rows shows what the topology alone can do
+        boolean nullSink = Boolean.getBoolean("bench.nullSink");
+        Path data = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "bench-");
+        ViewCatalog views = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
+        System.out.printf("speed-layer benchmark: %,d events, %d partitions, %d stream threads, %s state, %s sink, %d cores%n",
+                events, PARTITIONS, threads, inMemory ? "in-memory" : "RocksDB", nullSink ? "null" : "Cassandra",
+                Runtime.getRuntime().availableProcessors());
+        try (LocalCluster cluster = LocalCluster.start(data, 0, 0, 1, false)) {
+            String topic = "bench_events";
+            createTopic(cluster, topic);
+            createTopic(cluster, "bench_latency");
+
+            long t0 = System.nanoTime();
+            produceAll(cluster, topic, events);
+            double produceSecs = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("produce:        %,10.0f events/s (%,d in %.1f s)%n", events / produceSecs, events, produceSecs);
+
+            double plainRate = plainConsumerRate(cluster, topic, events);
+            System.out.printf("plain consumer: %,10.0f events/s (read + parse only)%n", plainRate);
+
+            FlushLog flushes = new FlushLog();
+            long start = System.nanoTime();
+            try (SpeedLayer layer = SpeedLayer.start(config(cluster, topic, data.resolve("state-throughput"), threads, inMemory), views,
+                    sink -> flushes.wrap(nullSink ? rows -> { } : sink))) {
+                while (layer.metrics().eventsIn() < events) {
+                    Thread.sleep(20);
+                }
+                long allRead = System.nanoTime();
+                long flushed = flushes.awaitQuiet(Duration.ofSeconds(2));
+                double secs = (flushed - start) / 1e9;
+                double speedRate = events / secs;
+                System.out.printf("speed layer:    %,10.0f events/s end to end (start -> last row flushed, %.1f s; all read after %.1f s), %,d rows written%n",
+                        speedRate, secs, (allRead - start) / 1e9, layer.metrics().rowsFlushed());
+                System.out.printf("ratio speed/plain consumer: %.2f%n", speedRate / plainRate);
+            }
+
+            if (rate == 0) {
+                return;
+            }
+            FlushLog latencyFlushes = new FlushLog();
+            try (SpeedLayer layer = SpeedLayer.start(config(cluster, "bench_latency", data.resolve("state-latency"), threads, inMemory),
+                    views, sink -> latencyFlushes.wrap(sink))) {
+                Thread.sleep(3_000); // let it join the group and take the partitions
+                List<long[]> sent = produceAtRate(cluster, "bench_latency", rate, latencySeconds);
+                latencyFlushes.awaitQuiet(Duration.ofSeconds(3));
+                long[] latencies = latencyFlushes.latencies(sent);
+                Arrays.sort(latencies);
+                System.out.printf("latency at %,d events/s for %d s (produce -> row in Cassandra): p50 %d ms, p99 %d ms, max %d ms (%,d events)%n",
+                        rate, latencySeconds, pct(latencies, 0.50), pct(latencies, 0.99), latencies[latencies.length - 1], latencies.length);
+            }
+        }
+    }
+
+    private static long pct(long[] sorted, double p) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
+    }
+
+    private static SpeedConfig config(LocalCluster cluster, String topic, Path state, int threads, boolean inMemory) {
+        var c = cluster.cassandra().contactPoint();
+        List<String> args = new ArrayList<>(List.of("--bootstrap", cluster.bootstrapServers(), "--topic", topic, "--dlq-topic", "events.dlq",
+                "--cassandra", c.getHostString() + ":" + c.getPort(), "--keyspace", "bench", "--views", "../config/views.yml",
+                "--application-id", "bench-" + topic, "--state-dir", state.toString(), "--metrics-port", "0",
+                "--threads", Integer.toString(threads), "--flush-interval", "200ms"));
+        if (inMemory) {
+            args.add("--in-memory-state");
+        }
+        for (String extra : System.getProperty("bench.speedArgs", "").split(" ")) {
+            if (!extra.isBlank()) {
+                args.add(extra);
+            }
+        }
+        return SpeedConfig.from(SpeedConfig.flags(args.toArray(String[]::new), Map.of()));
+    }
+
+    private static void createTopic(LocalCluster cluster, String topic) {
+        try (Admin admin = cluster.kafka().admin()) {
+            SystemTopics.create(admin, List.of(new NewTopic(topic, PARTITIONS, (short) 1)
+                    .configs(Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime", TopicConfig.RETENTION_MS_CONFIG, "-1"))));
+        }
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(LocalCluster cluster) {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
+                ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.BATCH_SIZE_CONFIG, 262_144,
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4", ProducerConfig.ACKS_CONFIG, "all"),
+                new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** Realistic events: page views and purchases over 10k users, 200 pages, 500 products, 40 countries; ~1% re-sent. */
+    static final class Realistic {
+        private final Random random = new Random(7);
+        private final String[] recent = new String[1024];
+        private long n;
+
+        byte[] next(long nowMillis) {
+            int slot = (int) (n % recent.length);
+            if (n > recent.length && random.nextInt(100) == 0) {
+                n++;
+                return recent[random.nextInt(recent.length)].getBytes(StandardCharsets.UTF_8);
+            }
+            String ts = Instant.ofEpochMilli(nowMillis - random.nextInt(5_000)).toString();
+            String user = "u" + random.nextInt(10_000);
+            String country = "C" + random.nextInt(40);
+            String json = random.nextInt(10) < 7
+                    ? "{\"id\":\"pv-" + n + "\",\"type\":\"page_view\",\"ts\":\"" + ts + "\",\"attrs\":{\"user_id\":\"" + user
+                        + "\",\"page\":\"/p/" + random.nextInt(200) + "\",\"country\":\"" + country + "\",\"referrer\":\"search\"}}"
+                    : "{\"id\":\"pu-" + n + "\",\"type\":\"purchase\",\"ts\":\"" + ts + "\",\"attrs\":{\"user_id\":\"" + user
+                        + "\",\"product\":\"sku-" + random.nextInt(500) + "\",\"country\":\"" + country + "\",\"amount\":\""
+                        + (random.nextInt(50_000) + 100) / 100.0 + "\",\"currency\":\"EUR\"}}";
+            recent[slot] = json;
+            n++;
+            return json.getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    private static void produceAll(LocalCluster cluster, String topic, int events) {
+        Realistic gen = new Realistic();
+        long now = System.currentTimeMillis();
+        try (KafkaProducer<byte[], byte[]> producer = producer(cluster)) {
+            for (int i = 0; i < events; i++) {
+                producer.send(new ProducerRecord<>(topic, i % PARTITIONS, null, gen.next(now + i / 100)));
+            }
+            producer.flush();
+        }
+    }
+
+    /** Sends at a fixed rate; returns (partition, append time, send time) per event. */
+    private static List<long[]> produceAtRate(LocalCluster cluster, String topic, int rate, int seconds) throws InterruptedException {
+        Realistic gen = new Realistic();
+        List<long[]> sent = new CopyOnWriteArrayList<>();
+        try (KafkaProducer<byte[], byte[]> producer = producer(cluster)) {
+            long start = System.nanoTime();
+            long total = (long) rate * seconds;
+            for (long i = 0; i < total; i++) {
+                long due = start + i * 1_000_000_000L / rate;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                long sentAt = System.currentTimeMillis();
+                int partition = (int) (i % PARTITIONS);
+                producer.send(new ProducerRecord<>(topic, partition, null, gen.next(sentAt)), (meta, error) -> {
+                    if (error == null) {
+                        sent.add(new long[] {partition, meta.timestamp(), sentAt});
+                    }
+                });
+            }
+            producer.flush();
+        }
+        return sent;
+    }
+
+    private static double plainConsumerRate(LocalCluster cluster, String topic, int events) {
+        EnvelopeParser parser = new EnvelopeParser(Duration.ofMinutes(5));
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                cluster.bootstrapServers(), ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2_000), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = new ArrayList<>();
+            for (int p = 0; p < PARTITIONS; p++) {
+                parts.add(new TopicPartition(topic, p));
+            }
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            long start = System.nanoTime();
+            long read = 0;
+            long valid = 0;
+            while (read < events) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                    read++;
+                    if (parser.parse(r.value(), r.timestamp()) instanceof ParseResult.Valid) {
+                        valid++;
+                    }
+                }
+            }
+            if (valid == 0) {
+                throw new IllegalStateException("nothing parsed");
+            }
+            return read / ((System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /** Records, per flush, the partition's newest ingest time it covered and when it completed. */
+    static final class FlushLog {
+        private final Map<Integer, List<long[]>> byPartition = new ConcurrentHashMap<>();
+        private volatile long lastFlushNanos = System.nanoTime();
+
+        SpeedRowSink wrap(SpeedRowSink inner) {
+            return rows -> {
+                inner.writeAll(rows);
+                long done = System.currentTimeMillis();
+                lastFlushNanos = System.nanoTime();
+                Map<Integer, Long> newest = new java.util.HashMap<>();
+                for (SpeedRowSink.Write w : rows) {
+                    newest.merge(w.row().sourcePartition(), w.row().latestIngest().toEpochMilli(), Math::max);
+                }
+                newest.forEach((p, ingest) -> byPartition.computeIfAbsent(p, k -> new CopyOnWriteArrayList<>()).add(new long[] {ingest, done}));
+            };
+        }
+
+        /** Waits until no flush has happened for {@code quiet}; returns the nano time of the last flush. */
+        long awaitQuiet(Duration quiet) throws InterruptedException {
+            while (System.nanoTime() - lastFlushNanos < quiet.toNanos()) {
+                Thread.sleep(50);
+            }
+            return lastFlushNanos;
+        }
+
+        long[] latencies(List<long[]> sent) {
+            long[] out = new long[sent.size()];
+            int i = 0;
+            for (long[] s : sent) {
+                long flushedAt = Long.MAX_VALUE;
+                for (long[] f : byPartition.getOrDefault((int) s[0], List.of())) {
+                    if (f[0] >= s[1]) {
+                        flushedAt = Math.min(flushedAt, f[1]);
+                    }
+                }
+                out[i++] = flushedAt - s[2];
+            }
+            return out;
+        }
+    }
+}
