@@ -189,6 +189,8 @@ final class ForkedCassandraNode implements CassandraNode {
                 memtable_heap_space: 128MiB
                 memtable_offheap_space: 128MiB
                 key_cache_size: 16MiB
+                batch_size_warn_threshold: 64KiB
+                batch_size_fail_threshold: 1024KiB
                 authenticator: AllowAllAuthenticator
                 authorizer: AllowAllAuthorizer
                 """.formatted(port, storagePort, dir);

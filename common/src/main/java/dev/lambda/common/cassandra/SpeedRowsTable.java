@@ -1,6 +1,8 @@
 package dev.lambda.common.cassandra;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import dev.lambda.common.time.Granularity;
@@ -9,6 +11,7 @@ import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
@@ -40,10 +43,31 @@ public final class SpeedRowsTable {
     }
 
     public CompletionStage<Void> write(ViewDefinition view, SpeedRow row) {
-        StoredMetrics m = StoredMetrics.encode(view, row.aggregate());
-        return session.executeAsync(upsert.bind(view.name(), view.version(), row.level().id(), row.period(),
-                row.bucket(), row.dims(), row.slot(), row.sourcePartition(), m.counts(), m.decimals(), m.sketches(),
-                row.latestIngest(), ttlSeconds)).thenApply(rs -> null);
+        return session.executeAsync(bind(view, row, StoredMetrics.encode(view, row.aggregate()))).thenApply(rs -> null);
+    }
+
+    /**
+     * Upserts rows that all belong to one partition (same view, level and period) as unlogged
+     * single-partition batches; one stage per batch.
+     */
+    public List<CompletionStage<Void>> writePartition(ViewDefinition view, List<SpeedRow> rows) {
+        List<BoundStatement> statements = new ArrayList<>(rows.size());
+        List<Integer> sizes = new ArrayList<>(rows.size());
+        for (SpeedRow row : rows) {
+            StoredMetrics m = StoredMetrics.encode(view, row.aggregate());
+            statements.add(bind(view, row, m));
+            sizes.add(m.estimatedBytes());
+        }
+        List<CompletionStage<Void>> stages = new ArrayList<>();
+        for (BatchStatement batch : PartitionBatches.of(statements, sizes)) {
+            stages.add(session.executeAsync(batch).thenApply(rs -> null));
+        }
+        return stages;
+    }
+
+    private BoundStatement bind(ViewDefinition view, SpeedRow row, StoredMetrics m) {
+        return upsert.bind(view.name(), view.version(), row.level().id(), row.period(), row.bucket(), row.dims(), row.slot(),
+                row.sourcePartition(), m.counts(), m.decimals(), m.sketches(), row.latestIngest(), ttlSeconds);
     }
 
     /** Every speed row of one partition (all slots); the caller keeps those at or after its cutoff. */

@@ -45,6 +45,15 @@ public record StoredMetrics(Map<String, Long> counts, Map<String, BigDecimal> de
         return new StoredMetrics(counts, decimals, sketches);
     }
 
+    /** A rough size of the values in bytes, for keeping batches under the server's limits. */
+    public int estimatedBytes() {
+        int bytes = 64 + counts.size() * 24 + decimals.size() * 32;
+        for (ByteBuffer b : sketches.values()) {
+            bytes += 16 + b.remaining();
+        }
+        return bytes;
+    }
+
     public Aggregate decode(ViewDefinition view) {
         List<MetricValue> values = new ArrayList<>(view.metrics().size());
         for (MetricSpec m : view.metrics()) {

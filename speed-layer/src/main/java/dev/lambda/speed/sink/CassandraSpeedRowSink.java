@@ -1,26 +1,41 @@
 package dev.lambda.speed.sink;
 
+import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.cassandra.SpeedRowsTable;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewDefinition;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Upserts speed rows into Cassandra's {@code speed_rows}: asynchronous writes with a bounded number
- * in flight, waiting for all of them; rows whose write failed are written again, with growing
- * back-off, until they succeed. Upserts of absolute values make the retries harmless.
+ * Upserts speed rows into Cassandra's {@code speed_rows}: rows of the same partition go together
+ * as unlogged single-partition batches, asynchronously with a bounded number in flight; the call
+ * waits for all of them. A chunk whose write failed is written again, with growing back-off, until
+ * it succeeds: upserts of absolute values make retries harmless.
  */
 public final class CassandraSpeedRowSink implements SpeedRowSink {
 
     private static final Logger LOG = LoggerFactory.getLogger(CassandraSpeedRowSink.class);
     private static final long MAX_BACKOFF_MILLIS = 5_000;
+    private static final int CHUNK = 64;
 
     private final SpeedRowsTable table;
     private final int maxInFlight;
+
+    private record Partition(ViewDefinition view, Granularity level, Instant period) {
+    }
+
+    private record Chunk(ViewDefinition view, List<SpeedRow> rows) {
+    }
 
     public CassandraSpeedRowSink(SpeedRowsTable table, int maxInFlight) {
         this.table = table;
@@ -28,35 +43,53 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     }
 
     @Override
-    public void writeAll(List<Write> rows) throws InterruptedException {
-        List<Write> pending = rows;
+    public void writeAll(List<Write> writes) throws InterruptedException {
+        List<Chunk> pending = chunks(writes);
         long backoff = 100;
         for (int attempt = 1; !pending.isEmpty(); attempt++) {
-            List<Write> failed = writeOnce(pending);
+            List<Chunk> failed = writeOnce(pending);
             if (failed.isEmpty()) {
                 return;
             }
-            LOG.warn("{} of {} speed rows failed to write (attempt {}); retrying in {} ms", failed.size(), pending.size(), attempt, backoff);
+            LOG.warn("{} of {} speed-row batches failed to write (attempt {}); retrying in {} ms",
+                    failed.size(), pending.size(), attempt, backoff);
             Thread.sleep(backoff);
             backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
             pending = failed;
         }
     }
 
-    private List<Write> writeOnce(List<Write> rows) throws InterruptedException {
-        Semaphore inFlight = new Semaphore(maxInFlight);
-        List<CompletableFuture<Void>> futures = new ArrayList<>(rows.size());
-        for (Write w : rows) {
-            inFlight.acquire();
-            futures.add(table.write(w.view(), w.row()).toCompletableFuture().whenComplete((ok, error) -> inFlight.release()));
+    private static List<Chunk> chunks(List<Write> writes) {
+        Map<Partition, List<SpeedRow>> byPartition = new LinkedHashMap<>();
+        for (Write w : writes) {
+            byPartition.computeIfAbsent(new Partition(w.view(), w.row().level(), w.row().period()), p -> new ArrayList<>()).add(w.row());
         }
-        List<Write> failed = new ArrayList<>();
+        List<Chunk> chunks = new ArrayList<>();
+        byPartition.forEach((p, rows) -> {
+            for (int i = 0; i < rows.size(); i += CHUNK) {
+                chunks.add(new Chunk(p.view(), rows.subList(i, Math.min(rows.size(), i + CHUNK))));
+            }
+        });
+        return chunks;
+    }
+
+    private List<Chunk> writeOnce(List<Chunk> chunks) throws InterruptedException {
+        Semaphore inFlight = new Semaphore(maxInFlight);
+        List<CompletableFuture<Void>> futures = new ArrayList<>(chunks.size());
+        for (Chunk chunk : chunks) {
+            inFlight.acquire();
+            List<CompletionStage<Void>> batches = table.writePartition(chunk.view(), chunk.rows());
+            CompletableFuture<Void> all = CompletableFuture.allOf(batches.stream().map(CompletionStage::toCompletableFuture)
+                    .toArray(CompletableFuture[]::new));
+            futures.add(all.whenComplete((ok, error) -> inFlight.release()));
+        }
+        List<Chunk> failed = new ArrayList<>();
         Throwable firstError = null;
         for (int i = 0; i < futures.size(); i++) {
             try {
                 futures.get(i).get();
             } catch (ExecutionException e) {
-                failed.add(rows.get(i));
+                failed.add(chunks.get(i));
                 firstError = firstError == null ? e.getCause() : firstError;
             }
         }
