@@ -1,6 +1,8 @@
 package dev.lambda.common.cassandra;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import dev.lambda.common.time.Granularity;
@@ -8,6 +10,7 @@ import dev.lambda.common.view.ViewDefinition;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
@@ -34,8 +37,36 @@ public final class BatchRowsTable {
 
     public CompletionStage<Void> write(ViewDefinition view, BatchRow row) {
         StoredMetrics m = StoredMetrics.encode(view, row.aggregate());
-        return session.executeAsync(insert.bind(view.name(), view.version(), row.generation(), row.level().id(), row.period(),
-                row.bucket(), row.dims(), m.counts(), m.decimals(), m.sketches())).thenApply(rs -> null);
+        return session.executeAsync(bind(view.name(), view.version(), row.generation(), row.level(), row.bucket(), row.dims(), m))
+                .thenApply(rs -> null);
+    }
+
+    /** One row of a generation whose metrics are already in their stored form (the batch layer's path). */
+    public record StoredRow(Granularity level, Instant bucket, List<String> dims, StoredMetrics metrics) {
+    }
+
+    /**
+     * Writes rows that all belong to one partition (same level and period) as unlogged
+     * single-partition batches; one stage per batch.
+     */
+    public List<CompletionStage<Void>> writePartition(String view, String version, long generation, List<StoredRow> rows) {
+        List<BoundStatement> statements = new ArrayList<>(rows.size());
+        List<Integer> sizes = new ArrayList<>(rows.size());
+        for (StoredRow r : rows) {
+            statements.add(bind(view, version, generation, r.level(), r.bucket(), r.dims(), r.metrics()));
+            sizes.add(r.metrics().estimatedBytes());
+        }
+        List<CompletionStage<Void>> stages = new ArrayList<>();
+        for (BatchStatement batch : PartitionBatches.of(statements, sizes)) {
+            stages.add(session.executeAsync(batch).thenApply(rs -> null));
+        }
+        return stages;
+    }
+
+    private BoundStatement bind(String view, String version, long generation, Granularity level, Instant bucket, List<String> dims,
+                                StoredMetrics m) {
+        return insert.bind(view, version, generation, level.id(), level.periodOf(bucket), bucket, dims,
+                m.counts(), m.decimals(), m.sketches());
     }
 
     /** All rows of one partition: a generation's buckets of one level within one period. */

@@ -14,6 +14,8 @@ import java.util.regex.Pattern;
  *       period) so every partition is bounded and an old generation goes with partition deletes.</li>
  *   <li>{@code speed_rows}: the speed layer's absolute aggregates per (bucket, dims, slot, source
  *       partition), written with a TTL; readers take only slots at or after the cutoff.</li>
+ *   <li>{@code batch_generations}: every generation the batch wrote, with the partitions it wrote, so
+ *       that old ones can be dropped with partition deletes.</li>
  * </ul>
  *
  * Metric values are stored in three frozen maps keyed by metric name (one cell each, so an upsert
@@ -91,6 +93,16 @@ public final class CassandraSchema {
                   source_partition int,
                 %s  latest_ingest timestamp,
                   PRIMARY KEY ((view_name, version, level, period), bucket, dims, slot, source_partition)
-                )""".formatted(keyspace, metrics));
+                )""".formatted(keyspace, metrics),
+                """
+                CREATE TABLE IF NOT EXISTS %s.batch_generations (
+                  view_name text,
+                  version text,
+                  generation bigint,
+                  cutoff timestamp,
+                  partitions frozen<set<text>>,
+                  written_at timestamp,
+                  PRIMARY KEY ((view_name, version), generation)
+                )""".formatted(keyspace));
     }
 }

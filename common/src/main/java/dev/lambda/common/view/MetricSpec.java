@@ -11,7 +11,7 @@ import java.util.Objects;
  * @param scale decimal places kept for sum/min/max (values are rounded half-up to it, as Spark's
  *              decimal cast does); 0 for count and distinct
  */
-public record MetricSpec(String name, MetricType type, String field, int scale) {
+public record MetricSpec(String name, MetricType type, String field, int scale) implements java.io.Serializable {
 
     public static final int MAX_SCALE = 18;
 

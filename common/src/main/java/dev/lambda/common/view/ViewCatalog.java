@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Optional;
 
 /** All views of one views file, in file order. */
-public record ViewCatalog(List<ViewDefinition> views) {
+public record ViewCatalog(List<ViewDefinition> views) implements java.io.Serializable {
 
     public ViewCatalog {
         views = List.copyOf(views);

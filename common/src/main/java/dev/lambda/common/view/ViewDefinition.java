@@ -16,7 +16,7 @@ import java.util.TreeSet;
  * mixed with rows of the old one.
  */
 public record ViewDefinition(String name, List<String> events, List<String> dimensions,
-                             Granularity granularity, List<MetricSpec> metrics) {
+                             Granularity granularity, List<MetricSpec> metrics) implements java.io.Serializable {
 
     public ViewDefinition {
         Objects.requireNonNull(name, "name");

@@ -1,0 +1,87 @@
+package dev.lambda.batch;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import dev.lambda.batch.config.BatchConfig;
+import dev.lambda.batch.ingest.FileImport;
+import dev.lambda.batch.ingest.KafkaIngest;
+import dev.lambda.batch.recompute.Recompute;
+import dev.lambda.batch.spark.SparkSessions;
+import dev.lambda.common.cassandra.CassandraSessions;
+import dev.lambda.common.cassandra.ViewStateTable;
+import dev.lambda.common.config.ConfigException;
+import dev.lambda.common.config.Flags;
+import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.common.view.ViewConfigException;
+import java.time.Instant;
+import java.util.Optional;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The batch layer's one entry point, for spark-submit and in-process runs alike:
+ * {@code ingest | recompute | run | import}. Exit code 0 on success, 2 for bad configuration,
+ * 1 for a failed run, always with a one-line reason on stderr.
+ */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        BatchConfig config;
+        ViewCatalog views;
+        try {
+            Flags flags = BatchConfig.flags(args, System.getenv());
+            if (flags.isSet("help")) {
+                System.out.print(BatchConfig.HELP);
+                return;
+            }
+            config = BatchConfig.from(flags);
+            views = new ViewCatalogLoader().load(java.nio.file.Path.of(config.viewsFile()));
+        } catch (ConfigException | ViewConfigException e) {
+            System.err.println("batch-layer: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        try {
+            run(config, views);
+        } catch (RuntimeException e) {
+            System.err.println("batch-layer: " + config.command() + " failed: " + oneLine(e));
+            System.exit(1);
+        }
+    }
+
+    /** Runs one command to completion (used by Main and by in-process launchers). */
+    public static void run(BatchConfig config, ViewCatalog views) {
+        Progress progress = new Progress(System.err);
+        SparkSession spark = SparkSessions.create(config);
+        try {
+            switch (config.command()) {
+                case "ingest" -> KafkaIngest.run(spark, config, progress);
+                case "import" -> FileImport.run(spark, config, progress);
+                case "recompute" -> recompute(spark, config, views, progress, Optional.empty());
+                case "run" -> {
+                    Instant start = KafkaIngest.run(spark, config, progress);
+                    recompute(spark, config, views, progress, Optional.of(start));
+                }
+                default -> throw new IllegalArgumentException("unknown command " + config.command());
+            }
+            progress.line("done", 0, config.command() + " finished");
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private static void recompute(SparkSession spark, BatchConfig config, ViewCatalog views, Progress progress, Optional<Instant> start) {
+        try (CqlSession session = CassandraSessions.openWithSchema(config.cassandra().settings())) {
+            ViewStateTable states = new ViewStateTable(session, config.cassandra().keyspace());
+            new Recompute(spark, config, views, session, s -> states.publish(s).toCompletableFuture().join(), progress).run(start);
+        }
+    }
+
+    private static String oneLine(Throwable e) {
+        String message = e.getMessage() == null ? e.toString() : e.getMessage();
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+}

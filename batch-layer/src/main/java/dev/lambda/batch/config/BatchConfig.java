@@ -1,0 +1,122 @@
+package dev.lambda.batch.config;
+
+import dev.lambda.common.cassandra.CassandraSettings;
+import dev.lambda.common.config.ConfigException;
+import dev.lambda.common.config.Flags;
+import dev.lambda.common.config.KafkaClientSettings;
+import dev.lambda.common.time.IngestSlots;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Everything a batch run is configured with, from flags and {@code LAMBDA_*} environment variables
+ * (see {@link #HELP}).
+ *
+ * @param command      ingest | recompute | run | import
+ * @param sparkMaster  {@code null} when spark-submit chose the master
+ * @param cutoff       an explicit cutoff, or {@code null} to derive it (DESIGN §4)
+ */
+public record BatchConfig(String command, KafkaClientSettings kafka, String topic, String master, String checkpoint,
+                          CassandraTarget cassandra, String viewsFile, IngestSlots slots, Duration safetyMargin,
+                          Instant cutoff, Duration grace, Duration futureTolerance, String sparkMaster,
+                          int shufflePartitions, String importPath, String importFormat, int maxInFlightWrites,
+                          long ingestBatchRecords) {
+
+    public static final List<String> COMMANDS = List.of("ingest", "recompute", "run", "import");
+
+    public static final String HELP = """
+            Usage: batch-layer <command> [options]
+
+            Commands:
+              ingest     append new Kafka records to the master dataset (Structured Streaming, availableNow)
+              recompute  recompute every view from the whole master dataset, publish the new generation
+              run        ingest, then recompute: what the nightly schedule calls
+              import     append events from JSON-lines or Parquet files to the master dataset
+
+            Runs in-process on local[*] by default; under spark-submit the cluster's master is used.
+            Every option can also be given as an environment variable: --safety-margin -> LAMBDA_SAFETY_MARGIN.
+
+              --master PATH                master dataset (local dir, hdfs://, s3a://)    [data/master]
+              --checkpoint PATH            ingest checkpoint                               [<master>/_checkpoints/ingest]
+              --bootstrap HOST:PORT        Kafka bootstrap servers                         [127.0.0.1:9092]
+              --kafka-config FILE          Kafka client properties file (TLS, SASL, ...)    [none]
+              --kafka-property KEY=VALUE   one Kafka client property; repeatable            [none]
+              --topic NAME                 events topic                                     [events]
+              --cassandra HOST:PORT,...    Cassandra contact points                         [127.0.0.1:9042]
+              --cassandra-dc NAME          Cassandra local datacenter                       [datacenter1]
+              --cassandra-user NAME        Cassandra username (with --cassandra-password)   [none]
+              --cassandra-password SECRET  Cassandra password                               [none]
+              --keyspace NAME              Cassandra keyspace                               [lambda]
+              --replication SPEC           keyspace replication: simple:N or dc:N,dc:N      [simple:1]
+              --views FILE                 views definition file                            [config/views.yml]
+              --slot-width DURATION        ingest slot width (must match the speed layer)   [1h]
+              --safety-margin DURATION     cutoff = floor(ingest start - margin, slot)      [5m]
+              --ingest-batch-records N     most Kafka records per ingest micro-batch        [1000000]
+              --cutoff INSTANT             explicit cutoff (a slot boundary), e.g. 2026-11-21T00:00:00Z
+              --grace DURATION             keep superseded generations this long            [1h]
+              --future-tolerance DURATION  how far ts may lie after ingest time             [5m]
+              --spark-master URL           Spark master when not under spark-submit         [local[*]]
+              --shuffle-partitions N       spark.sql.shuffle.partitions                     [8]
+              --input PATH                 import: files to import
+              --format json|parquet        import: file format                              [json]
+              --help                       show this help
+
+            Durations: 250ms, 30s, 5m, 1h, 7d or ISO-8601 (PT1H).
+            """;
+
+    private static final Set<String> SWITCHES = Set.of("help");
+
+    public static Flags flags(String[] args, Map<String, String> env) {
+        Set<String> known = new HashSet<>(List.of("master", "checkpoint", "topic", "views", "slot-width", "safety-margin", "cutoff",
+                "grace", "future-tolerance", "spark-master", "shuffle-partitions", "input", "format", "ingest-batch-records"));
+        known.addAll(KafkaClientSettings.FLAGS);
+        known.addAll(CassandraSettings.FLAGS);
+        return Flags.parse(args, env, known, SWITCHES);
+    }
+
+    public static BatchConfig from(Flags f) {
+        List<String> positional = f.positional();
+        if (positional.size() != 1 || !COMMANDS.contains(positional.get(0))) {
+            throw new ConfigException("expected one command: " + String.join(", ", COMMANDS) + " (see --help)");
+        }
+        String command = positional.get(0);
+        IngestSlots slots;
+        try {
+            slots = new IngestSlots(f.duration("slot-width", Duration.ofHours(1)));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("--slot-width: " + e.getMessage());
+        }
+        Instant cutoff = null;
+        String cutoffText = f.string("cutoff", null);
+        if (cutoffText != null) {
+            try {
+                cutoff = Instant.parse(cutoffText);
+            } catch (DateTimeParseException e) {
+                throw new ConfigException("--cutoff: \"" + cutoffText + "\" is not an ISO-8601 instant like 2026-11-21T00:00:00Z");
+            }
+            if (!slots.isBoundary(cutoff)) {
+                throw new ConfigException("--cutoff " + cutoff + " is not a slot boundary of width " + slots.width());
+            }
+        }
+        String master = f.string("master", "data/master");
+        String format = f.string("format", "json");
+        if (!format.equals("json") && !format.equals("parquet")) {
+            throw new ConfigException("--format must be json or parquet, got " + format);
+        }
+        String input = f.string("input", null);
+        if (command.equals("import") && input == null) {
+            throw new ConfigException("import needs --input PATH");
+        }
+        return new BatchConfig(command, KafkaClientSettings.from(f), f.string("topic", "events"), master,
+                f.string("checkpoint", master + "/_checkpoints/ingest"), CassandraTarget.from(CassandraSettings.from(f)),
+                f.string("views", "config/views.yml"), slots, f.duration("safety-margin", Duration.ofMinutes(5)), cutoff,
+                f.duration("grace", Duration.ofHours(1)), f.duration("future-tolerance", Duration.ofMinutes(5)),
+                f.string("spark-master", null), f.integer("shuffle-partitions", 8, 1, 100_000), input, format, 64,
+                f.integer("ingest-batch-records", 1_000_000, 1, Integer.MAX_VALUE));
+    }
+}

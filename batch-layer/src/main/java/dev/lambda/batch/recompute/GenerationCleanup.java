@@ -1,0 +1,73 @@
+package dev.lambda.batch.recompute;
+
+import dev.lambda.common.cassandra.BatchGeneration;
+import dev.lambda.common.cassandra.BatchGenerationsTable;
+import dev.lambda.common.cassandra.BatchRowsTable;
+import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.cassandra.ViewStateTable;
+import dev.lambda.common.view.ViewDefinition;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drops what readers no longer need, with partition deletes: generations other than the published
+ * one and the one it replaced, once they are older than the grace period, and every generation of
+ * a view's old versions once the current version is published.
+ */
+public final class GenerationCleanup {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GenerationCleanup.class);
+
+    private final BatchGenerationsTable generations;
+    private final BatchRowsTable rows;
+    private final ViewStateTable states;
+    private final Duration grace;
+
+    public GenerationCleanup(BatchGenerationsTable generations, BatchRowsTable rows, ViewStateTable states, Duration grace) {
+        this.generations = generations;
+        this.rows = rows;
+        this.states = states;
+        this.grace = grace;
+    }
+
+    /** @return how many generations were dropped */
+    public int clean(ViewDefinition view, ViewState published, Instant now) {
+        int dropped = 0;
+        for (BatchGeneration g : generations.list(view.name(), view.version()).toCompletableFuture().join()) {
+            boolean kept = g.generation() == published.generation()
+                    || (published.previousGeneration() != null && g.generation() == published.previousGeneration());
+            if (!kept && g.writtenAt().isBefore(now.minus(grace))) {
+                drop(g);
+                dropped++;
+            }
+        }
+        for (ViewState old : states.findAll(view.name()).toCompletableFuture().join()) {
+            if (old.version().equals(view.version())) {
+                continue;
+            }
+            for (BatchGeneration g : generations.list(view.name(), old.version()).toCompletableFuture().join()) {
+                drop(g);
+                dropped++;
+            }
+            states.delete(view.name(), old.version()).toCompletableFuture().join();
+            LOG.info("dropped old version {} of view {}", old.version(), view.name());
+        }
+        return dropped;
+    }
+
+    private void drop(BatchGeneration g) {
+        List<CompletableFuture<Void>> deletes = new ArrayList<>();
+        for (String p : g.partitions()) {
+            deletes.add(rows.deletePartition(g.view(), g.version(), g.generation(), BatchGeneration.levelOf(p),
+                    BatchGeneration.periodOf(p)).toCompletableFuture());
+        }
+        CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new)).join();
+        generations.forget(g.view(), g.version(), g.generation()).toCompletableFuture().join();
+        LOG.info("dropped generation {} of {}/{} ({} partitions)", g.generation(), g.view(), g.version(), g.partitions().size());
+    }
+}

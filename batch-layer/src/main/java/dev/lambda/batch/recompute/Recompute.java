@@ -1,0 +1,101 @@
+package dev.lambda.batch.recompute;
+
+import static org.apache.spark.sql.functions.col;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import dev.lambda.batch.Progress;
+import dev.lambda.batch.config.BatchConfig;
+import dev.lambda.batch.ingest.MasterDataset;
+import dev.lambda.batch.store.GenerationWriter;
+import dev.lambda.common.cassandra.BatchGeneration;
+import dev.lambda.common.cassandra.BatchGenerationsTable;
+import dev.lambda.common.cassandra.BatchRowsTable;
+import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.cassandra.ViewStateTable;
+import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.common.view.ViewDefinition;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * {@code recompute}: every view from the whole master dataset, as a new generation (DESIGN §4, §7).
+ * Keeps valid events ingested before the cutoff T, applies the duplicate rule, aggregates every view
+ * at every level, writes the rows, records the generation, publishes it with one write to
+ * {@code view_state}, then drops generations readers no longer need. The generation id is T itself,
+ * so re-running with the same cutoff rewrites the same rows.
+ */
+public final class Recompute {
+
+    private final SparkSession spark;
+    private final BatchConfig config;
+    private final ViewCatalog views;
+    private final CqlSession session;
+    private final Publisher publisher;
+    private final Progress progress;
+
+    public Recompute(SparkSession spark, BatchConfig config, ViewCatalog views, CqlSession session, Publisher publisher, Progress progress) {
+        this.spark = spark;
+        this.config = config;
+        this.views = views;
+        this.session = session;
+        this.publisher = publisher;
+        this.progress = progress;
+    }
+
+    /** The validated, deduplicated events a generation with cutoff T is computed from. */
+    public static Dataset<Row> eventsBefore(Dataset<Row> master, Instant cutoff) {
+        return Dedup.earliestPerId(master.filter(col("valid").equalTo(true).and(col("ingest_ts").lt(Timestamp.from(cutoff)))));
+    }
+
+    /** @param ingestStart when this run's ingest started, or empty to use the master dataset's record of it */
+    public Instant run(Optional<Instant> ingestStart) {
+        long started = System.currentTimeMillis();
+        MasterDataset master = new MasterDataset(config.master());
+        Optional<Instant> lastIngest = ingestStart.isPresent() ? ingestStart : master.lastIngestStart(spark);
+        Instant cutoff = CutoffChoice.choose(Optional.ofNullable(config.cutoff()), lastIngest, config.slots(), config.safetyMargin());
+        long generation = cutoff.toEpochMilli();
+        progress.line("cutoff", 0, "T = " + cutoff + " (generation " + generation + ")");
+
+        Dataset<Row> valid = master.read(spark).filter(col("valid").equalTo(true).and(col("ingest_ts").lt(Timestamp.from(cutoff))))
+                .persist(StorageLevel.MEMORY_AND_DISK());
+        long eventsIn = valid.count();
+        Dataset<Row> events = Dedup.earliestPerId(valid).persist(StorageLevel.MEMORY_AND_DISK());
+        long kept = events.count();
+        progress.line("dedup", kept, "events counted of " + eventsIn + " ingested before T (" + (eventsIn - kept) + " duplicates)");
+
+        ViewStateTable states = new ViewStateTable(session, config.cassandra().keyspace());
+        BatchGenerationsTable generations = new BatchGenerationsTable(session, config.cassandra().keyspace());
+        GenerationCleanup cleanup = new GenerationCleanup(generations, new BatchRowsTable(session, config.cassandra().keyspace()),
+                states, config.grace());
+        for (ViewDefinition view : views.views()) {
+            Map<String, Long> written = GenerationWriter.write(ViewAggregation.aggregate(events, view), view, generation,
+                    config.cassandra(), config.maxInFlightWrites());
+            long rows = written.values().stream().mapToLong(Long::longValue).sum();
+            Instant now = Instant.now();
+            generations.record(new BatchGeneration(view.name(), view.version(), generation, cutoff, written.keySet(), now))
+                    .toCompletableFuture().join();
+            progress.line("write", rows, "rows of " + view.name() + " in " + written.size() + " partitions");
+
+            Optional<ViewState> current = states.find(view.name(), view.version()).toCompletableFuture().join();
+            Long previous = current.map(s -> s.generation() == generation ? s.previousGeneration() : Long.valueOf(s.generation()))
+                    .orElse(null);
+            ViewState state = new ViewState(view.name(), view.version(), generation, cutoff, now, Instant.now(), eventsIn,
+                    eventsIn - kept, rows, System.currentTimeMillis() - started, previous);
+            publisher.publish(state);
+            progress.line("publish", rows, view.name() + " now answers from generation " + generation);
+            int dropped = cleanup.clean(view, state, Instant.now());
+            if (dropped > 0) {
+                progress.line("cleanup", dropped, "old generations of " + view.name() + " dropped");
+            }
+        }
+        valid.unpersist();
+        events.unpersist();
+        return cutoff;
+    }
+}

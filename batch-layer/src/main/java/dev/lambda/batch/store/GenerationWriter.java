@@ -1,0 +1,131 @@
+package dev.lambda.batch.store;
+
+import static org.apache.spark.sql.functions.col;
+
+import dev.lambda.batch.config.CassandraTarget;
+import dev.lambda.batch.recompute.ViewAggregation;
+import dev.lambda.common.cassandra.BatchGeneration;
+import dev.lambda.common.cassandra.BatchRowsTable;
+import dev.lambda.common.cassandra.StoredMetrics;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.MetricSpec;
+import dev.lambda.common.view.ViewDefinition;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Semaphore;
+import org.apache.datasketches.hll.HllSketch;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+import scala.Tuple2;
+
+/**
+ * Writes a view's aggregates into {@code batch_rows} as one generation, from the executors: rows
+ * are shuffled so each Cassandra partition (level, period) is written by one task, in
+ * single-partition unlogged batches, with a bounded number of writes in flight per task. Returns the
+ * partitions written and their row counts, which the driver records before publishing.
+ */
+public final class GenerationWriter {
+
+    private GenerationWriter() {
+    }
+
+    /** @return partition ({@code level/periodMillis}) → rows written */
+    public static Map<String, Long> write(Dataset<Row> aggregates, ViewDefinition view, long generation, CassandraTarget target,
+                                          int maxInFlight) {
+        Dataset<Row> byPartition = aggregates
+                .withColumn("period", periodColumn())
+                .repartition(col("level"), col("period"))
+                .sortWithinPartitions(col("level"), col("period"));
+        MapPartitionsFunction<Row, Tuple2<String, Long>> writer = rows -> writePartitionRows(rows, view, generation, target, maxInFlight);
+        Map<String, Long> written = new HashMap<>();
+        for (Tuple2<String, Long> t : byPartition.mapPartitions(writer, Encoders.tuple(Encoders.STRING(), Encoders.LONG())).collectAsList()) {
+            written.merge(t._1(), t._2(), Long::sum);
+        }
+        return written;
+    }
+
+    /** The partition period of each row's bucket at its level (hour / day / month start), as Spark computes it. */
+    private static org.apache.spark.sql.Column periodColumn() {
+        return functions.when(col("level").equalTo("minute"), functions.date_trunc("hour", col("bucket")))
+                .when(col("level").equalTo("hour"), functions.date_trunc("day", col("bucket")))
+                .otherwise(functions.date_trunc("month", col("bucket")));
+    }
+
+    private static Iterator<Tuple2<String, Long>> writePartitionRows(Iterator<Row> rows, ViewDefinition view, long generation,
+                                                                     CassandraTarget target, int maxInFlight) throws InterruptedException {
+        BatchRowsTable table = new BatchRowsTable(ExecutorSessions.get(target), target.keyspace());
+        Semaphore inFlight = new Semaphore(maxInFlight);
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        Map<String, Long> counts = new HashMap<>();
+        List<BatchRowsTable.StoredRow> chunk = new ArrayList<>();
+        String chunkPartition = null;
+        while (rows.hasNext()) {
+            Row row = rows.next();
+            BatchRowsTable.StoredRow stored = toStored(row, view);
+            String partition = BatchGeneration.partition(stored.level(), stored.level().periodOf(stored.bucket()));
+            if (chunkPartition != null && (!partition.equals(chunkPartition) || chunk.size() >= 64)) {
+                submit(table, view, generation, chunk, inFlight, pending);
+                chunk = new ArrayList<>();
+            }
+            chunkPartition = partition;
+            chunk.add(stored);
+            counts.merge(partition, 1L, Long::sum);
+        }
+        if (!chunk.isEmpty()) {
+            submit(table, view, generation, chunk, inFlight, pending);
+        }
+        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
+        List<Tuple2<String, Long>> out = new ArrayList<>();
+        counts.forEach((p, n) -> out.add(new Tuple2<>(p, n)));
+        return out.iterator();
+    }
+
+    private static void submit(BatchRowsTable table, ViewDefinition view, long generation, List<BatchRowsTable.StoredRow> chunk,
+                               Semaphore inFlight, List<CompletableFuture<Void>> pending) throws InterruptedException {
+        inFlight.acquire();
+        List<CompletionStage<Void>> stages = table.writePartition(view.name(), view.version(), generation, chunk);
+        CompletableFuture<Void> all = CompletableFuture.allOf(stages.stream().map(CompletionStage::toCompletableFuture)
+                .toArray(CompletableFuture[]::new));
+        pending.add(all.whenComplete((ok, error) -> inFlight.release()));
+    }
+
+    /** One aggregated Spark row in its stored form; empty sums and sketches are left out, as the speed layer does. */
+    static BatchRowsTable.StoredRow toStored(Row row, ViewDefinition view) {
+        Granularity level = Granularity.fromId(row.getString(row.fieldIndex("level")));
+        Instant bucket = row.getTimestamp(row.fieldIndex("bucket")).toInstant();
+        List<String> dims = row.getList(row.fieldIndex("dims"));
+        Map<String, Long> counts = new HashMap<>();
+        Map<String, BigDecimal> decimals = new HashMap<>();
+        Map<String, ByteBuffer> sketches = new HashMap<>();
+        List<MetricSpec> metrics = view.metrics();
+        for (int i = 0; i < metrics.size(); i++) {
+            int index = row.fieldIndex(ViewAggregation.metricColumn(i));
+            if (row.isNullAt(index)) {
+                continue;
+            }
+            MetricSpec m = metrics.get(i);
+            switch (m.type()) {
+                case COUNT -> counts.put(m.name(), row.getLong(index));
+                case SUM, MIN, MAX -> decimals.put(m.name(), row.getDecimal(index).setScale(m.scale()));
+                case DISTINCT -> {
+                    HllSketch sketch = HllSketch.heapify((byte[]) row.get(index));
+                    if (!sketch.isEmpty()) {
+                        sketches.put(m.name(), ByteBuffer.wrap(sketch.toCompactByteArray()));
+                    }
+                }
+            }
+        }
+        return new BatchRowsTable.StoredRow(level, bucket, dims, new StoredMetrics(counts, decimals, sketches));
+    }
+}

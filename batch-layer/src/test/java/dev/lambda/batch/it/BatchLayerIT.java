@@ -1,0 +1,127 @@
+package dev.lambda.batch.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lambda.batch.Main;
+import dev.lambda.batch.Progress;
+import dev.lambda.batch.config.BatchConfig;
+import dev.lambda.batch.ingest.MasterDataset;
+import dev.lambda.batch.recompute.Recompute;
+import dev.lambda.batch.spark.SparkSessions;
+import dev.lambda.cluster.LocalCluster;
+import dev.lambda.cluster.LocalClusterExtension;
+import dev.lambda.common.cassandra.ViewState;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The batch layer on real Kafka, Cassandra and local Spark. */
+@ExtendWith(LocalClusterExtension.class)
+class BatchLayerIT {
+
+    @Test
+    void ingestThenRecomputePublishesAnExactGeneration(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "exact", dir, 1)) {
+            f.produce(2_500);
+            Thread.sleep(1_100); // so the cutoff (a 1 s slot boundary before the ingest started) passes every record
+            Main.run(f.config("run"), BatchFixture.VIEWS);
+
+            ViewState state = f.published("sales");
+            assertTrue(f.sent.stream().allMatch(e -> e.ingest().isBefore(state.cutoff())), "every record is before T");
+            List<String> diffs = f.differences(state.generation(), state.cutoff());
+            assertTrue(diffs.isEmpty(), diffs.size() + " differences, e.g. " + diffs.subList(0, Math.min(8, diffs.size())));
+            long valid = f.sent.stream().filter(e -> e.valid()).count();
+            long distinctIds = f.sent.stream().filter(e -> e.valid()).map(e -> e.id()).distinct().count();
+            assertEquals(valid, state.eventsIn());
+            assertEquals(valid - distinctIds, state.duplicatesDropped());
+            assertEquals(state.cutoff().toEpochMilli(), state.generation());
+
+            SparkSession spark = SparkSessions.create(f.config("recompute"));
+            List<Row> master = new MasterDataset(f.master.toString()).read(spark).collectAsList();
+            assertEquals(f.sent.size(), master.size(), "one master row per Kafka record");
+            assertEquals(f.malformed, master.stream().filter(r -> !r.getBoolean(r.fieldIndex("valid"))).count(), "rejects kept, flagged");
+            spark.stop();
+        }
+    }
+
+    @Test
+    void anIngestKilledMidRunAndRunAgainNeitherLosesNorDuplicates(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "killed_ingest", dir, 2)) {
+            f.produce(30_000);
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
+            // the same module flags Spark needs here (Surefire/Failsafe argLine)
+            command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                    .filter(a -> a.startsWith("--add-opens") || a.startsWith("-Djdk.reflect")).toList());
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+            command.addAll(f.args("ingest", "--ingest-batch-records", "2000"));
+            File log = new File("target/batch-killed-ingest.log");
+            Process ingest = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
+            Path commits = f.master.resolve("kafka").resolve("_spark_metadata");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (count(commits) < 2 && ingest.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            ingest.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL mid-run
+            long committedBeforeKill = count(commits);
+            assertTrue(committedBeforeKill >= 1 && committedBeforeKill < 15,
+                    "killed after " + committedBeforeKill + " of 15 micro-batches (see " + log + ")");
+
+            Main.run(f.config("ingest", "--ingest-batch-records", "2000"), BatchFixture.VIEWS);
+
+            SparkSession spark = SparkSessions.create(f.config("recompute"));
+            List<Row> rows = new MasterDataset(f.master.toString()).read(spark).select("kafka_partition", "kafka_offset").collectAsList();
+            spark.stop();
+            assertEquals(f.sent.size(), rows.size(), "every record once");
+            assertEquals(f.sent.size(), rows.stream().map(r -> r.getInt(0) + "/" + r.getLong(1)).distinct().count(), "no record twice");
+        }
+    }
+
+    @Test
+    void aRecomputeThatDiesBeforePublishingLeavesThePreviousGenerationServing(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "no_publish", dir, 3)) {
+            f.produce(1_500);
+            Thread.sleep(1_100);
+            Main.run(f.config("run"), BatchFixture.VIEWS);
+            ViewState before = f.published("pageviews");
+
+            f.produce(1_500);
+            Thread.sleep(1_100);
+            Main.run(f.config("ingest"), BatchFixture.VIEWS);
+            BatchConfig config = f.config("recompute");
+            SparkSession spark = SparkSessions.create(config);
+            try {
+                Recompute crashing = new Recompute(spark, config, BatchFixture.VIEWS, f.session, state -> {
+                    throw new IllegalStateException("process died before publishing");
+                }, new Progress(System.err));
+                assertThrows(IllegalStateException.class, () -> crashing.run(Optional.empty()));
+            } finally {
+                spark.stop();
+            }
+
+            assertEquals(before, f.published("pageviews"), "view_state still points at the previous generation");
+            List<String> diffs = f.differences(before.generation(), before.cutoff());
+            assertTrue(diffs.isEmpty(), "the previous generation's rows are intact: " + diffs.subList(0, Math.min(8, diffs.size())));
+        }
+    }
+
+    private static long count(Path dir) throws Exception {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().matches("\\d+(\\.compact)?")).count();
+        }
+    }
+}

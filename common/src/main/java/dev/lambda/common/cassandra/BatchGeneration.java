@@ -1,0 +1,42 @@
+package dev.lambda.common.cassandra;
+
+import dev.lambda.common.time.Granularity;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A generation the batch layer wrote (published or not): which {@code batch_rows} partitions it
+ * has, so that it can be dropped with partition deletes once it is no longer needed.
+ *
+ * @param partitions each as {@code level/periodEpochMillis}
+ */
+public record BatchGeneration(String view, String version, long generation, Instant cutoff, Set<String> partitions,
+                              Instant writtenAt) {
+
+    public BatchGeneration {
+        Objects.requireNonNull(view, "view");
+        Objects.requireNonNull(version, "version");
+        Objects.requireNonNull(cutoff, "cutoff");
+        Objects.requireNonNull(writtenAt, "writtenAt");
+        partitions = Set.copyOf(partitions);
+    }
+
+    public static String partition(Granularity level, Instant period) {
+        return level.id() + "/" + period.toEpochMilli();
+    }
+
+    public static Granularity levelOf(String partition) {
+        return Granularity.fromId(partition.substring(0, partition.indexOf('/')));
+    }
+
+    public static Instant periodOf(String partition) {
+        return Instant.ofEpochMilli(Long.parseLong(partition.substring(partition.indexOf('/') + 1)));
+    }
+
+    /** Partitions in a stable order, for logs and tests. */
+    public Set<String> sortedPartitions() {
+        return new TreeSet<>(partitions);
+    }
+}

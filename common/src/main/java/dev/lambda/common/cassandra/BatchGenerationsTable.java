@@ -1,0 +1,44 @@
+package dev.lambda.common.cassandra;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/** Records and lists the generations the batch layer wrote ({@code batch_generations}). */
+public final class BatchGenerationsTable {
+
+    private static final String COLUMNS = "view_name, version, generation, cutoff, partitions, written_at";
+
+    private final CqlSession session;
+    private final PreparedStatement insert;
+    private final PreparedStatement selectAll;
+    private final PreparedStatement delete;
+
+    public BatchGenerationsTable(CqlSession session, String keyspace) {
+        this.session = session;
+        String table = keyspace + ".batch_generations";
+        this.insert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?)");
+        this.selectAll = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ? AND version = ?");
+        this.delete = session.prepare("DELETE FROM " + table + " WHERE view_name = ? AND version = ? AND generation = ?");
+    }
+
+    public CompletionStage<Void> record(BatchGeneration g) {
+        return session.executeAsync(insert.bind(g.view(), g.version(), g.generation(), g.cutoff(), g.partitions(), g.writtenAt()))
+                .thenApply(rs -> null);
+    }
+
+    public CompletionStage<List<BatchGeneration>> list(String view, String version) {
+        return Pages.collect(session.executeAsync(selectAll.bind(view, version)), BatchGenerationsTable::toGeneration);
+    }
+
+    public CompletionStage<Void> forget(String view, String version, long generation) {
+        return session.executeAsync(delete.bind(view, version, generation)).thenApply(rs -> null);
+    }
+
+    private static BatchGeneration toGeneration(Row row) {
+        return new BatchGeneration(row.getString("view_name"), row.getString("version"), row.getLong("generation"),
+                row.getInstant("cutoff"), row.getSet("partitions", String.class), row.getInstant("written_at"));
+    }
+}
