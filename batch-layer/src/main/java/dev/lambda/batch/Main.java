@@ -6,6 +6,7 @@ import dev.lambda.batch.ingest.FileImport;
 import dev.lambda.batch.ingest.KafkaIngest;
 import dev.lambda.batch.recompute.Recompute;
 import dev.lambda.batch.spark.SparkSessions;
+import dev.lambda.batch.store.ExecutorSessions;
 import dev.lambda.common.cassandra.CassandraSessions;
 import dev.lambda.common.cassandra.ViewStateTable;
 import dev.lambda.common.config.ConfigException;
@@ -69,6 +70,7 @@ public final class Main {
             progress.line("done", 0, config.command() + " finished");
         } finally {
             spark.stop();
+            ExecutorSessions.closeAll();
         }
     }
 

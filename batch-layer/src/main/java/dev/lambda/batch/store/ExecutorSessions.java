@@ -10,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * One Cassandra session per executor JVM and target, opened on first use and closed when the JVM
  * exits: Spark tasks come and go, the session (and its prepared statements) stays.
  */
-final class ExecutorSessions {
+public final class ExecutorSessions {
 
     private static final Map<CassandraTarget, CqlSession> SESSIONS = new ConcurrentHashMap<>();
 
@@ -19,6 +19,12 @@ final class ExecutorSessions {
     }
 
     private ExecutorSessions() {
+    }
+
+    /** Closes every session of this JVM (in-process runs call it when the run ends). */
+    public static void closeAll() {
+        SESSIONS.values().forEach(CqlSession::close);
+        SESSIONS.clear();
     }
 
     static CqlSession get(CassandraTarget target) {

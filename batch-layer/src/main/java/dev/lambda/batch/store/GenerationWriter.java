@@ -101,7 +101,7 @@ public final class GenerationWriter {
     }
 
     /** One aggregated Spark row in its stored form; empty sums and sketches are left out, as the speed layer does. */
-    static BatchRowsTable.StoredRow toStored(Row row, ViewDefinition view) {
+    public static BatchRowsTable.StoredRow toStored(Row row, ViewDefinition view) {
         Granularity level = Granularity.fromId(row.getString(row.fieldIndex("level")));
         Instant bucket = row.getTimestamp(row.fieldIndex("bucket")).toInstant();
         List<String> dims = row.getList(row.fieldIndex("dims"));

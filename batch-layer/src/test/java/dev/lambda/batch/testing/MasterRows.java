@@ -79,7 +79,7 @@ public final class MasterRows {
             } else {
                 type = "signup";
             }
-            events.add(new Event("e" + i, type, ts, attrs, ingest, partition, offset, random.nextInt(50) != 0));
+            events.add(new Event("e" + Long.toHexString(seed) + "-" + i, type, ts, attrs, ingest, partition, offset, random.nextInt(50) != 0));
         }
         return events;
     }

@@ -1,0 +1,159 @@
+package dev.lambda.batch.bench;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import dev.lambda.batch.config.CassandraTarget;
+import dev.lambda.batch.ingest.MasterDataset;
+import dev.lambda.batch.recompute.Recompute;
+import dev.lambda.batch.recompute.ViewAggregation;
+import dev.lambda.batch.store.GenerationWriter;
+import dev.lambda.cluster.LocalCluster;
+import dev.lambda.common.cassandra.BatchRowsTable;
+import dev.lambda.common.cassandra.CassandraSessions;
+import dev.lambda.common.cassandra.CassandraSettings;
+import dev.lambda.common.cassandra.Replication;
+import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.common.view.ViewDefinition;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * Batch-layer benchmark on real servers (not a test): generates a master dataset of N events as
+ * Parquet, then measures the warm recompute (dedup + every view at every level) in events/s, and
+ * the generation write into Cassandra in rows/s against a plain async-insert loop of the same rows
+ * in the same run. Prints figures; asserts nothing. Leaves the Parquet for other engines (DuckDB).
+ *
+ * <p>Run: {@code mvn -pl batch-layer -am verify -DskipTests -Pbench -Dbench.events=5000000}
+ */
+public final class BatchBenchmark {
+
+    public static void main(String[] args) throws Exception {
+        long events = Long.getLong("bench.events", 5_000_000L);
+        Path data = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "bench-");
+        ViewCatalog views = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
+        SparkSession spark = SparkSession.builder().master("local[*]").appName("batch-bench")
+                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC")
+                .config("spark.sql.shuffle.partitions", "8").getOrCreate();
+        System.out.printf("batch-layer benchmark: %,d events, %d cores, Spark %s local[*]%n", events,
+                Runtime.getRuntime().availableProcessors(), spark.version());
+
+        String masterPath = data.resolve("master").toString();
+        long t0 = System.nanoTime();
+        generate(spark, events).write().mode(SaveMode.Overwrite).partitionBy("ingest_date").parquet(masterPath + "/kafka");
+        System.out.printf("generate:  %,d events as Parquet in %.1f s (%s/kafka)%n", events, secs(t0), masterPath);
+
+        Instant cutoff = Instant.parse("2030-01-01T00:00:00Z");
+        Dataset<Row> master = new MasterDataset(masterPath).read(spark);
+        for (int run = 0; run < 3; run++) { // first run warms the JIT and the file cache
+            long start = System.nanoTime();
+            long groups = 0;
+            Dataset<Row> counted = Recompute.eventsBefore(master, cutoff).persist(StorageLevel.MEMORY_AND_DISK());
+            long kept = counted.count();
+            for (ViewDefinition view : views.views()) {
+                groups += ViewAggregation.aggregate(counted, view).count();
+            }
+            double s = secs(start);
+            System.out.printf("recompute run %d: %,d events (%,d after dedup) -> %,d rows in %.1f s = %,.0f events/s%n",
+                    run + 1, events, kept, groups, s, events / s);
+            counted.unpersist();
+        }
+
+        try (LocalCluster cluster = LocalCluster.start(data.resolve("servers"), 0, 0, 1, false)) {
+            var c = cluster.cassandra().contactPoint();
+            CassandraSettings settings = new CassandraSettings(List.of(c), cluster.cassandra().localDatacenter(), "bench",
+                    Replication.simple(1), null, null);
+            try (CqlSession session = CassandraSessions.openWithSchema(settings)) {
+                CassandraTarget target = CassandraTarget.from(settings);
+                Dataset<Row> counted = Recompute.eventsBefore(master, cutoff).persist(StorageLevel.MEMORY_AND_DISK());
+                counted.count();
+                ViewDefinition pageviews = views.find("pageviews").orElseThrow();
+                Dataset<Row> rows = ViewAggregation.aggregate(counted, pageviews).persist(StorageLevel.MEMORY_AND_DISK());
+                long total = rows.count();
+
+                long w = System.nanoTime();
+                GenerationWriter.write(rows, pageviews, 1L, target, 64);
+                double writerSecs = secs(w);
+
+                List<BatchRowsTable.StoredRow> stored = new ArrayList<>();
+                for (Row r : rows.collectAsList()) {
+                    stored.add(GenerationWriter.toStored(r, pageviews));
+                }
+                PreparedStatement insert = session.prepare("INSERT INTO bench.batch_rows (view_name, version, generation, level, period, "
+                        + "bucket, dims, counts, decimals, sketches) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                long r0 = System.nanoTime();
+                Semaphore inFlight = new Semaphore(256);
+                List<CompletableFuture<?>> futures = new ArrayList<>();
+                for (BatchRowsTable.StoredRow s : stored) {
+                    inFlight.acquire();
+                    futures.add(session.executeAsync(insert.bind(pageviews.name(), pageviews.version(), 2L, s.level().id(),
+                            s.level().periodOf(s.bucket()), s.bucket(), s.dims(), s.metrics().counts(), s.metrics().decimals(),
+                            s.metrics().sketches())).toCompletableFuture().whenComplete((ok, e) -> inFlight.release()));
+                }
+                CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).join();
+                double rawSecs = secs(r0);
+                System.out.printf("cassandra write, generation writer (Spark tasks, partition batches): %,d rows in %.1f s = %,.0f rows/s%n",
+                        total, writerSecs, total / writerSecs);
+                System.out.printf("cassandra write, plain async-insert loop (one row per request, 256 in flight): %,d rows in %.1f s = %,.0f rows/s%n",
+                        total, rawSecs, total / rawSecs);
+                System.out.printf("ratio writer/raw: %.2f%n", rawSecs / writerSecs);
+            }
+        }
+        spark.stop();
+    }
+
+    private static double secs(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    /**
+     * Realistic master rows over two days: page views and purchases by 10k users, with the skew real
+     * traffic has (a few pages, products and countries take most of it: 200 pages, 500 products,
+     * 40 countries drawn from power-law-like distributions), ~1% duplicates.
+     */
+    private static Dataset<Row> generate(SparkSession spark, long n) {
+        Column i = col("id");
+        Column rand = functions.rand(42);
+        Column start = lit(Timestamp.from(Instant.parse("2026-11-01T00:00:00Z")));
+        Column ingest = functions.timestamp_millis(functions.unix_millis(start).plus(i.multiply(172_800_000L).divide(n).cast("long")));
+        Column eventTs = functions.timestamp_millis(functions.unix_millis(ingest).minus(functions.floor(functions.rand(7).multiply(120_000))));
+        Column isPurchase = functions.rand(3).lt(0.3);
+        Column user = concat(lit("u"), functions.floor(functions.rand(11).multiply(10_000)).cast("int").cast("string"));
+        Column country = concat(lit("C"), functions.floor(functions.pow(functions.rand(13), 2).multiply(40)).cast("int").cast("string"));
+        Column attrs = when(isPurchase, functions.map(lit("user_id"), user, lit("product"),
+                        concat(lit("sku-"), functions.floor(functions.pow(functions.rand(17), 3).multiply(500)).cast("int").cast("string")),
+                        lit("country"), country, lit("amount"), functions.format_number(functions.rand(19).multiply(500).plus(1), 2)))
+                .otherwise(functions.map(lit("user_id"), user, lit("page"),
+                        concat(lit("/p/"), functions.floor(functions.pow(functions.rand(23), 3).multiply(200)).cast("int").cast("string")), lit("country"), country));
+        Column id = when(rand.lt(0.01).and(i.gt(1000)), concat(lit("e"), i.minus(1000).cast("string")))
+                .otherwise(concat(lit("e"), i.cast("string")));
+        return spark.range(n).select(
+                i.mod(4).cast("int").as("kafka_partition"), i.divide(4).cast("long").as("kafka_offset"), ingest.as("ingest_ts"),
+                lit(null).cast("binary").as("value"), lit(true).as("valid"), lit(null).cast("string").as("reject_reason"),
+                lit(null).cast("string").as("reject_detail"), id.as("event_id"),
+                when(isPurchase, lit("purchase")).otherwise(lit("page_view")).as("event_type"), eventTs.as("event_ts"),
+                attrs.as("attrs"))
+                .withColumn("value", functions.to_json(functions.struct(col("event_id").as("id"), col("event_type").as("type"),
+                        col("event_ts").cast("string").as("ts"), col("attrs"))).cast("binary"))
+                .withColumn("ingest_date", functions.to_date(col("ingest_ts")));
+    }
+}
