@@ -1,0 +1,54 @@
+package dev.lambda.serving;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import dev.lambda.common.cassandra.CassandraSessions;
+import dev.lambda.common.config.ConfigException;
+import dev.lambda.common.config.Flags;
+import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.common.view.ViewConfigException;
+import dev.lambda.serving.config.ServingConfig;
+import dev.lambda.serving.http.ServingApp;
+import dev.lambda.serving.query.QueryPlanner;
+import dev.lambda.serving.query.QueryService;
+import dev.lambda.serving.store.CassandraViewRows;
+import io.javalin.Javalin;
+
+/** Wires the serving layer (one Cassandra session, the query service, the HTTP app) and runs it until SIGTERM. */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        ServingConfig config;
+        ViewCatalog views;
+        try {
+            Flags flags = ServingConfig.flags(args, System.getenv());
+            if (flags.isSet("help")) {
+                System.out.print(ServingConfig.HELP);
+                return;
+            }
+            config = ServingConfig.from(flags);
+            views = new ViewCatalogLoader().load(config.viewsFile());
+        } catch (ConfigException | ViewConfigException e) {
+            System.err.println("serving-layer: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        start(config, views);
+    }
+
+    /** Starts the server; it is stopped (and the session closed) on JVM shutdown. */
+    public static Javalin start(ServingConfig config, ViewCatalog views) {
+        CqlSession session = CassandraSessions.openWithSchema(config.cassandra());
+        QueryService queries = new QueryService(new CassandraViewRows(session, config.cassandra().keyspace()),
+                new QueryPlanner(config.maxBuckets(), config.maxReadBuckets()), config.queryTimeout());
+        Javalin app = ServingApp.create(views, queries, config.apiKeys(), config.corsOrigins(), config.batchOverdue());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            app.stop();
+            session.close();
+        }, "serving-shutdown"));
+        return app.start(config.host(), config.port());
+    }
+}

@@ -1,0 +1,66 @@
+package dev.lambda.serving.config;
+
+import dev.lambda.common.cassandra.CassandraSettings;
+import dev.lambda.common.config.ConfigException;
+import dev.lambda.common.config.Flags;
+import dev.lambda.serving.http.ApiKeys;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Everything the serving layer is configured with, from flags and {@code LAMBDA_*} environment variables. */
+public record ServingConfig(String host, int port, CassandraSettings cassandra, Path viewsFile, ApiKeys apiKeys,
+                            List<String> corsOrigins, Duration queryTimeout, long maxBuckets, long maxReadBuckets,
+                            Duration batchOverdue) {
+
+    public static final String HELP = """
+            Usage: serving-layer [options]
+
+            Serves the views over HTTP: merges the published batch generation with the speed rows after its
+            cutoff. API at /api/v1, description at /openapi.json and /docs, metrics at /metrics.
+            Every option can also be given as an environment variable: --api-port -> LAMBDA_API_PORT.
+
+              --host ADDRESS               listen address                                 [0.0.0.0]
+              --api-port N                 listen port                                    [7070]
+              --cassandra HOST:PORT,...    Cassandra contact points                       [127.0.0.1:9042]
+              --cassandra-dc NAME          Cassandra local datacenter                     [datacenter1]
+              --cassandra-user NAME        Cassandra username (with --cassandra-password) [none]
+              --cassandra-password SECRET  Cassandra password                             [none]
+              --keyspace NAME              Cassandra keyspace                             [lambda]
+              --replication SPEC           keyspace replication: simple:N or dc:N,dc:N    [simple:1]
+              --views FILE                 views definition file                          [config/views.yml]
+              --api-key HASH[=VIEWS]       SHA-256 hex of an accepted key, optionally limited to
+                                           views (view1,view2); repeatable; none = open API [none]
+              --cors-origins LIST          browser origins allowed (comma list, * = any)  [none]
+              --query-timeout DURATION     give up on Cassandra after                     [5s]
+              --max-buckets N              most output buckets per query                  [10000]
+              --max-read-buckets N         most stored buckets a query may read           [200000]
+              --batch-overdue DURATION     /status flags a batch cutoff older than this    [36h]
+              --help                       show this help
+            """;
+
+    public static Flags flags(String[] args, Map<String, String> env) {
+        Set<String> known = new HashSet<>(List.of("host", "api-port", "views", "api-key", "cors-origins", "query-timeout",
+                "max-buckets", "max-read-buckets", "batch-overdue"));
+        known.addAll(CassandraSettings.FLAGS);
+        return Flags.parse(args, env, known, Set.of("help"));
+    }
+
+    public static ServingConfig from(Flags f) {
+        ApiKeys keys;
+        try {
+            keys = ApiKeys.parse(f.strings("api-key"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+        String cors = f.string("cors-origins", "");
+        return new ServingConfig(f.string("host", "0.0.0.0"), f.integer("api-port", 7070, 0, 65535), CassandraSettings.from(f),
+                Path.of(f.string("views", "config/views.yml")), keys,
+                cors.isBlank() ? List.of() : List.of(cors.split(",")), f.duration("query-timeout", Duration.ofSeconds(5)),
+                f.integer("max-buckets", 10_000, 1, Integer.MAX_VALUE), f.integer("max-read-buckets", 200_000, 1, Integer.MAX_VALUE),
+                f.duration("batch-overdue", Duration.ofHours(36)));
+    }
+}

@@ -1,0 +1,211 @@
+package dev.lambda.serving.http;
+
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.MetricSpec;
+import dev.lambda.common.view.ViewDefinition;
+import dev.lambda.serving.query.Query;
+import dev.lambda.serving.query.QueryException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns the query parameters of {@code /api/v1/views/{view}/query} into a validated {@link Query},
+ * once, naming the parameter in every error.
+ */
+public final class QueryParser {
+
+    static final int MAX_LIMIT = 100_000;
+    static final int MAX_FILTERS = 50;
+    static final int MAX_VALUES = 1_000;
+
+    private QueryParser() {
+    }
+
+    public static Query parse(ViewDefinition view, Map<String, List<String>> params) {
+        for (String name : params.keySet()) {
+            if (!List.of("from", "to", "granularity", "metrics", "groupBy", "filter", "orderBy", "limit", "format").contains(name)) {
+                throw QueryException.badParameter(name, "unknown parameter " + name
+                        + " (expected from, to, granularity, metrics, groupBy, filter, orderBy, limit, format)");
+            }
+        }
+        Instant from = time(required(params, "from"), "from");
+        Instant to = time(required(params, "to"), "to");
+        if (!to.isAfter(from)) {
+            throw QueryException.badParameter("to", "to (" + to + ") must be after from (" + from + ")");
+        }
+        Granularity granularity = granularity(view, single(params, "granularity"));
+        List<Integer> metrics = metrics(view, single(params, "metrics"));
+        List<String> groupBy = groupBy(view, single(params, "groupBy"));
+        Map<String, Set<String>> filters = filters(view, params.getOrDefault("filter", List.of()));
+        String orderText = single(params, "orderBy");
+        boolean descending = orderText != null && orderText.startsWith("-");
+        String orderBy = orderText == null ? "bucket" : (descending ? orderText.substring(1) : orderText);
+        if (!orderBy.equals("bucket")) {
+            int index = view.metricIndex(orderBy);
+            if (index < 0 || !metrics.contains(index)) {
+                throw QueryException.badParameter("orderBy", "orderBy must be bucket or one of the requested metrics "
+                        + names(view, metrics) + ", optionally with a - prefix for descending; got " + orderText);
+            }
+        }
+        int limit = limit(single(params, "limit"));
+        return new Query(view, from, to, granularity, metrics, groupBy, filters, orderBy, descending, limit);
+    }
+
+    /** An ISO-8601 instant with offset, or a date (midnight UTC). */
+    static Instant time(String text, String parameter) {
+        try {
+            if (text.length() == 10) {
+                return LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant();
+            }
+            return OffsetDateTime.parse(text).toInstant();
+        } catch (DateTimeParseException e) {
+            throw QueryException.badParameter(parameter, parameter + " \"" + abbreviate(text)
+                    + "\" is not an ISO-8601 time with offset (2026-11-21T10:00:00Z) or a date (2026-11-21)");
+        }
+    }
+
+    private static Granularity granularity(ViewDefinition view, String text) {
+        if (text == null) {
+            return view.granularity();
+        }
+        if (text.equals("all")) {
+            return null;
+        }
+        Granularity g;
+        try {
+            g = Granularity.fromId(text);
+        } catch (IllegalArgumentException e) {
+            throw QueryException.badParameter("granularity", "granularity must be minute, hour, day or all; got \"" + abbreviate(text) + "\"");
+        }
+        if (!g.isCoarserOrEqual(view.granularity())) {
+            throw QueryException.badParameter("granularity", "view " + view.name() + " keeps nothing finer than "
+                    + view.granularity().id() + "; ask for " + view.granularity().id() + " or coarser");
+        }
+        return g;
+    }
+
+    private static List<Integer> metrics(ViewDefinition view, String text) {
+        List<Integer> metrics = new ArrayList<>();
+        if (text == null) {
+            for (int i = 0; i < view.metrics().size(); i++) {
+                metrics.add(i);
+            }
+            return metrics;
+        }
+        for (String name : text.split(",")) {
+            int index = view.metricIndex(name.trim());
+            if (index < 0) {
+                throw QueryException.badParameter("metrics", "unknown metric \"" + abbreviate(name.trim()) + "\" of view " + view.name()
+                        + " (it has " + names(view, null) + ")");
+            }
+            if (!metrics.contains(index)) {
+                metrics.add(index);
+            }
+        }
+        return metrics;
+    }
+
+    private static List<String> groupBy(ViewDefinition view, String text) {
+        List<String> groups = new ArrayList<>();
+        if (text == null || text.isBlank()) {
+            return groups;
+        }
+        for (String d : text.split(",")) {
+            String dim = d.trim();
+            if (!view.dimensions().contains(dim)) {
+                throw QueryException.badParameter("groupBy", "unknown dimension \"" + abbreviate(dim) + "\" of view " + view.name()
+                        + " (it has " + view.dimensions() + ")");
+            }
+            if (!groups.contains(dim)) {
+                groups.add(dim);
+            }
+        }
+        return groups;
+    }
+
+    private static Map<String, Set<String>> filters(ViewDefinition view, List<String> texts) {
+        if (texts.size() > MAX_FILTERS) {
+            throw QueryException.badParameter("filter", "at most " + MAX_FILTERS + " filters");
+        }
+        Map<String, Set<String>> filters = new LinkedHashMap<>();
+        for (String text : texts) {
+            int colon = text.indexOf(':');
+            if (colon <= 0) {
+                throw QueryException.badParameter("filter", "filter must be dimension:value1,value2; got \"" + abbreviate(text) + "\"");
+            }
+            String dim = text.substring(0, colon);
+            if (!view.dimensions().contains(dim)) {
+                throw QueryException.badParameter("filter", "unknown dimension \"" + abbreviate(dim) + "\" of view " + view.name()
+                        + " (it has " + view.dimensions() + ")");
+            }
+            Set<String> values = new LinkedHashSet<>(List.of(text.substring(colon + 1).split(",", -1)));
+            if (values.size() > MAX_VALUES) {
+                throw QueryException.badParameter("filter", "at most " + MAX_VALUES + " values per filter");
+            }
+            filters.merge(dim, values, (a, b) -> {
+                Set<String> both = new LinkedHashSet<>(a);
+                both.retainAll(b); // two filters on one dimension must both hold
+                return both;
+            });
+        }
+        return filters;
+    }
+
+    private static int limit(String text) {
+        if (text == null) {
+            return MAX_LIMIT;
+        }
+        try {
+            int limit = Integer.parseInt(text);
+            if (limit < 1 || limit > MAX_LIMIT) {
+                throw QueryException.badParameter("limit", "limit must be between 1 and " + MAX_LIMIT + "; got " + limit);
+            }
+            return limit;
+        } catch (NumberFormatException e) {
+            throw QueryException.badParameter("limit", "limit must be a whole number; got \"" + abbreviate(text) + "\"");
+        }
+    }
+
+    private static String required(Map<String, List<String>> params, String name) {
+        String value = single(params, name);
+        if (value == null || value.isBlank()) {
+            throw QueryException.badParameter(name, name + " is required");
+        }
+        return value;
+    }
+
+    private static String single(Map<String, List<String>> params, String name) {
+        List<String> values = params.get(name);
+        if (values == null || values.isEmpty()) {
+            return null;
+        }
+        if (values.size() > 1) {
+            throw QueryException.badParameter(name, name + " may be given once");
+        }
+        return values.get(0);
+    }
+
+    private static List<String> names(ViewDefinition view, List<Integer> only) {
+        List<String> names = new ArrayList<>();
+        List<MetricSpec> metrics = view.metrics();
+        for (int i = 0; i < metrics.size(); i++) {
+            if (only == null || only.contains(i)) {
+                names.add(metrics.get(i).name());
+            }
+        }
+        return names;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 60 ? s : s.substring(0, 60) + "…";
+    }
+}

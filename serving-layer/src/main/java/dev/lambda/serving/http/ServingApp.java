@@ -1,0 +1,281 @@
+package dev.lambda.serving.http;
+
+import com.datastax.oss.driver.api.core.DriverException;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.common.view.ViewDefinition;
+import dev.lambda.serving.query.Answer;
+import dev.lambda.serving.query.Query;
+import dev.lambda.serving.query.QueryException;
+import dev.lambda.serving.query.QueryService;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds the serving layer's HTTP app (unstarted) from its services: every route in one place,
+ * errors mapped centrally to one JSON shape, optional API keys, CORS, request metrics.
+ *
+ * <pre>
+ * GET /health                        alive (always open)
+ * GET /ready                         Cassandra reachable
+ * GET /metrics                       Prometheus text format
+ * GET /openapi.json, /docs           the API description and a browsable page
+ * GET /api/v1/views                  every view
+ * GET /api/v1/views/{view}           one view plus its freshness
+ * GET /api/v1/views/{view}/query     the query endpoint (JSON or CSV)
+ * GET /api/v1/status                 per view: published generation and run stats; speed freshness
+ * </pre>
+ */
+public final class ServingApp {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServingApp.class);
+    private static final String JSON = "application/json";
+
+    private final ViewCatalog views;
+    private final QueryService queries;
+    private final ApiKeys keys;
+    private final HttpMetrics metrics;
+    private final Duration batchOverdue;
+    private final ObjectMapper mapper = new ObjectMapper().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
+
+    private ServingApp(ViewCatalog views, QueryService queries, ApiKeys keys, HttpMetrics metrics, Duration batchOverdue) {
+        this.views = views;
+        this.queries = queries;
+        this.keys = keys;
+        this.metrics = metrics;
+        this.batchOverdue = batchOverdue;
+    }
+
+    /**
+     * @param corsOrigins allowed browser origins ({@code *} for any); empty for no CORS headers
+     */
+    public static Javalin create(ViewCatalog views, QueryService queries, ApiKeys keys, List<String> corsOrigins, Duration batchOverdue) {
+        return new ServingApp(views, queries, keys, new HttpMetrics(), batchOverdue).build(corsOrigins);
+    }
+
+    private Javalin build(List<String> corsOrigins) {
+        return Javalin.create(config -> {
+            config.http.maxRequestSize = 16 * 1024;
+            config.startup.showJavalinBanner = false;
+            if (!corsOrigins.isEmpty()) {
+                config.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
+                    if (corsOrigins.contains("*")) {
+                        rule.anyHost();
+                    } else {
+                        rule.allowedOrigins().addAll(corsOrigins);
+                    }
+                }));
+            }
+            config.routes.before(ctx -> ctx.attribute("started", System.nanoTime()));
+            config.routes.before("/api/*", this::authenticate);
+            config.routes.after(this::record);
+
+            config.routes.get("/health", ctx -> ctx.contentType(JSON).result("{\"status\":\"ok\"}"));
+            config.routes.get("/ready", this::ready);
+            config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+            config.routes.get("/openapi.json", ctx -> ctx.contentType(JSON).result(resource("openapi.json")));
+            config.routes.get("/docs", ctx -> ctx.contentType("text/html; charset=utf-8").result(resource("docs.html")));
+            config.routes.get("/api/v1/views", ctx -> json(ctx, Map.of("views", views.views().stream().map(AnswerEncoding::view).toList())));
+            config.routes.get("/api/v1/views/{view}", this::describe);
+            config.routes.get("/api/v1/views/{view}/query", this::query);
+            config.routes.get("/api/v1/status", this::status);
+
+            config.routes.exception(QueryException.class, (e, ctx) -> error(ctx, e.status(), e.code(), e.getMessage(), e.parameter()));
+            config.routes.exception(Exception.class, this::unexpected);
+            config.routes.error(404, ctx -> {
+                if (ctx.result() == null || !JSON.equals(ctx.contentType())) {
+                    error(ctx, 404, "not_found", "no such endpoint: " + ctx.method() + " " + ctx.path() + " (see /docs)", null);
+                }
+            });
+        });
+    }
+
+    private void authenticate(Context ctx) {
+        if (!keys.enabled()) {
+            return;
+        }
+        String header = ctx.header("Authorization");
+        if (header == null || !header.startsWith("Bearer ")) {
+            ctx.header("WWW-Authenticate", "Bearer");
+            throw new QueryException(401, "unauthorized", "an API key is required: send Authorization: Bearer <key>", "Authorization");
+        }
+        ApiKeys.Grant grant = keys.grantFor(header.substring("Bearer ".length()).trim()).orElseThrow(() -> {
+            ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            return new QueryException(401, "unauthorized", "unknown API key", "Authorization");
+        });
+        ctx.attribute("grant", grant);
+    }
+
+    private void requireView(Context ctx, String view) {
+        ApiKeys.Grant grant = ctx.attribute("grant");
+        if (grant != null && !grant.allows(view)) {
+            throw new QueryException(403, "forbidden", "this API key may not read view " + view, "view");
+        }
+    }
+
+    private ViewDefinition view(Context ctx) {
+        String name = ctx.pathParam("view");
+        ViewDefinition view = views.find(name).orElseThrow(() -> new QueryException(404, "unknown_view",
+                "no view named \"" + name + "\" (views: " + views.views().stream().map(ViewDefinition::name).toList() + ")", "view"));
+        requireView(ctx, name);
+        return view;
+    }
+
+    private void describe(Context ctx) {
+        ViewDefinition view = view(ctx);
+        Map<String, Object> doc = new LinkedHashMap<>(AnswerEncoding.view(view));
+        doc.put("freshness", freshness(view, Instant.now()).join());
+        json(ctx, doc);
+    }
+
+    private void query(Context ctx) {
+        ViewDefinition view = view(ctx);
+        Query q = QueryParser.parse(view, ctx.queryParamMap());
+        String format = ctx.queryParam("format");
+        boolean csv = "csv".equals(format) || (format == null && accepts(ctx, "text/csv"));
+        if (format != null && !format.equals("json") && !format.equals("csv")) {
+            throw QueryException.badParameter("format", "format must be json or csv; got \"" + format + "\"");
+        }
+        Answer answer = await(queries.answer(q));
+        if (csv) {
+            ctx.contentType("text/csv; charset=utf-8").result(AnswerEncoding.csv(answer));
+        } else {
+            json(ctx, AnswerEncoding.json(answer));
+        }
+    }
+
+    private void status(Context ctx) {
+        Instant now = Instant.now();
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (ViewDefinition view : views.views()) {
+            ApiKeys.Grant grant = ctx.attribute("grant");
+            if (grant != null && !grant.allows(view.name())) {
+                continue;
+            }
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("view", view.name());
+            doc.put("version", view.version());
+            doc.putAll(freshness(view, now).join());
+            list.add(doc);
+        }
+        json(ctx, Map.of("views", list, "now", now.toString()));
+    }
+
+    private CompletableFuture<Map<String, Object>> freshness(ViewDefinition view, Instant now) {
+        CompletableFuture<java.util.Optional<ViewState>> state = queries.state(view);
+        CompletableFuture<Instant> speed = queries.speedThrough(view, now);
+        return state.thenCombine(speed, (s, through) -> {
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("batchCutoff", s.map(v -> v.cutoff().toString()).orElse(null));
+            doc.put("batchGeneration", s.map(ViewState::generation).orElse(null));
+            doc.put("batchBuiltAt", s.map(v -> v.builtAt().toString()).orElse(null));
+            doc.put("batchEventsIn", s.map(ViewState::eventsIn).orElse(null));
+            doc.put("batchDuplicatesDropped", s.map(ViewState::duplicatesDropped).orElse(null));
+            doc.put("batchRowsWritten", s.map(ViewState::rowsWritten).orElse(null));
+            doc.put("batchDurationMs", s.map(ViewState::durationMs).orElse(null));
+            doc.put("batchOverdue", s.map(v -> v.cutoff().isBefore(now.minus(batchOverdue))).orElse(true));
+            doc.put("speedThrough", AnswerEncoding.text(through));
+            doc.put("speedLagSeconds", through == null ? null : Math.max(0, Duration.between(through, now).toMillis() / 1000.0));
+            return doc;
+        });
+    }
+
+    private void ready(Context ctx) {
+        if (queries.ready()) {
+            ctx.contentType(JSON).result("{\"status\":\"ready\"}");
+        } else {
+            unavailable(ctx, "Cassandra is not reachable");
+        }
+    }
+
+    private void record(Context ctx) {
+        Long started = ctx.attribute("started");
+        if (started == null) {
+            return;
+        }
+        String route;
+        try {
+            route = ctx.endpoint().path;
+        } catch (RuntimeException e) {
+            route = "unmatched";
+        }
+        metrics.observe(route, ctx.method().name(), ctx.statusCode(), (System.nanoTime() - started) / 1e9);
+    }
+
+    private void unexpected(Exception e, Context ctx) {
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (cause instanceof QueryException q) {
+            error(ctx, q.status(), q.code(), q.getMessage(), q.parameter());
+        } else if (cause instanceof DriverException || cause instanceof TimeoutException) {
+            LOG.warn("Cassandra unavailable for {}: {}", ctx.path(), cause.toString());
+            unavailable(ctx, "Cassandra did not answer in time; retry shortly");
+        } else {
+            LOG.error("unexpected failure answering {}", ctx.path(), cause);
+            error(ctx, 500, "internal_error", "unexpected server error; see the server log", null);
+        }
+    }
+
+    private void unavailable(Context ctx, String message) {
+        ctx.header("Retry-After", "5");
+        error(ctx, 503, "unavailable", message, null);
+    }
+
+    private void error(Context ctx, int status, String code, String message, String parameter) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("code", code);
+        body.put("message", message);
+        body.put("parameter", parameter);
+        ctx.status(status);
+        json(ctx, Map.of("error", body));
+    }
+
+    private void json(Context ctx, Object document) {
+        try {
+            ctx.contentType(JSON).result(mapper.writeValueAsBytes(document));
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static boolean accepts(Context ctx, String type) {
+        String accept = ctx.header("Accept");
+        return accept != null && accept.contains(type);
+    }
+
+    private static <T> T await(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r && !(r instanceof DriverException) ? r : e;
+        }
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = ServingApp.class.getResourceAsStream("/serving/" + name)) {
+            if (in == null) {
+                throw new IllegalStateException(name + " is missing from the jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

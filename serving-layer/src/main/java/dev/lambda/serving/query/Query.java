@@ -1,0 +1,36 @@
+package dev.lambda.serving.query;
+
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewDefinition;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * One validated query of a view.
+ *
+ * @param granularity output buckets; {@code null} means "all": one row per group over the range
+ * @param metrics     indexes into the view's metrics, in the order asked for
+ * @param groupBy     dimension names, in the order asked for
+ * @param filters     dimension → allowed values
+ * @param orderBy     "bucket" or a metric name
+ * @param limit       most rows returned
+ */
+public record Query(ViewDefinition view, Instant from, Instant to, Granularity granularity, List<Integer> metrics,
+                    List<String> groupBy, Map<String, Set<String>> filters, String orderBy, boolean descending, int limit) {
+
+    public Query {
+        Objects.requireNonNull(view, "view");
+        Objects.requireNonNull(from, "from");
+        Objects.requireNonNull(to, "to");
+        metrics = List.copyOf(metrics);
+        groupBy = List.copyOf(groupBy);
+        filters = Map.copyOf(filters);
+    }
+
+    public boolean isAll() {
+        return granularity == null;
+    }
+}

@@ -1,0 +1,132 @@
+package dev.lambda.serving.query;
+
+import dev.lambda.common.cassandra.BatchRow;
+import dev.lambda.common.cassandra.SpeedRow;
+import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.metric.Aggregate;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewDefinition;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The batch/speed merge (DESIGN §4) as a pure function, like Pinot's broker reduce:
+ * {@code answer(bucket) = batch_generation(bucket) ⊕ Σ speed(bucket, slot) for slot ≥ T}, then
+ * filter, group, roll up to the requested granularity with {@code plus}, order and limit. No I/O.
+ */
+public final class QueryEngine {
+
+    private QueryEngine() {
+    }
+
+    private record GroupKey(Instant bucket, List<String> groups) {
+    }
+
+    /**
+     * @param state the published generation, or {@code null} when the batch has not published yet
+     *              (then every speed row counts)
+     */
+    public static Answer answer(Query q, Granularity readLevel, ViewState state, List<BatchRow> batch, List<SpeedRow> speed) {
+        ViewDefinition view = q.view();
+        int[] groupIndexes = q.groupBy().stream().mapToInt(d -> view.dimensions().indexOf(d)).toArray();
+        int[][] filterIndexes = new int[q.filters().size()][];
+        List<Set<String>> filterValues = new ArrayList<>();
+        int f = 0;
+        for (var e : q.filters().entrySet()) {
+            filterIndexes[f++] = new int[] {view.dimensions().indexOf(e.getKey())};
+            filterValues.add(e.getValue());
+        }
+        Map<GroupKey, Aggregate> groups = new HashMap<>();
+        for (BatchRow r : batch) {
+            if (inRange(q, r.bucket()) && passes(r.dims(), filterIndexes, filterValues)) {
+                groups.merge(key(q, r.bucket(), r.dims(), groupIndexes), r.aggregate(), Aggregate::plus);
+            }
+        }
+        Instant cutoff = state == null ? null : state.cutoff();
+        Instant newestSpeed = null;
+        for (SpeedRow r : speed) {
+            if (cutoff != null && r.slot().isBefore(cutoff)) {
+                continue; // already in the batch generation
+            }
+            if (inRange(q, r.bucket()) && passes(r.dims(), filterIndexes, filterValues)) {
+                groups.merge(key(q, r.bucket(), r.dims(), groupIndexes), r.aggregate(), Aggregate::plus);
+                newestSpeed = newestSpeed == null || r.latestIngest().isAfter(newestSpeed) ? r.latestIngest() : newestSpeed;
+            }
+        }
+        List<Answer.Row> rows = new ArrayList<>(groups.size());
+        groups.forEach((k, aggregate) -> {
+            List<Object> values = new ArrayList<>(q.metrics().size());
+            for (int m : q.metrics()) {
+                values.add(aggregate.get(m).read());
+            }
+            rows.add(new Answer.Row(k.bucket(), k.groups(), values));
+        });
+        rows.sort(order(q));
+        List<Answer.Row> limited = rows.size() > q.limit() ? rows.subList(0, q.limit()) : rows;
+        return new Answer(q, readLevel, state == null ? null : state.generation(), cutoff, newestSpeed, limited);
+    }
+
+    private static boolean inRange(Query q, Instant bucket) {
+        return !bucket.isBefore(q.from()) && bucket.isBefore(q.to());
+    }
+
+    private static boolean passes(List<String> dims, int[][] filterIndexes, List<Set<String>> filterValues) {
+        for (int i = 0; i < filterIndexes.length; i++) {
+            if (!filterValues.get(i).contains(dims.get(filterIndexes[i][0]))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static GroupKey key(Query q, Instant bucket, List<String> dims, int[] groupIndexes) {
+        List<String> values = new ArrayList<>(groupIndexes.length);
+        for (int i : groupIndexes) {
+            values.add(dims.get(i));
+        }
+        return new GroupKey(q.isAll() ? null : q.granularity().bucketOf(bucket), values);
+    }
+
+    private static Comparator<Answer.Row> order(Query q) {
+        Comparator<Answer.Row> byBucket = Comparator.comparing(Answer.Row::bucket, Comparator.nullsFirst(Comparator.naturalOrder()));
+        Comparator<Answer.Row> byGroups = (a, b) -> {
+            for (int i = 0; i < a.groups().size(); i++) {
+                int c = a.groups().get(i).compareTo(b.groups().get(i));
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return 0;
+        };
+        if (q.orderBy().equals("bucket")) {
+            Comparator<Answer.Row> c = byBucket.thenComparing(byGroups);
+            return q.descending() ? byBucket.reversed().thenComparing(byGroups) : c;
+        }
+        int position = -1;
+        for (int i = 0; i < q.metrics().size(); i++) {
+            if (q.view().metrics().get(q.metrics().get(i)).name().equals(q.orderBy())) {
+                position = i;
+            }
+        }
+        int p = position;
+        Comparator<Answer.Row> byMetric = (a, b) -> compareValues(a.metrics().get(p), b.metrics().get(p));
+        return (q.descending() ? byMetric.reversed() : byMetric).thenComparing(byBucket).thenComparing(byGroups);
+    }
+
+    /** Numbers in natural order; "no value" sorts below every value. */
+    private static int compareValues(Object a, Object b) {
+        if (a == null || b == null) {
+            return a == null ? (b == null ? 0 : -1) : 1;
+        }
+        if (a instanceof Long x && b instanceof Long y) {
+            return Long.compare(x, y);
+        }
+        return new BigDecimal(a.toString()).compareTo(new BigDecimal(b.toString()));
+    }
+}

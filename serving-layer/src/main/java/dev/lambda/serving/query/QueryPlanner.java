@@ -1,0 +1,80 @@
+package dev.lambda.serving.query;
+
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewDefinition;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+
+/**
+ * Chooses the stored level a query reads (DESIGN §3): the coarsest level, among the view's base
+ * and coarser ones, that is no coarser than the requested granularity and on whose bucket
+ * boundaries both ends of the range fall, so the answer is exact and reads as few rows as possible.
+ * Also enforces the row budgets.
+ */
+public final class QueryPlanner {
+
+    private final long maxBuckets;
+    private final long maxReadBuckets;
+
+    /**
+     * @param maxBuckets     most output buckets a query may ask for (range / granularity)
+     * @param maxReadBuckets most stored buckets a query may read (range / read level)
+     */
+    public QueryPlanner(long maxBuckets, long maxReadBuckets) {
+        this.maxBuckets = maxBuckets;
+        this.maxReadBuckets = maxReadBuckets;
+    }
+
+    public Granularity readLevel(ViewDefinition view, Instant from, Instant to, Granularity requested) {
+        Granularity chosen = null;
+        for (Granularity level : view.levels()) {
+            boolean fine = requested == null || requested.isCoarserOrEqual(level);
+            if (fine && level.isBoundary(from) && level.isBoundary(to)) {
+                chosen = level;
+            }
+        }
+        if (chosen == null) {
+            String parameter = view.granularity().isBoundary(from) ? "to" : "from";
+            throw QueryException.badParameter(parameter, parameter + " must fall on a " + view.granularity().id()
+                    + " boundary, the finest level view " + view.name() + " keeps (e.g. "
+                    + view.granularity().bucketOf(parameter.equals("to") ? to : from) + ")");
+        }
+        if (requested != null) {
+            long buckets = buckets(from, to, requested);
+            if (buckets > maxBuckets) {
+                throw QueryException.badParameter("granularity", "the range holds " + buckets + " " + requested.id()
+                        + " buckets, more than the limit of " + maxBuckets + "; ask for a coarser granularity"
+                        + suggestion(requested) + " or a shorter range");
+            }
+        }
+        long read = buckets(from, to, chosen);
+        if (read > maxReadBuckets) {
+            throw QueryException.badParameter("from", "the range needs " + read + " " + chosen.id() + " buckets, more than the limit of "
+                    + maxReadBuckets + "; align from and to to whole " + (chosen == Granularity.MINUTE ? "hours or days" : "days")
+                    + " or shorten the range");
+        }
+        return chosen;
+    }
+
+    private static String suggestion(Granularity g) {
+        return switch (g) {
+            case MINUTE -> " (hour or day)";
+            case HOUR -> " (day)";
+            case DAY -> " (all)";
+        };
+    }
+
+    static long buckets(Instant from, Instant to, Granularity g) {
+        Duration span = Duration.between(from, to);
+        return switch (g) {
+            case MINUTE -> ceilDiv(span.toSeconds(), 60);
+            case HOUR -> ceilDiv(span.toSeconds(), 3600);
+            case DAY -> ChronoUnit.DAYS.between(Granularity.DAY.bucketOf(from), Granularity.DAY.bucketOf(to.minusNanos(1))) + 1;
+        };
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return -Math.floorDiv(-a, b);
+    }
+}

@@ -1,0 +1,87 @@
+package dev.lambda.serving.query;
+
+import dev.lambda.common.cassandra.BatchRow;
+import dev.lambda.common.cassandra.SpeedRow;
+import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewDefinition;
+import dev.lambda.serving.store.ViewRows;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Answers a query: reads the view's published state, then the read level's batch rows of that
+ * generation and its speed rows for every period in range, all in parallel, and merges them with
+ * the {@link QueryEngine}. Gives up after the timeout instead of hanging.
+ */
+public final class QueryService {
+
+    private final ViewRows rows;
+    private final QueryPlanner planner;
+    private final Duration timeout;
+
+    public QueryService(ViewRows rows, QueryPlanner planner, Duration timeout) {
+        this.rows = rows;
+        this.planner = planner;
+        this.timeout = timeout;
+    }
+
+    public CompletableFuture<Answer> answer(Query q) {
+        Granularity level = planner.readLevel(q.view(), q.from(), q.to(), q.granularity());
+        return rows.publishedState(q.view()).toCompletableFuture()
+                .thenCompose(state -> read(q, level, state.orElse(null)))
+                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public CompletableFuture<Optional<ViewState>> state(ViewDefinition view) {
+        return rows.publishedState(view).toCompletableFuture().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Ingest time of the newest speed data of a view (its current and previous base-level periods). */
+    public CompletableFuture<Instant> speedThrough(ViewDefinition view, Instant now) {
+        Granularity base = view.granularity();
+        Instant current = base.periodOf(base.bucketOf(now));
+        List<CompletableFuture<List<SpeedRow>>> reads = new ArrayList<>();
+        for (Instant period : List.of(current, base.periodOf(base.bucketOf(current.minusMillis(1))))) {
+            reads.add(rows.speedRows(view, base, period).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            Instant newest = null;
+            for (var r : reads) {
+                for (SpeedRow row : r.join()) {
+                    newest = newest == null || row.latestIngest().isAfter(newest) ? row.latestIngest() : newest;
+                }
+            }
+            return newest;
+        }).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public boolean ready() {
+        return rows.reachable();
+    }
+
+    private CompletableFuture<Answer> read(Query q, Granularity level, ViewState state) {
+        List<CompletableFuture<List<BatchRow>>> batch = new ArrayList<>();
+        List<CompletableFuture<List<SpeedRow>>> speed = new ArrayList<>();
+        for (Instant period : level.periodsCovering(q.from(), q.to())) {
+            if (state != null) {
+                batch.add(rows.batchRows(q.view(), state.generation(), level, period).toCompletableFuture());
+            }
+            speed.add(rows.speedRows(q.view(), level, period).toCompletableFuture());
+        }
+        List<CompletableFuture<?>> all = new ArrayList<>(batch);
+        all.addAll(speed);
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<BatchRow> b = new ArrayList<>();
+            batch.forEach(f -> b.addAll(f.join()));
+            List<SpeedRow> s = new ArrayList<>();
+            speed.forEach(f -> s.addAll(f.join()));
+            return QueryEngine.answer(q, level, state, b, s);
+        });
+    }
+}

@@ -1,0 +1,58 @@
+package dev.lambda.serving.store;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import dev.lambda.common.cassandra.BatchRow;
+import dev.lambda.common.cassandra.BatchRowsTable;
+import dev.lambda.common.cassandra.SpeedRow;
+import dev.lambda.common.cassandra.SpeedRowsTable;
+import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.cassandra.ViewStateTable;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewDefinition;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/** {@link ViewRows} over Cassandra through the shared table classes (prepared statements, async). */
+public final class CassandraViewRows implements ViewRows {
+
+    private final CqlSession session;
+    private final ViewStateTable states;
+    private final BatchRowsTable batch;
+    private final SpeedRowsTable speed;
+
+    public CassandraViewRows(CqlSession session, String keyspace) {
+        this.session = session;
+        this.states = new ViewStateTable(session, keyspace);
+        this.batch = new BatchRowsTable(session, keyspace);
+        // the TTL only matters for writes, which the serving layer never does
+        this.speed = new SpeedRowsTable(session, keyspace, Duration.ofDays(7));
+    }
+
+    @Override
+    public CompletionStage<Optional<ViewState>> publishedState(ViewDefinition view) {
+        return states.find(view.name(), view.version());
+    }
+
+    @Override
+    public CompletionStage<List<BatchRow>> batchRows(ViewDefinition view, long generation, Granularity level, Instant period) {
+        return batch.read(view, generation, level, period);
+    }
+
+    @Override
+    public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period) {
+        return speed.read(view, level, period);
+    }
+
+    @Override
+    public boolean reachable() {
+        try {
+            session.execute("SELECT release_version FROM system.local");
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+}

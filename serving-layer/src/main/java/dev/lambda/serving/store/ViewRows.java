@@ -1,0 +1,24 @@
+package dev.lambda.serving.store;
+
+import dev.lambda.common.cassandra.BatchRow;
+import dev.lambda.common.cassandra.SpeedRow;
+import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewDefinition;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/** What the serving layer reads: the published state, and batch and speed rows by partition. */
+public interface ViewRows {
+
+    CompletionStage<Optional<ViewState>> publishedState(ViewDefinition view);
+
+    CompletionStage<List<BatchRow>> batchRows(ViewDefinition view, long generation, Granularity level, Instant period);
+
+    CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period);
+
+    /** Whether the store answers at all (readiness). */
+    boolean reachable();
+}

@@ -1,0 +1,218 @@
+package dev.lambda.serving.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lambda.common.cassandra.BatchRow;
+import dev.lambda.common.cassandra.SpeedRow;
+import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.event.Event;
+import dev.lambda.common.metric.Aggregate;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.common.view.ViewDefinition;
+import dev.lambda.serving.query.QueryPlanner;
+import dev.lambda.serving.query.QueryService;
+import dev.lambda.serving.store.ViewRows;
+import io.javalin.Javalin;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The HTTP contract (status codes, error shape, formats, auth) over an in-memory store. */
+class ServingAppTest {
+
+    private static final ViewCatalog VIEWS = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
+    private static final ViewDefinition SALES = VIEWS.find("sales").orElseThrow();
+    private static final Instant T = Instant.parse("2026-11-21T10:00:00Z");
+    private static final String KEY = "s3cret-key";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private Javalin app;
+    private boolean storeDown;
+
+    /** Rows of one sale of 12.50 (batch) and one of 0.10 ingested after the cutoff (speed), in minute 09:59. */
+    private final ViewRows store = new ViewRows() {
+        @Override
+        public CompletionStage<Optional<ViewState>> publishedState(ViewDefinition view) {
+            if (storeDown) {
+                return CompletableFuture.failedFuture(new TimeoutException("no answer"));
+            }
+            return CompletableFuture.completedFuture(Optional.of(new ViewState(view.name(), view.version(), 1, T, T, T, 2, 0, 3, 9, null)));
+        }
+
+        @Override
+        public CompletionStage<List<BatchRow>> batchRows(ViewDefinition view, long generation, Granularity level, Instant period) {
+            return CompletableFuture.completedFuture(view.name().equals("sales") && level == Granularity.MINUTE
+                    && period.equals(Instant.parse("2026-11-21T09:00:00Z"))
+                    ? List.of(new BatchRow(1, level, Instant.parse("2026-11-21T09:59:00Z"), List.of("p,1", "NP"), sale("12.50")))
+                    : List.of());
+        }
+
+        @Override
+        public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period) {
+            return CompletableFuture.completedFuture(view.name().equals("sales") && level == Granularity.MINUTE
+                    && period.equals(Instant.parse("2026-11-21T09:00:00Z"))
+                    ? List.of(new SpeedRow(level, Instant.parse("2026-11-21T09:59:00Z"), List.of("p,1", "NP"), T, 0, sale("0.10"),
+                            T.plusSeconds(3)))
+                    : List.of());
+        }
+
+        @Override
+        public boolean reachable() {
+            return !storeDown;
+        }
+    };
+
+    private static Aggregate sale(String amount) {
+        return Aggregate.of(SALES, new Event("x" + amount, "purchase", T, Map.of("amount", amount, "user_id", "u" + amount)));
+    }
+
+    private void start(ApiKeys keys) {
+        QueryService service = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(2));
+        app = ServingApp.create(VIEWS, service, keys, List.of("*"), Duration.ofHours(36)).start("127.0.0.1", 0);
+    }
+
+    @AfterEach
+    void stop() {
+        app.stop();
+    }
+
+    private HttpResponse<String> get(String path, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + path));
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonNode error(HttpResponse<String> r) throws Exception {
+        return JSON.readTree(r.body()).get("error");
+    }
+
+    @Test
+    void answersMergeBatchAndSpeedAsFlatJsonWithFreshness() throws Exception {
+        start(new ApiKeys(Map.of()));
+        HttpResponse<String> r = get("/api/v1/views/sales/query?from=2026-11-21T09:00:00Z&to=2026-11-21T10:00:00Z&granularity=all"
+                + "&groupBy=product&metrics=orders,revenue");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode doc = JSON.readTree(r.body());
+        assertEquals("2026-11-21T10:00:00Z", doc.get("freshness").get("batchCutoff").asText());
+        assertEquals("2026-11-21T10:00:03Z", doc.get("freshness").get("speedThrough").asText());
+        JsonNode row = doc.get("rows").get(0);
+        assertEquals("p,1", row.get("product").asText());
+        assertEquals(2, row.get("orders").asLong());
+        assertEquals("12.60", row.get("revenue").decimalValue().toPlainString(), "exact decimal as a JSON number");
+        assertTrue(r.body().contains("\"revenue\":12.60"), r.body());
+        assertEquals(null, row.get("bucket"), "no bucket column for granularity=all");
+    }
+
+    @Test
+    void csvByParameterOrAcceptHeader() throws Exception {
+        start(new ApiKeys(Map.of()));
+        String q = "/api/v1/views/sales/query?from=2026-11-21T09:00:00Z&to=2026-11-21T10:00:00Z&granularity=hour&groupBy=product";
+        String expected = "bucket,product,orders,revenue,smallest,biggest,buyers\r\n2026-11-21T09:00:00Z,\"p,1\",2,12.60,0.10,12.50,2\r\n";
+        HttpResponse<String> byParam = get(q + "&format=csv");
+        assertEquals(expected, byParam.body());
+        assertTrue(byParam.headers().firstValue("Content-Type").orElse("").startsWith("text/csv"));
+        assertEquals(expected, get(q, "Accept", "text/csv").body());
+    }
+
+    @Test
+    void badInputGetsAJsonErrorNamingTheParameter() throws Exception {
+        start(new ApiKeys(Map.of()));
+        String base = "/api/v1/views/sales/query?from=2026-11-21T09:00:00Z&to=2026-11-21T10:00:00Z";
+        Object[][] cases = {
+            {"/api/v1/views/nope/query?from=2026-11-21&to=2026-11-22", 404, "view"},
+            {base + "&metrics=orders,avg", 400, "metrics"},
+            {base + "&groupBy=city", 400, "groupBy"},
+            {base + "&filter=city:x", 400, "filter"},
+            {base + "&filter=country", 400, "filter"},
+            {base + "&orderBy=-buyers&metrics=orders", 400, "orderBy"},
+            {base + "&limit=0", 400, "limit"},
+            {base + "&format=xml", 400, "format"},
+            {base + "&colour=red", 400, "colour"},
+            {"/api/v1/views/sales/query?from=yesterday&to=2026-11-21T10:00:00Z", 400, "from"},
+            {"/api/v1/views/sales/query?to=2026-11-21T10:00:00Z", 400, "from"},
+            {"/api/v1/views/sales/query?from=2026-11-21T10:00:00Z&to=2026-11-21T10:00:00Z", 400, "to"},
+            {"/api/v1/views/activity/query?from=2026-11-21&to=2026-11-22&granularity=minute", 400, "granularity"},
+            {"/api/v1/views/sales/query?from=2025-11-21&to=2026-11-21&granularity=minute", 400, "granularity"},
+            {"/api/v1/views/sales/query?from=2026-11-21T10:00:30Z&to=2026-11-21T11:00:00Z", 400, "from"},
+        };
+        for (Object[] c : cases) {
+            HttpResponse<String> r = get((String) c[0]);
+            assertEquals(c[1], r.statusCode(), c[0] + " -> " + r.body());
+            JsonNode e = error(r);
+            assertEquals(c[2], e.get("parameter").asText(), c[0] + " -> " + r.body());
+            assertTrue(e.get("message").asText().length() > 10, r.body());
+        }
+        assertEquals(404, get("/no/such/path").statusCode());
+        assertEquals("not_found", error(get("/no/such/path")).get("code").asText());
+    }
+
+    @Test
+    void anUnreachableStoreIsA503WithRetryAfterAndRecovers() throws Exception {
+        start(new ApiKeys(Map.of()));
+        storeDown = true;
+        HttpResponse<String> r = get("/api/v1/views/sales/query?from=2026-11-21&to=2026-11-22");
+        assertEquals(503, r.statusCode(), r.body());
+        assertEquals("5", r.headers().firstValue("Retry-After").orElse(null));
+        assertEquals("unavailable", error(r).get("code").asText());
+        assertEquals(503, get("/ready").statusCode());
+        assertEquals(200, get("/health").statusCode());
+        storeDown = false;
+        assertEquals(200, get("/api/v1/views/sales/query?from=2026-11-21&to=2026-11-22").statusCode());
+        assertEquals(200, get("/ready").statusCode());
+    }
+
+    @Test
+    void apiKeysGuardTheApiButNotHealth() throws Exception {
+        start(ApiKeys.parse(List.of(ApiKeys.sha256(KEY) + "=sales")));
+        String q = "/api/v1/views/sales/query?from=2026-11-21&to=2026-11-22";
+        HttpResponse<String> none = get(q);
+        assertEquals(401, none.statusCode());
+        assertEquals("Bearer", none.headers().firstValue("WWW-Authenticate").orElse(null));
+        assertEquals(401, get(q, "Authorization", "Bearer wrong").statusCode());
+        assertEquals(200, get(q, "Authorization", "Bearer " + KEY).statusCode());
+        assertEquals(403, get("/api/v1/views/pageviews/query?from=2026-11-21&to=2026-11-22", "Authorization", "Bearer " + KEY).statusCode());
+        assertEquals(200, get("/health").statusCode());
+        JsonNode status = JSON.readTree(get("/api/v1/status", "Authorization", "Bearer " + KEY).body());
+        assertEquals(1, status.get("views").size(), "a key sees only its views");
+    }
+
+    @Test
+    void viewsStatusDocsAndMetrics() throws Exception {
+        start(new ApiKeys(Map.of()));
+        JsonNode views = JSON.readTree(get("/api/v1/views").body()).get("views");
+        assertEquals(3, views.size());
+        assertEquals("sales", views.get(1).get("name").asText());
+        assertEquals(SALES.version(), views.get(1).get("version").asText());
+        JsonNode one = JSON.readTree(get("/api/v1/views/sales").body());
+        assertEquals("2026-11-21T10:00:00Z", one.get("freshness").get("batchCutoff").asText());
+        JsonNode status = JSON.readTree(get("/api/v1/status").body());
+        assertEquals(2, status.get("views").get(0).get("batchEventsIn").asLong());
+        assertEquals(true, status.get("views").get(0).get("batchOverdue").asBoolean(), "a 2026-11-21 cutoff is long overdue today");
+        assertTrue(JSON.readTree(get("/openapi.json").body()).get("paths").has("/api/v1/views/{view}/query"));
+        assertTrue(get("/docs").body().contains("openapi.json"));
+        String metrics = get("/metrics").body();
+        assertTrue(metrics.contains("lambda_http_requests_total{method=\"GET\",route=\"/api/v1/views\",status=\"200\"}"), metrics);
+        assertEquals("*", get("/api/v1/views", "Origin", "http://dash.example").headers().firstValue("Access-Control-Allow-Origin")
+                .orElse(null));
+    }
+}

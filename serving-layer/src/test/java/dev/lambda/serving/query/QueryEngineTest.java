@@ -1,0 +1,113 @@
+package dev.lambda.serving.query;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.lambda.common.cassandra.BatchRow;
+import dev.lambda.common.cassandra.SpeedRow;
+import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.event.Event;
+import dev.lambda.common.metric.Aggregate;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.common.view.ViewDefinition;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class QueryEngineTest {
+
+    private static final ViewDefinition SALES = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml")).find("sales").orElseThrow();
+    private static final Instant T = Instant.parse("2026-11-21T10:00:00Z");
+    private static final ViewState STATE = new ViewState("sales", SALES.version(), T.toEpochMilli(), T, T, T, 0, 0, 0, 0, null);
+    private static int ids;
+
+    private static Aggregate sale(String amount, String user) {
+        return Aggregate.of(SALES, new Event("e" + ids++, "purchase", T, Map.of("amount", amount, "user_id", user)));
+    }
+
+    private static BatchRow batch(String bucket, String product, String country, Aggregate a) {
+        return new BatchRow(STATE.generation(), Granularity.MINUTE, Instant.parse(bucket), List.of(product, country), a);
+    }
+
+    private static SpeedRow speed(String bucket, String product, String country, String slot, Aggregate a) {
+        return new SpeedRow(Granularity.MINUTE, Instant.parse(bucket), List.of(product, country), Instant.parse(slot), 0, a,
+                Instant.parse(slot).plusSeconds(30));
+    }
+
+    private static Query query(Granularity g, List<String> groupBy, Map<String, Set<String>> filters, String orderBy, boolean desc, int limit) {
+        return new Query(SALES, Instant.parse("2026-11-21T08:00:00Z"), Instant.parse("2026-11-21T12:00:00Z"), g, List.of(0, 1, 4),
+                groupBy, filters, orderBy, desc, limit);
+    }
+
+    @Test
+    void batchPlusSpeedRowsAtOrAfterTheCutoffNothingTwice() {
+        List<BatchRow> batch = List.of(batch("2026-11-21T09:59:00Z", "p1", "NP", sale("10.00", "u1")));
+        List<SpeedRow> speed = List.of(
+                speed("2026-11-21T09:59:00Z", "p1", "NP", "2026-11-21T09:00:00Z", sale("10.00", "u1")), // slot < T: in the batch already
+                speed("2026-11-21T09:59:00Z", "p1", "NP", "2026-11-21T10:00:00Z", sale("2.50", "u2")),  // ingested at T: late for its bucket
+                speed("2026-11-21T10:05:00Z", "p1", "NP", "2026-11-21T10:00:00Z", sale("1.25", "u1")));
+        Answer a = QueryEngine.answer(query(Granularity.HOUR, List.of(), Map.of(), "bucket", false, 100), Granularity.MINUTE, STATE, batch, speed);
+        assertEquals(2, a.rows().size());
+        assertEquals(List.of(2L, new BigDecimal("12.50"), 2L), a.rows().get(0).metrics(), "09:00 hour: batch + late speed row");
+        assertEquals(Instant.parse("2026-11-21T09:00:00Z"), a.rows().get(0).bucket());
+        assertEquals(List.of(1L, new BigDecimal("1.25"), 1L), a.rows().get(1).metrics());
+        assertEquals(T, a.batchCutoff());
+        assertEquals(Instant.parse("2026-11-21T10:00:30Z"), a.speedThrough());
+    }
+
+    @Test
+    void withoutAPublishedGenerationEverySpeedRowCounts() {
+        List<SpeedRow> speed = List.of(speed("2026-11-21T09:59:00Z", "p1", "NP", "2026-11-21T09:00:00Z", sale("10.00", "u1")),
+                speed("2026-11-21T10:01:00Z", "p1", "NP", "2026-11-21T10:00:00Z", sale("1.00", "u1")));
+        Answer a = QueryEngine.answer(query(null, List.of(), Map.of(), "bucket", false, 100), Granularity.MINUTE, null, List.of(), speed);
+        assertEquals(1, a.rows().size());
+        assertNull(a.rows().get(0).bucket());
+        assertEquals(List.of(2L, new BigDecimal("11.00"), 1L), a.rows().get(0).metrics());
+        assertNull(a.batchCutoff());
+    }
+
+    @Test
+    void batchOnlyRangeOutsideIsIgnored() {
+        List<BatchRow> batch = List.of(batch("2026-11-21T08:00:00Z", "p1", "NP", sale("1.00", "u1")),
+                batch("2026-11-21T07:59:00Z", "p1", "NP", sale("100.00", "u1")),
+                batch("2026-11-21T12:00:00Z", "p1", "NP", sale("100.00", "u1")));
+        Answer a = QueryEngine.answer(query(null, List.of(), Map.of(), "bucket", false, 100), Granularity.MINUTE, STATE, batch, List.of());
+        assertEquals(List.of(1L, new BigDecimal("1.00"), 1L), a.rows().get(0).metrics(), "from inclusive, to exclusive");
+    }
+
+    @Test
+    void filtersGroupsAndTopN() {
+        List<BatchRow> batch = new ArrayList<>();
+        batch.add(batch("2026-11-21T09:00:00Z", "p1", "NP", sale("5.00", "u1")));
+        batch.add(batch("2026-11-21T09:01:00Z", "p2", "NP", sale("7.00", "u1")));
+        batch.add(batch("2026-11-21T09:02:00Z", "p3", "NP", sale("6.00", "u1")));
+        batch.add(batch("2026-11-21T09:03:00Z", "p2", "IN", sale("50.00", "u1")));
+        batch.add(batch("2026-11-21T09:04:00Z", "p1", "NP", sale("3.00", "u1")));
+        Query q = new Query(SALES, Instant.parse("2026-11-21T08:00:00Z"), Instant.parse("2026-11-21T12:00:00Z"), null, List.of(1),
+                List.of("product"), Map.of("country", Set.of("NP")), "revenue", true, 2);
+        Answer a = QueryEngine.answer(q, Granularity.MINUTE, STATE, batch, List.of());
+        assertEquals(2, a.rows().size());
+        assertEquals(List.of("p1"), a.rows().get(0).groups());
+        assertEquals(List.of(new BigDecimal("8.00")), a.rows().get(0).metrics());
+        assertEquals(List.of("p2"), a.rows().get(1).groups());
+        assertEquals(List.of(new BigDecimal("7.00")), a.rows().get(1).metrics());
+    }
+
+    @Test
+    void rollsMinuteRowsUpToDaysAndOrdersByBucket() {
+        List<BatchRow> batch = List.of(batch("2026-11-21T09:00:00Z", "p1", "NP", sale("1.00", "u1")),
+                batch("2026-11-21T11:30:00Z", "p1", "IN", sale("2.00", "u2")));
+        Query q = new Query(SALES, Instant.parse("2026-11-21T08:00:00Z"), Instant.parse("2026-11-21T12:00:00Z"), Granularity.DAY,
+                List.of(0, 4), List.of(), Map.of(), "bucket", true, 10);
+        Answer a = QueryEngine.answer(q, Granularity.MINUTE, STATE, batch, List.of());
+        assertEquals(1, a.rows().size());
+        assertEquals(Instant.parse("2026-11-21T00:00:00Z"), a.rows().get(0).bucket());
+        assertEquals(List.of(2L, 2L), a.rows().get(0).metrics());
+    }
+}

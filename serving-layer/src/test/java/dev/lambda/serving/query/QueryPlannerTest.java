@@ -1,0 +1,55 @@
+package dev.lambda.serving.query;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.common.view.ViewDefinition;
+import java.nio.file.Path;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class QueryPlannerTest {
+
+    private static final ViewDefinition SALES = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml")).find("sales").orElseThrow();
+    private final QueryPlanner planner = new QueryPlanner(10_000, 200_000);
+
+    private static Instant t(String s) {
+        return Instant.parse(s);
+    }
+
+    @Test
+    void readsTheCoarsestLevelThatExactlyCoversTheRangeAndGranularity() {
+        Instant dayFrom = t("2026-10-22T00:00:00Z");
+        Instant dayTo = t("2026-11-21T00:00:00Z");
+        assertEquals(Granularity.DAY, planner.readLevel(SALES, dayFrom, dayTo, Granularity.DAY), "a 30-day daily chart reads 30 day buckets");
+        assertEquals(Granularity.DAY, planner.readLevel(SALES, dayFrom, dayTo, null));
+        assertEquals(Granularity.HOUR, planner.readLevel(SALES, t("2026-11-21T00:00:00Z"), t("2026-11-21T06:00:00Z"), Granularity.DAY),
+                "a range not on day boundaries reads hours");
+        assertEquals(Granularity.HOUR, planner.readLevel(SALES, dayFrom.plusSeconds(86_400 * 29), dayTo, Granularity.HOUR));
+        assertEquals(Granularity.MINUTE, planner.readLevel(SALES, t("2026-11-21T10:15:00Z"), t("2026-11-21T11:00:00Z"), null));
+    }
+
+    @Test
+    void aRangeOffTheBaseGranularityIsRefusedNamingTheParameter() {
+        QueryException e = assertThrows(QueryException.class,
+                () -> planner.readLevel(SALES, t("2026-11-21T10:15:30Z"), t("2026-11-21T11:00:00Z"), null));
+        assertEquals("from", e.parameter());
+        assertTrue(e.getMessage().contains("minute boundary"), e.getMessage());
+        assertEquals("to", assertThrows(QueryException.class,
+                () -> planner.readLevel(SALES, t("2026-11-21T10:15:00Z"), t("2026-11-21T11:00:01Z"), null)).parameter());
+    }
+
+    @Test
+    void budgetsSuggestACoarserGranularity() {
+        QueryException e = assertThrows(QueryException.class,
+                () -> planner.readLevel(SALES, t("2026-11-01T00:00:00Z"), t("2026-11-21T00:00:00Z"), Granularity.MINUTE));
+        assertEquals("granularity", e.parameter());
+        assertTrue(e.getMessage().contains("28800 minute buckets") && e.getMessage().contains("hour or day"), e.getMessage());
+        QueryException read = assertThrows(QueryException.class, () -> new QueryPlanner(10_000, 1_000)
+                .readLevel(SALES, t("2026-11-01T00:01:00Z"), t("2026-11-21T00:00:00Z"), null));
+        assertTrue(read.getMessage().contains("align from and to"), read.getMessage());
+    }
+}
