@@ -101,7 +101,7 @@ public final class ServingApp {
             config.routes.exception(QueryException.class, (e, ctx) -> error(ctx, e.status(), e.code(), e.getMessage(), e.parameter()));
             config.routes.exception(Exception.class, this::unexpected);
             config.routes.error(404, ctx -> {
-                if (ctx.result() == null || !JSON.equals(ctx.contentType())) {
+                if (ctx.attribute("error") == null) {
                     error(ctx, 404, "not_found", "no such endpoint: " + ctx.method() + " " + ctx.path() + " (see /docs)", null);
                 }
             });
@@ -211,12 +211,9 @@ public final class ServingApp {
         if (started == null) {
             return;
         }
-        String route;
-        try {
-            route = ctx.endpoint().path;
-        } catch (RuntimeException e) {
-            route = "unmatched";
-        }
+        // the matched route's pattern (not the raw path), so label values stay few
+        io.javalin.router.Endpoint matched = ctx.endpoints().matchedHttpEndpoint();
+        String route = matched == null ? "unmatched" : matched.path;
         metrics.observe(route, ctx.method().name(), ctx.statusCode(), (System.nanoTime() - started) / 1e9);
     }
 
@@ -244,6 +241,7 @@ public final class ServingApp {
         body.put("message", message);
         body.put("parameter", parameter);
         ctx.status(status);
+        ctx.attribute("error", code);
         json(ctx, Map.of("error", body));
     }
 
