@@ -48,9 +48,18 @@ public final class Recompute {
         this.progress = progress;
     }
 
+    /** The columns aggregation needs: the raw value and reject details stay out of the shuffle. */
+    private static final String[] EVENT_COLUMNS = {"event_id", "event_type", "event_ts", "attrs", "ingest_ts", "kafka_partition",
+        "kafka_offset"};
+
     /** The validated, deduplicated events a generation with cutoff T is computed from. */
     public static Dataset<Row> eventsBefore(Dataset<Row> master, Instant cutoff) {
-        return Dedup.earliestPerId(master.filter(col("valid").equalTo(true).and(col("ingest_ts").lt(Timestamp.from(cutoff)))));
+        return Dedup.earliestPerId(validBefore(master, cutoff));
+    }
+
+    private static Dataset<Row> validBefore(Dataset<Row> master, Instant cutoff) {
+        return master.filter(col("valid").equalTo(true).and(col("ingest_ts").lt(Timestamp.from(cutoff))))
+                .select(java.util.Arrays.stream(EVENT_COLUMNS).map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new));
     }
 
     /** @param ingestStart when this run's ingest started, or empty to use the master dataset's record of it */
@@ -62,8 +71,7 @@ public final class Recompute {
         long generation = cutoff.toEpochMilli();
         progress.line("cutoff", 0, "T = " + cutoff + " (generation " + generation + ")");
 
-        Dataset<Row> valid = master.read(spark).filter(col("valid").equalTo(true).and(col("ingest_ts").lt(Timestamp.from(cutoff))))
-                .persist(StorageLevel.MEMORY_AND_DISK());
+        Dataset<Row> valid = validBefore(master.read(spark), cutoff).persist(StorageLevel.MEMORY_AND_DISK());
         long eventsIn = valid.count();
         Dataset<Row> events = Dedup.earliestPerId(valid).persist(StorageLevel.MEMORY_AND_DISK());
         long kept = events.count();

@@ -78,6 +78,10 @@ public final class BatchBenchmark {
             counted.unpersist();
         }
 
+        if (!Boolean.parseBoolean(System.getProperty("bench.writes", "true"))) {
+            spark.stop();
+            return;
+        }
         try (LocalCluster cluster = LocalCluster.start(data.resolve("servers"), 0, 0, 1, false)) {
             var c = cluster.cassandra().contactPoint();
             CassandraSettings settings = new CassandraSettings(List.of(c), cluster.cassandra().localDatacenter(), "bench",

@@ -1,0 +1,132 @@
+package dev.lambda.serving.bench;
+
+import dev.lambda.cluster.LocalCluster;
+import dev.lambda.common.cassandra.BatchRow;
+import dev.lambda.common.cassandra.BatchRowsTable;
+import dev.lambda.common.cassandra.CassandraSessions;
+import dev.lambda.common.cassandra.CassandraSettings;
+import dev.lambda.common.cassandra.Replication;
+import dev.lambda.common.cassandra.SpeedRow;
+import dev.lambda.common.cassandra.SpeedRowsTable;
+import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.cassandra.ViewStateTable;
+import dev.lambda.common.event.Event;
+import dev.lambda.common.metric.Aggregate;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.common.view.ViewDefinition;
+import dev.lambda.serving.Main;
+import dev.lambda.serving.config.ServingConfig;
+import io.javalin.Javalin;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Serving-layer benchmark (not a test): loads 30 days of the sales view (day and hour levels, a
+ * published generation, plus speed rows after its cutoff) into a real Cassandra, starts the real
+ * server, and drives it with wrk (Debian package) using a realistic mix: last 24 h hourly by
+ * country, last 30 days daily, top-10 products over 7 days. Prints wrk's report.
+ *
+ * <p>Run: {@code mvn -pl serving-layer -am verify -DskipTests -Pbench} (needs {@code wrk} on the PATH).
+ */
+public final class ServingBenchmark {
+
+    public static void main(String[] args) throws Exception {
+        int seconds = Integer.getInteger("bench.seconds", 30);
+        int connections = Integer.getInteger("bench.connections", 32);
+        Path data = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "bench-");
+        ViewCatalog views = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
+        ViewDefinition sales = views.find("sales").orElseThrow();
+        Instant now = Instant.now().truncatedTo(ChronoUnit.HOURS);
+        Instant cutoff = now.minus(Duration.ofHours(2));
+        try (LocalCluster cluster = LocalCluster.start(data, 0, 0, 1, false)) {
+            var c = cluster.cassandra().contactPoint();
+            CassandraSettings settings = new CassandraSettings(List.of(c), cluster.cassandra().localDatacenter(), "bench",
+                    Replication.simple(1), null, null);
+            long rows;
+            try (var session = CassandraSessions.openWithSchema(settings)) {
+                rows = load(session, sales, now, cutoff);
+            }
+            List<String> flags = List.of("--cassandra", c.getHostString() + ":" + c.getPort(), "--keyspace", "bench",
+                    "--views", "../config/views.yml", "--api-port", "0", "--host", "127.0.0.1");
+            Javalin app = Main.start(ServingConfig.from(ServingConfig.flags(flags.toArray(String[]::new), Map.of())), views);
+            try {
+                Path script = data.resolve("mix.lua");
+                Instant day = now.truncatedTo(ChronoUnit.DAYS);
+                Files.writeString(script, """
+                        local paths = {
+                          "/api/v1/views/sales/query?from=%1$s&to=%2$s&granularity=hour&groupBy=country",
+                          "/api/v1/views/sales/query?from=%3$s&to=%4$s&granularity=day",
+                          "/api/v1/views/sales/query?from=%5$s&to=%4$s&granularity=all&groupBy=product&orderBy=-revenue&limit=10"
+                        }
+                        local i = 0
+                        request = function()
+                          i = i + 1
+                          return wrk.format("GET", paths[(i %% 3) + 1])
+                        end
+                        """.formatted(now.minus(Duration.ofHours(24)), now, day.minus(Duration.ofDays(30)), day.plus(Duration.ofDays(1)),
+                        day.minus(Duration.ofDays(6))));
+                String base = "http://127.0.0.1:" + app.port();
+                System.out.printf("serving benchmark: %,d rows of view sales in Cassandra, mix of 3 queries, %d connections, %d s, %d cores%n",
+                        rows, connections, seconds, Runtime.getRuntime().availableProcessors());
+                run(List.of("wrk", "-t2", "-c" + connections, "-d5s", "-s", script.toString(), base)); // warm-up
+                run(List.of("wrk", "-t2", "-c" + connections, "-d" + seconds + "s", "--latency", "-s", script.toString(), base));
+            } finally {
+                app.stop();
+            }
+        }
+    }
+
+    private static void run(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).inheritIO().start();
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("wrk failed (is it installed? apt-get install wrk)");
+        }
+    }
+
+    /** 30 days x 40 products x 10 countries at day level, the last 7 days at hour level; speed rows for the last 2 hours. */
+    private static long load(com.datastax.oss.driver.api.core.CqlSession session, ViewDefinition view, Instant now, Instant cutoff) {
+        Random random = new Random(1);
+        BatchRowsTable batch = new BatchRowsTable(session, "bench");
+        SpeedRowsTable speed = new SpeedRowsTable(session, "bench", Duration.ofDays(7));
+        Semaphore inFlight = new Semaphore(256);
+        List<CompletableFuture<Void>> writes = new ArrayList<>();
+        long generation = cutoff.toEpochMilli();
+        long rows = 0;
+        for (Granularity level : List.of(Granularity.DAY, Granularity.HOUR)) {
+            Instant first = level == Granularity.DAY ? now.truncatedTo(ChronoUnit.DAYS).minus(Duration.ofDays(30)) : now.minus(Duration.ofDays(7));
+            for (Instant b = first; b.isBefore(now); b = level.nextBucket(b)) {
+                for (int p = 0; p < 40; p++) {
+                    for (int country = 0; country < 10; country++) {
+                        Aggregate a = Aggregate.zero(view);
+                        for (int e = 0; e < 3; e++) {
+                            a = a.add(view, new Event("x", "purchase", b, Map.of("amount", random.nextInt(10_000) / 100.0 + "",
+                                    "user_id", "u" + random.nextInt(5_000))));
+                        }
+                        List<String> dims = List.of("sku-" + p, "C" + country);
+                        inFlight.acquireUninterruptibly();
+                        var write = b.isBefore(cutoff)
+                                ? batch.write(view, new BatchRow(generation, level, b, dims, a))
+                                : speed.write(view, new SpeedRow(level, b, dims, cutoff, 0, a, cutoff.plusSeconds(60)));
+                        writes.add(write.toCompletableFuture().whenComplete((ok, err) -> inFlight.release()));
+                        rows++;
+                    }
+                }
+            }
+        }
+        CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
+        new ViewStateTable(session, "bench").publish(new ViewState(view.name(), view.version(), generation, cutoff, cutoff, cutoff,
+                rows * 3, 0, rows, 1, null)).toCompletableFuture().join();
+        return rows;
+    }
+}
