@@ -43,16 +43,9 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
 
               --master PATH                master dataset (local dir, hdfs://, s3a://)    [data/master]
               --checkpoint PATH            ingest checkpoint                               [<master>/_checkpoints/ingest]
-              --bootstrap HOST:PORT        Kafka bootstrap servers                         [127.0.0.1:9092]
-              --kafka-config FILE          Kafka client properties file (TLS, SASL, ...)    [none]
-              --kafka-property KEY=VALUE   one Kafka client property; repeatable            [none]
+            %2$s\
               --topic NAME                 events topic                                     [events]
-              --cassandra HOST:PORT,...    Cassandra contact points                         [127.0.0.1:9042]
-              --cassandra-dc NAME          Cassandra local datacenter                       [datacenter1]
-              --cassandra-user NAME        Cassandra username (with --cassandra-password)   [none]
-              --cassandra-password SECRET  Cassandra password                               [none]
-              --keyspace NAME              Cassandra keyspace                               [lambda]
-              --replication SPEC           keyspace replication: simple:N or dc:N,dc:N      [simple:1]
+            %1$s\
               --views FILE                 views definition file                            [config/views.yml]
               --slot-width DURATION        ingest slot width (must match the speed layer)   [1h]
               --safety-margin DURATION     cutoff = floor(ingest start - margin, slot)      [5m]
@@ -67,7 +60,7 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
               --help                       show this help
 
             Durations: 250ms, 30s, 5m, 1h, 7d or ISO-8601 (PT1H).
-            """;
+            """.formatted(CassandraSettings.FLAG_HELP, KafkaClientSettings.FLAG_HELP);
 
     private static final Set<String> SWITCHES = Set.of("help");
 

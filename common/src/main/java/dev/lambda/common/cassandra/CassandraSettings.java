@@ -29,6 +29,16 @@ public record CassandraSettings(List<InetSocketAddress> contactPoints, String lo
         }
     }
 
+    /** Help lines of the flags {@link #from} reads, for every runnable module's --help. */
+    public static final String FLAG_HELP = """
+              --cassandra HOST:PORT,...    Cassandra contact points                        [127.0.0.1:9042]
+              --cassandra-dc NAME          Cassandra local datacenter                      [datacenter1]
+              --cassandra-user NAME        Cassandra username (with --cassandra-password)  [none]
+              --cassandra-password SECRET  Cassandra password                              [none]
+              --keyspace NAME              Cassandra keyspace                              [lambda]
+              --replication SPEC           keyspace replication: simple:N or dc:N,dc:N     [simple:1]
+            """;
+
     /** The flags {@link #from} reads. */
     public static final List<String> FLAGS = List.of("cassandra", "cassandra-dc", "keyspace", "replication",
             "cassandra-user", "cassandra-password");

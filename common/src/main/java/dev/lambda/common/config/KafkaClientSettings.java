@@ -18,6 +18,13 @@ public record KafkaClientSettings(String bootstrapServers, Map<String, String> c
 
     public static final List<String> FLAGS = List.of("bootstrap", "kafka-config", "kafka-property");
 
+    /** Help lines of these flags, for every runnable module's --help. */
+    public static final String FLAG_HELP = """
+              --bootstrap HOST:PORT        Kafka bootstrap servers                         [127.0.0.1:9092]
+              --kafka-config FILE          Kafka client properties file (TLS, SASL, ...)    [none]
+              --kafka-property KEY=VALUE   one Kafka client property; repeatable            [none]
+            """;
+
     public KafkaClientSettings {
         if (bootstrapServers == null || bootstrapServers.isBlank()) {
             throw new ConfigException("--bootstrap must name at least one Kafka broker host:port");

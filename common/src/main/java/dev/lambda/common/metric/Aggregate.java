@@ -86,6 +86,35 @@ public record Aggregate(List<MetricValue> values) {
         return new Aggregate(sum);
     }
 
+    /**
+     * The sum of many aggregates of one view: the same as folding them with {@link #plus}, but each
+     * sketch metric goes through a single union instead of one union (and one result copy) per pair,
+     * which is what makes merging thousands of rows in a query cheap.
+     */
+    public static Aggregate sum(List<Aggregate> parts) {
+        if (parts.size() == 1) {
+            return parts.get(0);
+        }
+        Aggregate first = parts.get(0);
+        List<MetricValue> sum = new ArrayList<>(first.values.size());
+        for (int i = 0; i < first.values.size(); i++) {
+            if (first.values.get(i) instanceof MetricValue.Distinct) {
+                org.apache.datasketches.hll.Union union = new org.apache.datasketches.hll.Union(MetricValue.Distinct.LG_K);
+                for (Aggregate part : parts) {
+                    union.update(((MetricValue.Distinct) part.values.get(i)).sketch());
+                }
+                sum.add(new MetricValue.Distinct(union.getResult(MetricValue.Distinct.TYPE)));
+            } else {
+                MetricValue total = first.values.get(i);
+                for (int p = 1; p < parts.size(); p++) {
+                    total = total.plus(parts.get(p).values.get(i));
+                }
+                sum.add(total);
+            }
+        }
+        return new Aggregate(sum);
+    }
+
     public MetricValue get(int metricIndex) {
         return values.get(metricIndex);
     }

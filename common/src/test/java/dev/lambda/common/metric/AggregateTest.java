@@ -75,6 +75,20 @@ class AggregateTest {
     }
 
     @Test
+    void sumOfManyEqualsFoldingWithPlus() {
+        Random random = new Random(8);
+        List<Aggregate> parts = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            parts.add(Aggregate.of(SALES, purchase(BigDecimal.valueOf(random.nextInt(10_000), 2).toPlainString(), "u" + random.nextInt(2_000))));
+        }
+        Aggregate folded = parts.stream().reduce(Aggregate.zero(SALES), Aggregate::plus);
+        assertEquals(folded.values().stream().map(MetricValue::read).toList(),
+                Aggregate.sum(parts).values().stream().map(MetricValue::read).toList());
+        assertEquals(parts.get(3).values().stream().map(MetricValue::read).toList(),
+                Aggregate.sum(List.of(parts.get(3))).values().stream().map(MetricValue::read).toList());
+    }
+
+    @Test
     void amountsAreRoundedHalfUpToTheDeclaredScale() {
         Aggregate a = Aggregate.of(SALES, purchase("12.345", "u1")).plus(Aggregate.of(SALES, purchase("-0.005", "u2")));
         assertEquals(new BigDecimal("12.34"), a.get(1).read()); // 12.35 + (-0.01)

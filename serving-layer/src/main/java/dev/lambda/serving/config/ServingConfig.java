@@ -3,6 +3,7 @@ package dev.lambda.serving.config;
 import dev.lambda.common.cassandra.CassandraSettings;
 import dev.lambda.common.config.ConfigException;
 import dev.lambda.common.config.Flags;
+import dev.lambda.common.config.KafkaClientSettings;
 import dev.lambda.serving.http.ApiKeys;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,12 +26,7 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
 
               --host ADDRESS               listen address                                 [0.0.0.0]
               --api-port N                 listen port                                    [7070]
-              --cassandra HOST:PORT,...    Cassandra contact points                       [127.0.0.1:9042]
-              --cassandra-dc NAME          Cassandra local datacenter                     [datacenter1]
-              --cassandra-user NAME        Cassandra username (with --cassandra-password) [none]
-              --cassandra-password SECRET  Cassandra password                             [none]
-              --keyspace NAME              Cassandra keyspace                             [lambda]
-              --replication SPEC           keyspace replication: simple:N or dc:N,dc:N    [simple:1]
+            %1$s\
               --views FILE                 views definition file                          [config/views.yml]
               --api-key HASH[=VIEWS]       SHA-256 hex of an accepted key, optionally limited to
                                            views (view1,view2); repeatable; none = open API [none]
@@ -40,7 +36,7 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
               --max-read-buckets N         most stored buckets a query may read           [200000]
               --batch-overdue DURATION     /status flags a batch cutoff older than this    [36h]
               --help                       show this help
-            """;
+            """.formatted(CassandraSettings.FLAG_HELP, KafkaClientSettings.FLAG_HELP);
 
     public static Flags flags(String[] args, Map<String, String> env) {
         Set<String> known = new HashSet<>(List.of("host", "api-port", "views", "api-key", "cors-origins", "query-timeout",

@@ -42,10 +42,10 @@ public final class QueryEngine {
             filterIndexes[f++] = new int[] {view.dimensions().indexOf(e.getKey())};
             filterValues.add(e.getValue());
         }
-        Map<GroupKey, Aggregate> groups = new HashMap<>();
+        Map<GroupKey, List<Aggregate>> groups = new HashMap<>();
         for (BatchRow r : batch) {
             if (inRange(q, r.bucket()) && passes(r.dims(), filterIndexes, filterValues)) {
-                groups.merge(key(q, r.bucket(), r.dims(), groupIndexes), r.aggregate(), Aggregate::plus);
+                groups.computeIfAbsent(key(q, r.bucket(), r.dims(), groupIndexes), k -> new ArrayList<>()).add(r.aggregate());
             }
         }
         Instant cutoff = state == null ? null : state.cutoff();
@@ -55,12 +55,13 @@ public final class QueryEngine {
                 continue; // already in the batch generation
             }
             if (inRange(q, r.bucket()) && passes(r.dims(), filterIndexes, filterValues)) {
-                groups.merge(key(q, r.bucket(), r.dims(), groupIndexes), r.aggregate(), Aggregate::plus);
+                groups.computeIfAbsent(key(q, r.bucket(), r.dims(), groupIndexes), k -> new ArrayList<>()).add(r.aggregate());
                 newestSpeed = newestSpeed == null || r.latestIngest().isAfter(newestSpeed) ? r.latestIngest() : newestSpeed;
             }
         }
         List<Answer.Row> rows = new ArrayList<>(groups.size());
-        groups.forEach((k, aggregate) -> {
+        groups.forEach((k, parts) -> {
+            Aggregate aggregate = Aggregate.sum(parts);
             List<Object> values = new ArrayList<>(q.metrics().size());
             for (int m : q.metrics()) {
                 values.add(aggregate.get(m).read());

@@ -43,7 +43,7 @@ public final class ServingBenchmark {
 
     public static void main(String[] args) throws Exception {
         int seconds = Integer.getInteger("bench.seconds", 30);
-        int connections = Integer.getInteger("bench.connections", 32);
+        int connections = Integer.getInteger("bench.connections", 16);
         Path data = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "bench-");
         ViewCatalog views = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
         ViewDefinition sales = views.find("sales").orElseThrow();
@@ -94,7 +94,7 @@ public final class ServingBenchmark {
         }
     }
 
-    /** 30 days x 40 products x 10 countries at day level, the last 7 days at hour level; speed rows for the last 2 hours. */
+    /** 30 days x 20 products x 5 countries at day level, the last 7 days at hour level; speed rows for the last 2 hours. */
     private static long load(com.datastax.oss.driver.api.core.CqlSession session, ViewDefinition view, Instant now, Instant cutoff) {
         Random random = new Random(1);
         BatchRowsTable batch = new BatchRowsTable(session, "bench");
@@ -106,8 +106,8 @@ public final class ServingBenchmark {
         for (Granularity level : List.of(Granularity.DAY, Granularity.HOUR)) {
             Instant first = level == Granularity.DAY ? now.truncatedTo(ChronoUnit.DAYS).minus(Duration.ofDays(30)) : now.minus(Duration.ofDays(7));
             for (Instant b = first; b.isBefore(now); b = level.nextBucket(b)) {
-                for (int p = 0; p < 40; p++) {
-                    for (int country = 0; country < 10; country++) {
+                for (int p = 0; p < 20; p++) {
+                    for (int country = 0; country < 5; country++) {
                         Aggregate a = Aggregate.zero(view);
                         for (int e = 0; e < 3; e++) {
                             a = a.add(view, new Event("x", "purchase", b, Map.of("amount", random.nextInt(10_000) / 100.0 + "",

@@ -35,17 +35,10 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
 
             Every option can also be given as an environment variable: --slot-width -> LAMBDA_SLOT_WIDTH.
 
-              --bootstrap HOST:PORT        Kafka bootstrap servers                        [127.0.0.1:9092]
-              --kafka-config FILE          Kafka client properties file (TLS, SASL, ...)   [none]
-              --kafka-property KEY=VALUE   one Kafka client property; repeatable           [none]
+            %2$s\
               --topic NAME                 events topic                                    [events]
               --dlq-topic NAME             dead-letter topic                               [events.dlq]
-              --cassandra HOST:PORT,...    Cassandra contact points                        [127.0.0.1:9042]
-              --cassandra-dc NAME          Cassandra local datacenter                      [datacenter1]
-              --cassandra-user NAME        Cassandra username (with --cassandra-password)  [none]
-              --cassandra-password SECRET  Cassandra password                              [none]
-              --keyspace NAME              Cassandra keyspace                              [lambda]
-              --replication SPEC           keyspace replication: simple:N or dc:N,dc:N     [simple:1]
+            %1$s\
               --views FILE                 views definition file                           [config/views.yml]
               --application-id ID          Kafka Streams application id                    [lambda-speed]
               --slot-width DURATION        ingest slot width (must match the batch layer)  [1h]
@@ -61,7 +54,7 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
               --help                       show this help
 
             Durations: 250ms, 30s, 5m, 1h, 7d or ISO-8601 (PT1H).
-            """;
+            """.formatted(CassandraSettings.FLAG_HELP, KafkaClientSettings.FLAG_HELP);
 
     private static final Set<String> SWITCHES = Set.of("help", "in-memory-state");
 
