@@ -11,6 +11,7 @@ import dev.lambda.serving.config.ServingConfig;
 import dev.lambda.serving.http.ServingApp;
 import dev.lambda.serving.query.QueryPlanner;
 import dev.lambda.serving.query.QueryService;
+import dev.lambda.serving.store.CachedBatchRows;
 import dev.lambda.serving.store.CassandraViewRows;
 import io.javalin.Javalin;
 
@@ -42,7 +43,8 @@ public final class Main {
     /** Starts the server; it is stopped (and the session closed) on JVM shutdown. */
     public static Javalin start(ServingConfig config, ViewCatalog views) {
         CqlSession session = CassandraSessions.openWithSchema(config.cassandra());
-        QueryService queries = new QueryService(new CassandraViewRows(session, config.cassandra().keyspace()),
+        QueryService queries = new QueryService(new CachedBatchRows(new CassandraViewRows(session, config.cassandra().keyspace()),
+                config.batchCacheRows()),
                 new QueryPlanner(config.maxBuckets(), config.maxReadBuckets()), config.queryTimeout());
         Javalin app = ServingApp.create(views, queries, config.apiKeys(), config.corsOrigins(), config.batchOverdue());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

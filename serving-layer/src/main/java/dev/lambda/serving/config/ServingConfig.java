@@ -15,7 +15,7 @@ import java.util.Set;
 /** Everything the serving layer is configured with, from flags and {@code LAMBDA_*} environment variables. */
 public record ServingConfig(String host, int port, CassandraSettings cassandra, Path viewsFile, ApiKeys apiKeys,
                             List<String> corsOrigins, Duration queryTimeout, long maxBuckets, long maxReadBuckets,
-                            Duration batchOverdue) {
+                            Duration batchOverdue, long batchCacheRows) {
 
     public static final String HELP = """
             Usage: serving-layer [options]
@@ -35,12 +35,14 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
               --max-buckets N              most output buckets per query                  [10000]
               --max-read-buckets N         most stored buckets a query may read           [200000]
               --batch-overdue DURATION     /status flags a batch cutoff older than this    [36h]
+              --batch-cache-rows N         batch rows kept in memory (published generations
+                                           never change, so they are cached)              [2000000]
               --help                       show this help
             """.formatted(CassandraSettings.FLAG_HELP, KafkaClientSettings.FLAG_HELP);
 
     public static Flags flags(String[] args, Map<String, String> env) {
         Set<String> known = new HashSet<>(List.of("host", "api-port", "views", "api-key", "cors-origins", "query-timeout",
-                "max-buckets", "max-read-buckets", "batch-overdue"));
+                "max-buckets", "max-read-buckets", "batch-overdue", "batch-cache-rows"));
         known.addAll(CassandraSettings.FLAGS);
         return Flags.parse(args, env, known, Set.of("help"));
     }
@@ -57,6 +59,6 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
                 Path.of(f.string("views", "config/views.yml")), keys,
                 cors.isBlank() ? List.of() : List.of(cors.split(",")), f.duration("query-timeout", Duration.ofSeconds(5)),
                 f.integer("max-buckets", 10_000, 1, Integer.MAX_VALUE), f.integer("max-read-buckets", 200_000, 1, Integer.MAX_VALUE),
-                f.duration("batch-overdue", Duration.ofHours(36)));
+                f.duration("batch-overdue", Duration.ofHours(36)), f.integer("batch-cache-rows", 2_000_000, 0, Integer.MAX_VALUE));
     }
 }

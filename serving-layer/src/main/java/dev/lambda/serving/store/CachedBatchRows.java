@@ -1,0 +1,93 @@
+package dev.lambda.serving.store;
+
+import dev.lambda.common.cassandra.BatchRow;
+import dev.lambda.common.cassandra.SpeedRow;
+import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewDefinition;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Keeps recently read batch partitions in memory. A generation's rows never change once published
+ * (a new generation has a new id), so a cached partition is never stale; the least recently used
+ * ones go when the cache holds more than its row budget. Speed rows and the published state are
+ * always read fresh.
+ */
+public final class CachedBatchRows implements ViewRows {
+
+    private record Key(String view, String version, long generation, Granularity level, Instant period) {
+    }
+
+    private final ViewRows store;
+    private final long maxRows;
+    private final Map<Key, CompletableFuture<List<BatchRow>>> cache = new LinkedHashMap<>(256, 0.75f, true);
+    private long cachedRows;
+
+    public CachedBatchRows(ViewRows store, long maxRows) {
+        this.store = store;
+        this.maxRows = maxRows;
+    }
+
+    @Override
+    public CompletionStage<List<BatchRow>> batchRows(ViewDefinition view, long generation, Granularity level, Instant period) {
+        Key key = new Key(view.name(), view.version(), generation, level, period);
+        CompletableFuture<List<BatchRow>> load;
+        synchronized (this) {
+            CompletableFuture<List<BatchRow>> cached = cache.get(key);
+            if (cached != null) {
+                return cached;
+            }
+            load = new CompletableFuture<>();
+            cache.put(key, load);
+        }
+        store.batchRows(view, generation, level, period).whenComplete((rows, error) -> {
+            synchronized (this) {
+                if (error != null) {
+                    cache.remove(key); // never cache a failure
+                } else {
+                    cachedRows += rows.size();
+                    evict();
+                }
+            }
+            if (error != null) {
+                load.completeExceptionally(error);
+            } else {
+                load.complete(rows);
+            }
+        });
+        return load;
+    }
+
+    private void evict() {
+        Iterator<Map.Entry<Key, CompletableFuture<List<BatchRow>>>> oldest = cache.entrySet().iterator();
+        while (cachedRows > maxRows && oldest.hasNext()) {
+            CompletableFuture<List<BatchRow>> f = oldest.next().getValue();
+            if (f.isDone() && !f.isCompletedExceptionally()) {
+                cachedRows -= f.join().size();
+                oldest.remove();
+            }
+        }
+    }
+
+    @Override
+    public CompletionStage<Optional<ViewState>> publishedState(ViewDefinition view) {
+        return store.publishedState(view);
+    }
+
+    @Override
+    public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period) {
+        return store.speedRows(view, level, period);
+    }
+
+    @Override
+    public boolean reachable() {
+        return store.reachable();
+    }
+}
