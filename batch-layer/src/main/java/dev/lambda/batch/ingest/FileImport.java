@@ -32,9 +32,7 @@ public final class FileImport {
         String importId = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC).format(now);
         Dataset<Row> values = config.importFormat().equals("json")
                 ? spark.read().text(config.importPath()).select(col("value").cast("binary").as("value"))
-                : spark.read().parquet(config.importPath())
-                        .select(functions.to_json(functions.struct(col("id"), col("type"), col("ts").cast("string").as("ts"), col("attrs")))
-                                .cast("binary").as("value"));
+                : parquetAsEnvelopes(spark.read().parquet(config.importPath()));
         Dataset<Row> rows = toMasterRows(values, Timestamp.from(now), config.futureTolerance());
         String path = new MasterDataset(config.master()).importPath(importId);
         rows.write().mode(SaveMode.ErrorIfExists).partitionBy("ingest_date").parquet(path);
@@ -42,6 +40,14 @@ public final class FileImport {
         long total = written.count();
         long rejected = written.filter(col("valid").equalTo(false)).count();
         progress.line("import", total, "rows imported to " + path + " (" + rejected + " rejected, kept flagged)");
+    }
+
+    /** Parquet rows (id, type, ts as timestamp or ISO text, attrs) as the JSON envelope the shared parser validates. */
+    static Dataset<Row> parquetAsEnvelopes(Dataset<Row> rows) {
+        boolean timestamp = rows.schema().apply("ts").dataType() instanceof org.apache.spark.sql.types.TimestampType;
+        // timestamps are written as ISO-8601 with offset (the session zone is UTC); text goes through as it is
+        org.apache.spark.sql.Column ts = timestamp ? functions.date_format(col("ts"), "yyyy-MM-dd'T'HH:mm:ss.SSSXXX") : col("ts");
+        return rows.select(functions.to_json(functions.struct(col("id"), col("type"), ts.as("ts"), col("attrs"))).cast("binary").as("value"));
     }
 
     /** Imported values as master rows: no Kafka position (partition -1, offset = row number in the import). */

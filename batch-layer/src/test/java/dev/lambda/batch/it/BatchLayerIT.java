@@ -116,6 +116,41 @@ class BatchLayerIT {
         }
     }
 
+    @Test
+    void importedJsonLinesAndParquetCountAfterTheNextCutoffWithTheSameValidation(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "imported", dir, 4)) {
+            Path json = dir.resolve("history.jsonl");
+            Files.writeString(json, String.join("\n",
+                    "{\"id\":\"h1\",\"type\":\"purchase\",\"ts\":\"2025-01-05T10:00:30Z\",\"attrs\":{\"product\":\"p1\",\"country\":\"NP\",\"amount\":\"10.00\",\"user_id\":\"a\"}}",
+                    "{\"id\":\"h2\",\"type\":\"purchase\",\"ts\":\"2025-01-05T10:00:40Z\",\"attrs\":{\"product\":\"p1\",\"country\":\"NP\",\"amount\":\"2.50\",\"user_id\":\"b\"}}",
+                    "{\"id\":\"h2\",\"type\":\"purchase\",\"ts\":\"2025-01-05T10:00:40Z\",\"attrs\":{\"product\":\"p1\",\"country\":\"NP\",\"amount\":\"2.50\",\"user_id\":\"b\"}}",
+                    "{\"id\":\"h3\",\"type\":\"purchase\"",
+                    "{\"id\":\"h4\",\"type\":\"purchase\",\"ts\":\"2999-01-01T00:00:00Z\",\"attrs\":{}}"));
+            Main.run(f.config("import", "--input", json.toString(), "--format", "json"), BatchFixture.VIEWS);
+
+            SparkSession spark = SparkSessions.create(f.config("recompute"));
+            Path parquet = dir.resolve("history.parquet");
+            spark.sql("SELECT 'h5' AS id, 'purchase' AS type, CAST('2025-01-05T10:00:50Z' AS TIMESTAMP) AS ts, "
+                    + "map('product', 'p1', 'country', 'NP', 'amount', '1.25', 'user_id', 'c') AS attrs").write().parquet(parquet.toString());
+            spark.stop();
+            Main.run(f.config("import", "--input", parquet.toString(), "--format", "parquet"), BatchFixture.VIEWS);
+
+            Thread.sleep(1_100);
+            String cutoff = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+            Main.run(f.config("recompute", "--cutoff", cutoff), BatchFixture.VIEWS);
+
+            ViewState state = f.published("sales");
+            assertEquals(4, state.eventsIn(), "h1, h2 twice and h5 are valid; the malformed and the future one are not");
+            assertEquals(1, state.duplicatesDropped());
+            var sales = BatchFixture.VIEWS.find("sales").orElseThrow();
+            var rows = new dev.lambda.common.cassandra.BatchRowsTable(f.session, f.keyspace()).read(sales, state.generation(),
+                    dev.lambda.common.time.Granularity.DAY, java.time.Instant.parse("2025-01-01T00:00:00Z")).toCompletableFuture().join();
+            assertEquals(1, rows.size());
+            assertEquals(3L, rows.get(0).aggregate().get(0).read());
+            assertEquals(new java.math.BigDecimal("13.75"), rows.get(0).aggregate().get(1).read());
+        }
+    }
+
     private static long count(Path dir) throws Exception {
         if (!Files.isDirectory(dir)) {
             return 0;
