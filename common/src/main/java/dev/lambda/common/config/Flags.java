@@ -74,10 +74,6 @@ public final class Flags {
         return List.copyOf(positional);
     }
 
-    public boolean has(String name) {
-        return values.containsKey(name) || env.containsKey(envName(name));
-    }
-
     public boolean isSet(String name) {
         return Boolean.parseBoolean(string(name, "false"));
     }
