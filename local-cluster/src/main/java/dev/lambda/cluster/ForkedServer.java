@@ -2,7 +2,6 @@ package dev.lambda.cluster;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,11 +12,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A server running in its own JVM, with its output in a log file. Stopping it sends SIGTERM (so
- * the server shuts down cleanly), then kills it if it does not exit in time; a JVM shutdown hook
- * does the same if the owner never stops it.
+ * A server (or any long-running program) in its own JVM, with its output in a log file. Stopping it
+ * sends SIGTERM (so it shuts down cleanly), then kills it if it does not exit in time; a JVM shutdown
+ * hook does the same if the owner never stops it, and {@link OrphanGuard} ends it if this JVM dies.
  */
-final class ForkedServer implements AutoCloseable {
+public final class ForkedServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ForkedServer.class);
 
@@ -35,9 +34,9 @@ final class ForkedServer implements AutoCloseable {
     }
 
     /** Starts {@code mainClass} in a new JVM guarded by {@link OrphanGuard}. */
-    static ForkedServer start(String name, List<String> jvmOptions, String classpath, String mainClass,
+    public static ForkedServer start(String name, List<String> jvmOptions, String classpath, String mainClass,
                               List<String> args, Path logFile) {
-        List<String> command = javaCommand(jvmOptions, classpath + java.io.File.pathSeparator + ownCodeLocation());
+        List<String> command = javaCommand(jvmOptions, classpath + java.io.File.pathSeparator + OrphanGuardLocation.get());
         command.add(OrphanGuard.class.getName());
         command.add(mainClass);
         command.addAll(args);
@@ -66,16 +65,21 @@ final class ForkedServer implements AutoCloseable {
         }
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
-    Path logFile() {
+    public Path logFile() {
         return logFile;
     }
 
+    /** Waits for the program to end by itself; its exit code. */
+    public int awaitExit() throws InterruptedException {
+        return process.waitFor();
+    }
+
     /** A failure to start, naming the server, the reason and where its log is, with the log's last lines. */
-    IllegalStateException startFailure(String reason) {
+    public IllegalStateException startFailure(String reason) {
         return new IllegalStateException(name + " did not start: " + reason + " (exit code "
                 + (process.isAlive() ? "none, still running" : process.exitValue()) + "); log: " + logFile
                 + "\n--- last lines of " + logFile.getFileName() + " ---\n" + tail(logFile, 30));
@@ -129,15 +133,7 @@ final class ForkedServer implements AutoCloseable {
         }
     }
 
-    private static String ownCodeLocation() {
-        try {
-            return Path.of(OrphanGuard.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static String tail(Path file, int lines) {
+    public static String tail(Path file, int lines) {
         try {
             List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));

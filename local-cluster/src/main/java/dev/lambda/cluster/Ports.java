@@ -7,13 +7,13 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 
 /** Loopback ports for the embedded servers: a free one when none is given, a clear error when one is taken. */
-final class Ports {
+public final class Ports {
 
     private Ports() {
     }
 
     /** {@code requested} if it is free, any free port if it is 0. */
-    static int resolve(int requested, String what) {
+    public static int resolve(int requested, String what) {
         if (requested == 0) {
             return free();
         }
@@ -29,7 +29,7 @@ final class Ports {
         }
     }
 
-    static int free() {
+    public static int free() {
         try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {
@@ -38,7 +38,7 @@ final class Ports {
     }
 
     /** Whether something accepts connections on the loopback port. */
-    static boolean isListening(int port) {
+    public static boolean isListening(int port) {
         try (java.net.Socket socket = new java.net.Socket()) {
             socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
             return true;

@@ -1,0 +1,64 @@
+package dev.lambda.launcher;
+
+import dev.lambda.cluster.LocalCluster;
+import dev.lambda.common.config.Flags;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code ./lambda servers}: the embedded real Kafka and Cassandra, with the system topics, until Ctrl-C. */
+final class ServersCommand {
+
+    static final String HELP = """
+            usage: ./lambda servers [flags]
+            Starts a real Kafka broker (KRaft) with the topics events and events.dlq, and a real Cassandra
+            node, on loopback, until Ctrl-C. Data and server logs stay under --data for the next start.
+              --kafka-port N               Kafka client port                               [9092]
+              --cassandra-port N           Cassandra native port                           [9042]
+              --partitions N               partitions of the events topic (first start)    [3]
+              --data DIR                   data and logs (servers/kafka, servers/cassandra) [data]
+              --help                       show this help
+            Every option can also be given as an environment variable: --kafka-port -> LAMBDA_KAFKA_PORT.
+            """;
+
+    static final Set<String> FLAGS = Set.of("kafka-port", "cassandra-port", "data");
+
+    private ServersCommand() {
+    }
+
+    static int run(String[] args) throws InterruptedException {
+        Flags flags = Flags.parse(args, System.getenv(), union(FLAGS, Set.of("partitions")), Set.of("help"));
+        if (flags.isSet("help")) {
+            System.out.print(HELP);
+            return 0;
+        }
+        int kafkaPort = flags.integer("kafka-port", 9092, 1, 65535);
+        int cassandraPort = flags.integer("cassandra-port", 9042, 1, 65535);
+        int partitions = flags.integer("partitions", 3, 1, 1000);
+        Path data = Path.of(flags.string("data", "data")).toAbsolutePath();
+        Console.say("starting Kafka on 127.0.0.1:" + kafkaPort + " and Cassandra on 127.0.0.1:" + cassandraPort
+                + " (data and logs under " + data.resolve("servers") + ")");
+        LocalCluster cluster = LocalCluster.start(data.resolve("servers"), kafkaPort, cassandraPort, partitions, false);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Console.say("stopping Kafka and Cassandra");
+            cluster.close();
+            stopped.countDown();
+        }, "stop-servers"));
+        Console.say("ready: Kafka " + cluster.bootstrapServers() + ", Cassandra " + hostPort(cluster)
+                + "; Ctrl-C stops both");
+        stopped.await();
+        return 0;
+    }
+
+    static String hostPort(LocalCluster cluster) {
+        var point = cluster.cassandra().contactPoint();
+        return point.getHostString() + ":" + point.getPort();
+    }
+
+    static Set<String> union(Set<String> a, Set<String> b) {
+        var all = new java.util.HashSet<>(a);
+        all.addAll(b);
+        return all;
+    }
+}
