@@ -4,6 +4,8 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,6 +23,7 @@ public final class SpeedMetrics {
     private final Counter rowsFlushed;
     private final Histogram flushSeconds;
     private final AtomicLong newestFlushedIngest = new AtomicLong(Long.MIN_VALUE);
+    private final Map<Integer, AtomicLong> flushedOffsets = new ConcurrentHashMap<>();
 
     public SpeedMetrics(PrometheusRegistry registry) {
         eventsIn = Counter.builder().name("lambda_speed_events_in_total")
@@ -44,6 +47,11 @@ public final class SpeedMetrics {
                         cb.call((System.currentTimeMillis() - newest) / 1000.0);
                     }
                 }).register(registry);
+        GaugeWithCallback.builder().name("lambda_speed_flushed_offset")
+                .help("Per input partition this instance owns: every record before this offset has its aggregates in Cassandra")
+                .labelNames("partition")
+                .callback(cb -> flushedOffsets.forEach((partition, offset) -> cb.call(offset.get(), Integer.toString(partition))))
+                .register(registry);
     }
 
     public void eventIn() {
@@ -66,6 +74,17 @@ public final class SpeedMetrics {
         rowsFlushed.inc(rows);
         flushSeconds.observe(nanos / 1e9);
         newestFlushedIngest.accumulateAndGet(newestIngestMillis, Math::max);
+    }
+
+    /** Every record of {@code partition} before {@code offset} has its aggregates in Cassandra. */
+    public void flushedThrough(int partition, long offset) {
+        flushedOffsets.computeIfAbsent(partition, p -> new AtomicLong(-1)).accumulateAndGet(offset, Math::max);
+    }
+
+    /** The offset {@link #flushedThrough} last reported for {@code partition}, or -1. */
+    public long flushedOffset(int partition) {
+        AtomicLong offset = flushedOffsets.get(partition);
+        return offset == null ? -1 : offset.get();
     }
 
     public long eventsIn() {

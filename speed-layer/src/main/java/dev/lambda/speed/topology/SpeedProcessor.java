@@ -63,6 +63,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private WindowStore<String, Long> seenIds;
     private int partition;
     private long latestSlot = Long.MIN_VALUE;
+    /** Next offset of the input partition after the last record processed; -1 before the first. */
+    private long processedThrough = -1;
     private long lastFlushAt;
     private long lastFlushMillis;
 
@@ -100,6 +102,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     @Override
     public void process(Record<byte[], byte[]> record) {
         metrics.eventIn();
+        context.recordMetadata().ifPresent(m -> processedThrough = m.offset() + 1);
         long ingest = record.timestamp();
         ParseResult parsed = parser.parse(record.value(), ingest);
         if (parsed instanceof ParseResult.Rejected rejected) {
@@ -164,9 +167,14 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private void flush(long now) {
         // when flushes get slow (a backlog, a busy Cassandra) flush less often, so that processing
         // keeps at least three quarters of the time and each flush carries more updates per row
-        if (dirty.isEmpty() || now - lastFlushAt < 4 * lastFlushMillis) {
+        if (dirty.isEmpty()) {
+            reportFlushedThrough(processedThrough);
             return;
         }
+        if (now - lastFlushAt < 4 * lastFlushMillis) {
+            return;
+        }
+        long through = processedThrough;
         long started = System.nanoTime();
         List<SpeedRowSink.Write> writes = new ArrayList<>(dirty.size());
         List<AggregateKey> unknown = new ArrayList<>();
@@ -205,6 +213,14 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         lastFlushAt = now;
         lastFlushMillis = took / 1_000_000;
         metrics.flushed(writes.size(), took, newestIngest);
+        reportFlushedThrough(through);
+    }
+
+    /** Every record of this partition before {@code offset} has its effect in Cassandra (or the DLQ). */
+    private void reportFlushedThrough(long offset) {
+        if (offset >= 0) {
+            metrics.flushedThrough(partition, offset);
+        }
     }
 
     private static byte[] utf8(String s) {

@@ -111,6 +111,20 @@ class SpeedTopologyTest {
     }
 
     @Test
+    void theFlushedOffsetAdvancesOnlyOnceAFlushHasWrittenTheRecordsBeforeIt() {
+        assertEquals(-1, metrics.flushedOffset(0));
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), "2026-11-21T10:00:00Z");
+        send("not json", "2026-11-21T10:00:01Z");
+        assertEquals(-1, metrics.flushedOffset(0), "nothing is in the sink before a flush");
+        flush();
+        assertEquals(2, metrics.flushedOffset(0));
+        assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0));
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), "2026-11-21T10:00:02Z"); // a duplicate: nothing to write
+        flush();
+        assertEquals(3, metrics.flushedOffset(0));
+    }
+
+    @Test
     void aDuplicateWithinTheWindowCountsOnceAndOneBeyondItCountsAgain() {
         String e = purchase("dup", "2026-11-21T10:00:00Z", "p1", "2.50", "u1");
         send(e, "2026-11-21T10:00:00Z");
