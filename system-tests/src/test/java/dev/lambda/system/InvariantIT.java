@@ -1,0 +1,324 @@
+package dev.lambda.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lambda.batch.config.BatchConfig;
+import dev.lambda.cluster.LocalCluster;
+import dev.lambda.cluster.LocalClusterExtension;
+import dev.lambda.cluster.SystemTopics;
+import dev.lambda.common.cassandra.CassandraSessions;
+import dev.lambda.common.cassandra.CassandraSettings;
+import dev.lambda.common.cassandra.Replication;
+import dev.lambda.common.view.MetricSpec;
+import dev.lambda.common.view.MetricType;
+import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.serving.config.ServingConfig;
+import dev.lambda.speed.SpeedLayer;
+import dev.lambda.speed.config.SpeedConfig;
+import io.javalin.Javalin;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The invariant (DESIGN §8) end to end on the real stack: a seeded random stream fed through Kafka
+ * in waves, the speed layer and the REST API running, the batch layer (local Spark) run between
+ * waves and during one. Whenever the speed layer has caught up, random queries through the HTTP API
+ * equal {@link Oracle} at the cutoff the answer reports: exactly for counts, sums, min and max,
+ * within the HLL error for distinct counts. Every malformed record ends up in the dead-letter topic.
+ */
+@ExtendWith(LocalClusterExtension.class)
+class InvariantIT {
+
+    private static final ViewCatalog VIEWS = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
+    private static final String TOPIC = "invariant_events";
+    private static final String DLQ = "invariant_dlq";
+    private static final String KEYSPACE = "invariant";
+    private static final Duration DEDUP_WINDOW = Duration.ofSeconds(20);
+    private static final String SLOT = "2s";
+    private static final int WAVE = 2500;
+    private static final int QUERIES = 40;
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+    private final long seed = Long.getLong("invariant.seed", 20261121L);
+    private final Random queryRandom = new Random(seed);
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final List<Oracle.Sent> sent = new ArrayList<>();
+    private LocalCluster cluster;
+    private Path dir;
+    private SpeedLayer speed;
+    private Javalin api;
+
+    @Test
+    void everyAnswerEqualsTheOracleBeforeDuringAndAfterBatchRuns(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        this.cluster = cluster;
+        this.dir = dir;
+        try (Admin admin = cluster.kafka().admin()) {
+            SystemTopics.create(admin, List.of(
+                    new NewTopic(TOPIC, LocalClusterExtension.TEST_EVENT_PARTITIONS, (short) 1)
+                            .configs(Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime")),
+                    new NewTopic(DLQ, 1, (short) 1)));
+        }
+        var node = cluster.cassandra();
+        try (CqlSession ignored = CassandraSessions.openWithSchema(new CassandraSettings(List.of(node.contactPoint()),
+                node.localDatacenter(), KEYSPACE, Replication.simple(1), null, null))) {
+            // the schema exists before the layers start
+        }
+        TestStream stream = new TestStream(seed);
+        speed = SpeedLayer.start(SpeedConfig.from(SpeedConfig.flags(args("--topic", TOPIC, "--dlq-topic", DLQ,
+                "--application-id", "invariant-speed", "--slot-width", SLOT, "--dedup-window", "20s",
+                "--state-dir", dir.resolve("speed-state").toString(), "--metrics-port", "0"), Map.of())), VIEWS);
+        api = dev.lambda.serving.Main.start(ServingConfig.from(ServingConfig.flags(
+                cassandraArgs("--host", "127.0.0.1", "--api-port", "0"), Map.of())), VIEWS);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), new ByteArraySerializer())) {
+
+            send(producer, stream.wave(WAVE, Instant.now()));
+            awaitSpeedCaughtUp();
+            checkQueries("wave 1, before any batch run", false);
+
+            runBatch();
+            checkQueries("after batch run 1", true);
+
+            awaitBeyondDedupWindow();
+            send(producer, stream.wave(WAVE, Instant.now())); // re-sends wave 1 records beyond the window
+            awaitSpeedCaughtUp();
+            checkQueries("wave 2, after batch run 1", true);
+
+            // wave 3 goes in while batch run 2 ingests and recomputes; queries run while it is still going
+            CompletableFuture<Void> batch = CompletableFuture.runAsync(this::runBatch);
+            for (int chunk = 0; chunk < 5; chunk++) {
+                send(producer, stream.wave(WAVE / 5, Instant.now()));
+            }
+            awaitSpeedCaughtUp();
+            int roundsDuringBatch = 0;
+            while (!batch.isDone()) {
+                checkQueries("wave 3, batch run 2 in progress", false);
+                roundsDuringBatch++;
+            }
+            batch.get();
+            assertTrue(roundsDuringBatch > 0, "no query round ran while batch run 2 was running; the test proved nothing about it");
+            checkQueries("wave 3, after batch run 2", true);
+
+            // the last batch covers every record: answers are the plain aggregation over the deduplicated events
+            long newest = sent.stream().mapToLong(Oracle.Sent::ingestMillis).max().orElseThrow();
+            Thread.sleep(Math.max(0, newest + 2 * 2000 - System.currentTimeMillis()));
+            runBatch();
+            checkQueries("after the final batch run", true);
+            assertCutoffAfter(newest);
+        } finally {
+            api.stop();
+            speed.close();
+        }
+        assertEveryMalformedRecordIsInTheDeadLetterTopic();
+    }
+
+    private String[] args(String... extra) {
+        List<String> all = new ArrayList<>(List.of("--bootstrap", cluster.bootstrapServers()));
+        all.addAll(List.of(cassandraArgs()));
+        all.addAll(List.of(extra));
+        return all.toArray(String[]::new);
+    }
+
+    private String[] cassandraArgs(String... extra) {
+        var node = cluster.cassandra();
+        List<String> all = new ArrayList<>(List.of("--cassandra", node.contactPoint().getHostString() + ":" + node.contactPoint().getPort(),
+                "--cassandra-dc", node.localDatacenter(), "--keyspace", KEYSPACE, "--views", "../config/views.yml"));
+        all.addAll(List.of(extra));
+        return all.toArray(String[]::new);
+    }
+
+    private void send(KafkaProducer<String, byte[]> producer, List<TestStream.Outgoing> records) throws Exception {
+        List<Future<RecordMetadata>> acks = new ArrayList<>();
+        for (TestStream.Outgoing r : records) {
+            acks.add(producer.send(new ProducerRecord<>(TOPIC, r.key(), r.value())));
+        }
+        for (int i = 0; i < records.size(); i++) {
+            RecordMetadata m = acks.get(i).get(30, TimeUnit.SECONDS);
+            synchronized (sent) {
+                sent.add(new Oracle.Sent(m.partition(), m.offset(), m.timestamp(), records.get(i).event()));
+            }
+        }
+    }
+
+    private void runBatch() {
+        dev.lambda.batch.Main.run(BatchConfig.from(BatchConfig.flags(args("run", "--topic", TOPIC,
+                "--master", dir.resolve("master").toString(), "--slot-width", SLOT, "--safety-margin", "0s",
+                "--shuffle-partitions", "4", "--spark-master", "local[2]"), Map.of())), VIEWS);
+    }
+
+    /** Until every record sent has its aggregates in Cassandra (the speed layer's flushed offsets reach the log end). */
+    private void awaitSpeedCaughtUp() throws Exception {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (int p = 0; p < LocalClusterExtension.TEST_EVENT_PARTITIONS; p++) {
+            latest.put(new TopicPartition(TOPIC, p), OffsetSpec.latest());
+        }
+        Map<Integer, Long> ends = new HashMap<>();
+        try (Admin admin = cluster.kafka().admin()) {
+            admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS).forEach((tp, info) -> ends.put(tp.partition(), info.offset()));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!ends.entrySet().stream().allMatch(e -> speed.metrics().flushedOffset(e.getKey()) >= e.getValue())) {
+            if (System.nanoTime() > deadline) {
+                fail("the speed layer did not catch up within 90 s: log ends " + ends + ", flushed through "
+                        + ends.keySet().stream().map(p -> p + "=" + speed.metrics().flushedOffset(p)).toList());
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private void awaitBeyondDedupWindow() throws InterruptedException {
+        long newest;
+        synchronized (sent) {
+            newest = sent.stream().mapToLong(Oracle.Sent::ingestMillis).max().orElse(0);
+        }
+        Thread.sleep(Math.max(0, newest + DEDUP_WINDOW.toMillis() + 1000 - System.currentTimeMillis()));
+    }
+
+    /** {@link #QUERIES} random queries through the API, each equal to the oracle at the cutoff its answer reports. */
+    private void checkQueries(String moment, boolean expectBatch) throws Exception {
+        Oracle oracle;
+        synchronized (sent) {
+            oracle = new Oracle(List.copyOf(sent), DEDUP_WINDOW);
+        }
+        int withCutoff = 0;
+        int withRows = 0;
+        for (int i = 0; i < QUERIES; i++) {
+            QuerySpec q = QuerySpec.random(queryRandom, VIEWS, Instant.now());
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + q.path()))
+                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            String where = moment + ", seed " + seed + ", GET " + q.path();
+            assertEquals(200, response.statusCode(), where + " -> " + response.body());
+            JsonNode answer = JSON.readTree(response.body());
+            JsonNode cutoffNode = answer.path("freshness").path("batchCutoff");
+            Instant cutoff = cutoffNode.isTextual() ? Instant.parse(cutoffNode.asText()) : null;
+            withCutoff += cutoff == null ? 0 : 1;
+            withRows += answer.path("rows").isEmpty() ? 0 : 1;
+            assertSameRows(where + " (cutoff " + cutoff + ")", q, oracle.answer(q, cutoff), answer.path("rows"));
+        }
+        assertTrue(withRows >= QUERIES / 2, moment + ": only " + withRows + " of " + QUERIES
+                + " random queries found rows; the check would prove little");
+        if (expectBatch) {
+            assertEquals(QUERIES, withCutoff, moment + ": every answer should come from a published batch generation");
+        }
+    }
+
+    private static void assertSameRows(String where, QuerySpec q, List<Map<String, Object>> expected, JsonNode rows) {
+        String both = where + "\n expected " + abbreviate(expected.toString()) + "\n answered " + abbreviate(rows.toString());
+        assertEquals(expected.size(), rows.size(), "row count differs: " + both);
+        for (int i = 0; i < expected.size(); i++) {
+            Map<String, Object> e = expected.get(i);
+            JsonNode a = rows.get(i);
+            if (e.containsKey("bucket")) {
+                assertEquals(Instant.parse((String) e.get("bucket")), Instant.parse(a.path("bucket").asText()), "row " + i + " bucket: " + both);
+            } else {
+                assertTrue(a.path("bucket").isMissingNode(), "granularity all answers without buckets: " + both);
+            }
+            for (String d : q.groupBy()) {
+                assertEquals(e.get(d), a.path(d).asText(), "row " + i + " " + d + ": " + both);
+            }
+            for (MetricSpec m : q.metrics()) {
+                Object want = e.get(m.name());
+                JsonNode got = a.path(m.name());
+                String what = "row " + i + " " + m.name() + ": " + both;
+                if (m.type() == MetricType.DISTINCT) {
+                    long exact = (Long) want;
+                    long estimate = got.asLong();
+                    // HLL lgK 12: relative standard error 1.6 %; allow 3 sigma plus rounding
+                    assertTrue(Math.abs(estimate - exact) <= Math.max(1, Math.ceil(exact * 0.05)),
+                            what + " (estimate " + estimate + " vs exact " + exact + ")");
+                } else if (want == null) {
+                    assertTrue(got.isNull(), what);
+                } else {
+                    assertTrue(got.isNumber(), what);
+                    assertEquals(0, new BigDecimal(want.toString()).compareTo(got.decimalValue()), what);
+                }
+            }
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 1500 ? s.substring(0, 1500) + "…" : s;
+    }
+
+    private void assertCutoffAfter(long newestIngest) throws Exception {
+        HttpResponse<String> status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + "/api/v1/status"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        for (JsonNode view : JSON.readTree(status.body()).path("views")) {
+            Instant cutoff = Instant.parse(view.path("batchCutoff").asText());
+            assertTrue(cutoff.toEpochMilli() > newestIngest, view.path("view").asText() + ": the final cutoff " + cutoff
+                    + " should lie after the newest record (" + Instant.ofEpochMilli(newestIngest) + ")");
+        }
+    }
+
+    private void assertEveryMalformedRecordIsInTheDeadLetterTopic() {
+        Set<String> malformed = new HashSet<>();
+        for (Oracle.Sent s : sent) {
+            if (s.event() == null) {
+                malformed.add(s.partition() + "/" + s.offset());
+            }
+        }
+        assertTrue(malformed.size() > 50, "the stream should hold malformed records, has " + malformed.size());
+        Set<String> deadLettered = new HashSet<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.GROUP_ID_CONFIG, "invariant-dlq-check"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(DLQ));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (deadLettered.size() < malformed.size() && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    deadLettered.add(header(r, "lambda.source.partition") + "/" + header(r, "lambda.source.offset"));
+                }
+            }
+        }
+        assertEquals(malformed, deadLettered, "the dead-letter topic holds exactly the malformed records");
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+        var h = r.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+}
