@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,11 +37,17 @@ public final class ForkedServer implements AutoCloseable {
     /** Starts {@code mainClass} in a new JVM guarded by {@link OrphanGuard}. */
     public static ForkedServer start(String name, List<String> jvmOptions, String classpath, String mainClass,
                               List<String> args, Path logFile) {
+        return start(name, jvmOptions, classpath, mainClass, args, Map.of(), logFile);
+    }
+
+    /** As {@link #start(String, List, String, String, List, Path)}, with extra environment variables. */
+    public static ForkedServer start(String name, List<String> jvmOptions, String classpath, String mainClass,
+                                     List<String> args, Map<String, String> environment, Path logFile) {
         List<String> command = javaCommand(jvmOptions, classpath + java.io.File.pathSeparator + OrphanGuardLocation.get());
         command.add(OrphanGuard.class.getName());
         command.add(mainClass);
         command.addAll(args);
-        return new ForkedServer(name, launch(command, logFile), logFile);
+        return new ForkedServer(name, launch(command, environment, logFile), logFile);
     }
 
     /** Runs a command-line tool of a server distribution to completion, failing with its output if it fails. */
@@ -48,7 +55,7 @@ public final class ForkedServer implements AutoCloseable {
         List<String> command = javaCommand(List.of("-Xmx256m"), classpath);
         command.add(mainClass);
         command.addAll(args);
-        Process process = launch(command, logFile);
+        Process process = launch(command, Map.of(), logFile);
         try {
             if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
@@ -121,10 +128,12 @@ public final class ForkedServer implements AutoCloseable {
         return command;
     }
 
-    private static Process launch(List<String> command, Path logFile) {
+    private static Process launch(List<String> command, Map<String, String> environment, Path logFile) {
         try {
             Files.createDirectories(logFile.getParent());
-            return new ProcessBuilder(command)
+            ProcessBuilder builder = new ProcessBuilder(command);
+            builder.environment().putAll(environment);
+            return builder
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                     .start();
