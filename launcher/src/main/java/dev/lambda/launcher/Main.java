@@ -16,6 +16,7 @@ public final class Main {
                          event generator and the batch layer on a schedule; Ctrl-C stops everything
               servers    only the embedded Kafka and Cassandra, until Ctrl-C
               generate   send realistic events (page views, purchases, sign-ups) to Kafka
+              schema     create the Cassandra keyspace and tables (a deployment's one-shot init)
               speed      the Kafka Streams speed layer
               serve      the REST serving layer
               batch      the Spark batch layer in-process on local[*]: run | ingest | recompute | import
@@ -36,6 +37,7 @@ public final class Main {
                 case "demo" -> DemoCommand.run(rest);
                 case "servers" -> ServersCommand.run(rest);
                 case "generate" -> GenerateCommand.run(rest);
+                case "schema" -> SchemaCommand.run(rest);
                 case "batch" -> BatchProcess.runInForeground(LambdaHome.locate(), rest);
                 default -> throw new ConfigException("unknown command \"" + command + "\"\n" + USAGE);
             };

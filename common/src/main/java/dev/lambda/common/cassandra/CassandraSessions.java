@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.CqlSessionBuilder;
 import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import com.datastax.oss.driver.api.core.config.ProgrammaticDriverConfigLoaderBuilder;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 
@@ -18,15 +19,29 @@ public final class CassandraSessions {
     }
 
     public static CqlSession open(CassandraSettings settings) {
-        DriverConfigLoader config = DriverConfigLoader.programmaticBuilder()
+        ProgrammaticDriverConfigLoaderBuilder config = DriverConfigLoader.programmaticBuilder()
                 .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(10))
                 // DDL waits for schema agreement after a debounce window; the default 1 s makes every CREATE slow
                 .withDuration(DefaultDriverOption.METADATA_SCHEMA_WINDOW, Duration.ofMillis(10))
                 .withString(DefaultDriverOption.REQUEST_CONSISTENCY, "LOCAL_QUORUM")
-                .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 2)
-                .build();
+                .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 2);
+        CassandraTls tls = settings.tls();
+        if (tls != null) {
+            config.withString(DefaultDriverOption.SSL_ENGINE_FACTORY_CLASS, "DefaultSslEngineFactory")
+                    .withBoolean(DefaultDriverOption.SSL_HOSTNAME_VALIDATION, tls.hostnameValidation());
+            if (tls.truststore() != null) {
+                config.withString(DefaultDriverOption.SSL_TRUSTSTORE_PATH, tls.truststore());
+                if (tls.truststorePassword() != null) {
+                    config.withString(DefaultDriverOption.SSL_TRUSTSTORE_PASSWORD, tls.truststorePassword());
+                }
+            }
+            if (tls.keystore() != null) {
+                config.withString(DefaultDriverOption.SSL_KEYSTORE_PATH, tls.keystore())
+                        .withString(DefaultDriverOption.SSL_KEYSTORE_PASSWORD, tls.keystorePassword());
+            }
+        }
         CqlSessionBuilder builder = CqlSession.builder()
-                .withConfigLoader(config)
+                .withConfigLoader(config.build())
                 .withLocalDatacenter(settings.localDatacenter());
         for (InetSocketAddress point : settings.contactPoints()) {
             builder.addContactPoint(point.isUnresolved() ? new InetSocketAddress(point.getHostString(), point.getPort()) : point);

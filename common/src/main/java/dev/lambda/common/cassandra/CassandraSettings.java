@@ -9,12 +9,19 @@ import java.util.Objects;
 
 /**
  * How a process reaches Cassandra: contact points, the local datacenter, the keyspace and its
- * replication, optional credentials.
+ * replication, optional credentials and TLS.
  *
  * @param username {@code null} when the cluster needs no authentication
+ * @param tls      {@code null} for plain connections
  */
 public record CassandraSettings(List<InetSocketAddress> contactPoints, String localDatacenter, String keyspace,
-                                Replication replication, String username, String password) {
+                                Replication replication, String username, String password, CassandraTls tls) {
+
+    /** Plain connections (no TLS). */
+    public CassandraSettings(List<InetSocketAddress> contactPoints, String localDatacenter, String keyspace,
+                             Replication replication, String username, String password) {
+        this(contactPoints, localDatacenter, keyspace, replication, username, password, null);
+    }
 
     public CassandraSettings {
         contactPoints = List.copyOf(contactPoints);
@@ -29,6 +36,14 @@ public record CassandraSettings(List<InetSocketAddress> contactPoints, String lo
         }
     }
 
+    /** Without the password. */
+    @Override
+    public String toString() {
+        return "CassandraSettings[contactPoints=" + contactPoints + ", localDatacenter=" + localDatacenter + ", keyspace=" + keyspace
+                + ", replication=" + replication + ", username=" + username + ", password=" + (password == null ? null : "***")
+                + ", tls=" + tls + "]";
+    }
+
     /** Help lines of the flags {@link #from} reads, for every runnable module's --help. */
     public static final String FLAG_HELP = """
               --cassandra HOST:PORT,...    Cassandra contact points                        [127.0.0.1:9042]
@@ -37,19 +52,26 @@ public record CassandraSettings(List<InetSocketAddress> contactPoints, String lo
               --cassandra-password SECRET  Cassandra password                              [none]
               --keyspace NAME              Cassandra keyspace                              [lambda]
               --replication SPEC           keyspace replication: simple:N or dc:N,dc:N     [simple:1]
+              --cassandra-tls on|off       TLS to Cassandra (on when a store is given)     [off]
+              --cassandra-truststore FILE  JKS/PKCS12 trust store with the cluster's CA    [JVM default]
+              --cassandra-truststore-password SECRET                                       [none]
+              --cassandra-keystore FILE    client certificate for mutual TLS               [none]
+              --cassandra-keystore-password SECRET                                         [none]
+              --cassandra-tls-hostname-validation on|off                                   [on]
             """;
 
     /** The flags {@link #from} reads. */
     public static final List<String> FLAGS = List.of("cassandra", "cassandra-dc", "keyspace", "replication",
-            "cassandra-user", "cassandra-password");
+            "cassandra-user", "cassandra-password", "cassandra-tls", "cassandra-truststore", "cassandra-truststore-password",
+            "cassandra-keystore", "cassandra-keystore-password", "cassandra-tls-hostname-validation");
 
-    /** Settings from {@code --cassandra host:port,…}, {@code --cassandra-dc}, {@code --keyspace}, {@code --replication}, credentials. */
+    /** Settings from {@code --cassandra host:port,…}, {@code --cassandra-dc}, {@code --keyspace}, {@code --replication}, credentials, TLS. */
     public static CassandraSettings from(Flags flags) {
         try {
             return new CassandraSettings(parseContactPoints(flags.string("cassandra", "127.0.0.1:9042")),
                     flags.string("cassandra-dc", "datacenter1"), flags.string("keyspace", "lambda"),
                     Replication.parse(flags.string("replication", "simple:1")),
-                    flags.string("cassandra-user", null), flags.string("cassandra-password", null));
+                    flags.string("cassandra-user", null), flags.string("cassandra-password", null), CassandraTls.from(flags));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
