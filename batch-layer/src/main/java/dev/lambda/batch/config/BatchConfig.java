@@ -64,12 +64,17 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
 
     private static final Set<String> SWITCHES = Set.of("help");
 
-    public static Flags flags(String[] args, Map<String, String> env) {
+    /** Every flag the batch layer takes (each also as a {@code LAMBDA_*} environment variable). */
+    public static Set<String> knownFlags() {
         Set<String> known = new HashSet<>(List.of("master", "checkpoint", "topic", "views", "slot-width", "safety-margin", "cutoff",
                 "grace", "future-tolerance", "spark-master", "shuffle-partitions", "input", "format", "ingest-batch-records"));
         known.addAll(KafkaClientSettings.FLAGS);
         known.addAll(CassandraSettings.FLAGS);
-        return Flags.parse(args, env, known, SWITCHES);
+        return known;
+    }
+
+    public static Flags flags(String[] args, Map<String, String> env) {
+        return Flags.parse(args, env, knownFlags(), SWITCHES);
     }
 
     public static BatchConfig from(Flags f) {

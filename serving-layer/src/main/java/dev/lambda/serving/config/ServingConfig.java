@@ -40,11 +40,16 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
               --help                       show this help
             """.formatted(CassandraSettings.FLAG_HELP, KafkaClientSettings.FLAG_HELP);
 
-    public static Flags flags(String[] args, Map<String, String> env) {
+    /** Every flag the serving layer takes (each also as a {@code LAMBDA_*} environment variable). */
+    public static Set<String> knownFlags() {
         Set<String> known = new HashSet<>(List.of("host", "api-port", "views", "api-key", "cors-origins", "query-timeout",
                 "max-buckets", "max-read-buckets", "batch-overdue", "batch-cache-rows"));
         known.addAll(CassandraSettings.FLAGS);
-        return Flags.parse(args, env, known, Set.of("help"));
+        return known;
+    }
+
+    public static Flags flags(String[] args, Map<String, String> env) {
+        return Flags.parse(args, env, knownFlags(), Set.of("help"));
     }
 
     public static ServingConfig from(Flags f) {
