@@ -33,4 +33,14 @@ public interface CassandraNode extends AutoCloseable {
         }
         return ForkedCassandraNode.start(dataDir, port);
     }
+
+    /**
+     * Starts a forked node that only accepts TLS clients (its certificate in the PKCS12
+     * {@code keystore}; clients trust {@code truststore}; both with {@code password}) and password
+     * authentication, superuser {@code cassandra}/{@code cassandra}: what a production cluster asks of
+     * its clients.
+     */
+    static CassandraNode startSecured(Path dataDir, Path keystore, Path truststore, String password) {
+        return ForkedCassandraNode.start(dataDir, 0, new ForkedCassandraNode.Secured(keystore, truststore, password));
+    }
 }

@@ -3,6 +3,7 @@ package dev.lambda.cluster;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import com.datastax.oss.driver.api.core.config.ProgrammaticDriverConfigLoaderBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -55,15 +56,29 @@ final class ForkedCassandraNode implements CassandraNode {
             "--add-opens", "java.base/java.util.concurrent.atomic=ALL-UNNAMED",
             "-Dio.netty.tryReflectionSetAccessible=true");
 
+    /**
+     * Client TLS with the node's certificate in {@code keystore} (PKCS12), clients trusting
+     * {@code truststore}, and password authentication (superuser {@code cassandra}/{@code cassandra}).
+     */
+    record Secured(Path keystore, Path truststore, String password) {
+    }
+
     private final ForkedServer server;
     private final int port;
+    private final Secured secured;
 
-    private ForkedCassandraNode(ForkedServer server, int port) {
+    private ForkedCassandraNode(ForkedServer server, int port, Secured secured) {
         this.server = server;
         this.port = port;
+        this.secured = secured;
     }
 
     static ForkedCassandraNode start(Path dataDir, int requestedPort) {
+        return start(dataDir, requestedPort, null);
+    }
+
+    /** @param secured {@code null} for a plain node */
+    static ForkedCassandraNode start(Path dataDir, int requestedPort, Secured secured) {
         long started = System.nanoTime();
         int port = Ports.resolve(requestedPort, "Cassandra");
         int storagePort = Ports.free();
@@ -74,7 +89,7 @@ final class ForkedCassandraNode implements CassandraNode {
         Path logFile = dir.resolve("server.log");
         try {
             Files.createDirectories(dir);
-            Files.writeString(config, yaml(dir, port, storagePort));
+            Files.writeString(config, yaml(dir, port, storagePort) + security(secured));
             Files.writeString(logConfig, LOGBACK);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write Cassandra config under " + dir, e);
@@ -94,7 +109,7 @@ final class ForkedCassandraNode implements CassandraNode {
         jvm.addAll(JDK17_FLAGS);
         ForkedServer server = ForkedServer.start("Cassandra", jvm, dist.classpath(),
                 "org.apache.cassandra.service.CassandraDaemon", List.of(), logFile);
-        ForkedCassandraNode node = new ForkedCassandraNode(server, port);
+        ForkedCassandraNode node = new ForkedCassandraNode(server, port, secured);
         try {
             node.awaitReady();
         } catch (RuntimeException e) {
@@ -128,11 +143,19 @@ final class ForkedCassandraNode implements CassandraNode {
 
     private void awaitReady() {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        DriverConfigLoader probe = DriverConfigLoader.programmaticBuilder()
+        ProgrammaticDriverConfigLoaderBuilder probeConfig = DriverConfigLoader.programmaticBuilder()
                 .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, Duration.ofSeconds(2))
                 .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(5))
-                .withBoolean(DefaultDriverOption.RECONNECT_ON_INIT, false)
-                .build();
+                .withBoolean(DefaultDriverOption.RECONNECT_ON_INIT, false);
+        if (secured != null) {
+            probeConfig.withString(DefaultDriverOption.SSL_ENGINE_FACTORY_CLASS, "DefaultSslEngineFactory")
+                    .withString(DefaultDriverOption.SSL_TRUSTSTORE_PATH, secured.truststore().toString())
+                    .withString(DefaultDriverOption.SSL_TRUSTSTORE_PASSWORD, secured.password())
+                    .withString(DefaultDriverOption.AUTH_PROVIDER_CLASS, "PlainTextAuthProvider")
+                    .withString(DefaultDriverOption.AUTH_PROVIDER_USER_NAME, "cassandra")
+                    .withString(DefaultDriverOption.AUTH_PROVIDER_PASSWORD, "cassandra");
+        }
+        DriverConfigLoader probe = probeConfig.build();
         while (true) {
             if (!server.isAlive()) {
                 throw server.startFailure("the Cassandra process exited");
@@ -191,9 +214,27 @@ final class ForkedCassandraNode implements CassandraNode {
                 key_cache_size: 16MiB
                 batch_size_warn_threshold: 64KiB
                 batch_size_fail_threshold: 1024KiB
-                authenticator: AllowAllAuthenticator
                 authorizer: AllowAllAuthorizer
                 """.formatted(port, storagePort, dir);
+    }
+
+    /** Authentication and client TLS: none for a plain node. */
+    private static String security(Secured secured) {
+        if (secured == null) {
+            return "authenticator: AllowAllAuthenticator\n";
+        }
+        return """
+                authenticator:
+                  class_name: org.apache.cassandra.auth.PasswordAuthenticator
+                role_manager: CassandraRoleManager
+                client_encryption_options:
+                  enabled: true
+                  optional: false
+                  keystore: %s
+                  keystore_password: %s
+                  store_type: PKCS12
+                  require_client_auth: false
+                """.formatted(secured.keystore(), secured.password());
     }
 
     private static final String LOGBACK = """
