@@ -2,6 +2,7 @@ package dev.lambda.speed;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import dev.lambda.common.cassandra.CassandraSessions;
+import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.SpeedRowsTable;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.speed.config.SpeedConfig;
@@ -57,7 +58,8 @@ public final class SpeedLayer implements AutoCloseable {
             PrometheusRegistry registry = new PrometheusRegistry();
             SpeedMetrics metrics = new SpeedMetrics(registry);
             SpeedRowSink sink = wrapSink.apply(new CassandraSpeedRowSink(
-                    new SpeedRowsTable(session, config.cassandra().keyspace(), config.ttl()), config.maxInFlightWrites()));
+                    new SpeedRowsTable(session, config.cassandra().keyspace(), config.ttl()), config.maxInFlightWrites(),
+                    new SpeedPartitionsTable(session, config.cassandra().keyspace()), config.applicationId()));
             KafkaStreams streams = new KafkaStreams(SpeedTopology.build(views, config.topology(), sink, metrics),
                     config.streamsProperties());
             streams.setUncaughtExceptionHandler(error -> {

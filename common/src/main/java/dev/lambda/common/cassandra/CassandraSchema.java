@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
  *       partition), written with a TTL; readers take only slots at or after the cutoff.</li>
  *   <li>{@code batch_generations}: every generation the batch wrote, with the partitions it wrote, so
  *       that old ones can be dropped with partition deletes.</li>
+ *   <li>{@code speed_partitions}: per speed-layer application and input partition, how far its rows
+ *       reach and its duplicates and dead letters so far (absolute values, for status pages).</li>
  * </ul>
  *
  * Metric values are stored in three frozen maps keyed by metric name (one cell each, so an upsert
@@ -103,6 +105,17 @@ public final class CassandraSchema {
                   partitions frozen<set<text>>,
                   written_at timestamp,
                   PRIMARY KEY ((view_name, version), generation)
+                )""".formatted(keyspace),
+                """
+                CREATE TABLE IF NOT EXISTS %s.speed_partitions (
+                  application_id text,
+                  source_partition int,
+                  next_offset bigint,
+                  newest_ingest timestamp,
+                  duplicates_dropped bigint,
+                  dead_letters frozen<map<text, bigint>>,
+                  updated_at timestamp,
+                  PRIMARY KEY ((application_id), source_partition)
                 )""".formatted(keyspace));
     }
 }

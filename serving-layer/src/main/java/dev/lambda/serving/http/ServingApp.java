@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.DriverException;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewDefinition;
@@ -38,6 +39,7 @@ import org.slf4j.LoggerFactory;
  * GET /ready                         Cassandra reachable
  * GET /metrics                       Prometheus text format
  * GET /openapi.json, /docs           the API description and a browsable page
+ * GET /                              the live dashboard (static page on the public API)
  * GET /api/v1/views                  every view
  * GET /api/v1/views/{view}           one view plus its freshness
  * GET /api/v1/views/{view}/query     the query endpoint (JSON or CSV)
@@ -93,6 +95,9 @@ public final class ServingApp {
             config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
             config.routes.get("/openapi.json", ctx -> ctx.contentType(JSON).result(resource("openapi.json")));
             config.routes.get("/docs", ctx -> ctx.contentType("text/html; charset=utf-8").result(resource("docs.html")));
+            config.routes.get("/", ctx -> dashboard(ctx, "index.html", "text/html; charset=utf-8"));
+            config.routes.get("/dashboard/app.js", ctx -> dashboard(ctx, "app.js", "text/javascript; charset=utf-8"));
+            config.routes.get("/dashboard/style.css", ctx -> dashboard(ctx, "style.css", "text/css; charset=utf-8"));
             config.routes.get("/api/v1/views", ctx -> json(ctx, Map.of("views", views.views().stream().map(AnswerEncoding::view).toList())));
             config.routes.get("/api/v1/views/{view}", this::describe);
             config.routes.get("/api/v1/views/{view}/query", this::query);
@@ -176,7 +181,36 @@ public final class ServingApp {
             doc.putAll(freshness(view, now).join());
             list.add(doc);
         }
-        json(ctx, Map.of("views", list, "now", now.toString()));
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("now", now.toString());
+        doc.put("views", list);
+        doc.put("speed", speedStatus(await(queries.speedPartitions())));
+        json(ctx, doc);
+    }
+
+    /** Totals over every speed-layer partition, and each partition's progress. */
+    private static Map<String, Object> speedStatus(List<SpeedPartitionStatus> partitions) {
+        Map<String, Long> deadLetters = new java.util.TreeMap<>();
+        long duplicates = 0;
+        List<Map<String, Object>> each = new ArrayList<>();
+        for (SpeedPartitionStatus p : partitions) {
+            p.deadLetters().forEach((reason, count) -> deadLetters.merge(reason, count, Long::sum));
+            duplicates += p.duplicatesDropped();
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("applicationId", p.applicationId());
+            doc.put("partition", p.partition());
+            doc.put("nextOffset", p.nextOffset());
+            doc.put("newestIngest", AnswerEncoding.text(p.newestIngest()));
+            doc.put("duplicatesDropped", p.duplicatesDropped());
+            doc.put("deadLetters", p.deadLetters());
+            doc.put("updatedAt", AnswerEncoding.text(p.updatedAt()));
+            each.add(doc);
+        }
+        Map<String, Object> speed = new LinkedHashMap<>();
+        speed.put("deadLetters", deadLetters);
+        speed.put("duplicatesDropped", duplicates);
+        speed.put("partitions", each);
+        return speed;
     }
 
     private CompletableFuture<Map<String, Object>> freshness(ViewDefinition view, Instant now) {
@@ -264,6 +298,13 @@ public final class ServingApp {
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException r && !(r instanceof DriverException) ? r : e;
         }
+    }
+
+    /** The dashboard's files: static, same-origin only, using nothing but the public API. */
+    private static void dashboard(Context ctx, String file, String contentType) {
+        ctx.header("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+        ctx.header("X-Content-Type-Options", "nosniff");
+        ctx.contentType(contentType).result(resource("dashboard/" + file));
     }
 
     private static String resource(String name) {

@@ -1,6 +1,7 @@
 package dev.lambda.serving.query;
 
 import dev.lambda.common.cassandra.BatchRow;
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.time.Granularity;
@@ -59,6 +60,11 @@ public final class QueryService {
             }
             return newest;
         }).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Where every speed-layer partition stands, for the status endpoint. */
+    public CompletableFuture<List<SpeedPartitionStatus>> speedPartitions() {
+        return rows.speedPartitions().toCompletableFuture().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     public boolean ready() {

@@ -90,4 +90,9 @@ public final class CachedBatchRows implements ViewRows {
     public boolean reachable() {
         return store.reachable();
     }
+
+    @Override
+    public CompletionStage<List<dev.lambda.common.cassandra.SpeedPartitionStatus>> speedPartitions() {
+        return store.speedPartitions();
+    }
 }

@@ -3,6 +3,8 @@ package dev.lambda.serving.store;
 import com.datastax.oss.driver.api.core.CqlSession;
 import dev.lambda.common.cassandra.BatchRow;
 import dev.lambda.common.cassandra.BatchRowsTable;
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
+import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.cassandra.SpeedRowsTable;
 import dev.lambda.common.cassandra.ViewState;
@@ -22,6 +24,7 @@ public final class CassandraViewRows implements ViewRows {
     private final ViewStateTable states;
     private final BatchRowsTable batch;
     private final SpeedRowsTable speed;
+    private final SpeedPartitionsTable partitions;
 
     public CassandraViewRows(CqlSession session, String keyspace) {
         this.session = session;
@@ -29,6 +32,12 @@ public final class CassandraViewRows implements ViewRows {
         this.batch = new BatchRowsTable(session, keyspace);
         // the TTL only matters for writes, which the serving layer never does
         this.speed = new SpeedRowsTable(session, keyspace, Duration.ofDays(7));
+        this.partitions = new SpeedPartitionsTable(session, keyspace);
+    }
+
+    @Override
+    public CompletionStage<List<SpeedPartitionStatus>> speedPartitions() {
+        return partitions.readAll();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.lambda.serving.store;
 
 import dev.lambda.common.cassandra.BatchRow;
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.time.Granularity;
@@ -21,4 +22,9 @@ public interface ViewRows {
 
     /** Whether the store answers at all (readiness). */
     boolean reachable();
+
+    /** Where each speed-layer partition stands (for status pages); none by default. */
+    default CompletionStage<List<SpeedPartitionStatus>> speedPartitions() {
+        return java.util.concurrent.CompletableFuture.completedFuture(List.of());
+    }
 }

@@ -1,6 +1,8 @@
 package dev.lambda.speed.sink;
 
 import dev.lambda.common.cassandra.SpeedRow;
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
+import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.SpeedRowsTable;
 import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewDefinition;
@@ -13,6 +15,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +34,8 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
 
     private final SpeedRowsTable table;
     private final int maxInFlight;
+    private final SpeedPartitionsTable partitions;
+    private final String applicationId;
 
     private record Partition(ViewDefinition view, Granularity level, Instant period) {
     }
@@ -37,9 +43,23 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     private record Chunk(ViewDefinition view, List<SpeedRow> rows) {
     }
 
-    public CassandraSpeedRowSink(SpeedRowsTable table, int maxInFlight) {
+    public CassandraSpeedRowSink(SpeedRowsTable table, int maxInFlight, SpeedPartitionsTable partitions, String applicationId) {
         this.table = table;
         this.maxInFlight = maxInFlight;
+        this.partitions = partitions;
+        this.applicationId = applicationId;
+    }
+
+    @Override
+    public boolean writeProgress(Progress p) throws InterruptedException {
+        try {
+            partitions.write(new SpeedPartitionStatus(applicationId, p.partition(), p.nextOffset(), p.newestIngest(),
+                    p.duplicatesDropped(), p.deadLetters(), Instant.now())).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            return true;
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("progress of partition {} not recorded (next flush tries again): {}", p.partition(), e.toString());
+            return false;
+        }
     }
 
     @Override

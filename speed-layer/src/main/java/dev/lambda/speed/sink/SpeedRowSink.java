@@ -2,7 +2,9 @@ package dev.lambda.speed.sink;
 
 import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.view.ViewDefinition;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Where flushed speed aggregates go (Cassandra's {@code speed_rows} in production). The one side
@@ -19,4 +21,24 @@ public interface SpeedRowSink {
      * skipped. Interrupting the calling thread abandons the flush (the rows stay dirty).
      */
     void writeAll(List<Write> rows) throws InterruptedException;
+
+    /**
+     * Where one input partition stands after a flush: every record before {@code nextOffset} is in the
+     * rows written; duplicates and dead letters of that partition so far.
+     *
+     * @param newestIngest {@code null} before the first record
+     */
+    record Progress(int partition, long nextOffset, Instant newestIngest, long duplicatesDropped, Map<String, Long> deadLetters) {
+        public Progress {
+            deadLetters = Map.copyOf(deadLetters);
+        }
+    }
+
+    /**
+     * Records a partition's progress for status pages. Best effort: returns whether it was stored
+     * (the caller tries again after its next flush); rows never depend on it.
+     */
+    default boolean writeProgress(Progress progress) throws InterruptedException {
+        return true;
+    }
 }

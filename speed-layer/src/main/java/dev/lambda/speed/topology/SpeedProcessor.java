@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KeyValue;
@@ -58,6 +59,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     /** Aggregates changed since the last flush, with their latest values (also a read cache for hot keys). */
     private final Map<AggregateKey, SlotAggregate> dirty = new HashMap<>();
 
+    private static final String DUPLICATES_KEY = "duplicates";
+    private static final String DEAD_LETTER_KEY = "dead-letters:";
+
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
     private WindowStore<String, Long> seenIds;
@@ -65,6 +69,12 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private long latestSlot = Long.MIN_VALUE;
     /** Next offset of the input partition after the last record processed; -1 before the first. */
     private long processedThrough = -1;
+    private long newestRecordIngest = Long.MIN_VALUE;
+    private KeyValueStore<String, Long> partitionStats;
+    private long duplicatesDropped;
+    private final Map<String, Long> deadLetters = new TreeMap<>();
+    /** The progress last recorded in the sink, so an idle partition does not rewrite it. */
+    private SpeedRowSink.Progress recordedProgress;
     private long lastFlushAt;
     private long lastFlushMillis;
 
@@ -86,6 +96,16 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         this.partition = context.taskId().partition();
         this.aggregates = context.getStateStore(SpeedTopology.AGGREGATES_STORE);
         this.seenIds = context.getStateStore(SpeedTopology.SEEN_IDS_STORE);
+        this.partitionStats = context.getStateStore(SpeedTopology.PARTITION_STATS_STORE);
+        try (KeyValueIterator<String, Long> all = partitionStats.all()) {
+            all.forEachRemaining(kv -> {
+                if (kv.key.equals(DUPLICATES_KEY)) {
+                    duplicatesDropped = kv.value;
+                } else if (kv.key.startsWith(DEAD_LETTER_KEY)) {
+                    deadLetters.put(kv.key.substring(DEAD_LETTER_KEY.length()), kv.value);
+                }
+            });
+        }
         for (ViewDefinition view : catalog.views()) {
             ViewPlan plan = new ViewPlan(view, view.version());
             viewsByVersion.put(view.name() + "/" + plan.version(), view);
@@ -104,6 +124,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         metrics.eventIn();
         context.recordMetadata().ifPresent(m -> processedThrough = m.offset() + 1);
         long ingest = record.timestamp();
+        newestRecordIngest = Math.max(newestRecordIngest, ingest);
         ParseResult parsed = parser.parse(record.value(), ingest);
         if (parsed instanceof ParseResult.Rejected rejected) {
             deadLetter(record, rejected);
@@ -112,6 +133,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         Event event = ((ParseResult.Valid) parsed).event();
         if (isDuplicate(event.id(), ingest)) {
             metrics.duplicateDropped();
+            partitionStats.put(DUPLICATES_KEY, ++duplicatesDropped);
             return;
         }
         long slot = settings.slots().slotOf(ingest).toEpochMilli();
@@ -161,6 +183,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         });
         context.forward(record.withHeaders(headers), SpeedTopology.DEAD_LETTER_SINK);
         metrics.deadLettered(rejected.reason().code());
+        String reason = rejected.reason().code();
+        long count = deadLetters.merge(reason, 1L, Long::sum);
+        partitionStats.put(DEAD_LETTER_KEY + reason, count);
     }
 
     /** Writes every changed aggregate, waits for the sink, then drops aggregates of closed slots. */
@@ -218,8 +243,21 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
 
     /** Every record of this partition before {@code offset} has its effect in Cassandra (or the DLQ). */
     private void reportFlushedThrough(long offset) {
-        if (offset >= 0) {
-            metrics.flushedThrough(partition, offset);
+        if (offset < 0) {
+            return;
+        }
+        metrics.flushedThrough(partition, offset);
+        SpeedRowSink.Progress progress = new SpeedRowSink.Progress(partition, offset,
+                newestRecordIngest == Long.MIN_VALUE ? null : Instant.ofEpochMilli(newestRecordIngest), duplicatesDropped, deadLetters);
+        if (progress.equals(recordedProgress)) {
+            return;
+        }
+        try {
+            if (sink.writeProgress(progress)) {
+                recordedProgress = progress;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -26,6 +26,7 @@ public final class SpeedTopology {
     static final String DEAD_LETTER_SINK = "dead-letter-sink";
     static final String AGGREGATES_STORE = "speed-aggregates";
     static final String SEEN_IDS_STORE = "speed-seen-ids";
+    static final String PARTITION_STATS_STORE = "speed-partition-stats";
 
     private SpeedTopology() {
     }
@@ -39,7 +40,7 @@ public final class SpeedTopology {
 
             @Override
             public Set<StoreBuilder<?>> stores() {
-                return Set.of(aggregatesStore(settings), seenIdsStore(settings));
+                return Set.of(aggregatesStore(settings), seenIdsStore(settings), partitionStatsStore());
             }
         };
         Topology topology = new Topology();
@@ -56,6 +57,11 @@ public final class SpeedTopology {
         KeyValueBytesStoreSupplier bytes = Stores.inMemoryKeyValueStore(AGGREGATES_STORE);
         // the cache absorbs the many updates of hot aggregates between commits
         return Stores.keyValueStoreBuilder(bytes, StoreSerdes.keySerde(), StoreSerdes.valueSerde()).withCachingEnabled();
+    }
+
+    /** Duplicates and dead letters (by reason) of the partition so far: a few keys, exactly once like the rest. */
+    private static StoreBuilder<?> partitionStatsStore() {
+        return Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PARTITION_STATS_STORE), Serdes.String(), Serdes.Long());
     }
 
     private static StoreBuilder<?> seenIdsStore(SpeedSettings settings) {

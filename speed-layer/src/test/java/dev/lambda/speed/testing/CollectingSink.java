@@ -15,6 +15,7 @@ public final class CollectingSink implements SpeedRowSink {
 
     private final Map<RowKey, Write> rows = new ConcurrentHashMap<>();
     private final List<Integer> flushSizes = new ArrayList<>();
+    private final Map<Integer, Progress> progress = new ConcurrentHashMap<>();
 
     @Override
     public synchronized void writeAll(List<Write> writes) {
@@ -24,6 +25,17 @@ public final class CollectingSink implements SpeedRowSink {
                     r.sourcePartition()), w);
         }
         flushSizes.add(writes.size());
+    }
+
+    @Override
+    public boolean writeProgress(Progress p) {
+        progress.put(p.partition(), p);
+        return true;
+    }
+
+    /** The last progress recorded for a partition, or {@code null}. */
+    public Progress progress(int partition) {
+        return progress.get(partition);
     }
 
     public synchronized Map<RowKey, Write> rows() {

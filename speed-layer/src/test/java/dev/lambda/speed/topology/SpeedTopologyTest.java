@@ -9,6 +9,7 @@ import dev.lambda.common.time.IngestSlots;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.speed.metrics.SpeedMetrics;
+import dev.lambda.speed.sink.SpeedRowSink;
 import dev.lambda.speed.testing.CollectingSink;
 import dev.lambda.speed.testing.Oracle;
 import dev.lambda.speed.testing.RandomEvents;
@@ -119,9 +120,15 @@ class SpeedTopologyTest {
         flush();
         assertEquals(2, metrics.flushedOffset(0));
         assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0));
+        assertEquals(new SpeedRowSink.Progress(0, 2, Instant.parse("2026-11-21T10:00:01Z"), 0, Map.of("malformed_json", 1L)),
+                sink.progress(0));
         send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), "2026-11-21T10:00:02Z"); // a duplicate: nothing to write
+        send("[]", "2026-11-21T10:00:03Z");
+        send("also not json", "2026-11-21T10:00:04Z");
         flush();
-        assertEquals(3, metrics.flushedOffset(0));
+        assertEquals(5, metrics.flushedOffset(0));
+        assertEquals(new SpeedRowSink.Progress(0, 5, Instant.parse("2026-11-21T10:00:04Z"), 1,
+                Map.of("malformed_json", 2L, "not_an_object", 1L)), sink.progress(0));
     }
 
     @Test

@@ -1,0 +1,41 @@
+package dev.lambda.common.cassandra;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/** Writes and reads {@code speed_partitions}: one small row per speed-layer application and input partition. */
+public final class SpeedPartitionsTable {
+
+    private static final String COLUMNS = "application_id, source_partition, next_offset, newest_ingest, duplicates_dropped, "
+            + "dead_letters, updated_at";
+
+    private final CqlSession session;
+    private final PreparedStatement upsert;
+    private final PreparedStatement selectAll;
+
+    public SpeedPartitionsTable(CqlSession session, String keyspace) {
+        this.session = session;
+        String table = keyspace + ".speed_partitions";
+        this.upsert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)");
+        this.selectAll = session.prepare("SELECT " + COLUMNS + " FROM " + table);
+    }
+
+    public CompletionStage<Void> write(SpeedPartitionStatus s) {
+        return session.executeAsync(upsert.bind(s.applicationId(), s.partition(), s.nextOffset(), s.newestIngest(),
+                s.duplicatesDropped(), s.deadLetters(), s.updatedAt())).thenApply(rs -> null);
+    }
+
+    /** Every application's partitions (a handful of rows per application). */
+    public CompletionStage<List<SpeedPartitionStatus>> readAll() {
+        return Pages.collect(session.executeAsync(selectAll.bind()), SpeedPartitionsTable::toStatus);
+    }
+
+    private static SpeedPartitionStatus toStatus(Row row) {
+        return new SpeedPartitionStatus(row.getString("application_id"), row.getInt("source_partition"), row.getLong("next_offset"),
+                row.getInstant("newest_ingest"), row.getLong("duplicates_dropped"),
+                row.getMap("dead_letters", String.class, Long.class), row.getInstant("updated_at"));
+    }
+}
