@@ -122,6 +122,8 @@ class DashboardIT {
             assertFalse(browser.findElements(By.cssSelector("#rows tbody tr")).isEmpty(), "the table lists rows");
             await(browser, () -> browser.findElements(By.cssSelector("#status tbody tr")).size() == VIEWS.views().size(),
                     "the status panel lists every view");
+            await(browser, () -> browser.findElement(By.id("speed-status")).getText().matches("(?s).*dead letters: [a-z_]+ \\d.*"),
+                    "the status panel shows the speed layer's dead letters by reason");
             assertEveryControlHasALabel(browser);
             screenshot(browser, "dashboard-1280x800.png");
 

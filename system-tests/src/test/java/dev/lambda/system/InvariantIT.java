@@ -148,6 +148,7 @@ class InvariantIT {
             runBatch();
             checkQueries("after the final batch run", true);
             assertCutoffAfter(newest);
+            assertSpeedStatusCountsEveryDuplicateAndDeadLetter();
         } finally {
             api.stop();
             speed.close();
@@ -291,6 +292,20 @@ class InvariantIT {
             assertTrue(cutoff.toEpochMilli() > newestIngest, view.path("view").asText() + ": the final cutoff " + cutoff
                     + " should lie after the newest record (" + Instant.ofEpochMilli(newestIngest) + ")");
         }
+    }
+
+    /** {@code /api/v1/status} reports the speed layer's duplicates and dead letters exactly (they are kept exactly once too). */
+    private void assertSpeedStatusCountsEveryDuplicateAndDeadLetter() throws Exception {
+        JsonNode speedStatus = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + "/api/v1/status"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body()).path("speed");
+        long deadLetters = 0;
+        for (JsonNode count : speedStatus.path("deadLetters")) {
+            deadLetters += count.asLong();
+        }
+        assertEquals(sent.stream().filter(s -> s.event() == null).count(), deadLetters, "dead letters in /status: " + speedStatus);
+        assertEquals(new Oracle(sent, DEDUP_WINDOW).speedDuplicates(), speedStatus.path("duplicatesDropped").asLong(),
+                "duplicates dropped in /status");
+        assertEquals(LocalClusterExtension.TEST_EVENT_PARTITIONS, speedStatus.path("partitions").size());
     }
 
     private void assertEveryMalformedRecordIsInTheDeadLetterTopic() {

@@ -65,6 +65,11 @@ final class Oracle {
         }
     }
 
+    /** Valid records the speed layer drops as duplicates (its per-partition windowed rule). */
+    long speedDuplicates() {
+        return valid.size() - keptBySpeed.size();
+    }
+
     /** The rows {@code query} must return when the batch cutoff is {@code cutoff} ({@code null}: no batch yet). */
     List<Map<String, Object>> answer(QuerySpec query, Instant cutoff) {
         ViewDefinition view = query.view();
