@@ -286,6 +286,7 @@ final class DemoCommand {
             System.out.println("""
 
                     lambda demo is running
+                      dashboard      %1$s/
                       API            %1$s/api/v1/views    (browsable docs: %1$s/docs)
                       Kafka          %2$s   (topic events; rejects in events.dlq)
                       Cassandra      %3$s   (keyspace lambda)
