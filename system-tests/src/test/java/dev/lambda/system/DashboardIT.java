@@ -30,11 +30,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -176,21 +174,7 @@ class DashboardIT {
     }
 
     private void awaitSpeedCaughtUp() throws Exception {
-        Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
-        for (int p = 0; p < LocalClusterExtension.TEST_EVENT_PARTITIONS; p++) {
-            latest.put(new TopicPartition(TOPIC, p), OffsetSpec.latest());
-        }
-        Map<Integer, Long> ends = new java.util.HashMap<>();
-        try (Admin admin = cluster.kafka().admin()) {
-            admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS).forEach((tp, info) -> ends.put(tp.partition(), info.offset()));
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!ends.entrySet().stream().allMatch(e -> speed.metrics().flushedOffset(e.getKey()) >= e.getValue())) {
-            if (System.nanoTime() > deadline) {
-                fail("the speed layer did not catch up within 60 s");
-            }
-            Thread.sleep(100);
-        }
+        SpeedCatchUp.await(cluster, TOPIC, speed, Duration.ofSeconds(60));
     }
 
     private static void choose(WebDriver browser, String select, String value) {

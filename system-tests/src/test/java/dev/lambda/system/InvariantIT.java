@@ -33,7 +33,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +43,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -52,7 +50,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -190,24 +187,8 @@ class InvariantIT {
                 "--shuffle-partitions", "4", "--spark-master", "local[2]"), Map.of())), VIEWS);
     }
 
-    /** Until every record sent has its aggregates in Cassandra (the speed layer's flushed offsets reach the log end). */
     private void awaitSpeedCaughtUp() throws Exception {
-        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        for (int p = 0; p < LocalClusterExtension.TEST_EVENT_PARTITIONS; p++) {
-            latest.put(new TopicPartition(TOPIC, p), OffsetSpec.latest());
-        }
-        Map<Integer, Long> ends = new HashMap<>();
-        try (Admin admin = cluster.kafka().admin()) {
-            admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS).forEach((tp, info) -> ends.put(tp.partition(), info.offset()));
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (!ends.entrySet().stream().allMatch(e -> speed.metrics().flushedOffset(e.getKey()) >= e.getValue())) {
-            if (System.nanoTime() > deadline) {
-                fail("the speed layer did not catch up within 90 s: log ends " + ends + ", flushed through "
-                        + ends.keySet().stream().map(p -> p + "=" + speed.metrics().flushedOffset(p)).toList());
-            }
-            Thread.sleep(100);
-        }
+        SpeedCatchUp.await(cluster, TOPIC, speed, Duration.ofSeconds(90));
     }
 
     private void awaitBeyondDedupWindow() throws InterruptedException {
