@@ -44,8 +44,8 @@ public final class Main {
     public static Javalin start(ServingConfig config, ViewCatalog views) {
         CqlSession session = CassandraSessions.openWithSchema(config.cassandra());
         QueryService queries = new QueryService(new CachedBatchRows(new CassandraViewRows(session, config.cassandra().keyspace()),
-                config.batchCacheRows()),
-                new QueryPlanner(config.maxBuckets(), config.maxReadBuckets()), config.queryTimeout());
+                config.batchCacheRows(), config.stateTtl()),
+                new QueryPlanner(config.maxBuckets(), config.maxReadBuckets()), config.queryTimeout(), config.queryCacheAggregates());
         Javalin app = ServingApp.create(views, queries, config.apiKeys(), config.corsOrigins(), config.batchOverdue());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.stop();

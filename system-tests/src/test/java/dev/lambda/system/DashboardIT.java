@@ -116,7 +116,7 @@ class DashboardIT {
             List<String> countries = series(browser);
             assertTrue(Set.of("NP", "IN", "US", "DE", "BR", "(none)").containsAll(countries), "series are countries: " + countries);
             assertEquals(countries.size(), new HashSet<>(countries).size());
-            assertFalse(browser.findElements(By.cssSelector("#chart line.cutoff")).isEmpty(), "the batch cutoff is marked on the chart");
+            await(browser, () -> !browser.findElements(By.cssSelector("#chart line.cutoff")).isEmpty(), "the batch cutoff is marked on the chart");
             assertFalse(browser.findElements(By.cssSelector("#rows tbody tr")).isEmpty(), "the table lists rows");
             await(browser, () -> browser.findElements(By.cssSelector("#status tbody tr")).size() == VIEWS.views().size(),
                     "the status panel lists every view");

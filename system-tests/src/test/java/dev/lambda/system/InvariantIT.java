@@ -74,6 +74,7 @@ class InvariantIT {
     private static final String KEYSPACE = "invariant";
     private static final Duration DEDUP_WINDOW = Duration.ofSeconds(20);
     private static final String SLOT = "2s";
+    private static final Duration STATE_TTL = Duration.ofSeconds(1);
     private static final int WAVE = 2500;
     private static final int QUERIES = 40;
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
@@ -107,7 +108,7 @@ class InvariantIT {
                 "--application-id", "invariant-speed", "--slot-width", SLOT, "--dedup-window", "20s",
                 "--state-dir", dir.resolve("speed-state").toString(), "--metrics-port", "0"), Map.of())), VIEWS);
         api = dev.lambda.serving.Main.start(ServingConfig.from(ServingConfig.flags(
-                cassandraArgs("--host", "127.0.0.1", "--api-port", "0"), Map.of())), VIEWS);
+                cassandraArgs("--host", "127.0.0.1", "--api-port", "0", "--state-ttl", "1s"), Map.of())), VIEWS);
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), new ByteArraySerializer())) {
@@ -185,6 +186,11 @@ class InvariantIT {
         dev.lambda.batch.Main.run(BatchConfig.from(BatchConfig.flags(args("run", "--topic", TOPIC,
                 "--master", dir.resolve("master").toString(), "--slot-width", SLOT, "--safety-margin", "0s",
                 "--shuffle-partitions", "4", "--spark-master", "local[2]"), Map.of())), VIEWS);
+        try {
+            Thread.sleep(STATE_TTL.toMillis() + 100); // the serving layer picks a new generation up within --state-ttl
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void awaitSpeedCaughtUp() throws Exception {

@@ -15,7 +15,7 @@ import java.util.Set;
 /** Everything the serving layer is configured with, from flags and {@code LAMBDA_*} environment variables. */
 public record ServingConfig(String host, int port, CassandraSettings cassandra, Path viewsFile, ApiKeys apiKeys,
                             List<String> corsOrigins, Duration queryTimeout, long maxBuckets, long maxReadBuckets,
-                            Duration batchOverdue, long batchCacheRows) {
+                            Duration batchOverdue, long batchCacheRows, long queryCacheAggregates, Duration stateTtl) {
 
     public static final String HELP = """
             Usage: serving-layer [options]
@@ -37,13 +37,17 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
               --batch-overdue DURATION     /status flags a batch cutoff older than this    [36h]
               --batch-cache-rows N         batch rows kept in memory (published generations
                                            never change, so they are cached)              [2000000]
+              --query-cache-aggregates N   rolled-up batch sides of recent queries kept,
+                                           in aggregates (0 = off)                        [50000]
+              --state-ttl DURATION         how long a published generation is reused before
+                                           asking Cassandra again (0 = every query)       [1s]
               --help                       show this help
             """.formatted(CassandraSettings.FLAG_HELP, KafkaClientSettings.FLAG_HELP);
 
     /** Every flag the serving layer takes (each also as a {@code LAMBDA_*} environment variable). */
     public static Set<String> knownFlags() {
         Set<String> known = new HashSet<>(List.of("host", "api-port", "views", "api-key", "cors-origins", "query-timeout",
-                "max-buckets", "max-read-buckets", "batch-overdue", "batch-cache-rows"));
+                "max-buckets", "max-read-buckets", "batch-overdue", "batch-cache-rows", "query-cache-aggregates", "state-ttl"));
         known.addAll(CassandraSettings.FLAGS);
         return known;
     }
@@ -64,6 +68,7 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
                 Path.of(f.string("views", "config/views.yml")), keys,
                 cors.isBlank() ? List.of() : List.of(cors.split(",")), f.duration("query-timeout", Duration.ofSeconds(5)),
                 f.integer("max-buckets", 10_000, 1, Integer.MAX_VALUE), f.integer("max-read-buckets", 200_000, 1, Integer.MAX_VALUE),
-                f.duration("batch-overdue", Duration.ofHours(36)), f.integer("batch-cache-rows", 2_000_000, 0, Integer.MAX_VALUE));
+                f.duration("batch-overdue", Duration.ofHours(36)), f.integer("batch-cache-rows", 2_000_000, 0, Integer.MAX_VALUE),
+                f.integer("query-cache-aggregates", 50_000, 0, Integer.MAX_VALUE), f.duration("state-ttl", Duration.ofSeconds(1)));
     }
 }

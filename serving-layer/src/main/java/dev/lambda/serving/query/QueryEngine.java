@@ -25,7 +25,50 @@ public final class QueryEngine {
     private QueryEngine() {
     }
 
-    private record GroupKey(Instant bucket, List<String> groups) {
+    /** One answer row's identity: its bucket ({@code null} for granularity all) and group values. */
+    record GroupKey(Instant bucket, List<String> groups) {
+    }
+
+    /** The query's row filters, resolved to dimension positions once. */
+    private record Filters(int[] indexes, List<Set<String>> values) {
+        static Filters of(Query q) {
+            int[] indexes = new int[q.filters().size()];
+            List<Set<String>> values = new ArrayList<>();
+            int f = 0;
+            for (var e : q.filters().entrySet()) {
+                indexes[f++] = q.view().dimensions().indexOf(e.getKey());
+                values.add(e.getValue());
+            }
+            return new Filters(indexes, values);
+        }
+
+        boolean pass(List<String> dims) {
+            for (int i = 0; i < indexes.length; i++) {
+                if (!values.get(i).contains(dims.get(indexes[i]))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /**
+     * The batch side of an answer: the generation's rows in range that pass the filters, rolled up
+     * into the answer's groups. It depends only on the generation and the query's range, granularity,
+     * group-by and filters, so it can be kept as long as the generation is published.
+     */
+    public static Map<GroupKey, Aggregate> batchPart(Query q, List<BatchRow> batch) {
+        int[] groupIndexes = groupIndexes(q);
+        Filters filters = Filters.of(q);
+        Map<GroupKey, List<Aggregate>> groups = new HashMap<>();
+        for (BatchRow r : batch) {
+            if (inRange(q, r.bucket()) && filters.pass(r.dims())) {
+                groups.computeIfAbsent(key(q, r.bucket(), r.dims(), groupIndexes), k -> new ArrayList<>()).add(r.aggregate());
+            }
+        }
+        Map<GroupKey, Aggregate> part = new HashMap<>(groups.size() * 2);
+        groups.forEach((k, parts) -> part.put(k, Aggregate.sum(parts)));
+        return part;
     }
 
     /**
@@ -33,35 +76,29 @@ public final class QueryEngine {
      *              (then every speed row counts)
      */
     public static Answer answer(Query q, Granularity readLevel, ViewState state, List<BatchRow> batch, List<SpeedRow> speed) {
-        ViewDefinition view = q.view();
-        int[] groupIndexes = q.groupBy().stream().mapToInt(d -> view.dimensions().indexOf(d)).toArray();
-        int[][] filterIndexes = new int[q.filters().size()][];
-        List<Set<String>> filterValues = new ArrayList<>();
-        int f = 0;
-        for (var e : q.filters().entrySet()) {
-            filterIndexes[f++] = new int[] {view.dimensions().indexOf(e.getKey())};
-            filterValues.add(e.getValue());
-        }
+        return answer(q, readLevel, state, batchPart(q, batch), speed);
+    }
+
+    /** As above, with the batch side already rolled up by {@link #batchPart}. */
+    public static Answer answer(Query q, Granularity readLevel, ViewState state, Map<GroupKey, Aggregate> batchPart, List<SpeedRow> speed) {
+        int[] groupIndexes = groupIndexes(q);
+        Filters filters = Filters.of(q);
         Map<GroupKey, List<Aggregate>> groups = new HashMap<>();
-        for (BatchRow r : batch) {
-            if (inRange(q, r.bucket()) && passes(r.dims(), filterIndexes, filterValues)) {
-                groups.computeIfAbsent(key(q, r.bucket(), r.dims(), groupIndexes), k -> new ArrayList<>()).add(r.aggregate());
-            }
-        }
+        batchPart.forEach((k, aggregate) -> groups.computeIfAbsent(k, x -> new ArrayList<>(2)).add(aggregate));
         Instant cutoff = state == null ? null : state.cutoff();
         Instant newestSpeed = null;
         for (SpeedRow r : speed) {
             if (cutoff != null && r.slot().isBefore(cutoff)) {
                 continue; // already in the batch generation
             }
-            if (inRange(q, r.bucket()) && passes(r.dims(), filterIndexes, filterValues)) {
+            if (inRange(q, r.bucket()) && filters.pass(r.dims())) {
                 groups.computeIfAbsent(key(q, r.bucket(), r.dims(), groupIndexes), k -> new ArrayList<>()).add(r.aggregate());
                 newestSpeed = newestSpeed == null || r.latestIngest().isAfter(newestSpeed) ? r.latestIngest() : newestSpeed;
             }
         }
         List<Answer.Row> rows = new ArrayList<>(groups.size());
         groups.forEach((k, parts) -> {
-            Aggregate aggregate = Aggregate.sum(parts);
+            Aggregate aggregate = parts.size() == 1 ? parts.get(0) : Aggregate.sum(parts);
             List<Object> values = new ArrayList<>(q.metrics().size());
             for (int m : q.metrics()) {
                 values.add(aggregate.get(m).read());
@@ -73,17 +110,12 @@ public final class QueryEngine {
         return new Answer(q, readLevel, state == null ? null : state.generation(), cutoff, newestSpeed, limited);
     }
 
-    private static boolean inRange(Query q, Instant bucket) {
-        return !bucket.isBefore(q.from()) && bucket.isBefore(q.to());
+    private static int[] groupIndexes(Query q) {
+        return q.groupBy().stream().mapToInt(d -> q.view().dimensions().indexOf(d)).toArray();
     }
 
-    private static boolean passes(List<String> dims, int[][] filterIndexes, List<Set<String>> filterValues) {
-        for (int i = 0; i < filterIndexes.length; i++) {
-            if (!filterValues.get(i).contains(dims.get(filterIndexes[i][0]))) {
-                return false;
-            }
-        }
-        return true;
+    private static boolean inRange(Query q, Instant bucket) {
+        return !bucket.isBefore(q.from()) && bucket.isBefore(q.to());
     }
 
     private static GroupKey key(Query q, Instant bucket, List<String> dims, int[] groupIndexes) {

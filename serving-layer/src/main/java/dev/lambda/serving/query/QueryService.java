@@ -4,6 +4,7 @@ import dev.lambda.common.cassandra.BatchRow;
 import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.metric.Aggregate;
 import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewDefinition;
 import dev.lambda.serving.store.ViewRows;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -25,11 +27,18 @@ public final class QueryService {
     private final ViewRows rows;
     private final QueryPlanner planner;
     private final Duration timeout;
+    private final BatchPartCache batchParts;
 
     public QueryService(ViewRows rows, QueryPlanner planner, Duration timeout) {
+        this(rows, planner, timeout, 0);
+    }
+
+    /** @param cachedAggregates how many rolled-up batch aggregates of recent queries to keep (0: none) */
+    public QueryService(ViewRows rows, QueryPlanner planner, Duration timeout, long cachedAggregates) {
         this.rows = rows;
         this.planner = planner;
         this.timeout = timeout;
+        this.batchParts = new BatchPartCache(cachedAggregates);
     }
 
     public CompletableFuture<Answer> answer(Query q) {
@@ -72,10 +81,12 @@ public final class QueryService {
     }
 
     private CompletableFuture<Answer> read(Query q, Granularity level, ViewState state) {
+        BatchPartCache.Key key = state == null ? null : BatchPartCache.Key.of(q, level, state.generation());
+        Map<QueryEngine.GroupKey, Aggregate> cachedPart = key == null ? Map.of() : batchParts.get(key);
         List<CompletableFuture<List<BatchRow>>> batch = new ArrayList<>();
         List<CompletableFuture<List<SpeedRow>>> speed = new ArrayList<>();
         for (Instant period : level.periodsCovering(q.from(), q.to())) {
-            if (state != null) {
+            if (cachedPart == null) {
                 batch.add(rows.batchRows(q.view(), state.generation(), level, period).toCompletableFuture());
             }
             speed.add(rows.speedRows(q.view(), level, period).toCompletableFuture());
@@ -83,11 +94,16 @@ public final class QueryService {
         List<CompletableFuture<?>> all = new ArrayList<>(batch);
         all.addAll(speed);
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            List<BatchRow> b = new ArrayList<>();
-            batch.forEach(f -> b.addAll(f.join()));
+            Map<QueryEngine.GroupKey, Aggregate> batchPart = cachedPart;
+            if (batchPart == null) {
+                List<BatchRow> b = new ArrayList<>();
+                batch.forEach(f -> b.addAll(f.join()));
+                batchPart = QueryEngine.batchPart(q, b);
+                batchParts.put(key, batchPart);
+            }
             List<SpeedRow> s = new ArrayList<>();
             speed.forEach(f -> s.addAll(f.join()));
-            return QueryEngine.answer(q, level, state, b, s);
+            return QueryEngine.answer(q, level, state, batchPart, s);
         });
     }
 }

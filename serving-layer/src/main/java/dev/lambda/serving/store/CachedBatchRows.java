@@ -17,22 +17,37 @@ import java.util.concurrent.CompletionStage;
 /**
  * Keeps recently read batch partitions in memory. A generation's rows never change once published
  * (a new generation has a new id), so a cached partition is never stale; the least recently used
- * ones go when the cache holds more than its row budget. Speed rows and the published state are
- * always read fresh.
+ * ones go when the cache holds more than its row budget. The published state is kept for a short
+ * time ({@code stateTtl}): a new generation is picked up that much later, and answers stay exact
+ * meanwhile because the previous generation and its cutoff remain a consistent pair (the batch
+ * keeps it through its grace period). Speed rows are always read fresh.
  */
 public final class CachedBatchRows implements ViewRows {
 
     private record Key(String view, String version, long generation, Granularity level, Instant period) {
     }
 
+    private record StateKey(String view, String version) {
+    }
+
+    private record CachedState(CompletableFuture<Optional<ViewState>> state, long loadedAt) {
+    }
+
     private final ViewRows store;
     private final long maxRows;
+    private final long stateTtlNanos;
+    private final Map<StateKey, CachedState> states = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<Key, CompletableFuture<List<BatchRow>>> cache = new LinkedHashMap<>(256, 0.75f, true);
     private long cachedRows;
 
     public CachedBatchRows(ViewRows store, long maxRows) {
+        this(store, maxRows, java.time.Duration.ZERO);
+    }
+
+    public CachedBatchRows(ViewRows store, long maxRows, java.time.Duration stateTtl) {
         this.store = store;
         this.maxRows = maxRows;
+        this.stateTtlNanos = stateTtl.toNanos();
     }
 
     @Override
@@ -78,7 +93,14 @@ public final class CachedBatchRows implements ViewRows {
 
     @Override
     public CompletionStage<Optional<ViewState>> publishedState(ViewDefinition view) {
-        return store.publishedState(view);
+        if (stateTtlNanos == 0) {
+            return store.publishedState(view);
+        }
+        long now = System.nanoTime();
+        CachedState cached = states.compute(new StateKey(view.name(), view.version()), (key, old) ->
+                old != null && now - old.loadedAt() < stateTtlNanos && !old.state().isCompletedExceptionally()
+                        ? old : new CachedState(store.publishedState(view).toCompletableFuture(), now));
+        return cached.state();
     }
 
     @Override

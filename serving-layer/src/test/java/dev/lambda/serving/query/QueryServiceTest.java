@@ -1,0 +1,123 @@
+package dev.lambda.serving.query;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.lambda.common.cassandra.BatchRow;
+import dev.lambda.common.cassandra.SpeedRow;
+import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.event.Event;
+import dev.lambda.common.metric.Aggregate;
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.common.view.ViewDefinition;
+import dev.lambda.serving.store.CachedBatchRows;
+import dev.lambda.serving.store.ViewRows;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The answer path's caches: they save reads but never change an answer, and speed rows are always read fresh. */
+class QueryServiceTest {
+
+    private static final ViewDefinition SALES = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml")).find("sales").orElseThrow();
+    private static final Instant DAY = Instant.parse("2026-11-21T00:00:00Z");
+    private static final Instant CUTOFF = Instant.parse("2026-11-21T12:00:00Z");
+
+    private final AtomicInteger batchReads = new AtomicInteger();
+    private final AtomicInteger stateReads = new AtomicInteger();
+    private final List<SpeedRow> speedRows = new CopyOnWriteArrayList<>();
+    private volatile long generation = 1;
+
+    private final ViewRows store = new ViewRows() {
+        @Override
+        public CompletionStage<Optional<ViewState>> publishedState(ViewDefinition view) {
+            stateReads.incrementAndGet();
+            return CompletableFuture.completedFuture(Optional.of(new ViewState(view.name(), view.version(), generation, CUTOFF, CUTOFF,
+                    CUTOFF, 2, 0, 2, 1, null)));
+        }
+
+        @Override
+        public CompletionStage<List<BatchRow>> batchRows(ViewDefinition view, long gen, Granularity level, Instant period) {
+            batchReads.incrementAndGet();
+            return CompletableFuture.completedFuture(List.of(
+                    new BatchRow(gen, level, level.bucketOf(DAY.plusSeconds(3600)), List.of("p1", "NP"), sale("10.00", "u1")),
+                    new BatchRow(gen, level, level.bucketOf(DAY.plusSeconds(7200)), List.of("p2", "IN"), sale("2.50", "u2"))));
+        }
+
+        @Override
+        public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period) {
+            return CompletableFuture.completedFuture(speedRows.stream().filter(r -> r.level() == level).toList());
+        }
+
+        @Override
+        public boolean reachable() {
+            return true;
+        }
+    };
+
+    private static Aggregate sale(String amount, String user) {
+        return Aggregate.zero(SALES).add(SALES, new Event("e", "purchase", DAY, Map.of("amount", amount, "user_id", user)));
+    }
+
+    private void speedSale(String amount, String user) {
+        Instant ts = CUTOFF.plusSeconds(60);
+        for (Granularity level : SALES.levels()) {
+            speedRows.add(new SpeedRow(level, level.bucketOf(ts), List.of("p1", "NP"), CUTOFF, speedRows.size(), sale(amount, user), ts));
+        }
+    }
+
+    private static Query daily(List<String> groupBy) {
+        return new Query(SALES, DAY, DAY.plus(Duration.ofDays(1)), Granularity.DAY, List.of(0, 1, 4), groupBy, Map.of(), "bucket", false,
+                Integer.MAX_VALUE);
+    }
+
+    private static List<Answer.Row> rows(QueryService service, Query q) {
+        return service.answer(q).join().rows();
+    }
+
+    @Test
+    void aRepeatedQueryReusesItsBatchSideButSeesNewSpeedRowsAtOnce() {
+        QueryService cached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000);
+        QueryService uncached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 0);
+        speedSale("1.25", "u3");
+        assertEquals(List.of(new Answer.Row(DAY, List.of(), List.of(3L, new java.math.BigDecimal("13.75"), 3L))), rows(cached, daily(List.of())));
+        int readsAfterFirst = batchReads.get();
+
+        speedSale("4.00", "u1"); // a new event after the cutoff
+        List<Answer.Row> again = rows(cached, daily(List.of()));
+        assertEquals(readsAfterFirst, batchReads.get(), "the batch side came from the cache");
+        assertEquals(List.of(new Answer.Row(DAY, List.of(), List.of(4L, new java.math.BigDecimal("17.75"), 3L))), again);
+        assertEquals(rows(uncached, daily(List.of())), again, "the cache never changes an answer");
+        assertEquals(rows(uncached, daily(List.of("country"))), rows(cached, daily(List.of("country"))));
+    }
+
+    @Test
+    void aNewGenerationIsReadAfresh() {
+        QueryService cached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000);
+        rows(cached, daily(List.of()));
+        int reads = batchReads.get();
+        generation = 2;
+        rows(cached, daily(List.of()));
+        assertEquals(reads * 2, batchReads.get());
+    }
+
+    @Test
+    void thePublishedStateIsReusedForItsTimeToLiveOnly() throws InterruptedException {
+        CachedBatchRows rows = new CachedBatchRows(store, 1_000, Duration.ofMillis(300));
+        rows.publishedState(SALES).toCompletableFuture().join();
+        rows.publishedState(SALES).toCompletableFuture().join();
+        assertEquals(1, stateReads.get());
+        Thread.sleep(350);
+        generation = 7;
+        assertEquals(7, rows.publishedState(SALES).toCompletableFuture().join().orElseThrow().generation());
+        assertEquals(2, stateReads.get());
+    }
+}
