@@ -11,6 +11,7 @@ import dev.lambda.serving.config.ServingConfig;
 import dev.lambda.serving.http.ServingApp;
 import dev.lambda.serving.query.QueryPlanner;
 import dev.lambda.serving.query.QueryService;
+import dev.lambda.serving.query.SpeedChanges;
 import dev.lambda.serving.store.CachedBatchRows;
 import dev.lambda.serving.store.CassandraViewRows;
 import io.javalin.Javalin;
@@ -43,12 +44,18 @@ public final class Main {
     /** Starts the server; it is stopped (and the session closed) on JVM shutdown. */
     public static Javalin start(ServingConfig config, ViewCatalog views) {
         CqlSession session = CassandraSessions.openWithSchema(config.cassandra());
-        QueryService queries = new QueryService(new CachedBatchRows(new CassandraViewRows(session, config.cassandra().keyspace()),
-                config.batchCacheRows(), config.stateTtl()),
-                new QueryPlanner(config.maxBuckets(), config.maxReadBuckets()), config.queryTimeout(), config.queryCacheAggregates());
+        CachedBatchRows rows = new CachedBatchRows(new CassandraViewRows(session, config.cassandra().keyspace()),
+                config.batchCacheRows(), config.stateTtl());
+        SpeedChanges speedChanges = config.speedPoll().isZero() || config.answerCacheEntries() == 0 ? null
+                : SpeedChanges.every(rows, config.speedPoll());
+        QueryService queries = new QueryService(rows, new QueryPlanner(config.maxBuckets(), config.maxReadBuckets()),
+                config.queryTimeout(), config.queryCacheAggregates(), speedChanges, config.answerCacheEntries());
         Javalin app = ServingApp.create(views, queries, config.apiKeys(), config.corsOrigins(), config.batchOverdue());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.stop();
+            if (speedChanges != null) {
+                speedChanges.close();
+            }
             session.close();
         }, "serving-shutdown"));
         return app.start(config.host(), config.port());

@@ -13,8 +13,15 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 
-/** Waiting until the speed layer has caught up: its flushed offsets reach the topic's log end on every partition. */
+/**
+ * Waiting until the speed layer has caught up: its flushed offsets (reported after its progress is
+ * recorded) reach the topic's log end on every partition, and the serving layer's next progress poll
+ * has had time to see it.
+ */
 final class SpeedCatchUp {
+
+    /** The serving layer's --speed-poll default: answers may lag a speed flush by this much. */
+    static final Duration SERVING_SPEED_POLL = Duration.ofMillis(200);
 
     private SpeedCatchUp() {
     }
@@ -37,5 +44,6 @@ final class SpeedCatchUp {
             }
             Thread.sleep(100);
         }
+        Thread.sleep(SERVING_SPEED_POLL.toMillis() + 100);
     }
 }

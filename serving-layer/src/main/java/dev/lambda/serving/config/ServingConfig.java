@@ -15,7 +15,8 @@ import java.util.Set;
 /** Everything the serving layer is configured with, from flags and {@code LAMBDA_*} environment variables. */
 public record ServingConfig(String host, int port, CassandraSettings cassandra, Path viewsFile, ApiKeys apiKeys,
                             List<String> corsOrigins, Duration queryTimeout, long maxBuckets, long maxReadBuckets,
-                            Duration batchOverdue, long batchCacheRows, long queryCacheAggregates, Duration stateTtl) {
+                            Duration batchOverdue, long batchCacheRows, long queryCacheAggregates, Duration stateTtl,
+                            int answerCacheEntries, Duration speedPoll) {
 
     public static final String HELP = """
             Usage: serving-layer [options]
@@ -41,13 +42,19 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
                                            in aggregates (0 = off)                        [50000]
               --state-ttl DURATION         how long a published generation is reused before
                                            asking Cassandra again (0 = every query)       [1s]
+              --answer-cache-entries N     recent answers kept while neither the generation
+                                           nor the speed layer's progress changes (0 = off) [10000]
+              --speed-poll DURATION        how often the speed layer's progress is checked;
+                                           a cached answer lags a speed flush by at most
+                                           this (0 = no answer cache)                      [200ms]
               --help                       show this help
             """.formatted(CassandraSettings.FLAG_HELP, KafkaClientSettings.FLAG_HELP);
 
     /** Every flag the serving layer takes (each also as a {@code LAMBDA_*} environment variable). */
     public static Set<String> knownFlags() {
         Set<String> known = new HashSet<>(List.of("host", "api-port", "views", "api-key", "cors-origins", "query-timeout",
-                "max-buckets", "max-read-buckets", "batch-overdue", "batch-cache-rows", "query-cache-aggregates", "state-ttl"));
+                "max-buckets", "max-read-buckets", "batch-overdue", "batch-cache-rows", "query-cache-aggregates", "state-ttl",
+                "answer-cache-entries", "speed-poll"));
         known.addAll(CassandraSettings.FLAGS);
         return known;
     }
@@ -69,6 +76,7 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
                 cors.isBlank() ? List.of() : List.of(cors.split(",")), f.duration("query-timeout", Duration.ofSeconds(5)),
                 f.integer("max-buckets", 10_000, 1, Integer.MAX_VALUE), f.integer("max-read-buckets", 200_000, 1, Integer.MAX_VALUE),
                 f.duration("batch-overdue", Duration.ofHours(36)), f.integer("batch-cache-rows", 2_000_000, 0, Integer.MAX_VALUE),
-                f.integer("query-cache-aggregates", 50_000, 0, Integer.MAX_VALUE), f.duration("state-ttl", Duration.ofSeconds(1)));
+                f.integer("query-cache-aggregates", 50_000, 0, Integer.MAX_VALUE), f.duration("state-ttl", Duration.ofSeconds(1)),
+                f.integer("answer-cache-entries", 10_000, 0, Integer.MAX_VALUE), f.duration("speed-poll", Duration.ofMillis(200)));
     }
 }

@@ -28,23 +28,40 @@ public final class QueryService {
     private final QueryPlanner planner;
     private final Duration timeout;
     private final BatchPartCache batchParts;
+    private final SpeedChanges speedChanges;
+    private final AnswerCache answers;
 
     public QueryService(ViewRows rows, QueryPlanner planner, Duration timeout) {
-        this(rows, planner, timeout, 0);
+        this(rows, planner, timeout, 0, null, 0);
     }
 
-    /** @param cachedAggregates how many rolled-up batch aggregates of recent queries to keep (0: none) */
-    public QueryService(ViewRows rows, QueryPlanner planner, Duration timeout, long cachedAggregates) {
+    /**
+     * @param cachedAggregates how many rolled-up batch aggregates of recent queries to keep (0: none)
+     * @param speedChanges     tells when speed rows may have changed; {@code null}: answers are not cached
+     * @param cachedAnswers    how many recent answers to keep while their inputs stand (0: none)
+     */
+    public QueryService(ViewRows rows, QueryPlanner planner, Duration timeout, long cachedAggregates, SpeedChanges speedChanges,
+                        int cachedAnswers) {
         this.rows = rows;
         this.planner = planner;
         this.timeout = timeout;
         this.batchParts = new BatchPartCache(cachedAggregates);
+        this.speedChanges = speedChanges;
+        this.answers = new AnswerCache(speedChanges == null ? 0 : cachedAnswers, Duration.ofSeconds(60));
     }
 
     public CompletableFuture<Answer> answer(Query q) {
         Granularity level = planner.readLevel(q.view(), q.from(), q.to(), q.granularity());
+        // the speed version is taken before any row is read, so a cached answer is never older than its version
+        long speedVersion = speedChanges == null ? 0 : speedChanges.version();
         return rows.publishedState(q.view()).toCompletableFuture()
-                .thenCompose(state -> read(q, level, state.orElse(null)))
+                .thenCompose(state -> {
+                    if (speedChanges == null) {
+                        return read(q, level, state.orElse(null));
+                    }
+                    AnswerCache.Key key = AnswerCache.Key.of(q, state.map(ViewState::generation).orElse(null), speedVersion);
+                    return answers.get(key, () -> read(q, level, state.orElse(null)));
+                })
                 .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 

@@ -6,6 +6,8 @@ import dev.lambda.common.cassandra.BatchRowsTable;
 import dev.lambda.common.cassandra.CassandraSessions;
 import dev.lambda.common.cassandra.CassandraSettings;
 import dev.lambda.common.cassandra.Replication;
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
+import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.cassandra.SpeedRowsTable;
 import dev.lambda.common.cassandra.ViewState;
@@ -35,13 +37,21 @@ import java.util.concurrent.Semaphore;
  * Serving-layer benchmark (not a test): loads 30 days of the sales view (day and hour levels, a
  * published generation, plus speed rows after its cutoff) into a real Cassandra, starts the real
  * server, and drives it with wrk (Debian package) using a realistic mix: last 24 h hourly by
- * country, last 30 days daily, top-10 products over 7 days. Prints wrk's report.
+ * country, last 30 days daily, top-10 products over 7 days. Meanwhile it plays a live speed layer:
+ * every 250 ms (its flush interval) it rewrites a speed row and records progress, so cached answers
+ * keep being invalidated as in production ({@code -Dbench.liveSpeed=false} leaves the rows still).
+ * Prints wrk's report.
  *
  * <p>Run: {@code mvn -pl serving-layer -am verify -DskipTests -Pbench} (needs {@code wrk} on the PATH).
  */
 public final class ServingBenchmark {
 
     public static void main(String[] args) throws Exception {
+        run();
+        System.exit(0); // driver and server threads of the stopped app must not keep the benchmark alive
+    }
+
+    private static void run() throws Exception {
         int seconds = Integer.getInteger("bench.seconds", 30);
         int connections = Integer.getInteger("bench.connections", 16);
         Path data = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "bench-");
@@ -60,6 +70,28 @@ public final class ServingBenchmark {
             List<String> flags = List.of("--cassandra", c.getHostString() + ":" + c.getPort(), "--keyspace", "bench",
                     "--views", "../config/views.yml", "--api-port", "0", "--host", "127.0.0.1");
             Javalin app = Main.start(ServingConfig.from(ServingConfig.flags(flags.toArray(String[]::new), Map.of())), views);
+            var session = CassandraSessions.open(settings);
+            var liveSpeed = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "live-speed");
+                t.setDaemon(true);
+                return t;
+            });
+            if (Boolean.parseBoolean(System.getProperty("bench.liveSpeed", "true"))) {
+                SpeedRowsTable speed = new SpeedRowsTable(session, "bench", Duration.ofDays(7));
+                SpeedPartitionsTable progress = new SpeedPartitionsTable(session, "bench");
+                java.util.concurrent.atomic.AtomicLong offset = new java.util.concurrent.atomic.AtomicLong();
+                liveSpeed.scheduleAtFixedRate(() -> {
+                    long next = offset.incrementAndGet();
+                    Aggregate a = Aggregate.zero(sales).add(sales, new Event("live", "purchase", now, Map.of("amount", "1.00", "user_id", "u1")));
+                    for (int i = 1; i < next % 50; i++) {
+                        a = a.add(sales, new Event("live", "purchase", now, Map.of("amount", "1.00", "user_id", "u" + i)));
+                    }
+                    speed.write(sales, new SpeedRow(Granularity.HOUR, now.minus(Duration.ofHours(1)), List.of("sku-0", "C0"), cutoff, 1, a,
+                            Instant.now())).toCompletableFuture().join();
+                    progress.write(new SpeedPartitionStatus("bench", 0, next, Instant.now(), 0, Map.of(), Instant.now()))
+                            .toCompletableFuture().join();
+                }, 250, 250, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
             try {
                 Path script = data.resolve("mix.lua");
                 Instant day = now.truncatedTo(ChronoUnit.DAYS);
@@ -77,12 +109,15 @@ public final class ServingBenchmark {
                         """.formatted(now.minus(Duration.ofHours(24)), now, day.minus(Duration.ofDays(30)), day.plus(Duration.ofDays(1)),
                         day.minus(Duration.ofDays(6))));
                 String base = "http://127.0.0.1:" + app.port();
-                System.out.printf("serving benchmark: %,d rows of view sales in Cassandra, mix of 3 queries, %d connections, %d s, %d cores%n",
-                        rows, connections, seconds, Runtime.getRuntime().availableProcessors());
+                System.out.printf("serving benchmark: %,d rows of view sales in Cassandra, mix of 3 queries, %d connections, %d s, %d cores,"
+                        + " speed layer %s%n", rows, connections, seconds, Runtime.getRuntime().availableProcessors(),
+                        Boolean.parseBoolean(System.getProperty("bench.liveSpeed", "true")) ? "writing every 250 ms" : "idle");
                 run(List.of("wrk", "-t2", "-c" + connections, "-d5s", "-s", script.toString(), base)); // warm-up
                 run(List.of("wrk", "-t2", "-c" + connections, "-d" + seconds + "s", "--latency", "-s", script.toString(), base));
             } finally {
+                liveSpeed.shutdownNow();
                 app.stop();
+                session.close();
             }
         }
     }

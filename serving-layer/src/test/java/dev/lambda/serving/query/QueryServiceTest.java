@@ -1,8 +1,10 @@
 package dev.lambda.serving.query;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.lambda.common.cassandra.BatchRow;
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.event.Event;
@@ -33,7 +35,9 @@ class QueryServiceTest {
 
     private final AtomicInteger batchReads = new AtomicInteger();
     private final AtomicInteger stateReads = new AtomicInteger();
+    private final AtomicInteger speedReads = new AtomicInteger();
     private final List<SpeedRow> speedRows = new CopyOnWriteArrayList<>();
+    private volatile List<SpeedPartitionStatus> progress = List.of();
     private volatile long generation = 1;
 
     private final ViewRows store = new ViewRows() {
@@ -54,12 +58,18 @@ class QueryServiceTest {
 
         @Override
         public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period) {
+            speedReads.incrementAndGet();
             return CompletableFuture.completedFuture(speedRows.stream().filter(r -> r.level() == level).toList());
         }
 
         @Override
         public boolean reachable() {
             return true;
+        }
+
+        @Override
+        public CompletionStage<List<SpeedPartitionStatus>> speedPartitions() {
+            return CompletableFuture.completedFuture(progress);
         }
     };
 
@@ -85,8 +95,8 @@ class QueryServiceTest {
 
     @Test
     void aRepeatedQueryReusesItsBatchSideButSeesNewSpeedRowsAtOnce() {
-        QueryService cached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000);
-        QueryService uncached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 0);
+        QueryService cached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000, null, 0);
+        QueryService uncached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 0, null, 0);
         speedSale("1.25", "u3");
         assertEquals(List.of(new Answer.Row(DAY, List.of(), List.of(3L, new java.math.BigDecimal("13.75"), 3L))), rows(cached, daily(List.of())));
         int readsAfterFirst = batchReads.get();
@@ -100,8 +110,36 @@ class QueryServiceTest {
     }
 
     @Test
+    void anAnswerIsReusedUntilTheSpeedLayerReportsProgress() throws InterruptedException {
+        try (SpeedChanges changes = SpeedChanges.every(store, Duration.ofMillis(20))) {
+            QueryService service = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000, changes, 100);
+            speedSale("1.25", "u3");
+            progress = List.of(new SpeedPartitionStatus("speed", 0, 1, CUTOFF, 0, Map.of(), CUTOFF));
+            awaitVersionChange(changes, changes.version());
+            List<Answer.Row> first = rows(service, daily(List.of()));
+            int reads = speedReads.get();
+            assertEquals(first, rows(service, daily(List.of())));
+            assertEquals(reads, speedReads.get(), "the same question with nothing new is answered from the cache");
+
+            long before = changes.version();
+            speedSale("4.00", "u1"); // the speed layer flushes a row, then records its progress
+            progress = List.of(new SpeedPartitionStatus("speed", 0, 2, CUTOFF.plusSeconds(1), 0, Map.of(), CUTOFF.plusSeconds(1)));
+            awaitVersionChange(changes, before);
+            assertEquals(List.of(new Answer.Row(DAY, List.of(), List.of(4L, new java.math.BigDecimal("17.75"), 3L))),
+                    rows(service, daily(List.of())), "after progress the answer includes the new row");
+        }
+    }
+
+    private static void awaitVersionChange(SpeedChanges changes, long from) throws InterruptedException {
+        for (int i = 0; i < 200 && changes.version() == from; i++) {
+            Thread.sleep(10);
+        }
+        assertNotEquals(from, changes.version(), "the poller noticed the progress");
+    }
+
+    @Test
     void aNewGenerationIsReadAfresh() {
-        QueryService cached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000);
+        QueryService cached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000, null, 0);
         rows(cached, daily(List.of()));
         int reads = batchReads.get();
         generation = 2;

@@ -246,19 +246,19 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         if (offset < 0) {
             return;
         }
-        metrics.flushedThrough(partition, offset);
         SpeedRowSink.Progress progress = new SpeedRowSink.Progress(partition, offset,
                 newestRecordIngest == Long.MIN_VALUE ? null : Instant.ofEpochMilli(newestRecordIngest), duplicatesDropped, deadLetters);
-        if (progress.equals(recordedProgress)) {
-            return;
-        }
-        try {
-            if (sink.writeProgress(progress)) {
-                recordedProgress = progress;
+        if (!progress.equals(recordedProgress)) {
+            try {
+                // readers cache answers until progress moves, so it is recorded before anyone is told the rows are there
+                if (sink.writeProgress(progress)) {
+                    recordedProgress = progress;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
+        metrics.flushedThrough(partition, offset);
     }
 
     private static byte[] utf8(String s) {

@@ -1,0 +1,73 @@
+package dev.lambda.serving.query;
+
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
+import dev.lambda.serving.store.ViewRows;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tells whether the speed layer may have written rows since a moment: it polls the speed layer's
+ * per-partition progress ({@code speed_partitions}, recorded after every flush that wrote rows) and
+ * bumps a version whenever any partition moved. Answers computed under one version stay valid until
+ * the version changes, at most one poll interval late. When a poll fails nothing is trusted: every
+ * failure is a new version.
+ */
+public final class SpeedChanges implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SpeedChanges.class);
+
+    private final ViewRows rows;
+    private final AtomicLong version = new AtomicLong();
+    private final ScheduledExecutorService poller;
+    private volatile java.util.Set<SpeedPartitionStatus> last;
+
+    private SpeedChanges(ViewRows rows, Duration interval) {
+        this.rows = rows;
+        this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "speed-changes");
+            t.setDaemon(true);
+            return t;
+        });
+        poll();
+        poller.scheduleWithFixedDelay(this::poll, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Polls every {@code interval}. */
+    public static SpeedChanges every(ViewRows rows, Duration interval) {
+        return new SpeedChanges(rows, interval);
+    }
+
+    /** The current version: equal versions mean no speed row changed in between (as of the last poll). */
+    public long version() {
+        return version.get();
+    }
+
+    private void poll() {
+        try {
+            List<SpeedPartitionStatus> partitions = rows.speedPartitions().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            java.util.Set<SpeedPartitionStatus> now = java.util.Set.copyOf(partitions);
+            if (!now.equals(last)) {
+                last = now;
+                version.incrementAndGet();
+            }
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            last = null;
+            version.incrementAndGet();
+            LOG.debug("speed progress poll failed: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        poller.shutdownNow();
+    }
+}
