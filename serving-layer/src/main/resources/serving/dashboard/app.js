@@ -117,7 +117,7 @@ async function refresh() {
     showError(null);
     render(view, p, answer);
   } catch (e) {
-    if (!(e instanceof KeyNeeded)) showError(e.message);
+    if (generation === state.generation && !(e instanceof KeyNeeded)) showError(e.message);
   } finally {
     if (generation === state.generation && $('live').checked) refreshSoon(REFRESH_MS);
   }

@@ -82,6 +82,7 @@ final class DemoCommand {
         Path logs = data.resolve("logs");
 
         Demo demo = new Demo(home, data, logs);
+        ForkedServer.letOwnerStopFirst(Duration.ofSeconds(90)); // the demo stops layers before servers
         Runtime.getRuntime().addShutdownHook(new Thread(demo::stop, "stop-demo"));
         demo.start(kafkaPort, cassandraPort, apiPort, views, slot, batchEvery, generate ? rate : 0);
         return demo.watch();
@@ -184,8 +185,15 @@ final class DemoCommand {
             long started = System.nanoTime();
             Console.say("batch run #" + run + ": ingest + recompute (log: " + logs.resolve("batch.log") + ")");
             try {
-                batch = BatchProcess.start(home, args, logs.resolve("batch.log"));
-                int exit = batch.awaitExit();
+                ForkedServer process;
+                synchronized (this) {
+                    if (stopping) {
+                        return;
+                    }
+                    process = BatchProcess.start(home, args, logs.resolve("batch.log"));
+                    batch = process;
+                }
+                int exit = process.awaitExit();
                 long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
                 if (exit == 0) {
                     Console.say("batch run #" + run + ": published in " + seconds + " s; batch views now cover events ingested before "
@@ -235,7 +243,9 @@ final class DemoCommand {
         }
 
         void stop() {
-            stopping = true;
+            synchronized (this) {
+                stopping = true; // no batch starts after this
+            }
             Console.say("stopping the demo");
             if (generator != null) {
                 generator.stop();

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,18 +21,45 @@ import org.slf4j.LoggerFactory;
 public final class ForkedServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ForkedServer.class);
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
 
     private final String name;
     private final Process process;
     private final Path logFile;
     private final Thread shutdownHook;
 
+    /** How long a shutdown hook lets the owner stop the process first (see {@link #letOwnerStopFirst}). */
+    private static volatile Duration ownerGrace = Duration.ZERO;
+
     private ForkedServer(String name, Process process, Path logFile) {
         this.name = name;
         this.process = process;
         this.logFile = logFile;
-        this.shutdownHook = new Thread(() -> stop(10), "stop-" + name);
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        this.shutdownHook = new Thread(() -> {
+            try {
+                if (!ownerGrace.isZero() && process.waitFor(ownerGrace.toMillis(), TimeUnit.MILLISECONDS)) {
+                    return; // the owner stopped it, in its own order
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            stop(10);
+        }, "stop-" + name);
+        try {
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        } catch (IllegalStateException e) { // this JVM is already shutting down: nobody would ever stop it
+            process.destroyForcibly();
+            throw new IllegalStateException("not starting " + name + ": shutting down", e);
+        }
+    }
+
+    /**
+     * For owners that stop their processes in an order of their own on JVM shutdown (the demo: layers
+     * before servers): the per-process shutdown hooks then wait up to {@code grace} for that before
+     * stopping what is left themselves.
+     */
+    public static void letOwnerStopFirst(Duration grace) {
+        ownerGrace = grace;
     }
 
     /** Starts {@code mainClass} in a new JVM guarded by {@link OrphanGuard}. */
@@ -131,7 +159,13 @@ public final class ForkedServer implements AutoCloseable {
     private static Process launch(List<String> command, Map<String, String> environment, Path logFile) {
         try {
             Files.createDirectories(logFile.getParent());
-            ProcessBuilder builder = new ProcessBuilder(command);
+            // in a session of its own where setsid exists: Ctrl-C in a terminal reaches only the owner,
+            // which stops its processes in order (OrphanGuard still ends them if the owner dies)
+            List<String> line = new ArrayList<>(command);
+            if (Files.isExecutable(SETSID)) {
+                line.add(0, SETSID.toString());
+            }
+            ProcessBuilder builder = new ProcessBuilder(line);
             builder.environment().putAll(environment);
             return builder
                     .redirectErrorStream(true)

@@ -15,12 +15,12 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * Waiting until the speed layer has caught up: its flushed offsets (reported after its progress is
- * recorded) reach the topic's log end on every partition, and the serving layer's next progress poll
- * has had time to see it.
+ * recorded) reach the topic's log end on every partition, and the serving layer's progress polls
+ * have had time to see it (two poll intervals).
  */
 final class SpeedCatchUp {
 
-    /** The serving layer's --speed-poll default: answers may lag a speed flush by this much. */
+    /** The serving layer's --speed-poll default: answers may lag recorded speed progress by about two of these. */
     static final Duration SERVING_SPEED_POLL = Duration.ofMillis(200);
 
     private SpeedCatchUp() {
@@ -44,6 +44,6 @@ final class SpeedCatchUp {
             }
             Thread.sleep(100);
         }
-        Thread.sleep(SERVING_SPEED_POLL.toMillis() + 100);
+        Thread.sleep(2 * SERVING_SPEED_POLL.toMillis() + 200); // a poll that started just before the progress write misses it
     }
 }

@@ -35,6 +35,9 @@ public record CassandraTls(String truststore, String truststorePassword, String 
         }
         String truststorePassword = flags.string("cassandra-truststore-password", null);
         String keystorePassword = flags.string("cassandra-keystore-password", null);
+        if (truststore != null && truststorePassword == null) {
+            throw new ConfigException("--cassandra-truststore needs --cassandra-truststore-password (a PKCS12 store without it yields no certificates)");
+        }
         if (keystore != null && keystorePassword == null) {
             throw new ConfigException("--cassandra-keystore needs --cassandra-keystore-password");
         }

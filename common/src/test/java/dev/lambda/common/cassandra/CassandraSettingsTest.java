@@ -51,8 +51,11 @@ class CassandraSettingsTest {
     void contradictionsAndMissingPartsAreNamed() {
         assertTrue(assertThrows(ConfigException.class, () -> settings(Map.of(), "--cassandra-tls", "yes")).getMessage()
                 .contains("--cassandra-tls must be on or off"));
-        assertTrue(assertThrows(ConfigException.class, () -> settings(Map.of(), "--cassandra-tls", "off", "--cassandra-truststore", "t"))
+        assertTrue(assertThrows(ConfigException.class, () -> settings(Map.of(), "--cassandra-tls", "off", "--cassandra-truststore", "t",
+                "--cassandra-truststore-password", "p"))
                 .getMessage().contains("contradicts"));
+        assertTrue(assertThrows(ConfigException.class, () -> settings(Map.of(), "--cassandra-truststore", "ca.p12")).getMessage()
+                .contains("--cassandra-truststore needs --cassandra-truststore-password"));
         assertTrue(assertThrows(ConfigException.class, () -> settings(Map.of(), "--cassandra-keystore", "me.p12")).getMessage()
                 .contains("--cassandra-keystore needs --cassandra-keystore-password"));
         assertTrue(assertThrows(ConfigException.class, () -> settings(Map.of(), "--cassandra-user", "u")).getMessage()

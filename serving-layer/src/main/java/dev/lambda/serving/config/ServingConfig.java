@@ -45,8 +45,8 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
               --answer-cache-entries N     recent answers kept while neither the generation
                                            nor the speed layer's progress changes (0 = off) [10000]
               --speed-poll DURATION        how often the speed layer's progress is checked;
-                                           a cached answer lags a speed flush by at most
-                                           this (0 = no answer cache)                      [200ms]
+                                           a cached answer lags a speed flush by about two
+                                           of these at most (0 = no answer cache)          [200ms]
               --help                       show this help
             """.formatted(CassandraSettings.FLAG_HELP, KafkaClientSettings.FLAG_HELP);
 

@@ -56,11 +56,12 @@ public final class QueryService {
         long speedVersion = speedChanges == null ? 0 : speedChanges.version();
         return rows.publishedState(q.view()).toCompletableFuture()
                 .thenCompose(state -> {
-                    if (speedChanges == null) {
+                    if (speedChanges == null || !speedChanges.current()) {
                         return read(q, level, state.orElse(null));
                     }
                     AnswerCache.Key key = AnswerCache.Key.of(q, state.map(ViewState::generation).orElse(null), speedVersion);
-                    return answers.get(key, () -> read(q, level, state.orElse(null)));
+                    // a shared computation gets its own deadline, so a hung read fails and is forgotten instead of blocking its key
+                    return answers.get(key, () -> read(q, level, state.orElse(null)).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS));
                 })
                 .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }

@@ -15,20 +15,25 @@ import org.slf4j.LoggerFactory;
  * Tells whether the speed layer may have written rows since a moment: it polls the speed layer's
  * per-partition progress ({@code speed_partitions}, recorded after every flush that wrote rows) and
  * bumps a version whenever any partition moved. Answers computed under one version stay valid until
- * the version changes, at most one poll interval late. When a poll fails nothing is trusted: every
- * failure is a new version.
+ * the version changes: at most about two poll intervals after the speed layer recorded progress (a
+ * poll that started just before the write misses it, the next one sees it). When a poll fails nothing
+ * is trusted: every failure is a new version, and {@link #current()} turns false when polls stall.
  */
 public final class SpeedChanges implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SpeedChanges.class);
 
     private final ViewRows rows;
+    private final long intervalNanos;
     private final AtomicLong version = new AtomicLong();
+    /** When the last successful poll started (its reading reflects progress recorded before then). */
+    private volatile long lastGoodPollStart = Long.MIN_VALUE;
     private final ScheduledExecutorService poller;
     private volatile java.util.Set<SpeedPartitionStatus> last;
 
     private SpeedChanges(ViewRows rows, Duration interval) {
         this.rows = rows;
+        this.intervalNanos = interval.toNanos();
         this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "speed-changes");
             t.setDaemon(true);
@@ -48,7 +53,17 @@ public final class SpeedChanges implements AutoCloseable {
         return version.get();
     }
 
+    /**
+     * Whether the version can be trusted now: the last successful poll started less than three
+     * intervals ago. When polls fail or stall, callers must not serve cached answers.
+     */
+    public boolean current() {
+        long last = lastGoodPollStart;
+        return last != Long.MIN_VALUE && System.nanoTime() - last < 3 * intervalNanos;
+    }
+
     private void poll() {
+        long started = System.nanoTime();
         try {
             List<SpeedPartitionStatus> partitions = rows.speedPartitions().toCompletableFuture().get(5, TimeUnit.SECONDS);
             java.util.Set<SpeedPartitionStatus> now = java.util.Set.copyOf(partitions);
@@ -56,7 +71,8 @@ public final class SpeedChanges implements AutoCloseable {
                 last = now;
                 version.incrementAndGet();
             }
-        } catch (Exception e) {
+            lastGoodPollStart = started;
+        } catch (Throwable e) { // nothing may end the schedule: a silent stop would freeze the version
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }

@@ -92,6 +92,19 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
 
     @Override
     public void init(ProcessorContext<byte[], byte[]> context) {
+        // Kafka Streams may init the same instance again (a task revived after an aborted transaction):
+        // everything in memory starts over from the restored stores
+        viewsByVersion.clear();
+        plansByType.clear();
+        dirty.clear();
+        deadLetters.clear();
+        duplicatesDropped = 0;
+        latestSlot = Long.MIN_VALUE;
+        processedThrough = -1;
+        newestRecordIngest = Long.MIN_VALUE;
+        recordedProgress = null;
+        lastFlushAt = 0;
+        lastFlushMillis = 0;
         this.context = context;
         this.partition = context.taskId().partition();
         this.aggregates = context.getStateStore(SpeedTopology.AGGREGATES_STORE);
@@ -251,11 +264,13 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         if (!progress.equals(recordedProgress)) {
             try {
                 // readers cache answers until progress moves, so it is recorded before anyone is told the rows are there
-                if (sink.writeProgress(progress)) {
-                    recordedProgress = progress;
+                if (!sink.writeProgress(progress)) {
+                    return; // the next flush tries again
                 }
+                recordedProgress = progress;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                return;
             }
         }
         metrics.flushedThrough(partition, offset);
