@@ -192,11 +192,17 @@ class ServingLayerIT {
         long generation = cutoff.toEpochMilli();
         BatchRowsTable batchTable = new BatchRowsTable(session, keyspace);
         SpeedRowsTable speedTable = new SpeedRowsTable(session, keyspace, Duration.ofDays(3650));
+        // bounded in flight: more requests than the connection pool's stream ids fail with "no connection available"
+        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(256);
         List<CompletableFuture<Void>> writes = new ArrayList<>();
-        batch.forEach((k, a) -> writes.add(batchTable.write(SALES, new BatchRow(generation, (Granularity) k.get(0), (Instant) k.get(1),
-                (List<String>) k.get(2), a)).toCompletableFuture()));
-        speed.forEach((k, a) -> writes.add(speedTable.write(SALES, new SpeedRow((Granularity) k.get(0), (Instant) k.get(1),
-                (List<String>) k.get(2), (Instant) k.get(3), (Integer) k.get(4), a, latest.get(k))).toCompletableFuture()));
+        java.util.function.Consumer<java.util.function.Supplier<java.util.concurrent.CompletionStage<Void>>> write = w -> {
+            inFlight.acquireUninterruptibly();
+            writes.add(w.get().toCompletableFuture().whenComplete((ok, e) -> inFlight.release()));
+        };
+        batch.forEach((k, a) -> write.accept(() -> batchTable.write(SALES, new BatchRow(generation, (Granularity) k.get(0), (Instant) k.get(1),
+                (List<String>) k.get(2), a))));
+        speed.forEach((k, a) -> write.accept(() -> speedTable.write(SALES, new SpeedRow((Granularity) k.get(0), (Instant) k.get(1),
+                (List<String>) k.get(2), (Instant) k.get(3), (Integer) k.get(4), a, latest.get(k)))));
         CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
         new ViewStateTable(session, keyspace).publish(new ViewState("sales", SALES.version(), generation, cutoff, cutoff, cutoff,
                 sales.size(), 0, batch.size(), 1, null)).toCompletableFuture().join();
