@@ -1,6 +1,7 @@
 package dev.lambda.serving.query;
 
 import dev.lambda.common.time.Granularity;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,56 +11,84 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
- * Recent answers, valid while their inputs stand: the published generation and cutoff they were
- * computed from and the {@link SpeedChanges} version before their speed rows were read. Bounded in
- * entries (least recently used out) and in age, so rows expiring by TTL leave answers too. Requests
- * for an answer being computed wait for that computation instead of starting their own, so a change
- * costs one recomputation per query, not one per waiting client. Failures are not kept.
+ * Recent answers, per query and published generation, valid while the speed layer's recorded
+ * progress ({@link SpeedChanges} version, read before any row) stands. When the version moves, one
+ * recomputation starts; until it finishes, requests get the previous answer if that one's computation
+ * started less than {@code maxStale} ago (so an answer is never more than that plus the progress poll
+ * behind the speed layer), otherwise they wait for the new one. Concurrent requests share a
+ * computation; failures are not kept. Bounded in entries (least recently used out) and in age.
  */
 final class AnswerCache {
 
-    /** Everything an answer depends on. */
+    /** A query and the generation it reads: what an entry answers, at successive speed versions. */
     record Key(String view, String version, Instant from, Instant to, Granularity granularity, List<Integer> metrics,
                List<String> groupBy, Map<String, Set<String>> filters, String orderBy, boolean descending, int limit,
-               Long generation, long speedVersion) {
+               Long generation) {
 
-        static Key of(Query q, Long generation, long speedVersion) {
+        static Key of(Query q, Long generation) {
             return new Key(q.view().name(), q.view().version(), q.from(), q.to(), q.granularity(), q.metrics(), q.groupBy(),
-                    q.filters(), q.orderBy(), q.descending(), q.limit(), generation, speedVersion);
+                    q.filters(), q.orderBy(), q.descending(), q.limit(), generation);
         }
     }
 
-    private record Entry(CompletableFuture<Answer> answer, long storedAt) {
+    /** The last answer served for a key, and the computation under way for a newer speed version. */
+    private static final class Entry {
+        Answer served;
+        long servedVersion;
+        long servedStartedAt;
+        CompletableFuture<Answer> pending;
+        long pendingVersion;
     }
 
     private final int maxEntries;
+    private final long maxStaleNanos;
     private final long maxAgeNanos;
     private final Map<Key, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
 
-    /** @param maxEntries 0 turns the cache off */
-    AnswerCache(int maxEntries, java.time.Duration maxAge) {
+    /**
+     * @param maxEntries 0 turns the cache off
+     * @param maxStale   how old (by the start of its computation) a previous answer may be to be served
+     *                   while a newer one is computed
+     * @param maxAge     no answer is served after this, whatever the versions say
+     */
+    AnswerCache(int maxEntries, Duration maxStale, Duration maxAge) {
         this.maxEntries = maxEntries;
+        this.maxStaleNanos = maxStale.toNanos();
         this.maxAgeNanos = maxAge.toNanos();
     }
 
-    /** The cached answer for {@code key}, or the one {@code compute} starts (and others then share). */
-    CompletableFuture<Answer> get(Key key, Supplier<CompletableFuture<Answer>> compute) {
+    /** The answer to {@code key} at speed version {@code version}: cached, shared, or computed by {@code compute}. */
+    CompletableFuture<Answer> get(Key key, long version, Supplier<CompletableFuture<Answer>> compute) {
         if (maxEntries == 0) {
             return compute.get();
         }
+        long now = System.nanoTime();
         CompletableFuture<Answer> mine;
+        CompletableFuture<Answer> result;
+        Entry entry;
         synchronized (this) {
-            Entry e = entries.get(key);
-            if (e != null && System.nanoTime() - e.storedAt() <= maxAgeNanos && !e.answer().isCompletedExceptionally()) {
-                return e.answer();
+            entry = entries.get(key);
+            if (entry == null) {
+                entry = new Entry();
+                entries.put(key, entry);
+                var oldest = entries.keySet().iterator();
+                while (entries.size() > maxEntries && oldest.hasNext()) {
+                    oldest.next();
+                    oldest.remove();
+                }
+            }
+            long servedAge = entry.served == null ? Long.MAX_VALUE : now - entry.servedStartedAt;
+            if (entry.served != null && entry.servedVersion == version && servedAge <= maxAgeNanos) {
+                return CompletableFuture.completedFuture(entry.served);
+            }
+            boolean staleUsable = entry.served != null && servedAge <= maxStaleNanos;
+            if (entry.pending != null && entry.pendingVersion == version) {
+                return staleUsable ? CompletableFuture.completedFuture(entry.served) : entry.pending;
             }
             mine = new CompletableFuture<>();
-            entries.put(key, new Entry(mine, System.nanoTime()));
-            var oldest = entries.keySet().iterator();
-            while (entries.size() > maxEntries && oldest.hasNext()) {
-                oldest.next();
-                oldest.remove();
-            }
+            entry.pending = mine;
+            entry.pendingVersion = version;
+            result = staleUsable ? CompletableFuture.completedFuture(entry.served) : mine;
         }
         CompletableFuture<Answer> computed;
         try {
@@ -67,21 +96,24 @@ final class AnswerCache {
         } catch (RuntimeException e) {
             computed = CompletableFuture.failedFuture(e);
         }
+        Entry e = entry;
         computed.whenComplete((answer, error) -> {
+            synchronized (this) {
+                if (e.pending == mine) {
+                    e.pending = null;
+                }
+                if (error == null && (e.served == null || now >= e.servedStartedAt)) {
+                    e.served = answer;
+                    e.servedVersion = version;
+                    e.servedStartedAt = now;
+                }
+            }
             if (error != null) {
-                forget(key, mine);
                 mine.completeExceptionally(error);
             } else {
                 mine.complete(answer);
             }
         });
-        return mine;
-    }
-
-    private synchronized void forget(Key key, CompletableFuture<Answer> failed) {
-        Entry current = entries.get(key);
-        if (current != null && current.answer() == failed) {
-            entries.remove(key);
-        }
+        return result;
     }
 }

@@ -27,6 +27,9 @@ public final class QueryService {
     private final ViewRows rows;
     private final QueryPlanner planner;
     private final Duration timeout;
+    /** While a changed answer is recomputed, the previous one is served if it was computed less than this ago. */
+    static final Duration MAX_STALE = Duration.ofMillis(500);
+
     private final BatchPartCache batchParts;
     private final SpeedChanges speedChanges;
     private final AnswerCache answers;
@@ -47,7 +50,7 @@ public final class QueryService {
         this.timeout = timeout;
         this.batchParts = new BatchPartCache(cachedAggregates);
         this.speedChanges = speedChanges;
-        this.answers = new AnswerCache(speedChanges == null ? 0 : cachedAnswers, Duration.ofSeconds(60));
+        this.answers = new AnswerCache(speedChanges == null ? 0 : cachedAnswers, MAX_STALE, Duration.ofSeconds(60));
     }
 
     public CompletableFuture<Answer> answer(Query q) {
@@ -59,9 +62,10 @@ public final class QueryService {
                     if (speedChanges == null || !speedChanges.current()) {
                         return read(q, level, state.orElse(null));
                     }
-                    AnswerCache.Key key = AnswerCache.Key.of(q, state.map(ViewState::generation).orElse(null), speedVersion);
+                    AnswerCache.Key key = AnswerCache.Key.of(q, state.map(ViewState::generation).orElse(null));
                     // a shared computation gets its own deadline, so a hung read fails and is forgotten instead of blocking its key
-                    return answers.get(key, () -> read(q, level, state.orElse(null)).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS));
+                    return answers.get(key, speedVersion,
+                            () -> read(q, level, state.orElse(null)).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS));
                 })
                 .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }

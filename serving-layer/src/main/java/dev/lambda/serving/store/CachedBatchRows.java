@@ -18,9 +18,10 @@ import java.util.concurrent.CompletionStage;
  * Keeps recently read batch partitions in memory. A generation's rows never change once published
  * (a new generation has a new id), so a cached partition is never stale; the least recently used
  * ones go when the cache holds more than its row budget. The published state is kept for a short
- * time ({@code stateTtl}): a new generation is picked up that much later, and answers stay exact
- * meanwhile because the previous generation and its cutoff remain a consistent pair (the batch
- * keeps it through its grace period). Speed rows are always read fresh.
+ * time ({@code stateTtl}), then refreshed in the background while the old one still answers, so a new
+ * generation is picked up within two TTLs; answers stay exact meanwhile because the previous
+ * generation and its cutoff remain a consistent pair (the batch keeps it through its grace period).
+ * Speed rows are always read fresh.
  */
 public final class CachedBatchRows implements ViewRows {
 
@@ -97,10 +98,30 @@ public final class CachedBatchRows implements ViewRows {
             return store.publishedState(view);
         }
         long now = System.nanoTime();
-        CachedState cached = states.compute(new StateKey(view.name(), view.version()), (key, old) ->
-                old != null && now - old.loadedAt() < stateTtlNanos && !old.state().isCompletedExceptionally()
-                        ? old : new CachedState(store.publishedState(view).toCompletableFuture(), now));
-        return cached.state();
+        StateKey key = new StateKey(view.name(), view.version());
+        CachedState cached = states.get(key);
+        boolean usable = cached != null && cached.state().isDone() && !cached.state().isCompletedExceptionally();
+        if (usable && now - cached.loadedAt() < stateTtlNanos) {
+            return cached.state();
+        }
+        if (usable && now - cached.loadedAt() < 2 * stateTtlNanos) {
+            // expired but recent: answer with it while one request refreshes it in the background,
+            // so no query waits for the state read (a new generation shows up within two TTLs)
+            CachedState refreshing = new CachedState(cached.state(), now);
+            if (states.replace(key, cached, refreshing)) {
+                store.publishedState(view).toCompletableFuture().whenComplete((state, error) -> {
+                    if (error == null) {
+                        states.replace(key, refreshing, new CachedState(CompletableFuture.completedFuture(state), System.nanoTime()));
+                    } else {
+                        states.remove(key, refreshing); // the next query reads it again and sees the failure
+                    }
+                });
+            }
+            return cached.state();
+        }
+        CachedState loaded = states.compute(key, (k, old) -> old != null && old != cached ? old
+                : new CachedState(store.publishedState(view).toCompletableFuture(), now));
+        return loaded.state();
     }
 
     @Override

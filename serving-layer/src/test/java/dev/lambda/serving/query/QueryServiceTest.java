@@ -2,6 +2,7 @@ package dev.lambda.serving.query;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lambda.common.cassandra.BatchRow;
 import dev.lambda.common.cassandra.SpeedPartitionStatus;
@@ -121,12 +122,23 @@ class QueryServiceTest {
             assertEquals(first, rows(service, daily(List.of())));
             assertEquals(reads, speedReads.get(), "the same question with nothing new is answered from the cache");
 
+            List<Answer.Row> updated = List.of(new Answer.Row(DAY, List.of(), List.of(4L, new java.math.BigDecimal("17.75"), 3L)));
             long before = changes.version();
             speedSale("4.00", "u1"); // the speed layer flushes a row, then records its progress
             progress = List.of(new SpeedPartitionStatus("speed", 0, 2, CUTOFF.plusSeconds(1), 0, Map.of(), CUTOFF.plusSeconds(1)));
             awaitVersionChange(changes, before);
-            assertEquals(List.of(new Answer.Row(DAY, List.of(), List.of(4L, new java.math.BigDecimal("17.75"), 3L))),
-                    rows(service, daily(List.of())), "after progress the answer includes the new row");
+            List<Answer.Row> during = rows(service, daily(List.of()));
+            assertTrue(during.equals(first) || during.equals(updated),
+                    "while the new answer is computed, the previous one (computed < 0.5 s ago) may still be served: " + during);
+            assertEquals(updated, rows(service, daily(List.of())), "then the answer includes the new row");
+
+            Thread.sleep(QueryService.MAX_STALE.toMillis() + 100);
+            before = changes.version();
+            speedSale("1.00", "u9");
+            progress = List.of(new SpeedPartitionStatus("speed", 0, 3, CUTOFF.plusSeconds(2), 0, Map.of(), CUTOFF.plusSeconds(2)));
+            awaitVersionChange(changes, before);
+            assertEquals(5L, rows(service, daily(List.of())).get(0).metrics().get(0),
+                    "a previous answer older than the stale limit is not served: the request waits for the new one");
         }
     }
 
@@ -148,14 +160,20 @@ class QueryServiceTest {
     }
 
     @Test
-    void thePublishedStateIsReusedForItsTimeToLiveOnly() throws InterruptedException {
+    void thePublishedStateIsReusedForItsTimeToLiveAndRefreshedBehindTheScenes() throws InterruptedException {
         CachedBatchRows rows = new CachedBatchRows(store, 1_000, Duration.ofMillis(300));
         rows.publishedState(SALES).toCompletableFuture().join();
         rows.publishedState(SALES).toCompletableFuture().join();
         assertEquals(1, stateReads.get());
         Thread.sleep(350);
         generation = 7;
-        assertEquals(7, rows.publishedState(SALES).toCompletableFuture().join().orElseThrow().generation());
+        assertEquals(1, rows.publishedState(SALES).toCompletableFuture().join().orElseThrow().generation(),
+                "expired but recent: answered with the old state while it is refreshed");
         assertEquals(2, stateReads.get());
+        assertEquals(7, rows.publishedState(SALES).toCompletableFuture().join().orElseThrow().generation(), "the refresh landed");
+        Thread.sleep(650);
+        generation = 8;
+        assertEquals(8, rows.publishedState(SALES).toCompletableFuture().join().orElseThrow().generation(),
+                "older than two TTLs: read again before answering");
     }
 }
