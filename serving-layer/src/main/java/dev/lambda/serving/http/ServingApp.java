@@ -57,6 +57,7 @@ public final class ServingApp {
     private final HttpMetrics metrics;
     private final Duration batchOverdue;
     private final ObjectMapper mapper = new ObjectMapper().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
+    private final EncodedAnswers encoded = new EncodedAnswers(1_000);
 
     private ServingApp(ViewCatalog views, QueryService queries, ApiKeys keys, HttpMetrics metrics, Duration batchOverdue) {
         this.views = views;
@@ -161,9 +162,10 @@ public final class ServingApp {
         }
         Answer answer = await(queries.answer(q));
         if (csv) {
-            ctx.contentType("text/csv; charset=utf-8").result(AnswerEncoding.csv(answer));
+            ctx.contentType("text/csv; charset=utf-8")
+                    .result(encoded.body(answer, true, a -> AnswerEncoding.csv(a).getBytes(StandardCharsets.UTF_8)));
         } else {
-            json(ctx, AnswerEncoding.json(answer));
+            ctx.contentType(JSON).result(encoded.body(answer, false, this::jsonBytes));
         }
     }
 
@@ -285,6 +287,14 @@ public final class ServingApp {
     private void json(Context ctx, Object document) {
         try {
             ctx.contentType(JSON).result(mapper.writeValueAsBytes(document));
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private byte[] jsonBytes(Answer answer) {
+        try {
+            return mapper.writeValueAsBytes(AnswerEncoding.json(answer));
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
