@@ -154,16 +154,7 @@ class DashboardIT {
     }
 
     private String[] args(String... extra) {
-        var node = cluster.cassandra();
-        List<String> all = new ArrayList<>(List.of("--cassandra", node.contactPoint().getHostString() + ":" + node.contactPoint().getPort(),
-                "--cassandra-dc", node.localDatacenter(), "--keyspace", KEYSPACE, "--views", "../config/views.yml"));
-        if (extra.length > 0 && !extra[0].startsWith("--")) {
-            all.add(0, extra[0]); // the batch command comes first
-            all.addAll(List.of(extra).subList(1, extra.length));
-        } else {
-            all.addAll(List.of(extra));
-        }
-        return all.toArray(String[]::new);
+        return LayerArgs.withCassandra(cluster, KEYSPACE, extra);
     }
 
     private static void send(KafkaProducer<String, byte[]> producer, List<TestStream.Outgoing> records) throws Exception {

@@ -155,18 +155,11 @@ class InvariantIT {
     }
 
     private String[] args(String... extra) {
-        List<String> all = new ArrayList<>(List.of("--bootstrap", cluster.bootstrapServers()));
-        all.addAll(List.of(cassandraArgs()));
-        all.addAll(List.of(extra));
-        return all.toArray(String[]::new);
+        return LayerArgs.withKafkaAndCassandra(cluster, KEYSPACE, extra);
     }
 
     private String[] cassandraArgs(String... extra) {
-        var node = cluster.cassandra();
-        List<String> all = new ArrayList<>(List.of("--cassandra", node.contactPoint().getHostString() + ":" + node.contactPoint().getPort(),
-                "--cassandra-dc", node.localDatacenter(), "--keyspace", KEYSPACE, "--views", "../config/views.yml"));
-        all.addAll(List.of(extra));
-        return all.toArray(String[]::new);
+        return LayerArgs.withCassandra(cluster, KEYSPACE, extra);
     }
 
     private void send(KafkaProducer<String, byte[]> producer, List<TestStream.Outgoing> records) throws Exception {
@@ -187,7 +180,7 @@ class InvariantIT {
                 "--master", dir.resolve("master").toString(), "--slot-width", SLOT, "--safety-margin", "0s",
                 "--shuffle-partitions", "4", "--spark-master", "local[2]"), Map.of())), VIEWS);
         try {
-            Thread.sleep(STATE_TTL.toMillis() + 100); // the serving layer picks a new generation up within --state-ttl
+            Thread.sleep(2 * STATE_TTL.toMillis() + 100); // the serving layer picks a new generation up within two --state-ttl
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
