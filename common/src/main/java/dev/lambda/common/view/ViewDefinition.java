@@ -6,8 +6,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A view (DESIGN §3): which events feed it, what it groups by, its base granularity and metrics.
@@ -56,6 +58,13 @@ public record ViewDefinition(String name, List<String> events, List<String> dime
      * the order of dimensions and metrics does, because stored rows follow it.
      */
     public String version() {
+        // asked for on every query and every stored row: the digest is computed once per definition
+        return VERSIONS.computeIfAbsent(this, ViewDefinition::computeVersion);
+    }
+
+    private static final Map<ViewDefinition, String> VERSIONS = new ConcurrentHashMap<>();
+
+    private String computeVersion() {
         StringBuilder canonical = new StringBuilder("v1|").append(name)
                 .append("|events=").append(String.join(",", new TreeSet<>(events)))
                 .append("|dims=").append(String.join(",", dimensions))

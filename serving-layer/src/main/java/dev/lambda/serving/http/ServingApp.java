@@ -162,10 +162,23 @@ public final class ServingApp {
         }
         Answer answer = await(queries.answer(q));
         if (csv) {
-            ctx.contentType("text/csv; charset=utf-8")
-                    .result(encoded.body(answer, true, a -> AnswerEncoding.csv(a).getBytes(StandardCharsets.UTF_8)));
+            send(ctx, "text/csv; charset=utf-8", encoded.body(answer, true, a -> AnswerEncoding.csv(a).getBytes(StandardCharsets.UTF_8)));
         } else {
-            ctx.contentType(JSON).result(encoded.body(answer, false, this::jsonBytes));
+            send(ctx, JSON, encoded.body(answer, false, this::jsonBytes));
+        }
+    }
+
+    /**
+     * Writes a body straight to the response stream (compressed as any result when the client asks).
+     * Handing bytes to {@code ctx.result} would copy them through a fresh 32 KiB buffer per request,
+     * which at thousands of requests a second was half of everything the server allocated.
+     */
+    private static void send(Context ctx, String contentType, byte[] body) {
+        ctx.contentType(contentType);
+        try {
+            ctx.outputStream().write(body);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("writing the response", e);
         }
     }
 

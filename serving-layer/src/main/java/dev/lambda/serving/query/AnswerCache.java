@@ -3,11 +3,13 @@ package dev.lambda.serving.query;
 import dev.lambda.common.time.Granularity;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -16,7 +18,13 @@ import java.util.function.Supplier;
  * recomputation starts; until it finishes, requests get the previous answer if that one's computation
  * started less than {@code maxStale} ago (so an answer is never more than that plus the progress poll
  * behind the speed layer), otherwise they wait for the new one. Concurrent requests share a
- * computation; failures are not kept. Bounded in entries (least recently used out) and in age.
+ * computation; failures are not kept. Bounded in entries (least recently asked for out) and in age.
+ * A request for an answer that is there takes no lock: many request threads on few cores must not
+ * queue behind one that the scheduler has put aside.
+ *
+ * <p>{@link #refresh} starts those recomputations ahead of requests, for the keys asked for recently,
+ * as soon as the version moves: a dashboard polling the same questions then always finds an answer
+ * computed since the last progress it could have seen, and never waits for one.
  */
 final class AnswerCache {
 
@@ -31,30 +39,45 @@ final class AnswerCache {
         }
     }
 
+    /** An answer, the speed version it was computed at and when its computation started. */
+    private record Served(Answer answer, long version, long startedAt) {
+    }
+
+    /** A computation under way for a speed version ({@code fresh}: just started by the one who holds this). */
+    private record Pending(CompletableFuture<Answer> answer, long version, boolean fresh) {
+    }
+
     /** The last answer served for a key, and the computation under way for a newer speed version. */
     private static final class Entry {
-        Answer served;
-        long servedVersion;
-        long servedStartedAt;
-        CompletableFuture<Answer> pending;
-        long pendingVersion;
+        Entry(long now) {
+            requestedAt = now;
+        }
+
+        volatile Served served;
+        volatile Pending pending;
+        /** How the answer is computed, and when it was last asked for (for {@link #refresh} and eviction). */
+        volatile Supplier<CompletableFuture<Answer>> compute;
+        volatile long requestedAt;
     }
 
     private final int maxEntries;
     private final long maxStaleNanos;
     private final long maxAgeNanos;
-    private final Map<Key, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
+    private final long recentNanos;
+    private final Map<Key, Entry> entries = new ConcurrentHashMap<>();
 
     /**
      * @param maxEntries 0 turns the cache off
      * @param maxStale   how old (by the start of its computation) a previous answer may be to be served
      *                   while a newer one is computed
      * @param maxAge     no answer is served after this, whatever the versions say
+     * @param recent     a key asked for within this is recomputed ahead of requests by {@link #refresh}
      */
-    AnswerCache(int maxEntries, Duration maxStale, Duration maxAge) {
+    AnswerCache(int maxEntries, Duration maxStale, Duration maxAge, Duration recent) {
         this.maxEntries = maxEntries;
         this.maxStaleNanos = maxStale.toNanos();
         this.maxAgeNanos = maxAge.toNanos();
+        this.recentNanos = recent.toNanos();
     }
 
     /** The answer to {@code key} at speed version {@code version}: cached, shared, or computed by {@code compute}. */
@@ -63,49 +86,89 @@ final class AnswerCache {
             return compute.get();
         }
         long now = System.nanoTime();
-        CompletableFuture<Answer> mine;
-        CompletableFuture<Answer> result;
-        Entry entry;
-        synchronized (this) {
-            entry = entries.get(key);
-            if (entry == null) {
-                entry = new Entry();
-                entries.put(key, entry);
-                var oldest = entries.keySet().iterator();
-                while (entries.size() > maxEntries && oldest.hasNext()) {
-                    oldest.next();
-                    oldest.remove();
-                }
-            }
-            long servedAge = entry.served == null ? Long.MAX_VALUE : now - entry.servedStartedAt;
-            if (entry.served != null && entry.servedVersion == version && servedAge <= maxAgeNanos) {
-                return CompletableFuture.completedFuture(entry.served);
-            }
-            boolean staleUsable = entry.served != null && servedAge <= maxStaleNanos;
-            if (entry.pending != null && entry.pendingVersion == version) {
-                return staleUsable ? CompletableFuture.completedFuture(entry.served) : entry.pending;
-            }
-            mine = new CompletableFuture<>();
-            entry.pending = mine;
-            entry.pendingVersion = version;
-            result = staleUsable ? CompletableFuture.completedFuture(entry.served) : mine;
+        Entry entry = entries.get(key);
+        if (entry == null) {
+            entry = entries.computeIfAbsent(key, k -> new Entry(now));
+            evictIfFull();
         }
+        if (entry.compute == null) {
+            entry.compute = compute; // the same key is computed the same way whichever request brought it
+        }
+        if (now - entry.requestedAt > recentNanos / 100) {
+            entry.requestedAt = now; // not on every request: hot keys would make every core write one cache line
+        }
+        Served served = entry.served;
+        long servedAge = served == null ? Long.MAX_VALUE : now - served.startedAt();
+        if (served != null && served.version() == version && servedAge <= maxAgeNanos) {
+            return CompletableFuture.completedFuture(served.answer());
+        }
+        boolean staleUsable = served != null && servedAge <= maxStaleNanos;
+        Pending pending = start(entry, version);
+        if (pending.fresh()) {
+            finish(entry, version, pending.answer(), now, compute);
+        }
+        return staleUsable ? CompletableFuture.completedFuture(served.answer()) : pending.answer();
+    }
+
+    /**
+     * Starts computing, at {@code version}, every key asked for recently whose answer is not at that
+     * version already nor being computed for it. Returns how many it started.
+     */
+    int refresh(long version) {
+        if (maxEntries == 0) {
+            return 0;
+        }
+        long now = System.nanoTime();
+        int started = 0;
+        for (Entry entry : entries.values()) {
+            Served served = entry.served;
+            Supplier<CompletableFuture<Answer>> compute = entry.compute;
+            if (served != null && served.version() == version || compute == null || now - entry.requestedAt > recentNanos) {
+                continue;
+            }
+            Pending pending = start(entry, version);
+            if (pending.fresh()) {
+                finish(entry, version, pending.answer(), now, compute);
+                started++;
+            }
+        }
+        return started;
+    }
+
+    /** The computation under way for {@code version}: the one already started, or a fresh one the caller must run. */
+    private static Pending start(Entry entry, long version) {
+        Pending current = entry.pending; // most requests find it started: no lock for them
+        if (current != null && current.version() == version) {
+            return new Pending(current.answer(), version, false);
+        }
+        synchronized (entry) {
+            Pending pending = entry.pending;
+            if (pending != null && pending.version() == version) {
+                return new Pending(pending.answer(), version, false);
+            }
+            entry.pending = new Pending(new CompletableFuture<>(), version, true);
+            return entry.pending;
+        }
+    }
+
+    /** Runs the computation started at {@code startedAt} and, when it succeeds, makes it the served answer. */
+    private static void finish(Entry entry, long version, CompletableFuture<Answer> mine, long startedAt,
+                               Supplier<CompletableFuture<Answer>> compute) {
         CompletableFuture<Answer> computed;
         try {
             computed = compute.get();
         } catch (RuntimeException e) {
             computed = CompletableFuture.failedFuture(e);
         }
-        Entry e = entry;
         computed.whenComplete((answer, error) -> {
-            synchronized (this) {
-                if (e.pending == mine) {
-                    e.pending = null;
+            synchronized (entry) {
+                Pending pending = entry.pending;
+                if (pending != null && pending.answer() == mine) {
+                    entry.pending = null;
                 }
-                if (error == null && (e.served == null || now >= e.servedStartedAt)) {
-                    e.served = answer;
-                    e.servedVersion = version;
-                    e.servedStartedAt = now;
+                Served served = entry.served;
+                if (error == null && (served == null || startedAt >= served.startedAt())) {
+                    entry.served = new Served(answer, version, startedAt);
                 }
             }
             if (error != null) {
@@ -114,6 +177,23 @@ final class AnswerCache {
                 mine.complete(answer);
             }
         });
-        return result;
+    }
+
+    /** Past the bound, the least recently asked-for tenth goes (a scan now and then, not bookkeeping on every request). */
+    private void evictIfFull() {
+        if (entries.size() <= maxEntries) {
+            return;
+        }
+        synchronized (entries) {
+            int excess = entries.size() - maxEntries;
+            if (excess <= 0) {
+                return;
+            }
+            List<Map.Entry<Key, Entry>> all = new ArrayList<>(entries.entrySet());
+            all.sort(Comparator.comparingLong(e -> e.getValue().requestedAt));
+            for (Map.Entry<Key, Entry> e : all.subList(0, Math.min(all.size(), excess + maxEntries / 10))) {
+                entries.remove(e.getKey(), e.getValue());
+            }
+        }
     }
 }

@@ -29,6 +29,8 @@ public final class QueryService {
     private final Duration timeout;
     /** While a changed answer is recomputed, the previous one is served if it was computed less than this ago. */
     static final Duration MAX_STALE = Duration.ofMillis(500);
+    /** Answers asked for within this are kept up to date ahead of requests. */
+    static final Duration RECENT = Duration.ofSeconds(10);
 
     private final BatchPartCache batchParts;
     private final SpeedChanges speedChanges;
@@ -50,7 +52,12 @@ public final class QueryService {
         this.timeout = timeout;
         this.batchParts = new BatchPartCache(cachedAggregates);
         this.speedChanges = speedChanges;
-        this.answers = new AnswerCache(speedChanges == null ? 0 : cachedAnswers, MAX_STALE, Duration.ofSeconds(60));
+        this.answers = new AnswerCache(speedChanges == null ? 0 : cachedAnswers, MAX_STALE, Duration.ofSeconds(60), RECENT);
+        if (speedChanges != null) {
+            // answers asked for recently are recomputed as soon as the speed layer reports progress,
+            // so their next request finds a fresh answer instead of waiting for one
+            speedChanges.onChange(answers::refresh);
+        }
     }
 
     public CompletableFuture<Answer> answer(Query q) {

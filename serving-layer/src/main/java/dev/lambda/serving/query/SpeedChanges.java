@@ -30,6 +30,7 @@ public final class SpeedChanges implements AutoCloseable {
     private volatile long lastGoodPollStart = Long.MIN_VALUE;
     private final ScheduledExecutorService poller;
     private volatile java.util.Set<SpeedPartitionStatus> last;
+    private final List<java.util.function.LongConsumer> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private SpeedChanges(ViewRows rows, Duration interval) {
         this.rows = rows;
@@ -46,6 +47,14 @@ public final class SpeedChanges implements AutoCloseable {
     /** Polls every {@code interval}. */
     public static SpeedChanges every(ViewRows rows, Duration interval) {
         return new SpeedChanges(rows, interval);
+    }
+
+    /**
+     * Calls {@code listener} with the new version each time a successful poll finds progress (on the
+     * poller's thread, so it must not block).
+     */
+    public void onChange(java.util.function.LongConsumer listener) {
+        listeners.add(listener);
     }
 
     /** The current version: equal versions mean no speed row changed in between (as of the last poll). */
@@ -67,11 +76,18 @@ public final class SpeedChanges implements AutoCloseable {
         try {
             List<SpeedPartitionStatus> partitions = rows.speedPartitions().toCompletableFuture().get(5, TimeUnit.SECONDS);
             java.util.Set<SpeedPartitionStatus> now = java.util.Set.copyOf(partitions);
+            lastGoodPollStart = started;
             if (!now.equals(last)) {
                 last = now;
-                version.incrementAndGet();
+                long changed = version.incrementAndGet();
+                for (var listener : listeners) {
+                    try {
+                        listener.accept(changed);
+                    } catch (RuntimeException e) {
+                        LOG.warn("speed progress listener failed", e);
+                    }
+                }
             }
-            lastGoodPollStart = started;
         } catch (Throwable e) { // nothing may end the schedule: a silent stop would freeze the version
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();

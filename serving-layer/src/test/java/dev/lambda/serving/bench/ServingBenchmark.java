@@ -40,7 +40,9 @@ import java.util.concurrent.Semaphore;
  * country, last 30 days daily, top-10 products over 7 days. Meanwhile it plays a live speed layer:
  * every 250 ms (its flush interval) it rewrites a speed row and records progress, so cached answers
  * keep being invalidated as in production ({@code -Dbench.liveSpeed=false} leaves the rows still).
- * Prints wrk's report.
+ * Prints wrk's report. By default every connection sends its next request as soon as it has an
+ * answer, which saturates this machine's cores (wrk, server and Cassandra share them);
+ * {@code -Dbench.rate=N} paces the connections to offer about N requests a second instead.
  *
  * <p>Run: {@code mvn -pl serving-layer -am verify -DskipTests -Pbench} (needs {@code wrk} on the PATH).
  */
@@ -54,6 +56,9 @@ public final class ServingBenchmark {
     private static void run() throws Exception {
         int seconds = Integer.getInteger("bench.seconds", 30);
         int connections = Integer.getInteger("bench.connections", 16);
+        // 0: every connection sends its next request as soon as the previous answer is in (saturation);
+        // otherwise each connection pauses between requests so that together they offer about this many a second
+        int rate = Integer.getInteger("bench.rate", 0);
         Path data = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "bench-");
         ViewCatalog views = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
         ViewDefinition sales = views.find("sales").orElseThrow();
@@ -106,11 +111,19 @@ public final class ServingBenchmark {
                           i = i + 1
                           return wrk.format("GET", paths[(i %% 3) + 1])
                         end
+                        local pause = %6$d
+                        if pause > 0 then
+                          delay = function()
+                            return pause
+                          end
+                        end
                         """.formatted(now.minus(Duration.ofHours(24)), now, day.minus(Duration.ofDays(30)), day.plus(Duration.ofDays(1)),
-                        day.minus(Duration.ofDays(6))));
+                        day.minus(Duration.ofDays(6)), rate == 0 ? 0 : Math.max(1, 1000 * connections / rate)));
                 String base = "http://127.0.0.1:" + app.port();
-                System.out.printf("serving benchmark: %,d rows of view sales in Cassandra, mix of 3 queries, %d connections, %d s, %d cores,"
-                        + " speed layer %s%n", rows, connections, seconds, Runtime.getRuntime().availableProcessors(),
+                System.out.printf("serving benchmark: %,d rows of view sales in Cassandra, mix of 3 queries, %d connections%s, %d s, %d cores,"
+                        + " speed layer %s%n", rows, connections,
+                        rate == 0 ? " (each sends as soon as it has an answer)" : " (each pausing " + Math.max(1, 1000 * connections / rate)
+                                + " ms between requests: about " + rate + " req/s offered at most)", seconds, Runtime.getRuntime().availableProcessors(),
                         Boolean.parseBoolean(System.getProperty("bench.liveSpeed", "true")) ? "writing every 250 ms" : "idle");
                 run(List.of("wrk", "-t2", "-c" + connections, "-d5s", "-s", script.toString(), base)); // warm-up
                 run(List.of("wrk", "-t2", "-c" + connections, "-d" + seconds + "s", "--latency", "-s", script.toString(), base));
@@ -134,7 +147,7 @@ public final class ServingBenchmark {
         Random random = new Random(1);
         BatchRowsTable batch = new BatchRowsTable(session, "bench");
         SpeedRowsTable speed = new SpeedRowsTable(session, "bench", Duration.ofDays(7));
-        Semaphore inFlight = new Semaphore(256);
+        Semaphore inFlight = new Semaphore(64);
         List<CompletableFuture<Void>> writes = new ArrayList<>();
         long generation = cutoff.toEpochMilli();
         long rows = 0;

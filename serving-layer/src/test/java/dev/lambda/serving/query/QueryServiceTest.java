@@ -142,6 +142,31 @@ class QueryServiceTest {
         }
     }
 
+    @Test
+    void aRecentlyAskedQueryIsRecomputedAsSoonAsTheSpeedLayerReportsProgress() throws InterruptedException {
+        try (SpeedChanges changes = SpeedChanges.every(store, Duration.ofMillis(20))) {
+            QueryService service = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000, changes, 100);
+            speedSale("1.25", "u3");
+            progress = List.of(new SpeedPartitionStatus("speed", 0, 1, CUTOFF, 0, Map.of(), CUTOFF));
+            awaitVersionChange(changes, changes.version());
+            rows(service, daily(List.of()));
+            int readsBefore = speedReads.get();
+
+            long before = changes.version();
+            speedSale("4.00", "u1");
+            progress = List.of(new SpeedPartitionStatus("speed", 0, 2, CUTOFF.plusSeconds(1), 0, Map.of(), CUTOFF.plusSeconds(1)));
+            awaitVersionChange(changes, before);
+            for (int i = 0; i < 200 && speedReads.get() == readsBefore; i++) {
+                Thread.sleep(10);
+            }
+            assertTrue(speedReads.get() > readsBefore, "the speed rows were read again without any request");
+            int readsAfterRefresh = speedReads.get();
+            assertEquals(List.of(new Answer.Row(DAY, List.of(), List.of(4L, new java.math.BigDecimal("17.75"), 3L))),
+                    rows(service, daily(List.of())), "the next request finds the new answer");
+            assertEquals(readsAfterRefresh, speedReads.get(), "and does not read again");
+        }
+    }
+
     private static void awaitVersionChange(SpeedChanges changes, long from) throws InterruptedException {
         for (int i = 0; i < 200 && changes.version() == from; i++) {
             Thread.sleep(10);

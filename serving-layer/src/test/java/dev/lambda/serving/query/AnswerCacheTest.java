@@ -1,0 +1,74 @@
+package dev.lambda.serving.query;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import dev.lambda.common.time.Granularity;
+import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.common.view.ViewDefinition;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The answer cache's own rules: shared computations, versions, the bound on entries, refresh only of recent keys. */
+class AnswerCacheTest {
+
+    private static final ViewDefinition SALES = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml")).find("sales").orElseThrow();
+    private static final Instant DAY = Instant.parse("2026-11-21T00:00:00Z");
+
+    private final AtomicInteger computations = new AtomicInteger();
+
+    private static AnswerCache.Key key(int day) {
+        Query q = new Query(SALES, DAY.plus(Duration.ofDays(day)), DAY.plus(Duration.ofDays(day + 1)), Granularity.DAY, List.of(0), List.of(),
+                Map.of(), "bucket", false, Integer.MAX_VALUE);
+        return AnswerCache.Key.of(q, 1L);
+    }
+
+    private CompletableFuture<Answer> compute(AnswerCache.Key key) {
+        computations.incrementAndGet();
+        return CompletableFuture.completedFuture(new Answer(null, Granularity.DAY, key.generation(), null, null, List.of()));
+    }
+
+    @Test
+    void anAnswerIsComputedOncePerVersion() {
+        AnswerCache cache = new AnswerCache(100, Duration.ZERO, Duration.ofMinutes(1), Duration.ofSeconds(10));
+        Answer first = cache.get(key(0), 1, () -> compute(key(0))).join();
+        assertSame(first, cache.get(key(0), 1, () -> compute(key(0))).join());
+        assertEquals(1, computations.get());
+        cache.get(key(0), 2, () -> compute(key(0))).join();
+        assertEquals(2, computations.get(), "a new speed version computes again");
+    }
+
+    @Test
+    void pastTheBoundTheLeastRecentlyAskedForKeysGo() throws InterruptedException {
+        AnswerCache cache = new AnswerCache(10, Duration.ZERO, Duration.ofMinutes(1), Duration.ofSeconds(10));
+        for (int day = 0; day < 10; day++) {
+            cache.get(key(day), 1, () -> compute(key(0))).join();
+            Thread.sleep(2); // distinct request times
+        }
+        cache.get(key(10), 1, () -> compute(key(10))).join(); // one more than the bound
+        int before = computations.get();
+        cache.get(key(9), 1, () -> compute(key(9))).join();
+        assertEquals(before, computations.get(), "a recently asked key is still there");
+        cache.get(key(0), 1, () -> compute(key(0))).join();
+        assertEquals(before + 1, computations.get(), "the least recently asked key was dropped and is computed again");
+    }
+
+    @Test
+    void refreshRecomputesRecentKeysOnlyAndOnlyOncePerVersion() throws InterruptedException {
+        AnswerCache cache = new AnswerCache(100, Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofMillis(200));
+        cache.get(key(0), 1, () -> compute(key(0))).join();
+        Thread.sleep(300);
+        cache.get(key(1), 1, () -> compute(key(1))).join();
+        assertEquals(1, cache.refresh(2), "only the key asked for within the last 200 ms");
+        assertEquals(0, cache.refresh(2), "already at that version");
+        int before = computations.get();
+        cache.get(key(1), 2, () -> compute(key(1))).join();
+        assertEquals(before, computations.get(), "the request finds the refreshed answer");
+    }
+}
