@@ -66,7 +66,8 @@ public record Aggregate(List<MetricValue> values) {
         return new Aggregate(next);
     }
 
-    private static MetricValue single(MetricSpec m, String input) {
+    /** The value one event's attribute adds to a sum, min or max metric (empty when the text is not a number). */
+    public static MetricValue single(MetricSpec m, String input) {
         return switch (m.type()) {
             case SUM -> new MetricValue.Sum(DecimalInput.parse(input, m.scale()));
             case MIN -> new MetricValue.Min(DecimalInput.parse(input, m.scale()));

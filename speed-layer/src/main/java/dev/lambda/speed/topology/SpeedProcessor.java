@@ -14,8 +14,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -44,6 +46,10 @@ import org.slf4j.LoggerFactory;
  * restarts) treats every aggregate in its store as changed and writes them all once. An aggregate
  * of a closed slot (the partition's ingest time has moved past it) leaves the store after it has
  * been written.
+ *
+ * <p>Only the view's base level is in the store. Each coarser level is a sum of base aggregates
+ * with the same slot, so it is kept in memory as a {@link Rollup} updated in place, and rebuilt from
+ * the store when the task starts: exactly what the store says, whatever happened before.
  */
 final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> {
 
@@ -56,8 +62,16 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private final EnvelopeParser parser;
     private final Map<String, ViewDefinition> viewsByVersion = new HashMap<>();
     private final Map<String, List<ViewPlan>> plansByType = new HashMap<>();
-    /** Aggregates changed since the last flush, with their latest values (also a read cache for hot keys). */
-    private final Map<AggregateKey, SlotAggregate> dirty = new HashMap<>();
+    /** Every base-level aggregate in the store, as the store has it (the store is written, never read, while processing). */
+    private final Map<AggregateKey, SlotAggregate> base = new HashMap<>();
+    /** Coarser-level aggregates of the slots in {@link #base}. */
+    private final Map<AggregateKey, Rollup> rollups = new HashMap<>();
+    /** Keys changed since the last flush, base and coarser. */
+    private final Set<AggregateKey> dirty = new HashSet<>();
+    /** Keys in the store this process does not use (a view it no longer has): they go at the next flush. */
+    private final List<AggregateKey> stale = new ArrayList<>();
+    /** Slots below this have left {@link #base}, {@link #rollups} and the store. */
+    private long openFrom = Long.MIN_VALUE;
 
     private static final String DUPLICATES_KEY = "duplicates";
     private static final String DEAD_LETTER_KEY = "dead-letters:";
@@ -78,8 +92,11 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private long lastFlushAt;
     private long lastFlushMillis;
 
-    /** A view with its version computed once. */
-    private record ViewPlan(ViewDefinition view, String version) {
+    /** A view with its version computed once, its base level and its coarser ones. */
+    private record ViewPlan(ViewDefinition view, String version, Granularity base, List<Granularity> coarser) {
+        ViewPlan(ViewDefinition view) {
+            this(view, view.version(), view.granularity(), view.levels().subList(1, view.levels().size()));
+        }
     }
 
     SpeedProcessor(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics) {
@@ -96,7 +113,11 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         // everything in memory starts over from the restored stores
         viewsByVersion.clear();
         plansByType.clear();
+        base.clear();
+        rollups.clear();
         dirty.clear();
+        stale.clear();
+        openFrom = Long.MIN_VALUE;
         deadLetters.clear();
         duplicatesDropped = 0;
         latestSlot = Long.MIN_VALUE;
@@ -119,15 +140,32 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 }
             });
         }
+        Map<String, ViewPlan> plansByVersion = new HashMap<>();
         for (ViewDefinition view : catalog.views()) {
-            ViewPlan plan = new ViewPlan(view, view.version());
+            ViewPlan plan = new ViewPlan(view);
             viewsByVersion.put(view.name() + "/" + plan.version(), view);
+            plansByVersion.put(view.name() + "/" + plan.version(), plan);
             for (String type : view.events()) {
                 plansByType.computeIfAbsent(type, t -> new ArrayList<>()).add(plan);
             }
         }
         try (KeyValueIterator<AggregateKey, SlotAggregate> all = aggregates.all()) {
-            all.forEachRemaining(kv -> dirty.put(kv.key, kv.value));
+            all.forEachRemaining(kv -> {
+                ViewPlan plan = plansByVersion.get(kv.key.view() + "/" + kv.key.version());
+                if (plan == null || kv.key.level() != plan.base()) {
+                    stale.add(kv.key); // a view this process does not have, or a coarser level stored by an older release
+                    return;
+                }
+                base.put(kv.key, kv.value);
+                dirty.add(kv.key);
+                Instant bucket = Instant.ofEpochMilli(kv.key.bucket());
+                for (Granularity level : plan.coarser()) {
+                    AggregateKey coarse = new AggregateKey(kv.key.view(), kv.key.version(), level, level.bucketOf(bucket).toEpochMilli(),
+                            kv.key.dims(), kv.key.slot());
+                    rollups.computeIfAbsent(coarse, k -> new Rollup(plan.view())).add(kv.value);
+                    dirty.add(coarse);
+                }
+            });
         }
         context.schedule(settings.flushInterval(), PunctuationType.WALL_CLOCK_TIME, this::flush);
     }
@@ -158,17 +196,18 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 String value = event.attr(d);
                 dims.add(value == null ? "" : value);
             }
-            for (Granularity level : view.levels()) {
-                AggregateKey key = new AggregateKey(view.name(), plan.version(), level,
-                        level.bucketOf(event.ts()).toEpochMilli(), dims, slot);
-                SlotAggregate current = dirty.get(key);
-                if (current == null) {
-                    current = aggregates.get(key);
-                }
-                Aggregate base = current == null ? Aggregate.zero(view) : current.aggregate();
-                SlotAggregate next = new SlotAggregate(base.add(view, event), ingest);
-                aggregates.put(key, next);
-                dirty.put(key, next);
+            dims = List.copyOf(dims); // once: every key of this event shares it
+            AggregateKey key = new AggregateKey(view.name(), plan.version(), plan.base(),
+                    plan.base().bucketOf(event.ts()).toEpochMilli(), dims, slot);
+            SlotAggregate current = base.get(key);
+            SlotAggregate next = new SlotAggregate((current == null ? Aggregate.zero(view) : current.aggregate()).add(view, event), ingest);
+            aggregates.put(key, next);
+            base.put(key, next);
+            dirty.add(key);
+            for (Granularity level : plan.coarser()) {
+                AggregateKey coarse = new AggregateKey(view.name(), plan.version(), level, level.bucketOf(event.ts()).toEpochMilli(), dims, slot);
+                rollups.computeIfAbsent(coarse, k -> new Rollup(view)).add(event, ingest);
+                dirty.add(coarse);
             }
             metrics.viewUpdated(view.name());
         }
@@ -205,7 +244,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private void flush(long now) {
         // when flushes get slow (a backlog, a busy Cassandra) flush less often, so that processing
         // keeps at least three quarters of the time and each flush carries more updates per row
-        if (dirty.isEmpty()) {
+        if (dirty.isEmpty() && stale.isEmpty()) {
             reportFlushedThrough(processedThrough);
             return;
         }
@@ -215,16 +254,11 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         long through = processedThrough;
         long started = System.nanoTime();
         List<SpeedRowSink.Write> writes = new ArrayList<>(dirty.size());
-        List<AggregateKey> unknown = new ArrayList<>();
         long newestIngest = Long.MIN_VALUE;
-        for (Map.Entry<AggregateKey, SlotAggregate> entry : dirty.entrySet()) {
-            AggregateKey key = entry.getKey();
-            SlotAggregate value = entry.getValue();
+        for (AggregateKey key : dirty) {
             ViewDefinition view = viewsByVersion.get(key.view() + "/" + key.version());
-            if (view == null) {
-                unknown.add(key); // left by a view definition this process no longer has
-                continue;
-            }
+            Rollup rollup = rollups.get(key);
+            SlotAggregate value = rollup != null ? rollup.snapshot() : base.get(key);
             newestIngest = Math.max(newestIngest, value.latestIngest());
             writes.add(new SpeedRowSink.Write(view, new SpeedRow(key.level(), Instant.ofEpochMilli(key.bucket()), key.dims(),
                     Instant.ofEpochMilli(key.slot()), partition, value.aggregate(), Instant.ofEpochMilli(value.latestIngest()))));
@@ -237,12 +271,19 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             return;
         }
         List<KeyValue<AggregateKey, SlotAggregate>> closed = new ArrayList<>();
-        for (AggregateKey key : dirty.keySet()) {
-            if (key.slot() < latestSlot) {
-                closed.add(KeyValue.pair(key, null));
-            }
+        stale.forEach(key -> closed.add(KeyValue.pair(key, null)));
+        stale.clear();
+        if (openFrom < latestSlot) { // a slot closed since the last flush: its aggregates are all written now
+            base.keySet().removeIf(key -> {
+                boolean gone = key.slot() < latestSlot;
+                if (gone) {
+                    closed.add(KeyValue.pair(key, null));
+                }
+                return gone;
+            });
+            rollups.keySet().removeIf(key -> key.slot() < latestSlot);
+            openFrom = latestSlot;
         }
-        unknown.forEach(key -> closed.add(KeyValue.pair(key, null)));
         if (!closed.isEmpty()) {
             aggregates.putAll(closed);
         }

@@ -1,6 +1,7 @@
 package dev.lambda.speed.topology;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -186,6 +187,24 @@ class SpeedTopologyTest {
         assertNull(store.get(minute10), "the closed 10:00 slot left the store after its flush");
         assertEquals(1L, store.get(new AggregateKey(minute10.view(), minute10.version(), minute10.level(), minute10.bucket(),
                 minute10.dims(), slot11)).aggregate().get(0).read(), "the open slot stays");
+    }
+
+    @Test
+    void anAggregateFlushedWhileItsSlotWasOpenLeavesTheStoreWhenTheSlotCloses() {
+        send(purchase("a", "2026-11-21T10:59:00Z", "p1", "1.00", "u1"), "2026-11-21T10:59:59.000Z");
+        flush(); // written while the 10:00 slot is open
+        send(purchase("b", "2026-11-21T11:00:00Z", "p2", "1.00", "u2"), "2026-11-21T11:00:01.000Z"); // another key, in the next slot
+        flush();
+        KeyValueStore<AggregateKey, SlotAggregate> store = driver.getKeyValueStore(SpeedTopology.AGGREGATES_STORE);
+        long slot10 = Instant.parse("2026-11-21T10:00:00Z").toEpochMilli();
+        List<AggregateKey> left = new java.util.ArrayList<>();
+        try (var all = store.all()) {
+            all.forEachRemaining(kv -> left.add(kv.key));
+        }
+        assertTrue(left.stream().noneMatch(k -> k.slot() == slot10), "nothing of the closed slot stays in the store: " + left);
+        assertTrue(left.stream().allMatch(k -> k.level() == VIEWS.find(k.view()).orElseThrow().granularity()),
+                "only each view's base level is stored: " + left);
+        assertFalse(left.isEmpty());
     }
 
     @Test

@@ -1,0 +1,95 @@
+package dev.lambda.speed.topology;
+
+import dev.lambda.common.event.Event;
+import dev.lambda.common.metric.Aggregate;
+import dev.lambda.common.metric.MetricValue;
+import dev.lambda.common.view.MetricSpec;
+import dev.lambda.common.view.ViewDefinition;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.datasketches.hll.HllSketch;
+import org.apache.datasketches.hll.Union;
+
+/**
+ * The aggregate of one coarser-level key (hour, day, ...) of an open slot, held in memory and
+ * updated in place. Coarser levels are sums of the base level, so they need not be in the state
+ * store: they are rebuilt from the base aggregates there when a task starts. In place matters
+ * because a coarse key takes many events and its distinct-count sketch grows large: copying and
+ * serializing it per event was most of the speed layer's work.
+ *
+ * <p>Same semantics as {@link Aggregate#add}: {@link #snapshot()} equals folding the same events
+ * into {@link Aggregate#zero}. Not thread-safe; one task's thread owns it.
+ */
+final class Rollup {
+
+    private final List<MetricSpec> metrics;
+    /** Count, sum, min and max values; {@code null} where the metric is a sketch. */
+    private final MetricValue[] values;
+    /** Distinct-count sketches, updated in place; {@code null} where the metric is not one. */
+    private final HllSketch[] sketches;
+    private long latestIngest = Long.MIN_VALUE;
+
+    Rollup(ViewDefinition view) {
+        this.metrics = view.metrics();
+        Aggregate zero = Aggregate.zero(view);
+        this.values = new MetricValue[metrics.size()];
+        this.sketches = new HllSketch[metrics.size()];
+        for (int i = 0; i < metrics.size(); i++) {
+            if (zero.get(i) instanceof MetricValue.Distinct) {
+                sketches[i] = new HllSketch(MetricValue.Distinct.LG_K, MetricValue.Distinct.TYPE);
+            } else {
+                values[i] = zero.get(i);
+            }
+        }
+    }
+
+    /** Folds one event in. */
+    void add(Event event, long ingest) {
+        for (int i = 0; i < values.length; i++) {
+            MetricSpec m = metrics.get(i);
+            String input = m.field() == null ? null : event.attr(m.field());
+            if (sketches[i] != null) {
+                if (input != null && !input.isEmpty()) {
+                    sketches[i].update(input);
+                }
+            } else if (values[i] instanceof MetricValue.Count c) {
+                values[i] = new MetricValue.Count(c.count() + 1);
+            } else {
+                values[i] = values[i].plus(Aggregate.single(m, input));
+            }
+        }
+        latestIngest = Math.max(latestIngest, ingest);
+    }
+
+    /** Adds a whole aggregate of the same view (a base-level one, when a task rebuilds its rollups). */
+    void add(SlotAggregate other) {
+        Aggregate aggregate = other.aggregate();
+        for (int i = 0; i < values.length; i++) {
+            if (sketches[i] != null) {
+                HllSketch o = ((MetricValue.Distinct) aggregate.get(i)).sketch();
+                if (!o.isEmpty()) {
+                    Union union = new Union(MetricValue.Distinct.LG_K);
+                    union.update(sketches[i]);
+                    union.update(o);
+                    sketches[i] = union.getResult(MetricValue.Distinct.TYPE);
+                }
+            } else {
+                values[i] = values[i].plus(aggregate.get(i));
+            }
+        }
+        latestIngest = Math.max(latestIngest, other.latestIngest());
+    }
+
+    /** The value now, as an immutable aggregate (sketches copied: this one goes on changing). */
+    SlotAggregate snapshot() {
+        List<MetricValue> out = new ArrayList<>(values.length);
+        for (int i = 0; i < values.length; i++) {
+            if (sketches[i] == null) {
+                out.add(values[i]);
+            } else {
+                out.add(sketches[i].isEmpty() ? MetricValue.Distinct.EMPTY : new MetricValue.Distinct(sketches[i].copy()));
+            }
+        }
+        return new SlotAggregate(new Aggregate(out), latestIngest);
+    }
+}
