@@ -37,7 +37,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Speed-layer benchmark on real servers (not a test): throughput end to end (until rows are in
  * Cassandra) against a plain consumer that only reads and parses the same topic, in the same run;
- * then produce → flushed latency at a fixed rate. Prints figures; asserts nothing.
+ * then produce → flushed latency at a fixed rate, measured after a warm-up at that rate
+ * ({@code -Dbench.warmupSeconds}, default 15; the worst latency of every 5 s, warm-up included, is
+ * printed too). Prints figures; asserts nothing.
  *
  * <p>Run: {@code mvn -pl speed-layer -am verify -DskipTests -Pbench -Dbench.events=2000000 -Dbench.rate=20000}
  */
@@ -49,6 +51,7 @@ public final class SpeedBenchmark {
         int events = Integer.getInteger("bench.events", 2_000_000);
         int rate = Integer.getInteger("bench.rate", 20_000);
         int latencySeconds = Integer.getInteger("bench.latencySeconds", 30);
+        int warmupSeconds = Integer.getInteger("bench.warmupSeconds", 15);
         if (latencySeconds == 0) {
             rate = 0;
         }
@@ -88,6 +91,7 @@ public final class SpeedBenchmark {
                 System.out.printf("speed layer:    %,10.0f events/s end to end (start -> last row flushed, %.1f s; all read after %.1f s), %,d rows written%n",
                         speedRate, secs, (allRead - start) / 1e9, layer.metrics().rowsFlushed());
                 System.out.printf("ratio speed/plain consumer: %.2f%n", speedRate / plainRate);
+                System.out.println("  " + flushes.summary());
             }
 
             if (rate == 0) {
@@ -97,14 +101,32 @@ public final class SpeedBenchmark {
             try (SpeedLayer layer = SpeedLayer.start(config(cluster, "bench_latency", data.resolve("state-latency"), threads, inMemory),
                     views, sink -> latencyFlushes.wrap(sink))) {
                 Thread.sleep(3_000); // let it join the group and take the partitions
-                List<long[]> sent = produceAtRate(cluster, "bench_latency", rate, latencySeconds);
+                // the first seconds at the rate warm up the JIT, Cassandra and the flush pacing: shown, not counted
+                List<long[]> all = produceAtRate(cluster, "bench_latency", rate, warmupSeconds + latencySeconds);
                 latencyFlushes.awaitQuiet(Duration.ofSeconds(3));
-                long[] latencies = latencyFlushes.latencies(sent);
-                Arrays.sort(latencies);
-                System.out.printf("latency at %,d events/s for %d s (produce -> row in Cassandra): p50 %d ms, p99 %d ms, max %d ms (%,d events)%n",
-                        rate, latencySeconds, pct(latencies, 0.50), pct(latencies, 0.99), latencies[latencies.length - 1], latencies.length);
+                long[] allLatencies = latencyFlushes.latencies(all);
+                System.out.println("  " + byWindow(all, allLatencies, 5_000));
+                long measuredFrom = all.get(0)[2] + warmupSeconds * 1000L;
+                long[] latencies = java.util.stream.IntStream.range(0, all.size()).filter(i -> all.get(i)[2] >= measuredFrom)
+                        .mapToLong(i -> allLatencies[i]).sorted().toArray();
+                System.out.printf("latency at %,d events/s for %d s after %d s of warm-up (produce -> row in Cassandra): p50 %d ms, p99 %d ms,"
+                        + " max %d ms (%,d events)%n", rate, latencySeconds, warmupSeconds, pct(latencies, 0.50), pct(latencies, 0.99),
+                        latencies[latencies.length - 1], latencies.length);
+                System.out.println("  " + latencyFlushes.summary());
             }
         }
+    }
+
+    /** The worst latency of the events sent in each window of the run, to tell a stall from a steady tail. */
+    private static String byWindow(List<long[]> sent, long[] latencies, long windowMillis) {
+        long first = sent.stream().mapToLong(s -> s[2]).min().orElse(0);
+        java.util.TreeMap<Long, Long> worst = new java.util.TreeMap<>();
+        for (int i = 0; i < latencies.length; i++) {
+            worst.merge((sent.get(i)[2] - first) / windowMillis, latencies[i], Math::max);
+        }
+        StringBuilder out = new StringBuilder("worst latency per " + windowMillis / 1000 + " s of sending:");
+        worst.values().forEach(ms -> out.append(' ').append(ms));
+        return out.append(" ms").toString();
     }
 
     private static long pct(long[] sorted, double p) {
@@ -238,11 +260,32 @@ public final class SpeedBenchmark {
     static final class FlushLog {
         private final Map<Integer, List<long[]>> byPartition = new ConcurrentHashMap<>();
         private volatile long lastFlushNanos = System.nanoTime();
+        /** Per sink call: rows, milliseconds it took, when it ended. */
+        private final List<long[]> writes = new CopyOnWriteArrayList<>();
+
+        /** Sink calls, rows per call and time per call (p50, max), and the longest gap between calls. */
+        String summary() {
+            if (writes.isEmpty()) {
+                return "no flushes";
+            }
+            long[] rows = writes.stream().mapToLong(w -> w[0]).sorted().toArray();
+            long[] millis = writes.stream().mapToLong(w -> w[1]).sorted().toArray();
+            long[] ends = writes.stream().mapToLong(w -> w[2]).sorted().toArray();
+            long gap = 0;
+            for (int i = 1; i < ends.length; i++) {
+                gap = Math.max(gap, ends[i] - ends[i - 1]);
+            }
+            return String.format("%,d sink calls (all stream threads): rows per call p50 %,d max %,d; ms per call p50 %d max %d;"
+                    + " longest gap between calls %d ms", rows.length, rows[rows.length / 2], rows[rows.length - 1], millis[millis.length / 2],
+                    millis[millis.length - 1], gap);
+        }
 
         SpeedRowSink wrap(SpeedRowSink inner) {
             return rows -> {
+                long began = System.nanoTime();
                 inner.writeAll(rows);
                 long done = System.currentTimeMillis();
+                writes.add(new long[] {rows.size(), (System.nanoTime() - began) / 1_000_000, done});
                 lastFlushNanos = System.nanoTime();
                 Map<Integer, Long> newest = new java.util.HashMap<>();
                 for (SpeedRowSink.Write w : rows) {
