@@ -60,6 +60,9 @@ final class AnswerCache {
         volatile long requestedAt;
     }
 
+    /** The most computations one {@link #refresh} starts. */
+    static final int MAX_REFRESH = 256;
+
     private final int maxEntries;
     private final long maxStaleNanos;
     private final long maxAgeNanos;
@@ -94,12 +97,15 @@ final class AnswerCache {
         if (entry.compute == null) {
             entry.compute = compute; // the same key is computed the same way whichever request brought it
         }
-        if (now - entry.requestedAt > recentNanos / 100) {
-            entry.requestedAt = now; // not on every request: hot keys would make every core write one cache line
-        }
         Served served = entry.served;
+        long asked = entry.requestedAt;
+        if (now - asked > recentNanos / 100 || served != null && asked <= served.startedAt()) {
+            // not on every request (hot keys would make every core write one cache line), but always
+            // once after each computation, which is what makes a key worth refreshing
+            entry.requestedAt = now;
+        }
         long servedAge = served == null ? Long.MAX_VALUE : now - served.startedAt();
-        if (served != null && served.version() == version && servedAge <= maxAgeNanos) {
+        if (served != null && served.version() >= version && servedAge <= maxAgeNanos) {
             return CompletableFuture.completedFuture(served.answer());
         }
         boolean staleUsable = served != null && servedAge <= maxStaleNanos;
@@ -111,8 +117,10 @@ final class AnswerCache {
     }
 
     /**
-     * Starts computing, at {@code version}, every key asked for recently whose answer is not at that
-     * version already nor being computed for it. Returns how many it started.
+     * Starts computing, at {@code version}, the keys asked for recently and again since their last
+     * computation started, whose answer is not at that version already nor being computed for it:
+     * at most {@link #MAX_REFRESH} of them, so a refresh never costs more than the requests it
+     * anticipates. Returns how many it started.
      */
     int refresh(long version) {
         if (maxEntries == 0) {
@@ -123,8 +131,13 @@ final class AnswerCache {
         for (Entry entry : entries.values()) {
             Served served = entry.served;
             Supplier<CompletableFuture<Answer>> compute = entry.compute;
-            if (served != null && served.version() == version || compute == null || now - entry.requestedAt > recentNanos) {
+            long asked = entry.requestedAt;
+            if (served != null && (served.version() >= version || asked <= served.startedAt()) || compute == null
+                    || now - asked > recentNanos) {
                 continue;
+            }
+            if (started == MAX_REFRESH) {
+                break;
             }
             Pending pending = start(entry, version);
             if (pending.fresh()) {
@@ -138,13 +151,13 @@ final class AnswerCache {
     /** The computation under way for {@code version}: the one already started, or a fresh one the caller must run. */
     private static Pending start(Entry entry, long version) {
         Pending current = entry.pending; // most requests find it started: no lock for them
-        if (current != null && current.version() == version) {
-            return new Pending(current.answer(), version, false);
+        if (current != null && current.version() >= version) {
+            return new Pending(current.answer(), current.version(), false);
         }
         synchronized (entry) {
             Pending pending = entry.pending;
-            if (pending != null && pending.version() == version) {
-                return new Pending(pending.answer(), version, false);
+            if (pending != null && pending.version() >= version) {
+                return new Pending(pending.answer(), pending.version(), false);
             }
             entry.pending = new Pending(new CompletableFuture<>(), version, true);
             return entry.pending;
@@ -189,10 +202,14 @@ final class AnswerCache {
             if (excess <= 0) {
                 return;
             }
-            List<Map.Entry<Key, Entry>> all = new ArrayList<>(entries.entrySet());
-            all.sort(Comparator.comparingLong(e -> e.getValue().requestedAt));
-            for (Map.Entry<Key, Entry> e : all.subList(0, Math.min(all.size(), excess + maxEntries / 10))) {
-                entries.remove(e.getKey(), e.getValue());
+            // request times copied first: they change under a sort that read them live, which may then throw
+            record Asked(Key key, Entry entry, long at) {
+            }
+            List<Asked> all = new ArrayList<>(entries.size());
+            entries.forEach((k, e) -> all.add(new Asked(k, e, e.requestedAt)));
+            all.sort(Comparator.comparingLong(Asked::at));
+            for (Asked a : all.subList(0, Math.min(all.size(), excess + maxEntries / 10))) {
+                entries.remove(a.key(), a.entry());
             }
         }
     }

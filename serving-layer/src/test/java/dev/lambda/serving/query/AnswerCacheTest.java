@@ -60,15 +60,20 @@ class AnswerCacheTest {
     }
 
     @Test
-    void refreshRecomputesRecentKeysOnlyAndOnlyOncePerVersion() throws InterruptedException {
+    void refreshRecomputesKeysAskedForAgainSinceTheirLastComputationOncePerVersion() throws InterruptedException {
         AnswerCache cache = new AnswerCache(100, Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofMillis(200));
+        cache.get(key(0), 1, () -> compute(key(0))).join();
         cache.get(key(0), 1, () -> compute(key(0))).join();
         Thread.sleep(300);
         cache.get(key(1), 1, () -> compute(key(1))).join();
-        assertEquals(1, cache.refresh(2), "only the key asked for within the last 200 ms");
+        cache.get(key(2), 1, () -> compute(key(2))).join();
+        cache.get(key(2), 1, () -> compute(key(2))).join(); // asked again after its computation
+        assertEquals(1, cache.refresh(2), "only key 2: key 0 was asked too long ago, key 1 not since it was computed");
         assertEquals(0, cache.refresh(2), "already at that version");
         int before = computations.get();
-        cache.get(key(1), 2, () -> compute(key(1))).join();
+        cache.get(key(2), 2, () -> compute(key(2))).join();
         assertEquals(before, computations.get(), "the request finds the refreshed answer");
+        assertEquals(1, cache.refresh(3), "asked again since the refresh: refreshed again");
+        assertEquals(0, cache.refresh(4), "not asked since: a refresh never runs ahead of the requests it anticipates");
     }
 }

@@ -149,25 +149,57 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 plansByType.computeIfAbsent(type, t -> new ArrayList<>()).add(plan);
             }
         }
-        try (KeyValueIterator<AggregateKey, SlotAggregate> all = aggregates.all()) {
-            all.forEachRemaining(kv -> {
-                ViewPlan plan = plansByVersion.get(kv.key.view() + "/" + kv.key.version());
-                if (plan == null || kv.key.level() != plan.base()) {
-                    stale.add(kv.key); // a view this process does not have, or a coarser level stored by an older release
-                    return;
-                }
-                base.put(kv.key, kv.value);
-                dirty.add(kv.key);
-                Instant bucket = Instant.ofEpochMilli(kv.key.bucket());
-                for (Granularity level : plan.coarser()) {
-                    AggregateKey coarse = new AggregateKey(kv.key.view(), kv.key.version(), level, level.bucketOf(bucket).toEpochMilli(),
-                            kv.key.dims(), kv.key.slot());
-                    rollups.computeIfAbsent(coarse, k -> new Rollup(plan.view())).add(kv.value);
-                    dirty.add(coarse);
-                }
-            });
-        }
+        restore(plansByVersion);
         context.schedule(settings.flushInterval(), PunctuationType.WALL_CLOCK_TIME, this::flush);
+    }
+
+    /**
+     * Takes the aggregates the store holds into memory, all of them to be written once. Any slot
+     * below the newest one in the store is closed (the partition's ingest time reached that one),
+     * so it is written and leaves the store at the first flush, as if the task had never stopped.
+     *
+     * <p>A store written by a release that kept every level in it (coarser keys present) is taken
+     * as it is: its coarser values are what that release wrote to Cassandra, and a closed slot's
+     * base keys there may be incomplete, so nothing is derived from them. Its coarser keys leave the
+     * store at the first flush, together with every closed slot, and from then on the store holds
+     * base keys only. (Going back to such a release on a store of this one is not supported: it
+     * would start coarser levels from zero; use a new application id.)
+     */
+    private void restore(Map<String, ViewPlan> plansByVersion) {
+        List<KeyValue<AggregateKey, SlotAggregate>> stored = new ArrayList<>();
+        try (KeyValueIterator<AggregateKey, SlotAggregate> all = aggregates.all()) {
+            all.forEachRemaining(stored::add);
+        }
+        boolean everyLevelStored = false;
+        for (KeyValue<AggregateKey, SlotAggregate> kv : stored) {
+            ViewPlan plan = plansByVersion.get(kv.key.view() + "/" + kv.key.version());
+            everyLevelStored |= plan != null && kv.key.level() != plan.base();
+        }
+        for (KeyValue<AggregateKey, SlotAggregate> kv : stored) {
+            ViewPlan plan = plansByVersion.get(kv.key.view() + "/" + kv.key.version());
+            if (plan == null) {
+                stale.add(kv.key); // a view this process does not have
+                continue;
+            }
+            latestSlot = Math.max(latestSlot, kv.key.slot());
+            dirty.add(kv.key);
+            if (kv.key.level() != plan.base()) {
+                rollups.computeIfAbsent(kv.key, k -> new Rollup(plan.view())).add(kv.value);
+                stale.add(kv.key); // kept in memory from now on
+                continue;
+            }
+            base.put(kv.key, kv.value);
+            if (everyLevelStored) {
+                continue;
+            }
+            Instant bucket = Instant.ofEpochMilli(kv.key.bucket());
+            for (Granularity level : plan.coarser()) {
+                AggregateKey coarse = new AggregateKey(kv.key.view(), kv.key.version(), level, level.bucketOf(bucket).toEpochMilli(),
+                        kv.key.dims(), kv.key.slot());
+                rollups.computeIfAbsent(coarse, k -> new Rollup(plan.view())).add(kv.value);
+                dirty.add(coarse);
+            }
+        }
     }
 
     @Override
