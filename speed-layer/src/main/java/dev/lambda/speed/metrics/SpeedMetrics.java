@@ -24,6 +24,7 @@ public final class SpeedMetrics {
     private final Histogram flushSeconds;
     private final AtomicLong newestFlushedIngest = new AtomicLong(Long.MIN_VALUE);
     private final Map<Integer, AtomicLong> flushedOffsets = new ConcurrentHashMap<>();
+    private final Map<Integer, AtomicLong> openAggregates = new ConcurrentHashMap<>();
 
     public SpeedMetrics(PrometheusRegistry registry) {
         eventsIn = Counter.builder().name("lambda_speed_events_in_total")
@@ -52,6 +53,23 @@ public final class SpeedMetrics {
                 .labelNames("partition")
                 .callback(cb -> flushedOffsets.forEach((partition, offset) -> cb.call(offset.get(), Integer.toString(partition))))
                 .register(registry);
+        GaugeWithCallback.builder().name("lambda_speed_open_aggregates")
+                .help("Per input partition this instance owns: aggregates of open slots held in memory (every level), as of the last flush;"
+                        + " what the heap must hold grows with it")
+                .labelNames("partition")
+                .callback(cb -> openAggregates.forEach((partition, n) -> cb.call(n.get(), Integer.toString(partition))))
+                .register(registry);
+    }
+
+    /** How many aggregates {@code partition}'s task holds in memory after its latest flush. */
+    public void openAggregates(int partition, long count) {
+        openAggregates.computeIfAbsent(partition, p -> new AtomicLong()).set(count);
+    }
+
+    /** What {@link #openAggregates(int, long)} last reported for {@code partition}, or -1. */
+    public long openAggregates(int partition) {
+        AtomicLong n = openAggregates.get(partition);
+        return n == null ? -1 : n.get();
     }
 
     public void eventIn() {

@@ -324,6 +324,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         lastFlushAt = now;
         lastFlushMillis = took / 1_000_000;
         metrics.flushed(writes.size(), took, newestIngest);
+        metrics.openAggregates(partition, base.size() + rollups.size());
         reportFlushedThrough(through);
     }
 

@@ -193,8 +193,10 @@ class SpeedTopologyTest {
     void anAggregateFlushedWhileItsSlotWasOpenLeavesTheStoreWhenTheSlotCloses() {
         send(purchase("a", "2026-11-21T10:59:00Z", "p1", "1.00", "u1"), "2026-11-21T10:59:59.000Z");
         flush(); // written while the 10:00 slot is open
+        long heldForOneEvent = metrics.openAggregates(0);
         send(purchase("b", "2026-11-21T11:00:00Z", "p2", "1.00", "u2"), "2026-11-21T11:00:01.000Z"); // another key, in the next slot
         flush();
+        assertEquals(heldForOneEvent, metrics.openAggregates(0), "memory holds the open slot's aggregates only, every level");
         KeyValueStore<AggregateKey, SlotAggregate> store = driver.getKeyValueStore(SpeedTopology.AGGREGATES_STORE);
         long slot10 = Instant.parse("2026-11-21T10:00:00Z").toEpochMilli();
         List<AggregateKey> left = new java.util.ArrayList<>();
