@@ -152,7 +152,7 @@ public final class ServingApp {
         json(ctx, doc);
     }
 
-    private void query(Context ctx) throws java.io.IOException {
+    private void query(Context ctx) throws IOException {
         ViewDefinition view = view(ctx);
         Query q = QueryParser.parse(view, ctx.queryParamMap());
         String format = ctx.queryParam("format");
@@ -173,7 +173,7 @@ public final class ServingApp {
      * Handing bytes to {@code ctx.result} would copy them through a fresh 32 KiB buffer per request,
      * which at thousands of requests a second was half of everything the server allocated.
      */
-    private static void send(Context ctx, String contentType, byte[] body) throws java.io.IOException {
+    private static void send(Context ctx, String contentType, byte[] body) throws IOException {
         ctx.contentType(contentType);
         ctx.outputStream().write(body); // an IOException as it is: Javalin tells a client that went away from a failure
     }

@@ -22,9 +22,10 @@ import java.util.function.Supplier;
  * A request for an answer that is there takes no lock: many request threads on few cores must not
  * queue behind one that the scheduler has put aside.
  *
- * <p>{@link #refresh} starts those recomputations ahead of requests, for the keys asked for recently,
- * as soon as the version moves: a dashboard polling the same questions then always finds an answer
- * computed since the last progress it could have seen, and never waits for one.
+ * <p>{@link #refresh} starts those recomputations ahead of requests as soon as the version moves, for
+ * the keys asked for recently and again since their last computation: a dashboard polling the same
+ * questions then finds an answer computed since the last progress it could have seen instead of
+ * waiting for one, and a key nobody asks for again costs at most one extra computation.
  */
 final class AnswerCache {
 
@@ -74,7 +75,8 @@ final class AnswerCache {
      * @param maxStale   how old (by the start of its computation) a previous answer may be to be served
      *                   while a newer one is computed
      * @param maxAge     no answer is served after this, whatever the versions say
-     * @param recent     a key asked for within this is recomputed ahead of requests by {@link #refresh}
+     * @param recent     a key asked for within this (and since its last computation) is recomputed ahead of
+     *                   requests by {@link #refresh}
      */
     AnswerCache(int maxEntries, Duration maxStale, Duration maxAge, Duration recent) {
         this.maxEntries = maxEntries;

@@ -4,10 +4,12 @@ import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.serving.store.ViewRows;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +32,7 @@ public final class SpeedChanges implements AutoCloseable {
     private volatile long lastGoodPollStart = Long.MIN_VALUE;
     private final ScheduledExecutorService poller;
     private volatile java.util.Set<SpeedPartitionStatus> last;
-    private final List<java.util.function.LongConsumer> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<LongConsumer> listeners = new CopyOnWriteArrayList<>();
 
     private SpeedChanges(ViewRows rows, Duration interval) {
         this.rows = rows;
@@ -53,7 +55,7 @@ public final class SpeedChanges implements AutoCloseable {
      * Calls {@code listener} with the new version each time a successful poll finds progress (on the
      * poller's thread, so it must not block).
      */
-    public void onChange(java.util.function.LongConsumer listener) {
+    public void onChange(LongConsumer listener) {
         listeners.add(listener);
     }
 

@@ -113,30 +113,25 @@ class QueryServiceTest {
     @Test
     void anAnswerIsReusedUntilTheSpeedLayerReportsProgress() throws InterruptedException {
         try (SpeedChanges changes = SpeedChanges.every(store, Duration.ofMillis(20))) {
-            QueryService service = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000, changes, 100);
+            QueryService service = cachingService(changes);
             speedSale("1.25", "u3");
-            progress = List.of(new SpeedPartitionStatus("speed", 0, 1, CUTOFF, 0, Map.of(), CUTOFF));
-            awaitVersionChange(changes, changes.version());
+            recordProgress(changes, 1);
             List<Answer.Row> first = rows(service, daily(List.of()));
             int reads = speedReads.get();
             assertEquals(first, rows(service, daily(List.of())));
             assertEquals(reads, speedReads.get(), "the same question with nothing new is answered from the cache");
 
             List<Answer.Row> updated = List.of(new Answer.Row(DAY, List.of(), List.of(4L, new java.math.BigDecimal("17.75"), 3L)));
-            long before = changes.version();
             speedSale("4.00", "u1"); // the speed layer flushes a row, then records its progress
-            progress = List.of(new SpeedPartitionStatus("speed", 0, 2, CUTOFF.plusSeconds(1), 0, Map.of(), CUTOFF.plusSeconds(1)));
-            awaitVersionChange(changes, before);
+            recordProgress(changes, 2);
             List<Answer.Row> during = rows(service, daily(List.of()));
             assertTrue(during.equals(first) || during.equals(updated),
                     "while the new answer is computed, the previous one (computed < 0.5 s ago) may still be served: " + during);
             assertEquals(updated, rows(service, daily(List.of())), "then the answer includes the new row");
 
             Thread.sleep(QueryService.MAX_STALE.toMillis() + 100);
-            before = changes.version();
             speedSale("1.00", "u9");
-            progress = List.of(new SpeedPartitionStatus("speed", 0, 3, CUTOFF.plusSeconds(2), 0, Map.of(), CUTOFF.plusSeconds(2)));
-            awaitVersionChange(changes, before);
+            recordProgress(changes, 3);
             assertEquals(5L, rows(service, daily(List.of())).get(0).metrics().get(0),
                     "a previous answer older than the stale limit is not served: the request waits for the new one");
         }
@@ -145,27 +140,38 @@ class QueryServiceTest {
     @Test
     void aRecentlyAskedQueryIsRecomputedAsSoonAsTheSpeedLayerReportsProgress() throws InterruptedException {
         try (SpeedChanges changes = SpeedChanges.every(store, Duration.ofMillis(20))) {
-            QueryService service = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000, changes, 100);
+            QueryService service = cachingService(changes);
             speedSale("1.25", "u3");
-            progress = List.of(new SpeedPartitionStatus("speed", 0, 1, CUTOFF, 0, Map.of(), CUTOFF));
-            awaitVersionChange(changes, changes.version());
+            recordProgress(changes, 1);
             rows(service, daily(List.of()));
             rows(service, daily(List.of())); // asked again after its computation: a key worth keeping fresh
             int readsBefore = speedReads.get();
 
-            long before = changes.version();
             speedSale("4.00", "u1");
-            progress = List.of(new SpeedPartitionStatus("speed", 0, 2, CUTOFF.plusSeconds(1), 0, Map.of(), CUTOFF.plusSeconds(1)));
-            awaitVersionChange(changes, before);
+            recordProgress(changes, 2);
             for (int i = 0; i < 200 && speedReads.get() == readsBefore; i++) {
                 Thread.sleep(10);
             }
             assertTrue(speedReads.get() > readsBefore, "the speed rows were read again without any request");
+            Thread.sleep(100); // the refresh's reads of every period are done
             int readsAfterRefresh = speedReads.get();
             assertEquals(List.of(new Answer.Row(DAY, List.of(), List.of(4L, new java.math.BigDecimal("17.75"), 3L))),
                     rows(service, daily(List.of())), "the next request finds the new answer");
             assertEquals(readsAfterRefresh, speedReads.get(), "and does not read again");
         }
+    }
+
+    /** A service with every cache on, its answers kept while {@code changes} stands. */
+    private QueryService cachingService(SpeedChanges changes) {
+        return new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000, changes, 100);
+    }
+
+    /** The speed layer records that partition 0 is flushed through {@code offset}; returns once the poller saw it. */
+    private void recordProgress(SpeedChanges changes, long offset) throws InterruptedException {
+        long before = changes.version();
+        Instant ingest = CUTOFF.plusSeconds(offset - 1);
+        progress = List.of(new SpeedPartitionStatus("speed", 0, offset, ingest, 0, Map.of(), ingest));
+        awaitVersionChange(changes, before);
     }
 
     private static void awaitVersionChange(SpeedChanges changes, long from) throws InterruptedException {
