@@ -6,9 +6,14 @@ import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.common.view.ViewConfigException;
 import dev.lambda.speed.config.SpeedConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Runs the speed layer until SIGTERM / Ctrl-C, then closes it cleanly. */
 public final class Main {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
     private Main() {
     }
@@ -29,11 +34,23 @@ public final class Main {
             System.exit(2);
             return;
         }
-        SpeedLayer layer = SpeedLayer.start(config, views);
+        SpeedLayer layer;
+        try {
+            layer = SpeedLayer.start(config, views);
+        } catch (ConfigException e) {
+            System.err.println("speed-layer: " + e.getMessage());
+            System.exit(2);
+            return;
+        } catch (RuntimeException e) {
+            LOG.error("cannot start", e);
+            System.err.println("speed-layer: cannot start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
         Thread shutdown = new Thread(layer::close, "speed-layer-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdown);
         layer.awaitStop();
-        if (layer.state() == org.apache.kafka.streams.KafkaStreams.State.ERROR) {
+        if (layer.state() == KafkaStreams.State.ERROR) {
             System.err.println("speed-layer: the streams application failed; see the log above");
             System.exit(1);
         }

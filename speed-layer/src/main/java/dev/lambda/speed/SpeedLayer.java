@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import dev.lambda.common.cassandra.CassandraSessions;
 import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.SpeedRowsTable;
+import dev.lambda.common.kafka.EventsTopic;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.speed.config.SpeedConfig;
 import dev.lambda.speed.metrics.SpeedMetrics;
@@ -51,8 +52,13 @@ public final class SpeedLayer implements AutoCloseable {
         return start(config, views, sink -> sink);
     }
 
-    /** Starts with the Cassandra sink wrapped by {@code wrapSink} (benchmarks observe flushes this way). */
+    /**
+     * Starts with the Cassandra sink wrapped by {@code wrapSink} (benchmarks observe flushes this way).
+     *
+     * @throws dev.lambda.common.config.ConfigException if the events topic is missing or not stamped by the broker
+     */
     public static SpeedLayer start(SpeedConfig config, ViewCatalog views, UnaryOperator<SpeedRowSink> wrapSink) {
+        EventsTopic.requireBrokerTimestamps(config.kafka(), config.topology().eventsTopic());
         CqlSession session = CassandraSessions.openWithSchema(config.cassandra());
         try {
             PrometheusRegistry registry = new PrometheusRegistry();

@@ -1,6 +1,7 @@
 package dev.lambda.batch.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,15 +13,21 @@ import dev.lambda.batch.recompute.Recompute;
 import dev.lambda.batch.spark.SparkSessions;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.LocalClusterExtension;
+import dev.lambda.cluster.SystemTopics;
 import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.config.ConfigException;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -53,6 +60,19 @@ class BatchLayerIT {
             assertEquals(f.sent.size(), master.size(), "one master row per Kafka record");
             assertEquals(f.malformed, master.stream().filter(r -> !r.getBoolean(r.fieldIndex("valid"))).count(), "rejects kept, flagged");
             spark.stop();
+        }
+    }
+
+    @Test
+    void anIngestRefusesATopicWithProducerTimestampsBeforeArchivingAnything(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        try (Admin admin = cluster.kafka().admin()) {
+            SystemTopics.create(admin, List.of(new NewTopic("batch_create_time", 1, (short) 1)
+                    .configs(Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "CreateTime"))));
+        }
+        try (BatchFixture f = new BatchFixture(cluster, "create_time", dir, 5)) { // the topic exists: it stays CreateTime
+            ConfigException e = assertThrows(ConfigException.class, () -> Main.run(f.config("run"), BatchFixture.VIEWS));
+            assertTrue(e.getMessage().contains("Kafka topic batch_create_time has message.timestamp.type=CreateTime"), e.getMessage());
+            assertFalse(Files.exists(f.master), "nothing archived");
         }
     }
 

@@ -42,6 +42,7 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
               --views FILE                 views definition file                           [config/views.yml]
               --application-id ID          Kafka Streams application id                    [lambda-speed]
               --slot-width DURATION        ingest slot width (must match the batch layer)  [1h]
+              --slot-grace DURATION        a slot stays open this long after it ends       [30s]
               --dedup-window DURATION      how long an event id is remembered              [24h]
               --future-tolerance DURATION  how far ts may lie after ingest time            [5m]
               --ttl DURATION               TTL of speed rows in Cassandra                  [7d]
@@ -59,7 +60,7 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
     private static final Set<String> SWITCHES = Set.of("help", "in-memory-state");
 
     public static Set<String> knownFlags() {
-        Set<String> known = new HashSet<>(List.of("topic", "dlq-topic", "views", "application-id", "slot-width", "dedup-window",
+        Set<String> known = new HashSet<>(List.of("topic", "dlq-topic", "views", "application-id", "slot-width", "slot-grace", "dedup-window",
                 "future-tolerance", "ttl", "flush-interval", "threads", "state-dir", "metrics-port", "cache-bytes"));
         known.addAll(KafkaClientSettings.FLAGS);
         known.addAll(CassandraSettings.FLAGS);
@@ -82,7 +83,8 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
         Duration flush = f.duration("flush-interval", Duration.ofMillis(250));
         SpeedSettings topology;
         try {
-            topology = new SpeedSettings(f.string("topic", "events"), f.string("dlq-topic", "events.dlq"), slots, dedup,
+            topology = new SpeedSettings(f.string("topic", "events"), f.string("dlq-topic", "events.dlq"), slots,
+                    f.duration("slot-grace", Duration.ofSeconds(30)), dedup,
                     f.duration("future-tolerance", Duration.ofMinutes(5)), flush, !f.isSet("in-memory-state"));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
@@ -124,7 +126,7 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
         lines.add("kafka " + kafka.bootstrapServers() + " topic " + topology.eventsTopic() + " -> dlq " + topology.deadLetterTopic());
         lines.add("cassandra " + cassandra.contactPoints().stream().map(a -> a.getHostString() + ":" + a.getPort()).toList()
                 + " keyspace " + cassandra.keyspace());
-        lines.add("views " + viewsFile + ", slot " + topology.slots().width() + ", dedup " + topology.dedupWindow()
+        lines.add("views " + viewsFile + ", slot " + topology.slots().width() + " (grace " + topology.slotGrace() + "), dedup " + topology.dedupWindow()
                 + ", flush every " + topology.flushInterval());
         return lines;
     }

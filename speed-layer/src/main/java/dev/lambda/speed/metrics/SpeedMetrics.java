@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The speed layer's own metrics (DESIGN §7), registered in a Prometheus registry: events in,
- * per-view updates, duplicates dropped, dead letters by reason, flush latency and rows, and
+ * per-view updates, duplicates dropped, dead letters by reason, events in closed slots, flush latency and rows, and
  * freshness (now − ingest time of the newest event whose aggregate reached Cassandra). Consumer lag
  * comes from Kafka Streams' own metrics (see {@code Main}).
  */
@@ -19,6 +19,7 @@ public final class SpeedMetrics {
     private final Counter eventsIn;
     private final Counter viewUpdates;
     private final Counter duplicates;
+    private final Counter closedSlotEvents;
     private final Counter deadLetters;
     private final Counter rowsFlushed;
     private final Histogram flushSeconds;
@@ -33,6 +34,9 @@ public final class SpeedMetrics {
                 .help("Events folded into a view (once per view, all levels)").labelNames("view").register(registry);
         duplicates = Counter.builder().name("lambda_speed_duplicates_dropped_total")
                 .help("Events dropped because their id was seen within the dedup window").register(registry);
+        closedSlotEvents = Counter.builder().name("lambda_speed_closed_slot_events_total")
+                .help("Events whose ingest time fell in a slot already closed (the broker clock stepped back more than --slot-grace);"
+                        + " left to the next batch run").register(registry);
         deadLetters = Counter.builder().name("lambda_speed_dead_letters_total")
                 .help("Records sent to the dead-letter topic").labelNames("reason").register(registry);
         rowsFlushed = Counter.builder().name("lambda_speed_rows_flushed_total")
@@ -82,6 +86,14 @@ public final class SpeedMetrics {
 
     public void duplicateDropped() {
         duplicates.inc();
+    }
+
+    public void closedSlotEvent() {
+        closedSlotEvents.inc();
+    }
+
+    public long closedSlotEvents() {
+        return (long) closedSlotEvents.get();
     }
 
     public void deadLettered(String reason) {

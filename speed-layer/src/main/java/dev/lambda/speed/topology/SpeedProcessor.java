@@ -47,6 +47,14 @@ import org.slf4j.LoggerFactory;
  * of a closed slot (the partition's ingest time has moved past it) leaves the store after it has
  * been written.
  *
+ * <p>Slots close by the partition's ingest time, which the broker's clock stamps (LogAppendTime): a
+ * slot stays open until that time is {@code slotGrace} past the slot's end. A clock that steps back
+ * less than that finds the slot's aggregates still there. An event that falls in a slot already
+ * closed cannot be added to it: its row would be rewritten from this event alone. So it is counted
+ * ({@code lambda_speed_closed_slot_events_total}), logged and left to the next batch run, which
+ * counts it by the same ingest time. Its id is still remembered, so its duplicates stay dropped, as
+ * the batch drops them.
+ *
  * <p>Only the view's base level is in the store. Each coarser level is a sum of base aggregates
  * with the same slot, so it is kept in memory as a {@link Rollup} updated in place, and rebuilt from
  * the store when the task starts: exactly what the store says, whatever happened before.
@@ -70,8 +78,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private final Set<AggregateKey> dirty = new HashSet<>();
     /** Keys in the store this process does not use (a view it no longer has): they go at the next flush. */
     private final List<AggregateKey> stale = new ArrayList<>();
-    /** Slots below this have left {@link #base}, {@link #rollups} and the store. */
+    /** Slots below this have left {@link #base}, {@link #rollups} and the store: closed. */
     private long openFrom = Long.MIN_VALUE;
+    /** The closed slot last reported in the log, so a clock step back logs once per slot, not per event. */
+    private long lastReportedClosedSlot = Long.MIN_VALUE;
 
     private static final String DUPLICATES_KEY = "duplicates";
     private static final String DEAD_LETTER_KEY = "dead-letters:";
@@ -80,7 +90,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
     private WindowStore<String, Long> seenIds;
     private int partition;
-    private long latestSlot = Long.MIN_VALUE;
     /** Next offset of the input partition after the last record processed; -1 before the first. */
     private long processedThrough = -1;
     private long newestRecordIngest = Long.MIN_VALUE;
@@ -118,9 +127,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         dirty.clear();
         stale.clear();
         openFrom = Long.MIN_VALUE;
+        lastReportedClosedSlot = Long.MIN_VALUE;
         deadLetters.clear();
         duplicatesDropped = 0;
-        latestSlot = Long.MIN_VALUE;
         processedThrough = -1;
         newestRecordIngest = Long.MIN_VALUE;
         recordedProgress = null;
@@ -154,9 +163,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     }
 
     /**
-     * Takes the aggregates the store holds into memory, all of them to be written once. Any slot
-     * below the newest one in the store is closed (the partition's ingest time reached that one),
-     * so it is written and leaves the store at the first flush, as if the task had never stopped.
+     * Takes the aggregates the store holds into memory, all of them to be written once. The newest
+     * ingest time among them stands for the partition's ingest time, so the slots it has closed are
+     * written and leave the store at the first flush, as if the task had never stopped.
      *
      * <p>A store written by a release that kept every level in it (coarser keys present) is taken
      * as it is: its coarser values are what that release wrote to Cassandra, and a closed slot's
@@ -181,7 +190,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 stale.add(kv.key); // a view this process does not have
                 continue;
             }
-            latestSlot = Math.max(latestSlot, kv.key.slot());
+            newestRecordIngest = Math.max(newestRecordIngest, kv.value.latestIngest());
             dirty.add(kv.key);
             if (kv.key.level() != plan.base()) {
                 rollups.computeIfAbsent(kv.key, k -> new Rollup(plan.view())).add(kv.value);
@@ -220,7 +229,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             return;
         }
         long slot = settings.slots().slotOf(ingest).toEpochMilli();
-        latestSlot = Math.max(latestSlot, slot);
+        if (slot < openFrom) {
+            closedSlotEvent(event, ingest, slot);
+            return;
+        }
         for (ViewPlan plan : plansByType.getOrDefault(event.type(), List.of())) {
             ViewDefinition view = plan.view();
             List<String> dims = new ArrayList<>(view.dimensions().size());
@@ -242,6 +254,16 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 dirty.add(coarse);
             }
             metrics.viewUpdated(view.name());
+        }
+    }
+
+    private void closedSlotEvent(Event event, long ingest, long slot) {
+        metrics.closedSlotEvent();
+        if (slot != lastReportedClosedSlot) {
+            lastReportedClosedSlot = slot;
+            LOG.warn("partition {}: event {} ingested at {} falls in slot {}, closed since the partition's ingest time reached {}"
+                    + " (the broker clock stepped back more than the slot grace); the next batch run counts it, the speed layer does not",
+                    partition, event.id(), Instant.ofEpochMilli(ingest), Instant.ofEpochMilli(slot), Instant.ofEpochMilli(newestRecordIngest));
         }
     }
 
@@ -305,16 +327,17 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         List<KeyValue<AggregateKey, SlotAggregate>> closed = new ArrayList<>();
         stale.forEach(key -> closed.add(KeyValue.pair(key, null)));
         stale.clear();
-        if (openFrom < latestSlot) { // a slot closed since the last flush: its aggregates are all written now
+        long closeBelow = closeBelow();
+        if (openFrom < closeBelow) { // a slot closed since the last flush: its aggregates are all written now
             base.keySet().removeIf(key -> {
-                boolean gone = key.slot() < latestSlot;
+                boolean gone = key.slot() < closeBelow;
                 if (gone) {
                     closed.add(KeyValue.pair(key, null));
                 }
                 return gone;
             });
-            rollups.keySet().removeIf(key -> key.slot() < latestSlot);
-            openFrom = latestSlot;
+            rollups.keySet().removeIf(key -> key.slot() < closeBelow);
+            openFrom = closeBelow;
         }
         if (!closed.isEmpty()) {
             aggregates.putAll(closed);
@@ -326,6 +349,14 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         metrics.flushed(writes.size(), took, newestIngest);
         metrics.openAggregates(partition, base.size() + rollups.size());
         reportFlushedThrough(through);
+    }
+
+    /** Slots below this are closed: the partition's ingest time is more than the grace past their end. */
+    private long closeBelow() {
+        if (newestRecordIngest == Long.MIN_VALUE) {
+            return Long.MIN_VALUE;
+        }
+        return settings.slots().slotOf(newestRecordIngest - settings.slotGrace().toMillis()).toEpochMilli();
     }
 
     /** Every record of this partition before {@code offset} has its effect in Cassandra (or the DLQ). */

@@ -10,18 +10,23 @@ import java.util.Objects;
  * @param eventsTopic      input topic (LogAppendTime)
  * @param deadLetterTopic  where rejected records go
  * @param slots            ingest-slot width (DESIGN §4)
+ * @param slotGrace        how long a slot stays open after the partition's ingest time has passed its end:
+ *                         a broker clock stepping back by less than this still finds the slot's aggregates
  * @param dedupWindow      how long an id is remembered per input partition (DESIGN §5)
  * @param futureTolerance  how far {@code ts} may lie after ingest time
  * @param flushInterval    wall-clock period of the flush to the sink
  * @param persistentStores the dedup store (ids of the last window) in RocksDB (production) or in memory
  */
-public record SpeedSettings(String eventsTopic, String deadLetterTopic, IngestSlots slots, Duration dedupWindow,
+public record SpeedSettings(String eventsTopic, String deadLetterTopic, IngestSlots slots, Duration slotGrace, Duration dedupWindow,
                             Duration futureTolerance, Duration flushInterval, boolean persistentStores) {
 
     public SpeedSettings {
         Objects.requireNonNull(eventsTopic, "eventsTopic");
         Objects.requireNonNull(deadLetterTopic, "deadLetterTopic");
         Objects.requireNonNull(slots, "slots");
+        if (slotGrace.isNegative()) {
+            throw new IllegalArgumentException("slot grace must not be negative, got " + slotGrace);
+        }
         if (dedupWindow.toMillis() < 1000) {
             throw new IllegalArgumentException("dedup window must be at least 1 s, got " + dedupWindow);
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.LocalClusterExtension;
+import dev.lambda.cluster.SystemTopics;
 import dev.lambda.speed.SpeedLayer;
 import dev.lambda.speed.config.SpeedConfig;
 import java.io.File;
@@ -16,6 +17,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -92,6 +96,25 @@ class SpeedLayerIT {
                         "both instances took partitions: " + a.metrics().eventsIn() + " / " + b.metrics().eventsIn());
             }
         }
+    }
+
+    @Test
+    void refusesToStartOnATopicWithProducerTimestamps(LocalCluster cluster, @TempDir Path state) throws Exception {
+        try (Admin admin = cluster.kafka().admin()) {
+            SystemTopics.create(admin, List.of(new NewTopic("events_create_time", 1, (short) 1)
+                    .configs(Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "CreateTime"))));
+        }
+        var c = cluster.cassandra().contactPoint();
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-cp", System.getProperty("java.class.path"), "dev.lambda.speed.Main",
+                "--bootstrap", cluster.bootstrapServers(), "--topic", "events_create_time",
+                "--cassandra", c.getHostString() + ":" + c.getPort(), "--keyspace", "speed_create_time",
+                "--views", Path.of("..", "config", "views.yml").toString(), "--state-dir", state.toString(), "--metrics-port", "0"));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "still running: " + output);
+        assertEquals(2, p.exitValue(), output);
+        assertTrue(output.contains("speed-layer: Kafka topic events_create_time has message.timestamp.type=CreateTime"), output);
     }
 
     /** Runs the speed layer's Main in its own JVM (so it can be killed like a real process). */

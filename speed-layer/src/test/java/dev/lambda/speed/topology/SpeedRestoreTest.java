@@ -41,6 +41,8 @@ class SpeedRestoreTest {
     private static final Duration WINDOW = Duration.ofHours(24);
     private static final long SLOT_10 = Instant.parse("2026-11-21T10:00:00Z").toEpochMilli();
     private static final long SLOT_11 = Instant.parse("2026-11-21T11:00:00Z").toEpochMilli();
+    /** When the newest stored aggregate last changed: past the 10:00 slot's end and its grace. */
+    private static final long INGEST_11 = Instant.parse("2026-11-21T11:05:00Z").toEpochMilli();
 
     private final CollectingSink sink = new CollectingSink();
     private final MockProcessorContext<byte[], byte[]> context = new MockProcessorContext<>();
@@ -77,7 +79,7 @@ class SpeedRestoreTest {
 
     /** Starts the processor on the stores as they are and runs its first flush. */
     private void startAndFlush() {
-        SpeedSettings settings = new SpeedSettings("events", "events.dlq", new IngestSlots(Duration.ofHours(1)), WINDOW,
+        SpeedSettings settings = new SpeedSettings("events", "events.dlq", new IngestSlots(Duration.ofHours(1)), Duration.ofSeconds(30), WINDOW,
                 Duration.ofMinutes(5), Duration.ofMillis(250), false);
         SpeedProcessor processor = new SpeedProcessor(VIEWS, settings, sink, new SpeedMetrics(new PrometheusRegistry()));
         processor.init(context);
@@ -101,8 +103,8 @@ class SpeedRestoreTest {
     @Test
     void coarserLevelsAreRebuiltFromTheBaseLevelAndClosedSlotsLeave() {
         store.put(key(Granularity.MINUTE, "2026-11-21T09:59:00Z", "p1", SLOT_10), orders(2, SLOT_10)); // a slot closed before the stop
-        store.put(key(Granularity.MINUTE, "2026-11-21T11:05:00Z", "p1", SLOT_11), orders(2, SLOT_11));
-        store.put(key(Granularity.MINUTE, "2026-11-21T11:06:00Z", "p1", SLOT_11), orders(3, SLOT_11));
+        store.put(key(Granularity.MINUTE, "2026-11-21T11:05:00Z", "p1", SLOT_11), orders(2, INGEST_11));
+        store.put(key(Granularity.MINUTE, "2026-11-21T11:06:00Z", "p1", SLOT_11), orders(3, INGEST_11));
 
         startAndFlush();
 
@@ -120,9 +122,9 @@ class SpeedRestoreTest {
         // here the 10:00 slot kept one minute (flushed earlier) but lost its hour and day, whose rows
         // in Cassandra hold more than that minute
         store.put(key(Granularity.MINUTE, "2026-11-21T10:10:00Z", "p1", SLOT_10), orders(1, SLOT_10));
-        store.put(key(Granularity.MINUTE, "2026-11-21T11:05:00Z", "p1", SLOT_11), orders(2, SLOT_11));
-        store.put(key(Granularity.HOUR, "2026-11-21T11:00:00Z", "p1", SLOT_11), orders(2, SLOT_11));
-        store.put(key(Granularity.DAY, "2026-11-21T00:00:00Z", "p1", SLOT_11), orders(2, SLOT_11));
+        store.put(key(Granularity.MINUTE, "2026-11-21T11:05:00Z", "p1", SLOT_11), orders(2, INGEST_11));
+        store.put(key(Granularity.HOUR, "2026-11-21T11:00:00Z", "p1", SLOT_11), orders(2, INGEST_11));
+        store.put(key(Granularity.DAY, "2026-11-21T00:00:00Z", "p1", SLOT_11), orders(2, INGEST_11));
 
         startAndFlush();
 

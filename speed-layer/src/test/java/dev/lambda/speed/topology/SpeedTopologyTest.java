@@ -43,6 +43,7 @@ class SpeedTopologyTest {
     private static final ViewCatalog VIEWS = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
     private static final Duration WINDOW = Duration.ofHours(24);
     private static final IngestSlots SLOTS = new IngestSlots(Duration.ofHours(1));
+    private static final Duration GRACE = Duration.ofSeconds(10);
 
     private final CollectingSink sink = new CollectingSink();
     private final SpeedMetrics metrics = new SpeedMetrics(new PrometheusRegistry());
@@ -52,7 +53,7 @@ class SpeedTopologyTest {
 
     @BeforeEach
     void start() {
-        SpeedSettings settings = new SpeedSettings("events", "events.dlq", SLOTS, WINDOW, Duration.ofMinutes(5),
+        SpeedSettings settings = new SpeedSettings("events", "events.dlq", SLOTS, GRACE, WINDOW, Duration.ofMinutes(5),
                 Duration.ofMillis(500), false);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "speed-test");
@@ -184,6 +185,9 @@ class SpeedTopologyTest {
             }
         });
         assertEquals(Map.of(slot10, 1L, slot11, 1L), bySlot);
+        assertEquals(1L, store.get(minute10).aggregate().get(0).read(), "the 10:00 slot stays open for the grace");
+        send(purchase("c", "2026-11-21T11:00:05Z", "p2", "1.00", "u3"), "2026-11-21T11:00:10.000Z"); // the grace is over
+        flush();
         assertNull(store.get(minute10), "the closed 10:00 slot left the store after its flush");
         assertEquals(1L, store.get(new AggregateKey(minute10.view(), minute10.version(), minute10.level(), minute10.bucket(),
                 minute10.dims(), slot11)).aggregate().get(0).read(), "the open slot stays");
@@ -194,7 +198,7 @@ class SpeedTopologyTest {
         send(purchase("a", "2026-11-21T10:59:00Z", "p1", "1.00", "u1"), "2026-11-21T10:59:59.000Z");
         flush(); // written while the 10:00 slot is open
         long heldForOneEvent = metrics.openAggregates(0);
-        send(purchase("b", "2026-11-21T11:00:00Z", "p2", "1.00", "u2"), "2026-11-21T11:00:01.000Z"); // another key, in the next slot
+        send(purchase("b", "2026-11-21T11:00:00Z", "p2", "1.00", "u2"), "2026-11-21T11:00:11.000Z"); // another key, next slot, past the grace
         flush();
         assertEquals(heldForOneEvent, metrics.openAggregates(0), "memory holds the open slot's aggregates only, every level");
         KeyValueStore<AggregateKey, SlotAggregate> store = driver.getKeyValueStore(SpeedTopology.AGGREGATES_STORE);
@@ -207,6 +211,49 @@ class SpeedTopologyTest {
         assertTrue(left.stream().allMatch(k -> k.level() == VIEWS.find(k.view()).orElseThrow().granularity()),
                 "only each view's base level is stored: " + left);
         assertFalse(left.isEmpty());
+    }
+
+    /** Sales orders of product p1 in the 10:59 minute, by slot, as last written. */
+    private Map<Long, Long> ordersOfP1At1059BySlot() {
+        Map<Long, Long> bySlot = new HashMap<>();
+        sink.rows().forEach((k, w) -> {
+            if (k.view().equals("sales") && k.level().equals("minute") && k.bucket() == Instant.parse("2026-11-21T10:59:00Z").toEpochMilli()
+                    && k.dims().get(0).equals("p1")) {
+                bySlot.merge(k.slot(), (Long) w.row().aggregate().get(0).read(), Long::sum);
+            }
+        });
+        return bySlot;
+    }
+
+    @Test
+    void aBrokerClockSteppingBackWithinTheGraceAddsToTheSlotItStillHolds() {
+        long slot10 = Instant.parse("2026-11-21T10:00:00Z").toEpochMilli();
+        send(purchase("a", "2026-11-21T10:59:00Z", "p1", "1.00", "u1"), "2026-11-21T10:59:50Z");
+        send(purchase("b", "2026-11-21T10:59:00Z", "p1", "1.00", "u2"), "2026-11-21T10:59:55Z");
+        send(purchase("c", "2026-11-21T11:00:00Z", "p2", "1.00", "u3"), "2026-11-21T11:00:05Z");
+        flush();
+        send(purchase("d", "2026-11-21T10:59:00Z", "p1", "1.00", "u4"), "2026-11-21T10:59:58Z"); // the clock went back 7 s
+        flush();
+        assertEquals(Map.of(slot10, 3L), ordersOfP1At1059BySlot());
+        assertEquals(0, metrics.closedSlotEvents());
+    }
+
+    @Test
+    void anEventInASlotClosedBeforeTheClockSteppedBackIsLeftToTheBatchNotRewrittenFromZero() {
+        long slot10 = Instant.parse("2026-11-21T10:00:00Z").toEpochMilli();
+        send(purchase("a", "2026-11-21T10:59:00Z", "p1", "1.00", "u1"), "2026-11-21T10:59:50Z");
+        send(purchase("b", "2026-11-21T10:59:00Z", "p1", "1.00", "u2"), "2026-11-21T10:59:55Z");
+        send(purchase("c", "2026-11-21T11:00:00Z", "p2", "1.00", "u3"), "2026-11-21T11:00:30Z");
+        flush(); // the 10:00 slot is written and closed
+        String late = purchase("d", "2026-11-21T10:59:00Z", "p1", "1.00", "u4");
+        send(late, "2026-11-21T10:59:58Z"); // the clock went back 32 s
+        flush();
+        assertEquals(Map.of(slot10, 2L), ordersOfP1At1059BySlot(), "the closed slot's row keeps both events it had");
+        assertEquals(1, metrics.closedSlotEvents());
+        send(late, "2026-11-21T11:00:40Z"); // its re-send: a duplicate, as in the batch, where the first occurrence counts
+        flush();
+        assertEquals(Map.of(slot10, 2L), ordersOfP1At1059BySlot());
+        assertEquals(1, metrics.duplicatesDropped());
     }
 
     @Test

@@ -1,0 +1,80 @@
+package dev.lambda.common.kafka;
+
+import dev.lambda.common.config.ConfigException;
+import dev.lambda.common.config.KafkaClientSettings;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What both layers require of the events topic before they read it (DESIGN §4): it exists and the
+ * broker stamps its records ({@code message.timestamp.type=LogAppendTime}), so that a record's
+ * timestamp is its ingest time. With producer timestamps ({@code CreateTime}) slots and the cutoff
+ * would follow the producers' clocks, and events could land behind a published cutoff: counted by
+ * neither layer, or by both.
+ */
+public final class EventsTopic {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EventsTopic.class);
+    private static final long TIMEOUT_SECONDS = 30;
+
+    private EventsTopic() {
+    }
+
+    /**
+     * Checks the topic's timestamp type on the cluster.
+     *
+     * @throws ConfigException if the topic is missing or not stamped by the broker
+     * @throws IllegalStateException if Kafka does not answer
+     */
+    public static void requireBrokerTimestamps(KafkaClientSettings kafka, String topic) {
+        Map<String, Object> props = new HashMap<>(kafka.clientProperties());
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        try (Admin admin = Admin.create(props)) {
+            Config config = admin.describeConfigs(List.of(resource)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(resource);
+            ConfigEntry type = config.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
+            requireLogAppendTime(topic, type == null ? null : type.value());
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                throw new ConfigException("Kafka topic " + topic + " does not exist at " + kafka.bootstrapServers()
+                        + "; create it with " + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG + "=LogAppendTime (README: Order of first start)");
+            }
+            if (e.getCause() instanceof AuthorizationException) {
+                // a principal allowed to read the topic but not to describe its configuration: not a reason to refuse to run
+                LOG.warn("cannot check that Kafka topic {} uses LogAppendTime (not authorized to describe its configuration)", topic);
+                return;
+            }
+            throw new IllegalStateException("cannot describe Kafka topic " + topic + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Kafka at " + kafka.bootstrapServers() + " did not answer within " + TIMEOUT_SECONDS + " s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while checking Kafka topic " + topic, e);
+        }
+    }
+
+    /** @param timestampType the topic's {@code message.timestamp.type} as the broker reports it */
+    static void requireLogAppendTime(String topic, String timestampType) {
+        if (!"LogAppendTime".equals(timestampType)) {
+            throw new ConfigException("Kafka topic " + topic + " has " + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG + "=" + timestampType
+                    + ", but record timestamps must be ingest times stamped by the broker (LogAppendTime); fix it with"
+                    + " kafka-configs.sh --alter --entity-type topics --entity-name " + topic
+                    + " --add-config " + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG + "=LogAppendTime");
+        }
+    }
+}
