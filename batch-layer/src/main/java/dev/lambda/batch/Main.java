@@ -11,6 +11,7 @@ import dev.lambda.common.cassandra.CassandraSessions;
 import dev.lambda.common.cassandra.ViewStateTable;
 import dev.lambda.common.config.ConfigException;
 import dev.lambda.common.config.Flags;
+import dev.lambda.common.kafka.EventsTopic;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.common.view.ViewConfigException;
@@ -46,6 +47,9 @@ public final class Main {
         }
         try {
             run(config, views);
+        } catch (ConfigException e) {
+            System.err.println("batch-layer: " + config.command() + ": " + e.getMessage());
+            System.exit(2);
         } catch (RuntimeException e) {
             System.err.println("batch-layer: " + config.command() + " failed: " + oneLine(e));
             System.exit(1);
@@ -54,6 +58,9 @@ public final class Main {
 
     /** Runs one command to completion (used by Main and by in-process launchers). */
     public static void run(BatchConfig config, ViewCatalog views) {
+        if (config.command().equals("ingest") || config.command().equals("run")) {
+            EventsTopic.requireBrokerTimestamps(config.kafka(), config.topic()); // before Spark starts for nothing
+        }
         Progress progress = new Progress(System.err);
         SparkSession spark = SparkSessions.create(config);
         try {

@@ -13,8 +13,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * The topics the system needs (DESIGN §1, §2): {@code events}, stamped with LogAppendTime so its
- * timestamps are ingest times that never go backwards within a partition, and the dead-letter
- * topic {@code events.dlq}. Creating them again is a no-op.
+ * timestamps are ingest times from the broker's clock (which only goes backwards when that clock
+ * steps back), and the dead-letter topic {@code events.dlq}. Creating them again is a no-op.
  */
 public final class SystemTopics {
 

@@ -4,7 +4,6 @@ import static org.apache.spark.sql.functions.col;
 
 import dev.lambda.batch.config.BatchConfig;
 import dev.lambda.batch.Progress;
-import dev.lambda.common.kafka.EventsTopic;
 import java.time.Instant;
 import java.util.concurrent.TimeoutException;
 import org.apache.spark.sql.Dataset;
@@ -37,7 +36,6 @@ public final class KafkaIngest {
 
     /** @return when this ingest started (everything appended to Kafka before it is now archived) */
     public static Instant run(SparkSession spark, BatchConfig config, Progress progress) {
-        EventsTopic.requireBrokerTimestamps(config.kafka(), config.topic());
         Instant start = Instant.now();
         MasterDataset master = new MasterDataset(config.master());
         var reader = spark.readStream().format("kafka")

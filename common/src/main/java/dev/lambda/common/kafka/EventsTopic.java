@@ -41,7 +41,13 @@ public final class EventsTopic {
      * @throws IllegalStateException if Kafka does not answer
      */
     public static void requireBrokerTimestamps(KafkaClientSettings kafka, String topic) {
-        Map<String, Object> props = new HashMap<>(kafka.clientProperties());
+        Map<String, Object> props = new HashMap<>();
+        // the pass-through properties may hold consumer or Streams settings, which Admin would warn about
+        kafka.clientProperties().forEach((k, v) -> {
+            if (AdminClientConfig.configNames().contains(k)) {
+                props.put(k, v);
+            }
+        });
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);

@@ -44,16 +44,17 @@ import org.slf4j.LoggerFactory;
  * as of the last commit and the records after it are processed again, recomputing the same values.
  * Which keys changed since the last flush is kept in memory only, so a task that starts (or
  * restarts) treats every aggregate in its store as changed and writes them all once. An aggregate
- * of a closed slot (the partition's ingest time has moved past it) leaves the store after it has
- * been written.
+ * of a closed slot leaves the store after it has been written.
  *
  * <p>Slots close by the partition's ingest time, which the broker's clock stamps (LogAppendTime): a
  * slot stays open until that time is {@code slotGrace} past the slot's end. A clock that steps back
  * less than that finds the slot's aggregates still there. An event that falls in a slot already
  * closed cannot be added to it: its row would be rewritten from this event alone. So it is counted
  * ({@code lambda_speed_closed_slot_events_total}), logged and left to the next batch run, which
- * counts it by the same ingest time. Its id is still remembered, so its duplicates stay dropped, as
- * the batch drops them.
+ * counts it by the same ingest time. Its id is still remembered, so its later re-sends are dropped.
+ * (Around such a step the two layers may pick different occurrences of one id as the first: the
+ * batch takes the earliest time, this layer the first record. The next batch run settles it, as it
+ * does for duplicates further apart than the dedup window.)
  *
  * <p>Only the view's base level is in the store. Each coarser level is a sum of base aggregates
  * with the same slot, so it is kept in memory as a {@link Rollup} updated in place, and rebuilt from
@@ -78,13 +79,18 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private final Set<AggregateKey> dirty = new HashSet<>();
     /** Keys in the store this process does not use (a view it no longer has): they go at the next flush. */
     private final List<AggregateKey> stale = new ArrayList<>();
-    /** Slots below this have left {@link #base}, {@link #rollups} and the store: closed. */
+    /**
+     * Slots below this have left {@link #base}, {@link #rollups} and the store: closed. Kept in the
+     * partition's stats store, written together with the closed slots' removal, so that a restarted
+     * task refuses the same events from its first record on.
+     */
     private long openFrom = Long.MIN_VALUE;
     /** The closed slot last reported in the log, so a clock step back logs once per slot, not per event. */
     private long lastReportedClosedSlot = Long.MIN_VALUE;
 
     private static final String DUPLICATES_KEY = "duplicates";
     private static final String DEAD_LETTER_KEY = "dead-letters:";
+    private static final String OPEN_FROM_KEY = "open-from";
 
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
@@ -144,6 +150,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             all.forEachRemaining(kv -> {
                 if (kv.key.equals(DUPLICATES_KEY)) {
                     duplicatesDropped = kv.value;
+                } else if (kv.key.equals(OPEN_FROM_KEY)) {
+                    openFrom = kv.value;
                 } else if (kv.key.startsWith(DEAD_LETTER_KEY)) {
                     deadLetters.put(kv.key.substring(DEAD_LETTER_KEY.length()), kv.value);
                 }
@@ -261,15 +269,21 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         metrics.closedSlotEvent();
         if (slot != lastReportedClosedSlot) {
             lastReportedClosedSlot = slot;
-            LOG.warn("partition {}: event {} ingested at {} falls in slot {}, closed since the partition's ingest time reached {}"
-                    + " (the broker clock stepped back more than the slot grace); the next batch run counts it, the speed layer does not",
-                    partition, event.id(), Instant.ofEpochMilli(ingest), Instant.ofEpochMilli(slot), Instant.ofEpochMilli(newestRecordIngest));
+            LOG.warn("partition {}: event {} ingested at {} falls in slot {}, already closed (slots before {} are; the partition's"
+                    + " newest ingest time is {}): the broker clock stepped back more than the slot grace. The next batch run counts it,"
+                    + " the speed layer does not", partition, event.id(), Instant.ofEpochMilli(ingest), Instant.ofEpochMilli(slot),
+                    Instant.ofEpochMilli(openFrom), Instant.ofEpochMilli(newestRecordIngest));
         }
     }
 
-    /** The earliest-ingested occurrence of an id counts; a later one within the window is a duplicate. */
+    /**
+     * The first occurrence of an id in the partition counts; a later one within the window is a
+     * duplicate. The look-up reaches up to the partition's newest ingest time, not just this
+     * record's: after the broker clock stepped back, an earlier occurrence can carry a later time.
+     */
     private boolean isDuplicate(String id, long ingest) {
-        try (WindowStoreIterator<Long> seen = seenIds.fetch(id, ingest - settings.dedupWindow().toMillis(), ingest)) {
+        try (WindowStoreIterator<Long> seen = seenIds.fetch(id, ingest - settings.dedupWindow().toMillis(),
+                Math.max(ingest, newestRecordIngest))) {
             if (seen.hasNext()) {
                 return true;
             }
@@ -338,6 +352,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             });
             rollups.keySet().removeIf(key -> key.slot() < closeBelow);
             openFrom = closeBelow;
+            partitionStats.put(OPEN_FROM_KEY, openFrom);
         }
         if (!closed.isEmpty()) {
             aggregates.putAll(closed);

@@ -24,8 +24,10 @@ public record SpeedSettings(String eventsTopic, String deadLetterTopic, IngestSl
         Objects.requireNonNull(eventsTopic, "eventsTopic");
         Objects.requireNonNull(deadLetterTopic, "deadLetterTopic");
         Objects.requireNonNull(slots, "slots");
-        if (slotGrace.isNegative()) {
-            throw new IllegalArgumentException("slot grace must not be negative, got " + slotGrace);
+        Objects.requireNonNull(slotGrace, "slotGrace");
+        if (slotGrace.isNegative() || slotGrace.compareTo(slots.width()) > 0) {
+            throw new IllegalArgumentException("slot grace (--slot-grace) must be between 0 and the slot width " + slots.width()
+                    + ", got " + slotGrace);
         }
         if (dedupWindow.toMillis() < 1000) {
             throw new IllegalArgumentException("dedup window must be at least 1 s, got " + dedupWindow);

@@ -14,6 +14,7 @@ import dev.lambda.common.view.ViewDefinition;
 import dev.lambda.speed.metrics.SpeedMetrics;
 import dev.lambda.speed.testing.CollectingSink;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,6 +24,7 @@ import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.BeforeEach;
@@ -77,13 +79,49 @@ class SpeedRestoreTest {
         return new SlotAggregate(a, ingest);
     }
 
-    /** Starts the processor on the stores as they are and runs its first flush. */
-    private void startAndFlush() {
+    /** Starts a processor on the stores as they are, as a task does after a restart. */
+    private SpeedProcessor start() {
         SpeedSettings settings = new SpeedSettings("events", "events.dlq", new IngestSlots(Duration.ofHours(1)), Duration.ofSeconds(30), WINDOW,
                 Duration.ofMinutes(5), Duration.ofMillis(250), false);
         SpeedProcessor processor = new SpeedProcessor(VIEWS, settings, sink, new SpeedMetrics(new PrometheusRegistry()));
         processor.init(context);
-        context.scheduledPunctuators().get(0).getPunctuator().punctuate(System.currentTimeMillis());
+        return processor;
+    }
+
+    /** Runs the latest started processor's flush. */
+    private void flush() {
+        var punctuators = context.scheduledPunctuators();
+        punctuators.get(punctuators.size() - 1).getPunctuator().punctuate(System.currentTimeMillis());
+    }
+
+    private void startAndFlush() {
+        start();
+        flush();
+    }
+
+    private long offset;
+
+    private void process(SpeedProcessor processor, String id, String product, String ingest) {
+        String json = "{\"id\":\"" + id + "\",\"type\":\"purchase\",\"ts\":\"2026-11-21T10:59:00Z\",\"attrs\":{\"product\":\"" + product
+                + "\",\"country\":\"NP\",\"amount\":\"1.00\",\"user_id\":\"" + id + "\"}}";
+        context.setRecordMetadata("events", 0, offset++);
+        processor.process(new Record<>(null, json.getBytes(StandardCharsets.UTF_8), Instant.parse(ingest).toEpochMilli()));
+    }
+
+    @Test
+    void aRestartedTaskStillRefusesEventsOfSlotsClosedBeforeTheRestart() {
+        SpeedProcessor first = start();
+        process(first, "a", "p1", "2026-11-21T10:59:50Z");
+        process(first, "b", "p1", "2026-11-21T10:59:55Z");
+        process(first, "c", "p2", "2026-11-21T11:00:31Z");
+        flush(); // the 10:00 slot is written and closed
+        assertEquals(2L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+
+        SpeedProcessor second = start(); // after a crash, a rebalance or a redeploy
+        process(second, "d", "p1", "2026-11-21T10:59:58Z"); // the broker clock went back 33 s, before any flush of the new task
+        flush();
+        assertEquals(2L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10), "not rewritten from the one late event");
+        assertEquals(1L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p2", SLOT_11), "the restored open slot is written");
     }
 
     private Object written(Granularity level, String bucket, String product, long slot) {

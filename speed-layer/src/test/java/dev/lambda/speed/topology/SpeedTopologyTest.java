@@ -257,6 +257,17 @@ class SpeedTopologyTest {
     }
 
     @Test
+    void aReSendAfterTheClockSteppedBackIsADuplicateThoughItsTimeIsEarlier() {
+        long slot10 = Instant.parse("2026-11-21T10:00:00Z").toEpochMilli();
+        String e = purchase("e", "2026-11-21T10:59:00Z", "p1", "1.00", "u1");
+        send(e, "2026-11-21T10:59:50Z");
+        send(e, "2026-11-21T10:59:45Z"); // the broker clock went back 5 s before the re-send arrived
+        flush();
+        assertEquals(Map.of(slot10, 1L), ordersOfP1At1059BySlot());
+        assertEquals(1, metrics.duplicatesDropped());
+    }
+
+    @Test
     void randomStreamMatchesTheOracleAtEveryLevel() {
         RandomEvents gen = new RandomEvents(42);
         Oracle oracle = new Oracle(WINDOW.toMillis());
