@@ -42,7 +42,8 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
               --views FILE                 views definition file                           [config/views.yml]
               --application-id ID          Kafka Streams application id                    [lambda-speed]
               --slot-width DURATION        ingest slot width (must match the batch layer)  [1h]
-              --slot-grace DURATION        a slot stays open this long after it ends       [30s]
+              --slot-grace DURATION        a slot stays open this long after it ends;      [30s or the
+                                           at most the slot width                          width if less]
               --dedup-window DURATION      how long an event id is remembered              [24h]
               --future-tolerance DURATION  how far ts may lie after ingest time            [5m]
               --ttl DURATION               TTL of speed rows in Cassandra                  [7d]
@@ -84,7 +85,7 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
         SpeedSettings topology;
         try {
             topology = new SpeedSettings(f.string("topic", "events"), f.string("dlq-topic", "events.dlq"), slots,
-                    f.duration("slot-grace", Duration.ofSeconds(30)), dedup,
+                    f.duration("slot-grace", min(Duration.ofSeconds(30), slot)), dedup,
                     f.duration("future-tolerance", Duration.ofMinutes(5)), flush, !f.isSet("in-memory-state"));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
@@ -97,6 +98,10 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
         return new SpeedConfig(KafkaClientSettings.from(f), CassandraSettings.from(f), Path.of(f.string("views", "config/views.yml")),
                 f.string("application-id", "lambda-speed"), topology, ttl, f.integer("threads", 1, 1, 64),
                 Path.of(f.string("state-dir", "data/speed-state")), f.integer("metrics-port", 9404, 0, 65535), cacheBytes, 256);
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** The Kafka Streams configuration: exactly-once v2, the client pass-through properties last so they win. */

@@ -16,8 +16,9 @@ class SpeedConfigTest {
     }
 
     @Test
-    void slotGraceDefaultsToThirtySecondsAndComesFromFlagOrEnvironment() {
+    void slotGraceDefaultsToThirtySecondsOrTheSlotWidthAndComesFromFlagOrEnvironment() {
         assertEquals(Duration.ofSeconds(30), config(Map.of()).topology().slotGrace());
+        assertEquals(Duration.ofSeconds(2), config(Map.of(), "--slot-width", "2s").topology().slotGrace(), "never longer than a slot");
         assertEquals(Duration.ofMinutes(2), config(Map.of(), "--slot-grace", "2m").topology().slotGrace());
         assertEquals(Duration.ofSeconds(5), config(Map.of("LAMBDA_SLOT_GRACE", "5s")).topology().slotGrace());
     }

@@ -225,13 +225,18 @@ class SpeedTopologyTest {
         return bySlot;
     }
 
+    /** Two orders of p1 in the 10:00 slot, then one of p2 ingested at {@code nextSlotIngest} (11:00 slot), flushed. */
+    private void twoOrdersInSlot10ThenOneAt(String nextSlotIngest) {
+        send(purchase("a", "2026-11-21T10:59:00Z", "p1", "1.00", "u1"), "2026-11-21T10:59:50Z");
+        send(purchase("b", "2026-11-21T10:59:00Z", "p1", "1.00", "u2"), "2026-11-21T10:59:55Z");
+        send(purchase("c", "2026-11-21T11:00:00Z", "p2", "1.00", "u3"), nextSlotIngest);
+        flush();
+    }
+
     @Test
     void aBrokerClockSteppingBackWithinTheGraceAddsToTheSlotItStillHolds() {
         long slot10 = Instant.parse("2026-11-21T10:00:00Z").toEpochMilli();
-        send(purchase("a", "2026-11-21T10:59:00Z", "p1", "1.00", "u1"), "2026-11-21T10:59:50Z");
-        send(purchase("b", "2026-11-21T10:59:00Z", "p1", "1.00", "u2"), "2026-11-21T10:59:55Z");
-        send(purchase("c", "2026-11-21T11:00:00Z", "p2", "1.00", "u3"), "2026-11-21T11:00:05Z");
-        flush();
+        twoOrdersInSlot10ThenOneAt("2026-11-21T11:00:05Z"); // within the 10 s grace: the 10:00 slot stays open
         send(purchase("d", "2026-11-21T10:59:00Z", "p1", "1.00", "u4"), "2026-11-21T10:59:58Z"); // the clock went back 7 s
         flush();
         assertEquals(Map.of(slot10, 3L), ordersOfP1At1059BySlot());
@@ -241,10 +246,7 @@ class SpeedTopologyTest {
     @Test
     void anEventInASlotClosedBeforeTheClockSteppedBackIsLeftToTheBatchNotRewrittenFromZero() {
         long slot10 = Instant.parse("2026-11-21T10:00:00Z").toEpochMilli();
-        send(purchase("a", "2026-11-21T10:59:00Z", "p1", "1.00", "u1"), "2026-11-21T10:59:50Z");
-        send(purchase("b", "2026-11-21T10:59:00Z", "p1", "1.00", "u2"), "2026-11-21T10:59:55Z");
-        send(purchase("c", "2026-11-21T11:00:00Z", "p2", "1.00", "u3"), "2026-11-21T11:00:30Z");
-        flush(); // the 10:00 slot is written and closed
+        twoOrdersInSlot10ThenOneAt("2026-11-21T11:00:30Z"); // past the grace: the 10:00 slot is written and closed
         String late = purchase("d", "2026-11-21T10:59:00Z", "p1", "1.00", "u4");
         send(late, "2026-11-21T10:59:58Z"); // the clock went back 32 s
         flush();
