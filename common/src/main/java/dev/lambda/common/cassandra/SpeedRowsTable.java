@@ -70,10 +70,20 @@ public final class SpeedRowsTable {
                 row.sourcePartition(), m.counts(), m.decimals(), m.sketches(), row.latestIngest(), ttlSeconds);
     }
 
-    /** Every speed row of one partition (all slots); the caller keeps those at or after its cutoff. */
+    /** Every speed row of one partition (all slots). */
     public CompletionStage<List<SpeedRow>> read(ViewDefinition view, Granularity level, Instant period) {
+        return read(view, level, period, null);
+    }
+
+    /**
+     * The speed rows of one partition whose slot is at or after {@code fromSlot} (every slot if
+     * {@code null}). The slot is not a clustering prefix, so Cassandra returns the earlier slots
+     * too (kept until their TTL); they are dropped before their metrics are decoded, which is most
+     * of the cost of a row with sketches.
+     */
+    public CompletionStage<List<SpeedRow>> read(ViewDefinition view, Granularity level, Instant period, Instant fromSlot) {
         return Pages.collect(session.executeAsync(selectPartition.bind(view.name(), view.version(), level.id(), period)),
-                row -> toRow(view, row));
+                row -> fromSlot == null || !row.getInstant("slot").isBefore(fromSlot), row -> toRow(view, row));
     }
 
     private static SpeedRow toRow(ViewDefinition view, Row row) {

@@ -123,6 +123,13 @@ class CassandraTablesIT {
         assertEquals(2L, read.get(1).aggregate().get(0).read());
         assertEquals(new java.math.BigDecimal("4.75"), read.get(1).aggregate().get(1).read());
 
+        Instant earlierSlot = slot.minus(Duration.ofHours(1));
+        SpeedRow beforeCutoff = new SpeedRow(Granularity.DAY, bucket, List.of("p2", "NP"), earlierSlot, 2, one, earlierSlot.plusSeconds(1));
+        table.write(sales, beforeCutoff).toCompletableFuture().join();
+        assertEquals(List.of(readable(otherPartition), readable(latest)), table.read(sales, Granularity.DAY, Granularity.DAY.periodOf(bucket), slot)
+                .toCompletableFuture().join().stream().map(CassandraTablesIT::readable).toList(), "from the slot on: the earlier slot is left out");
+        assertEquals(3, table.read(sales, Granularity.DAY, Granularity.DAY.periodOf(bucket)).toCompletableFuture().join().size());
+
         int ttl = session.execute("SELECT TTL(latest_ingest) FROM " + KEYSPACE + ".speed_rows WHERE view_name = 'sales' AND version = ? "
                 + "AND level = 'day' AND period = ?", sales.version(), Granularity.DAY.periodOf(bucket)).one().getInt(0);
         assertTrue(ttl > Duration.ofDays(7).toSeconds() - 60 && ttl <= Duration.ofDays(7).toSeconds(), "ttl " + ttl);

@@ -87,7 +87,7 @@ public final class QueryService {
         Instant current = base.periodOf(base.bucketOf(now));
         List<CompletableFuture<List<SpeedRow>>> reads = new ArrayList<>();
         for (Instant period : List.of(current, base.periodOf(base.bucketOf(current.minusMillis(1))))) {
-            reads.add(rows.speedRows(view, base, period).toCompletableFuture());
+            reads.add(rows.speedRows(view, base, period, null).toCompletableFuture());
         }
         return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> {
             Instant newest = null;
@@ -118,7 +118,7 @@ public final class QueryService {
             if (cachedPart == null) {
                 batch.add(rows.batchRows(q.view(), state.generation(), level, period).toCompletableFuture());
             }
-            speed.add(rows.speedRows(q.view(), level, period).toCompletableFuture());
+            speed.add(rows.speedRows(q.view(), level, period, state == null ? null : state.cutoff()).toCompletableFuture());
         }
         List<CompletableFuture<?>> all = new ArrayList<>(batch);
         all.addAll(speed);

@@ -125,8 +125,8 @@ public final class CachedBatchRows implements ViewRows {
     }
 
     @Override
-    public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period) {
-        return store.speedRows(view, level, period);
+    public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period, Instant fromSlot) {
+        return store.speedRows(view, level, period, fromSlot);
     }
 
     @Override

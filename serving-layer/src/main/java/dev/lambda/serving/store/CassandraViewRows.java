@@ -51,8 +51,8 @@ public final class CassandraViewRows implements ViewRows {
     }
 
     @Override
-    public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period) {
-        return speed.read(view, level, period);
+    public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period, Instant fromSlot) {
+        return speed.read(view, level, period, fromSlot);
     }
 
     @Override

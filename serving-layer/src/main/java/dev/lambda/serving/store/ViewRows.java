@@ -18,7 +18,8 @@ public interface ViewRows {
 
     CompletionStage<List<BatchRow>> batchRows(ViewDefinition view, long generation, Granularity level, Instant period);
 
-    CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period);
+    /** The speed rows of a partition whose slot is at or after {@code fromSlot} (all if {@code null}). */
+    CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period, Instant fromSlot);
 
     /** Whether the store answers at all (readiness). */
     boolean reachable();

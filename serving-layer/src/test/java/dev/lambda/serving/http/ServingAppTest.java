@@ -67,7 +67,7 @@ class ServingAppTest {
         }
 
         @Override
-        public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period) {
+        public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period, Instant fromSlot) {
             Instant bucket = level.bucketOf(SALE_TIME);
             return CompletableFuture.completedFuture(view.name().equals("sales") && period.equals(level.periodOf(bucket))
                     ? List.of(new SpeedRow(level, bucket, List.of("p,1", "NP"), T, 0, sale("0.10"), T.plusSeconds(3)))

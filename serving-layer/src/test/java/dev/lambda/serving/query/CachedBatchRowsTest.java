@@ -50,7 +50,7 @@ class CachedBatchRowsTest {
         }
 
         @Override
-        public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period) {
+        public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period, Instant fromSlot) {
             return CompletableFuture.completedFuture(List.of());
         }
 

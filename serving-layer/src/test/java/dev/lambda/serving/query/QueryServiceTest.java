@@ -58,9 +58,10 @@ class QueryServiceTest {
         }
 
         @Override
-        public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period) {
+        public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period, Instant fromSlot) {
             speedReads.incrementAndGet();
-            return CompletableFuture.completedFuture(speedRows.stream().filter(r -> r.level() == level).toList());
+            return CompletableFuture.completedFuture(speedRows.stream()
+                    .filter(r -> r.level() == level && (fromSlot == null || !r.slot().isBefore(fromSlot))).toList());
         }
 
         @Override
