@@ -20,12 +20,14 @@ import java.util.Set;
  * @param command      ingest | recompute | run | import
  * @param sparkMaster  {@code null} when spark-submit chose the master
  * @param cutoff       an explicit cutoff, or {@code null} to derive it (DESIGN §4)
+ * @param acceptGap    ingest goes on from the oldest record Kafka still has when records it never
+ *                     archived are gone (otherwise that fails the run)
  */
 public record BatchConfig(String command, KafkaClientSettings kafka, String topic, String master, String checkpoint,
                           CassandraTarget cassandra, String viewsFile, IngestSlots slots, Duration safetyMargin,
                           Instant cutoff, Duration grace, Duration futureTolerance, String sparkMaster,
                           int shufflePartitions, String importPath, String importFormat, int maxInFlightWrites,
-                          long ingestBatchRecords) {
+                          long ingestBatchRecords, boolean acceptGap) {
 
     public static final List<String> COMMANDS = List.of("ingest", "recompute", "run", "import");
 
@@ -50,6 +52,8 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
               --slot-width DURATION        ingest slot width (must match the speed layer)   [1h]
               --safety-margin DURATION     cutoff = floor(ingest start - margin, slot)      [5m]
               --ingest-batch-records N     most Kafka records per ingest micro-batch        [1000000]
+              --accept-gap                 ingest: go on although Kafka deleted records     [off]
+                                           never archived (once, after importing them)
               --cutoff INSTANT             explicit cutoff (a slot boundary), e.g. 2026-11-21T00:00:00Z
               --grace DURATION             keep superseded generations this long            [1h]
               --future-tolerance DURATION  how far ts may lie after ingest time             [5m]
@@ -62,7 +66,7 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
             Durations: 250ms, 30s, 5m, 1h, 7d or ISO-8601 (PT1H).
             """.formatted(CassandraSettings.FLAG_HELP, KafkaClientSettings.FLAG_HELP);
 
-    private static final Set<String> SWITCHES = Set.of("help");
+    private static final Set<String> SWITCHES = Set.of("help", "accept-gap");
 
     /** Every flag the batch layer takes (each also as a {@code LAMBDA_*} environment variable). */
     public static Set<String> knownFlags() {
@@ -115,6 +119,6 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
                 f.string("views", "config/views.yml"), slots, f.duration("safety-margin", Duration.ofMinutes(5)), cutoff,
                 f.duration("grace", Duration.ofHours(1)), f.duration("future-tolerance", Duration.ofMinutes(5)),
                 f.string("spark-master", null), f.integer("shuffle-partitions", 8, 1, 100_000), input, format, 64,
-                f.integer("ingest-batch-records", 1_000_000, 1, Integer.MAX_VALUE));
+                f.integer("ingest-batch-records", 1_000_000, 1, Integer.MAX_VALUE), f.isSet("accept-gap"));
     }
 }

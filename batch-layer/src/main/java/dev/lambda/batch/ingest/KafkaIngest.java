@@ -6,6 +6,8 @@ import dev.lambda.batch.config.BatchConfig;
 import dev.lambda.batch.Progress;
 import java.time.Instant;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -19,6 +21,8 @@ import org.apache.spark.sql.streaming.Trigger;
  * Structured Streaming ({@code trigger(availableNow)}) and a checkpoint, so a re-run after a crash
  * continues where the last committed batch ended and never writes a record twice. Offsets that
  * retention already deleted fail the run ({@code failOnDataLoss}): the dataset never silently skips.
+ * Only {@code --accept-gap}, given for one run once the missing events were imported (or written
+ * off), goes on from the oldest record Kafka still has.
  */
 public final class KafkaIngest {
 
@@ -42,7 +46,7 @@ public final class KafkaIngest {
                 .option("kafka.bootstrap.servers", config.kafka().bootstrapServers())
                 .option("subscribe", config.topic())
                 .option("startingOffsets", "earliest")
-                .option("failOnDataLoss", "true")
+                .option("failOnDataLoss", Boolean.toString(!config.acceptGap()))
                 .option("maxOffsetsPerTrigger", Long.toString(config.ingestBatchRecords()))
                 .option("includeHeaders", "false");
         for (var p : config.kafka().clientProperties().entrySet()) {
@@ -65,10 +69,32 @@ public final class KafkaIngest {
             }
             progress.line("ingest", records, "records appended to " + master.kafkaPath());
         } catch (TimeoutException | StreamingQueryException e) {
+            String gap = gap(e);
+            if (gap != null) {
+                throw new IllegalStateException("Kafka topic " + config.topic() + " no longer holds records that were never archived ("
+                        + gap + "; retention or a deletion removed them), so nothing was appended: the master dataset would have a gap."
+                        + " Import those events if they exist elsewhere (import --input), then run ingest once with --accept-gap to go on"
+                        + " from the oldest records Kafka still has", e);
+            }
             throw new IllegalStateException("ingest from Kafka topic " + config.topic() + " failed: " + rootMessage(e), e);
         }
         master.recordIngestStart(spark, start);
         return start;
+    }
+
+    /** Where records were lost, if that is why the ingest failed; otherwise {@code null}. */
+    static String gap(Throwable e) {
+        boolean sparkSaysLost = false;
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof OffsetOutOfRangeException out) {
+                return out.offsetOutOfRangePartitions().entrySet().stream()
+                        .map(p -> "partition " + p.getKey().partition() + " from offset " + p.getValue()).sorted()
+                        .collect(Collectors.joining(", "));
+            }
+            // Spark's own comparison of the checkpoint with the offsets Kafka still has
+            sparkSaysLost |= t.getMessage() != null && t.getMessage().contains("data may have been lost");
+        }
+        return sparkSaysLost ? "Spark found offsets missing" : null;
     }
 
     static String rootMessage(Throwable e) {

@@ -20,13 +20,21 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -74,6 +82,46 @@ class BatchLayerIT {
             assertTrue(e.getMessage().contains("Kafka topic batch_create_time has message.timestamp.type=CreateTime"), e.getMessage());
             assertFalse(Files.exists(f.master), "nothing archived");
         }
+    }
+
+    @Test
+    void anIngestFailsLoudlyWhenKafkaDeletedRecordsItHadNotArchived(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "gap", dir, 6)) {
+            f.produce(300);
+            Main.run(f.config("ingest"), BatchFixture.VIEWS);
+            f.produce(300);
+            TopicPartition p0 = new TopicPartition(f.topic(), 0);
+            try (Admin admin = cluster.kafka().admin()) { // retention runs before the next ingest
+                long end = admin.listOffsets(Map.of(p0, OffsetSpec.latest())).partitionResult(p0).get().offset();
+                admin.deleteRecords(Map.of(p0, RecordsToDelete.beforeOffset(end))).all().get();
+            }
+            RuntimeException e = assertThrows(RuntimeException.class, () -> Main.run(f.config("ingest"), BatchFixture.VIEWS));
+            assertTrue(e.getMessage().startsWith("Kafka topic batch_gap no longer holds records that were never archived (partition 0 from offset")
+                    && e.getMessage().contains("--accept-gap"), e.getMessage());
+            assertEquals(300, masterOffsets(f).size(), "nothing appended by the failed run");
+
+            Main.run(f.config("ingest", "--accept-gap"), BatchFixture.VIEWS); // the operator accepts the gap
+            Set<String> expected = f.sent.stream().filter(r -> r.partition() != 0 || r.offset() < firstLost(e))
+                    .map(r -> r.partition() + "/" + r.offset()).collect(Collectors.toSet());
+            assertEquals(expected, new HashSet<>(masterOffsets(f)), "everything Kafka still had, once; partition 0's deleted records missing");
+        }
+    }
+
+    private static List<String> masterOffsets(BatchFixture f) {
+        SparkSession spark = SparkSessions.create(f.config("recompute"));
+        try {
+            return new MasterDataset(f.master.toString()).read(spark).select("kafka_partition", "kafka_offset").collectAsList().stream()
+                    .map(r -> r.getInt(0) + "/" + r.getLong(1)).toList();
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** The first offset of partition 0 the failed ingest found deleted, as its message says. */
+    private static long firstLost(RuntimeException e) {
+        Matcher m = Pattern.compile("partition 0 from offset (\\d+)").matcher(e.getMessage());
+        assertTrue(m.find(), e.getMessage());
+        return Long.parseLong(m.group(1));
     }
 
     @Test
