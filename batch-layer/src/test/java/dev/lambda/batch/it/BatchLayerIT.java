@@ -14,11 +14,18 @@ import dev.lambda.batch.spark.SparkSessions;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.LocalClusterExtension;
 import dev.lambda.cluster.SystemTopics;
+import dev.lambda.batch.testing.MasterRows;
+import dev.lambda.common.cassandra.BatchGeneration;
+import dev.lambda.common.cassandra.BatchGenerationsTable;
+import dev.lambda.common.cassandra.BatchRowsTable;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.config.ConfigException;
+import dev.lambda.common.view.ViewDefinition;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -122,6 +129,47 @@ class BatchLayerIT {
         Matcher m = Pattern.compile("partition 0 from offset (\\d+)").matcher(e.getMessage());
         assertTrue(m.find(), e.getMessage());
         return Long.parseLong(m.group(1));
+    }
+
+    @Test
+    void generationsBeforeThePreviousOneAreDroppedOnceTheGraceIsOver(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "cleanup", dir, 7)) {
+            List<Instant> cutoffs = new ArrayList<>();
+            for (int round = 0; round < 3; round++) { // three rounds of events, a cutoff (1 s slots) after each
+                f.produce(200);
+                Thread.sleep(1_100);
+                cutoffs.add(f.sent.stream().map(MasterRows.Event::ingest).max(Instant::compareTo).orElseThrow()
+                        .truncatedTo(ChronoUnit.SECONDS).plusSeconds(1));
+            }
+            Main.run(f.config("ingest"), BatchFixture.VIEWS);
+            for (Instant cutoff : cutoffs) {
+                Main.run(f.config("recompute", "--cutoff", cutoff.toString()), BatchFixture.VIEWS); // within the default 1 h grace
+            }
+            ViewDefinition sales = BatchFixture.VIEWS.find("sales").orElseThrow();
+            BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
+            List<BatchGeneration> before = generations.list(sales.name(), sales.version()).toCompletableFuture().join();
+            assertEquals(cutoffs.stream().map(Instant::toEpochMilli).toList(), before.stream().map(BatchGeneration::generation).sorted().toList(),
+                    "nothing dropped within the grace");
+            BatchGeneration oldest = before.stream().filter(g -> g.generation() == cutoffs.get(0).toEpochMilli()).findFirst().orElseThrow();
+            assertTrue(rowsOf(f, sales, oldest) > 0);
+
+            Main.run(f.config("recompute", "--cutoff", cutoffs.get(2).toString(), "--grace", "0s"), BatchFixture.VIEWS);
+
+            assertEquals(cutoffs.subList(1, 3).stream().map(Instant::toEpochMilli).toList(), generations.list(sales.name(), sales.version())
+                    .toCompletableFuture().join().stream().map(BatchGeneration::generation).sorted().toList(), "the published one and its previous stay");
+            assertEquals(0, rowsOf(f, sales, oldest), "the oldest generation's rows are gone");
+            ViewState published = f.published("sales");
+            assertEquals(cutoffs.get(2).toEpochMilli(), published.generation());
+            assertEquals(cutoffs.get(1).toEpochMilli(), published.previousGeneration(), "re-publishing a generation keeps its previous");
+            List<String> diffs = f.differences(published.generation(), published.cutoff());
+            assertTrue(diffs.isEmpty(), "the published generation is intact: " + diffs.subList(0, Math.min(5, diffs.size())));
+        }
+    }
+
+    private static long rowsOf(BatchFixture f, ViewDefinition view, BatchGeneration g) {
+        BatchRowsTable rows = new BatchRowsTable(f.session, f.keyspace());
+        return g.partitions().stream().mapToLong(p -> rows.read(view, g.generation(), BatchGeneration.levelOf(p), BatchGeneration.periodOf(p))
+                .toCompletableFuture().join().size()).sum();
     }
 
     @Test
