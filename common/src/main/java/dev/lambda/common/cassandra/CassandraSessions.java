@@ -24,7 +24,10 @@ public final class CassandraSessions {
                 // DDL waits for schema agreement after a debounce window; the default 1 s makes every CREATE slow
                 .withDuration(DefaultDriverOption.METADATA_SCHEMA_WINDOW, Duration.ofMillis(10))
                 .withString(DefaultDriverOption.REQUEST_CONSISTENCY, "LOCAL_QUORUM")
-                .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 2);
+                .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 2)
+                // after an outage the default back-off reaches 60 s between attempts, and every layer waits that long
+                // once Cassandra is back: the speed layer's rows, the batch's writes, the serving layer's answers
+                .withDuration(DefaultDriverOption.RECONNECTION_MAX_DELAY, Duration.ofSeconds(5));
         CassandraTls tls = settings.tls();
         if (tls != null) {
             config.withString(DefaultDriverOption.SSL_ENGINE_FACTORY_CLASS, "DefaultSslEngineFactory")

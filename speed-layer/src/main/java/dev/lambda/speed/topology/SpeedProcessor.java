@@ -91,6 +91,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private static final String DUPLICATES_KEY = "duplicates";
     private static final String DEAD_LETTER_KEY = "dead-letters:";
     private static final String OPEN_FROM_KEY = "open-from";
+    private static final long MAX_FLUSH_GAP_MILLIS = 10_000;
 
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
@@ -310,13 +311,15 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
 
     /** Writes every changed aggregate, waits for the sink, then drops aggregates of closed slots. */
     private void flush(long now) {
-        // when flushes get slow (a backlog, a busy Cassandra) flush less often, so that processing
-        // keeps at least three quarters of the time and each flush carries more updates per row
         if (dirty.isEmpty() && stale.isEmpty()) {
             reportFlushedThrough(processedThrough);
             return;
         }
-        if (now - lastFlushAt < 4 * lastFlushMillis) {
+        // when flushes get slow (a backlog, a busy Cassandra) flush less often, so that processing
+        // keeps at least three quarters of the time and each flush carries more updates per row; but
+        // at least every MAX_FLUSH_GAP: a flush that was slow because it waited out an outage must not
+        // hold the next one back for three times as long
+        if (now - lastFlushAt < Math.min(4 * lastFlushMillis, MAX_FLUSH_GAP_MILLIS)) {
             return;
         }
         long through = processedThrough;

@@ -3,6 +3,8 @@ package dev.lambda.speed.it;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DriverException;
+import dev.lambda.cluster.CassandraNode;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.SystemTopics;
 import dev.lambda.common.cassandra.CassandraSessions;
@@ -45,6 +47,7 @@ final class SpeedFixture implements AutoCloseable {
     static final int PARTITIONS = 3;
 
     final LocalCluster cluster;
+    private final CassandraNode cassandra;
     final String name;
     final String topic;
     final String dlqTopic;
@@ -57,7 +60,13 @@ final class SpeedFixture implements AutoCloseable {
     private int malformed;
 
     SpeedFixture(LocalCluster cluster, String name, long seed) {
+        this(cluster, cluster.cassandra(), name, seed);
+    }
+
+    /** A scenario whose rows go to {@code cassandra} instead of the cluster's node (one a test may stop). */
+    SpeedFixture(LocalCluster cluster, CassandraNode cassandra, String name, long seed) {
         this.cluster = cluster;
+        this.cassandra = cassandra;
         this.name = name;
         this.topic = "events_" + name;
         this.dlqTopic = "events_" + name + ".dlq";
@@ -75,7 +84,7 @@ final class SpeedFixture implements AutoCloseable {
     }
 
     CassandraSettings cassandraSettings() {
-        return new CassandraSettings(List.of(cluster.cassandra().contactPoint()), cluster.cassandra().localDatacenter(),
+        return new CassandraSettings(List.of(cassandra.contactPoint()), cassandra.localDatacenter(),
                 keyspace(), Replication.simple(1), null, null);
     }
 
@@ -85,9 +94,9 @@ final class SpeedFixture implements AutoCloseable {
 
     /** The speed layer's command line for this scenario. */
     List<String> args(Path stateDir) {
-        var c = cluster.cassandra().contactPoint();
+        var c = cassandra.contactPoint();
         return new ArrayList<>(List.of("--bootstrap", cluster.bootstrapServers(), "--topic", topic, "--dlq-topic", dlqTopic,
-                "--cassandra", c.getHostString() + ":" + c.getPort(), "--cassandra-dc", cluster.cassandra().localDatacenter(),
+                "--cassandra", c.getHostString() + ":" + c.getPort(), "--cassandra-dc", cassandra.localDatacenter(),
                 "--keyspace", keyspace(), "--views", Path.of("..", "config", "views.yml").toString(),
                 "--application-id", "speed-" + name, "--state-dir", stateDir.toString(), "--metrics-port", "0",
                 "--flush-interval", "200ms", "--slot-width", "1m"));
@@ -130,7 +139,11 @@ final class SpeedFixture implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<String> diffs;
         do {
-            diffs = SpeedRowsCheck.differences(session, keyspace(), VIEWS, expected);
+            try {
+                diffs = SpeedRowsCheck.differences(session, keyspace(), VIEWS, expected);
+            } catch (DriverException e) { // a Cassandra a test restarted may not be reachable yet
+                diffs = List.of("Cassandra not readable: " + e);
+            }
             if (diffs.isEmpty()) {
                 return;
             }

@@ -3,6 +3,7 @@ package dev.lambda.speed.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lambda.cluster.CassandraNode;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.LocalClusterExtension;
 import dev.lambda.cluster.SystemTopics;
@@ -81,6 +82,28 @@ class SpeedLayerIT {
                 second.destroy();
                 second.waitFor(30, TimeUnit.SECONDS);
             }
+        }
+    }
+
+    @Test
+    void writesThatFailWhileCassandraIsDownAreRetriedUntilTheRowsAreExact(LocalCluster cluster, @TempDir Path state,
+                                                                          @TempDir Path cassandraDir) throws Exception {
+        CassandraNode node = CassandraNode.start(cassandraDir, 0, false);
+        int port = node.contactPoint().getPort();
+        try (SpeedFixture f = new SpeedFixture(cluster, node, "outage", 4); SpeedLayer layer = startInProcess(f, state)) {
+            f.produce(2_000);
+            f.awaitExact(CATCH_UP);
+            Thread.sleep(1_000); // the flush that wrote the last rows has counted them
+            long rowsBefore = layer.metrics().rowsFlushed();
+            node.close(); // Cassandra goes away with the layer running
+            f.produce(2_000);
+            Thread.sleep(5_000); // flushes fail and are retried meanwhile
+            assertEquals(rowsBefore, layer.metrics().rowsFlushed(), "nothing counted as flushed while Cassandra was down");
+            node = CassandraNode.start(cassandraDir, port, false);
+            f.awaitExact(CATCH_UP);
+            assertEquals(KafkaStreams.State.RUNNING, layer.state());
+        } finally {
+            node.close();
         }
     }
 

@@ -46,6 +46,8 @@ class SpeedTopologyTest {
     private static final Duration GRACE = Duration.ofSeconds(10);
 
     private final CollectingSink sink = new CollectingSink();
+    /** How long the next sink call takes (a Cassandra outage waited out), then back to 0. */
+    private volatile long nextWriteMillis;
     private final SpeedMetrics metrics = new SpeedMetrics(new PrometheusRegistry());
     private TopologyTestDriver driver;
     private TestInputTopic<byte[], byte[]> events;
@@ -59,7 +61,19 @@ class SpeedTopologyTest {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "speed-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        driver = new TopologyTestDriver(SpeedTopology.build(VIEWS, settings, sink, metrics), props, Instant.parse("2026-11-21T10:00:00Z"));
+        driver = new TopologyTestDriver(SpeedTopology.build(VIEWS, settings, new SpeedRowSink() {
+            @Override
+            public void writeAll(List<Write> writes) throws InterruptedException {
+                Thread.sleep(nextWriteMillis);
+                nextWriteMillis = 0;
+                sink.writeAll(writes);
+            }
+
+            @Override
+            public boolean writeProgress(Progress progress) {
+                return sink.writeProgress(progress);
+            }
+        }, metrics), props, Instant.parse("2026-11-21T10:00:00Z"));
         events = driver.createInputTopic("events", new ByteArraySerializer(), new ByteArraySerializer());
         deadLetters = driver.createOutputTopic("events.dlq", new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
@@ -267,6 +281,18 @@ class SpeedTopologyTest {
         flush();
         assertEquals(Map.of(slot10, 1L), ordersOfP1At1059BySlot());
         assertEquals(1, metrics.duplicatesDropped());
+    }
+
+    @Test
+    void aFlushThatWaitedOutAnOutageHoldsTheNextOneBackTenSecondsAtMost() {
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), "2026-11-21T10:00:01Z");
+        nextWriteMillis = 2_600; // 4 x that would be 10.4 s without a flush
+        flush();
+        send(purchase("b", "2026-11-21T10:00:00Z", "p1", "1.00", "u2"), "2026-11-21T10:00:02Z");
+        driver.advanceWallClockTime(Duration.ofSeconds(9));
+        assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0), "a slow flush is followed by time to process");
+        driver.advanceWallClockTime(Duration.ofSeconds(1));
+        assertEquals(2L, sales("minute", "2026-11-21T10:00:00Z", 0), "but for ten seconds at most");
     }
 
     @Test
