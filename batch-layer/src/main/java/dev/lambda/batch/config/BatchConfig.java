@@ -53,7 +53,8 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
               --safety-margin DURATION     cutoff = floor(ingest start - margin, slot)      [5m]
               --ingest-batch-records N     most Kafka records per ingest micro-batch        [1000000]
               --accept-gap                 ingest: go on although Kafka deleted records     [off]
-                                           never archived (once, after importing them)
+                                           never archived (once, after importing them;
+                                           command line only, not from the environment)
               --cutoff INSTANT             explicit cutoff (a slot boundary), e.g. 2026-11-21T00:00:00Z
               --grace DURATION             keep superseded generations this long            [1h]
               --future-tolerance DURATION  how far ts may lie after ingest time             [5m]
@@ -119,6 +120,6 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
                 f.string("views", "config/views.yml"), slots, f.duration("safety-margin", Duration.ofMinutes(5)), cutoff,
                 f.duration("grace", Duration.ofHours(1)), f.duration("future-tolerance", Duration.ofMinutes(5)),
                 f.string("spark-master", null), f.integer("shuffle-partitions", 8, 1, 100_000), input, format, 64,
-                f.integer("ingest-batch-records", 1_000_000, 1, Integer.MAX_VALUE), f.isSet("accept-gap"));
+                f.integer("ingest-batch-records", 1_000_000, 1, Integer.MAX_VALUE), f.onCommandLine("accept-gap"));
     }
 }

@@ -6,8 +6,10 @@ import dev.lambda.batch.config.BatchConfig;
 import dev.lambda.batch.Progress;
 import java.time.Instant;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Collectors;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
+import org.apache.spark.SparkThrowable;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -26,6 +28,10 @@ import org.apache.spark.sql.streaming.Trigger;
  */
 public final class KafkaIngest {
 
+    private static final String DATA_LOSS = "KAFKA_DATA_LOSS";
+    /** Spark's conditions for records the checkpoint expects that Kafka deleted. */
+    private static final Set<String> GAP_CONDITIONS = Set.of(DATA_LOSS + ".COULD_NOT_READ_OFFSET_RANGE", DATA_LOSS + ".START_OFFSET_RESET");
+
     private KafkaIngest() {
     }
 
@@ -41,6 +47,9 @@ public final class KafkaIngest {
     /** @return when this ingest started (everything appended to Kafka before it is now archived) */
     public static Instant run(SparkSession spark, BatchConfig config, Progress progress) {
         Instant start = Instant.now();
+        if (config.acceptGap()) {
+            progress.line("ingest", 0, "--accept-gap: records Kafka deleted before they were archived are skipped (Spark logs the ranges)");
+        }
         MasterDataset master = new MasterDataset(config.master());
         var reader = spark.readStream().format("kafka")
                 .option("kafka.bootstrap.servers", config.kafka().bootstrapServers())
@@ -69,12 +78,9 @@ public final class KafkaIngest {
             }
             progress.line("ingest", records, "records appended to " + master.kafkaPath());
         } catch (TimeoutException | StreamingQueryException e) {
-            String gap = gap(e);
-            if (gap != null) {
-                throw new IllegalStateException("Kafka topic " + config.topic() + " no longer holds records that were never archived ("
-                        + gap + "; retention or a deletion removed them), so nothing was appended: the master dataset would have a gap."
-                        + " Import those events if they exist elsewhere (import --input), then run ingest once with --accept-gap to go on"
-                        + " from the oldest records Kafka still has", e);
+            String loss = lossMessage(config.topic(), e);
+            if (loss != null) {
+                throw new IllegalStateException(loss, e);
             }
             throw new IllegalStateException("ingest from Kafka topic " + config.topic() + " failed: " + rootMessage(e), e);
         }
@@ -82,19 +88,34 @@ public final class KafkaIngest {
         return start;
     }
 
-    /** Where records were lost, if that is why the ingest failed; otherwise {@code null}. */
-    static String gap(Throwable e) {
-        boolean sparkSaysLost = false;
+    /**
+     * What to tell the operator when the ingest failed because the topic no longer matches the
+     * checkpoint; {@code null} when that is not why. Records gone before they were archived (a gap)
+     * differ from offsets that went back (a re-created topic, a checkpoint of another cluster).
+     */
+    static String lossMessage(String topic, Throwable e) {
+        Set<String> lost = new TreeSet<>();
+        String condition = null;
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof OffsetOutOfRangeException out) {
-                return out.offsetOutOfRangePartitions().entrySet().stream()
-                        .map(p -> "partition " + p.getKey().partition() + " from offset " + p.getValue()).sorted()
-                        .collect(Collectors.joining(", "));
+                out.offsetOutOfRangePartitions().forEach((p, offset) -> lost.add("partition " + p.partition() + " from offset " + offset));
             }
-            // Spark's own comparison of the checkpoint with the offsets Kafka still has
-            sparkSaysLost |= t.getMessage() != null && t.getMessage().contains("data may have been lost");
+            if (t instanceof SparkThrowable spark && spark.getCondition() != null && spark.getCondition().startsWith(DATA_LOSS)) {
+                condition = spark.getCondition();
+            }
         }
-        return sparkSaysLost ? "Spark found offsets missing" : null;
+        if (!lost.isEmpty() || GAP_CONDITIONS.contains(condition)) {
+            return "Kafka topic " + topic + " no longer holds records that were never archived ("
+                    + (lost.isEmpty() ? condition : String.join(", ", lost)) + "; retention or a deletion removed them), so nothing was"
+                    + " appended: the master dataset would have a gap. Import those events if they exist elsewhere (import --input), then"
+                    + " run ingest once with --accept-gap to go on from the oldest records Kafka still has";
+        }
+        if (condition != null) {
+            return "Kafka topic " + topic + " does not match the ingest checkpoint (" + condition + "): its offsets went back or"
+                    + " partitions disappeared, as when the topic is re-created or the checkpoint belongs to another cluster. Nothing was"
+                    + " appended. A new topic needs a new --checkpoint; --accept-gap would skip records Kafka still has";
+        }
+        return null;
     }
 
     static String rootMessage(Throwable e) {

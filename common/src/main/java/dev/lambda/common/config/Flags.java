@@ -78,6 +78,12 @@ public final class Flags {
         return Boolean.parseBoolean(string(name, "false"));
     }
 
+    /** A switch given on the command line itself: for what must never stay on by way of an environment. */
+    public boolean onCommandLine(String name) {
+        List<String> given = values.get(name);
+        return given != null && Boolean.parseBoolean(given.get(given.size() - 1));
+    }
+
     public String string(String name, String fallback) {
         List<String> given = values.get(name);
         if (given != null) {

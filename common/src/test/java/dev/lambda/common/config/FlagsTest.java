@@ -1,6 +1,7 @@
 package dev.lambda.common.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +24,14 @@ class FlagsTest {
         assertEquals("v.yml", f.string("views", "config/views.yml"));
         assertEquals(List.of("run"), f.positional());
         assertEquals(Duration.ofHours(1), Flags.parse(new String[0], Map.of(), KNOWN, Set.of()).duration("slot", Duration.ofHours(1)));
+    }
+
+    @Test
+    void aSwitchCanBeRequiredOnTheCommandLineItself() {
+        Map<String, String> env = Map.of("LAMBDA_ACCEPT_GAP", "true");
+        assertTrue(Flags.parse(new String[0], env, KNOWN, Set.of("accept-gap")).isSet("accept-gap"), "isSet takes the environment");
+        assertFalse(Flags.parse(new String[0], env, KNOWN, Set.of("accept-gap")).onCommandLine("accept-gap"));
+        assertTrue(Flags.parse(new String[] {"--accept-gap"}, Map.of(), KNOWN, Set.of("accept-gap")).onCommandLine("accept-gap"));
     }
 
     @Test

@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -38,6 +39,8 @@ class QueryServiceTest {
     private final AtomicInteger stateReads = new AtomicInteger();
     private final AtomicInteger speedReads = new AtomicInteger();
     private final List<SpeedRow> speedRows = new CopyOnWriteArrayList<>();
+    /** The first slot each speed read asked for. */
+    private final Set<String> speedReadsFrom = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile List<SpeedPartitionStatus> progress = List.of();
     private volatile long generation = 1;
 
@@ -60,6 +63,7 @@ class QueryServiceTest {
         @Override
         public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period, Instant fromSlot) {
             speedReads.incrementAndGet();
+            speedReadsFrom.add(String.valueOf(fromSlot));
             return CompletableFuture.completedFuture(speedRows.stream()
                     .filter(r -> r.level() == level && (fromSlot == null || !r.slot().isBefore(fromSlot))).toList());
         }
@@ -109,6 +113,7 @@ class QueryServiceTest {
         assertEquals(List.of(new Answer.Row(DAY, List.of(), List.of(4L, new java.math.BigDecimal("17.75"), 3L))), again);
         assertEquals(rows(uncached, daily(List.of())), again, "the cache never changes an answer");
         assertEquals(rows(uncached, daily(List.of("country"))), rows(cached, daily(List.of("country"))));
+        assertEquals(Set.of(CUTOFF.toString()), speedReadsFrom, "speed rows are read from the published cutoff on");
     }
 
     @Test

@@ -101,6 +101,10 @@ class SpeedLayerIT {
             assertEquals(rowsBefore, layer.metrics().rowsFlushed(), "nothing counted as flushed while Cassandra was down");
             node = CassandraNode.start(cassandraDir, port, false);
             f.awaitExact(CATCH_UP);
+            long deadline = System.nanoTime() + CATCH_UP.toNanos(); // a long outage may have cost a rebalance
+            while (layer.state() != KafkaStreams.State.RUNNING && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
             assertEquals(KafkaStreams.State.RUNNING, layer.state());
         } finally {
             node.close();
