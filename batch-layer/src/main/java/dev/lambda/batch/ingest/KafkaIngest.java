@@ -106,14 +106,14 @@ public final class KafkaIngest {
         }
         if (!lost.isEmpty() || GAP_CONDITIONS.contains(condition)) {
             return "Kafka topic " + topic + " no longer holds records that were never archived ("
-                    + (lost.isEmpty() ? condition : String.join(", ", lost)) + "; retention or a deletion removed them), so nothing was"
-                    + " appended: the master dataset would have a gap. Import those events if they exist elsewhere (import --input), then"
+                    + (lost.isEmpty() ? condition : String.join(", ", lost)) + "; retention or a deletion removed them), so the ingest"
+                    + " stopped there: the master dataset would have a gap. Import those events if they exist elsewhere (import --input), then"
                     + " run ingest once with --accept-gap to go on from the oldest records Kafka still has";
         }
         if (condition != null) {
             return "Kafka topic " + topic + " does not match the ingest checkpoint (" + condition + "): its offsets went back or"
-                    + " partitions disappeared, as when the topic is re-created or the checkpoint belongs to another cluster. Nothing was"
-                    + " appended. A new topic needs a new --checkpoint; --accept-gap would skip records Kafka still has";
+                    + " partitions disappeared, as when the topic is re-created or the checkpoint belongs to another cluster; the ingest"
+                    + " stopped there. A new topic needs a new --checkpoint; --accept-gap would skip records Kafka still has";
         }
         return null;
     }

@@ -63,13 +63,14 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     }
 
     @Override
-    public void writeAll(List<Write> writes) throws InterruptedException {
+    public long writeAll(List<Write> writes) throws InterruptedException {
         List<Chunk> pending = chunks(writes);
         long backoff = 100;
-        for (int attempt = 1; !pending.isEmpty(); attempt++) {
+        for (int attempt = 1; ; attempt++) {
+            long began = System.nanoTime();
             List<Chunk> failed = writeOnce(pending);
             if (failed.isEmpty()) {
-                return;
+                return System.nanoTime() - began;
             }
             LOG.warn("{} of {} speed-row batches failed to write (attempt {}); retrying in {} ms",
                     failed.size(), pending.size(), attempt, backoff);

@@ -91,7 +91,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private static final String DUPLICATES_KEY = "duplicates";
     private static final String DEAD_LETTER_KEY = "dead-letters:";
     private static final String OPEN_FROM_KEY = "open-from";
-    private static final long MAX_FLUSH_GAP_MILLIS = 10_000;
 
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
@@ -316,10 +315,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             return;
         }
         // when flushes get slow (a backlog, a busy Cassandra) flush less often, so that processing
-        // keeps at least three quarters of the time and each flush carries more updates per row; but
-        // at least every MAX_FLUSH_GAP: a flush that was slow because it waited out an outage must not
-        // hold the next one back for three times as long
-        if (now - lastFlushAt < Math.min(4 * lastFlushMillis, MAX_FLUSH_GAP_MILLIS)) {
+        // keeps at least three quarters of the time and each flush carries more updates per row
+        if (now - lastFlushAt < 4 * lastFlushMillis) {
             return;
         }
         long through = processedThrough;
@@ -334,8 +331,11 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             writes.add(new SpeedRowSink.Write(view, new SpeedRow(key.level(), Instant.ofEpochMilli(key.bucket()), key.dims(),
                     Instant.ofEpochMilli(key.slot()), partition, value.aggregate(), Instant.ofEpochMilli(value.latestIngest()))));
         }
+        long waited; // for a store that was down, between attempts: not what the flush costs
         try {
-            sink.writeAll(writes);
+            long called = System.nanoTime();
+            long work = sink.writeAll(writes);
+            waited = Math.max(0, System.nanoTime() - called - work);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             LOG.warn("flush of {} rows interrupted; they stay dirty", writes.size());
@@ -363,7 +363,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         dirty.clear();
         long took = System.nanoTime() - started;
         lastFlushAt = now;
-        lastFlushMillis = took / 1_000_000;
+        lastFlushMillis = (took - waited) / 1_000_000;
         metrics.flushed(writes.size(), took, newestIngest);
         metrics.openAggregates(partition, base.size() + rollups.size());
         reportFlushedThrough(through);

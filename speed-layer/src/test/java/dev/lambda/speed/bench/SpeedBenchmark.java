@@ -80,7 +80,7 @@ public final class SpeedBenchmark {
             FlushLog flushes = new FlushLog();
             long start = System.nanoTime();
             try (SpeedLayer layer = SpeedLayer.start(config(cluster, topic, data.resolve("state-throughput"), threads, inMemory), views,
-                    sink -> flushes.wrap(nullSink ? rows -> { } : sink))) {
+                    sink -> flushes.wrap(nullSink ? rows -> 0L : sink))) {
                 while (layer.metrics().eventsIn() < events) {
                     Thread.sleep(20);
                 }
@@ -283,7 +283,7 @@ public final class SpeedBenchmark {
         SpeedRowSink wrap(SpeedRowSink inner) {
             return rows -> {
                 long began = System.nanoTime();
-                inner.writeAll(rows);
+                long work = inner.writeAll(rows);
                 long done = System.currentTimeMillis();
                 writes.add(new long[] {rows.size(), (System.nanoTime() - began) / 1_000_000, done});
                 lastFlushNanos = System.nanoTime();
@@ -292,6 +292,7 @@ public final class SpeedBenchmark {
                     newest.merge(w.row().sourcePartition(), w.row().latestIngest().toEpochMilli(), Math::max);
                 }
                 newest.forEach((p, ingest) -> byPartition.computeIfAbsent(p, k -> new CopyOnWriteArrayList<>()).add(new long[] {ingest, done}));
+                return work;
             };
         }
 

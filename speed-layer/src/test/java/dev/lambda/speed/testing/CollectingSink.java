@@ -18,13 +18,15 @@ public final class CollectingSink implements SpeedRowSink {
     private final Map<Integer, Progress> progress = new ConcurrentHashMap<>();
 
     @Override
-    public synchronized void writeAll(List<Write> writes) {
+    public synchronized long writeAll(List<Write> writes) {
+        long began = System.nanoTime();
         for (Write w : writes) {
             SpeedRow r = w.row();
             rows.put(new RowKey(w.view().name(), r.level().id(), r.bucket().toEpochMilli(), r.dims(), r.slot().toEpochMilli(),
                     r.sourcePartition()), w);
         }
         flushSizes.add(writes.size());
+        return System.nanoTime() - began;
     }
 
     @Override
