@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
@@ -40,9 +41,12 @@ public final class SpeedLayer implements AutoCloseable {
     private final HTTPServer metricsServer;
     private final SpeedMetrics metrics;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** Set by {@link #close()} before the streams close, so that closing tasks write their last changes. */
+    private final AtomicBoolean stopping;
 
-    private SpeedLayer(CqlSession session, KafkaStreams streams, HTTPServer metricsServer, SpeedMetrics metrics) {
+    private SpeedLayer(CqlSession session, KafkaStreams streams, HTTPServer metricsServer, SpeedMetrics metrics, AtomicBoolean stopping) {
         this.session = session;
+        this.stopping = stopping;
         this.streams = streams;
         this.metricsServer = metricsServer;
         this.metrics = metrics;
@@ -66,7 +70,8 @@ public final class SpeedLayer implements AutoCloseable {
             SpeedRowSink sink = wrapSink.apply(new CassandraSpeedRowSink(
                     new SpeedRowsTable(session, config.cassandra().keyspace(), config.ttl()), config.maxInFlightWrites(),
                     new SpeedPartitionsTable(session, config.cassandra().keyspace()), config.applicationId()));
-            KafkaStreams streams = new KafkaStreams(SpeedTopology.build(views, config.topology(), sink, metrics),
+            AtomicBoolean stopping = new AtomicBoolean();
+            KafkaStreams streams = new KafkaStreams(SpeedTopology.build(views, config.topology(), sink, metrics, stopping::get),
                     config.streamsProperties());
             streams.setUncaughtExceptionHandler(error -> {
                 LOG.error("stream thread failed; replacing it (state is restored from the changelog)", error);
@@ -75,7 +80,7 @@ public final class SpeedLayer implements AutoCloseable {
             registerLag(registry, streams, config.topology().eventsTopic());
             HTTPServer server = config.metricsPort() == 0 ? null
                     : HTTPServer.builder().port(config.metricsPort()).registry(registry).buildAndStart();
-            SpeedLayer layer = new SpeedLayer(session, streams, server, metrics);
+            SpeedLayer layer = new SpeedLayer(session, streams, server, metrics, stopping);
             streams.setStateListener((now, before) -> {
                 if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
                     layer.stopped.countDown();
@@ -108,6 +113,7 @@ public final class SpeedLayer implements AutoCloseable {
 
     @Override
     public void close() {
+        stopping.set(true);
         streams.close(Duration.ofSeconds(30));
         if (metricsServer != null) {
             metricsServer.stop();

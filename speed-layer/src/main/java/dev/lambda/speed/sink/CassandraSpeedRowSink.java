@@ -80,6 +80,12 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         }
     }
 
+    @Override
+    public boolean tryWriteAll(List<Write> writes) throws InterruptedException {
+        // each request is bounded by the driver's timeout; a node that is down fails at once
+        return writeOnce(chunks(writes)).isEmpty();
+    }
+
     private static List<Chunk> chunks(List<Write> writes) {
         Map<Partition, List<SpeedRow>> byPartition = new LinkedHashMap<>();
         for (Write w : writes) {

@@ -26,6 +26,16 @@ public interface SpeedRowSink {
     long writeAll(List<Write> rows) throws InterruptedException;
 
     /**
+     * One try at writing every row, for a task that is stopping and cannot wait out an outage:
+     * returns whether all of them were stored. (Rows it could not store are written when the
+     * partition's task next starts: a starting task writes every aggregate it holds.)
+     */
+    default boolean tryWriteAll(List<Write> rows) throws InterruptedException {
+        writeAll(rows);
+        return true;
+    }
+
+    /**
      * Where one input partition stands after a flush: every record before {@code nextOffset} is in the
      * rows written; duplicates and dead letters of that partition so far.
      *

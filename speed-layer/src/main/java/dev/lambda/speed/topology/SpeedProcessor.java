@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KeyValue;
@@ -69,6 +70,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private final SpeedRowSink sink;
     private final SpeedMetrics metrics;
     private final EnvelopeParser parser;
+    /** True once the whole instance is stopping (not when a rebalance moves a task away, or a failure closes it). */
+    private final BooleanSupplier stopping;
     private final Map<String, ViewDefinition> viewsByVersion = new HashMap<>();
     private final Map<String, List<ViewPlan>> plansByType = new HashMap<>();
     /** Every base-level aggregate in the store, as the store has it (the store is written, never read, while processing). */
@@ -114,11 +117,12 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         }
     }
 
-    SpeedProcessor(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics) {
+    SpeedProcessor(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics, BooleanSupplier stopping) {
         this.catalog = catalog;
         this.settings = settings;
         this.sink = sink;
         this.metrics = metrics;
+        this.stopping = stopping;
         this.parser = new EnvelopeParser(settings.futureTolerance());
     }
 
@@ -321,16 +325,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         }
         long through = processedThrough;
         long started = System.nanoTime();
-        List<SpeedRowSink.Write> writes = new ArrayList<>(dirty.size());
-        long newestIngest = Long.MIN_VALUE;
-        for (AggregateKey key : dirty) {
-            ViewDefinition view = viewsByVersion.get(key.view() + "/" + key.version());
-            Rollup rollup = rollups.get(key);
-            SlotAggregate value = rollup != null ? rollup.snapshot() : base.get(key);
-            newestIngest = Math.max(newestIngest, value.latestIngest());
-            writes.add(new SpeedRowSink.Write(view, new SpeedRow(key.level(), Instant.ofEpochMilli(key.bucket()), key.dims(),
-                    Instant.ofEpochMilli(key.slot()), partition, value.aggregate(), Instant.ofEpochMilli(value.latestIngest()))));
-        }
+        List<SpeedRowSink.Write> writes = changedRows();
         long waited; // for a store that was down, between attempts: not what the flush costs
         try {
             long called = System.nanoTime();
@@ -364,9 +359,57 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         long took = System.nanoTime() - started;
         lastFlushAt = now;
         lastFlushMillis = (took - waited) / 1_000_000;
-        metrics.flushed(writes.size(), took, newestIngest);
+        metrics.flushed(writes.size(), took, newestIngest(writes));
         metrics.openAggregates(partition, base.size() + rollups.size());
         reportFlushedThrough(through);
+    }
+
+    /** The rows of every key changed since the last flush, with their values now. */
+    private List<SpeedRowSink.Write> changedRows() {
+        List<SpeedRowSink.Write> writes = new ArrayList<>(dirty.size());
+        for (AggregateKey key : dirty) {
+            ViewDefinition view = viewsByVersion.get(key.view() + "/" + key.version());
+            Rollup rollup = rollups.get(key);
+            SlotAggregate value = rollup != null ? rollup.snapshot() : base.get(key);
+            writes.add(new SpeedRowSink.Write(view, new SpeedRow(key.level(), Instant.ofEpochMilli(key.bucket()), key.dims(),
+                    Instant.ofEpochMilli(key.slot()), partition, value.aggregate(), Instant.ofEpochMilli(value.latestIngest()))));
+        }
+        return writes;
+    }
+
+    private static long newestIngest(List<SpeedRowSink.Write> writes) {
+        return writes.stream().mapToLong(w -> w.row().latestIngest().toEpochMilli()).max().orElse(Long.MIN_VALUE);
+    }
+
+    /**
+     * When the instance stops, writes what changed since the last flush, trying once: otherwise the
+     * last flush interval's events would be missing from the rows until the partition's task starts
+     * again somewhere, which after a shutdown may be never. The store is left as it is (the task's
+     * last commit covers it). Nothing is written when a task closes for any other reason: a task a
+     * rebalance moved away is written in full by its new owner when that starts, and after a failure
+     * this process may no longer own the partition, so its values may be behind the owner's.
+     */
+    @Override
+    public void close() {
+        if (!stopping.getAsBoolean() || dirty.isEmpty()) {
+            return;
+        }
+        List<SpeedRowSink.Write> writes = changedRows();
+        long started = System.nanoTime();
+        try {
+            if (!sink.tryWriteAll(writes)) {
+                LOG.warn("partition {}: {} changed rows could not be written while stopping; they are written when the partition's"
+                        + " task next starts", partition, writes.size());
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        dirty.clear();
+        metrics.flushed(writes.size(), System.nanoTime() - started, newestIngest(writes));
+        reportFlushedThrough(processedThrough);
+        LOG.info("partition {}: wrote the {} rows changed since the last flush before stopping", partition, writes.size());
     }
 
     /** Slots below this are closed: the partition's ingest time is more than the grace past their end. */

@@ -5,6 +5,7 @@ import dev.lambda.speed.metrics.SpeedMetrics;
 import dev.lambda.speed.sink.SpeedRowSink;
 import java.time.Duration;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -31,11 +32,16 @@ public final class SpeedTopology {
     private SpeedTopology() {
     }
 
-    public static Topology build(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics) {
+    /**
+     * @param stopping true once the instance is shutting down: its tasks then write what they have
+     *                 not flushed yet as they close
+     */
+    public static Topology build(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics,
+                                 BooleanSupplier stopping) {
         ProcessorSupplier<byte[], byte[], byte[], byte[]> supplier = new ProcessorSupplier<>() {
             @Override
             public Processor<byte[], byte[], byte[], byte[]> get() {
-                return new SpeedProcessor(catalog, settings, sink, metrics);
+                return new SpeedProcessor(catalog, settings, sink, metrics, stopping);
             }
 
             @Override

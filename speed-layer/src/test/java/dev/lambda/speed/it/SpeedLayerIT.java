@@ -15,11 +15,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
@@ -126,6 +129,45 @@ class SpeedLayerIT {
     }
 
     @Test
+    void stoppedWithSigtermItLeavesEveryEventItReadInTheRows(LocalCluster cluster, @TempDir Path state) throws Exception {
+        try (SpeedFixture f = new SpeedFixture(cluster, "sigterm", 5)) {
+            f.produce(3_000);
+            // no flush within the test: whatever reaches Cassandra is written while the process stops
+            Process layer = fork(f, state, "run", "--flush-interval", "1h");
+            try {
+                awaitCommittedToTheEnd(f, CATCH_UP);
+                assertEquals(0, f.speedRowCount(), "nothing was flushed before the stop");
+                layer.destroy(); // SIGTERM, as a service manager or Kubernetes stops it
+                assertTrue(layer.waitFor(60, TimeUnit.SECONDS), "still running 60 s after SIGTERM; see target/speed-sigterm-run.log");
+            } finally {
+                layer.destroyForcibly();
+            }
+            f.awaitExact(Duration.ZERO); // the process is gone: the rows are final
+        }
+    }
+
+    /** Waits until the layer's consumer group has committed every record of the topic as processed. */
+    private static void awaitCommittedToTheEnd(SpeedFixture f, Duration timeout) throws Exception {
+        try (Admin admin = f.cluster.kafka().admin()) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int p = 0; p < SpeedFixture.PARTITIONS; p++) {
+                latest.put(new TopicPartition(f.topic, p), OffsetSpec.latest());
+            }
+            Map<TopicPartition, Long> ends = new HashMap<>();
+            admin.listOffsets(latest).all().get().forEach((tp, info) -> ends.put(tp, info.offset()));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            Map<TopicPartition, Long> committed = new HashMap<>();
+            while (!committed.equals(ends) && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+                committed.clear();
+                admin.listConsumerGroupOffsets("speed-" + f.name).partitionsToOffsetAndMetadata().get()
+                        .forEach((tp, o) -> committed.put(tp, o.offset()));
+            }
+            assertEquals(ends, committed, "offsets committed by the layer");
+        }
+    }
+
+    @Test
     void refusesToStartOnATopicWithProducerTimestamps(LocalCluster cluster, @TempDir Path state) throws Exception {
         try (Admin admin = cluster.kafka().admin()) {
             SystemTopics.create(admin, List.of(new NewTopic("events_create_time", 1, (short) 1)
@@ -145,12 +187,13 @@ class SpeedLayerIT {
     }
 
     /** Runs the speed layer's Main in its own JVM (so it can be killed like a real process). */
-    private static Process fork(SpeedFixture f, Path stateDir, String label) throws Exception {
+    private static Process fork(SpeedFixture f, Path stateDir, String label, String... extraArgs) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.lambda.speed.Main"));
         command.addAll(f.args(stateDir));
         // the killed member leaves no goodbye; a short session lets the group notice within seconds
         command.addAll(List.of("--kafka-property", "session.timeout.ms=6000", "--kafka-property", "heartbeat.interval.ms=1000"));
+        command.addAll(List.of(extraArgs));
         File log = Path.of("target", "speed-" + f.name + "-" + label + ".log").toFile();
         Files.createDirectories(log.toPath().getParent());
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();

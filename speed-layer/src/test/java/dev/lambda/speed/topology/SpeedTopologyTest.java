@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -50,6 +51,10 @@ class SpeedTopologyTest {
     private volatile long nextWriteMillis;
     /** ... and whether that was writing (a busy store) rather than waiting for one that was down. */
     private volatile boolean nextWriteWorks;
+    /** Whether the instance is stopping, as the speed layer tells its tasks. */
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    /** Whether a stopping task's one try at writing fails (the store is down). */
+    private volatile boolean finalWriteFails;
     private final SpeedMetrics metrics = new SpeedMetrics(new PrometheusRegistry());
     private TopologyTestDriver driver;
     private TestInputTopic<byte[], byte[]> events;
@@ -73,17 +78,29 @@ class SpeedTopologyTest {
             }
 
             @Override
+            public boolean tryWriteAll(List<Write> writes) throws InterruptedException {
+                return !finalWriteFails && SpeedRowSink.super.tryWriteAll(writes);
+            }
+
+            @Override
             public boolean writeProgress(Progress progress) {
                 return sink.writeProgress(progress);
             }
-        }, metrics), props, Instant.parse("2026-11-21T10:00:00Z"));
+        }, metrics, stopping::get), props, Instant.parse("2026-11-21T10:00:00Z"));
         events = driver.createInputTopic("events", new ByteArraySerializer(), new ByteArraySerializer());
         deadLetters = driver.createOutputTopic("events.dlq", new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     @AfterEach
     void stop() {
+        if (driver != null) {
+            driver.close();
+        }
+    }
+
+    private void closeDriver() {
         driver.close();
+        driver = null;
     }
 
     private void send(String json, String ingest) {
@@ -110,6 +127,38 @@ class SpeedTopologyTest {
             }
         }
         return total == null ? null : total.read();
+    }
+
+    @Test
+    void anInstanceThatStopsWritesWhatChangedSinceItsLastFlush() {
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.50", "u1"), "2026-11-21T10:00:00Z");
+        flush();
+        send(purchase("b", "2026-11-21T10:00:10Z", "p1", "2.25", "u2"), "2026-11-21T10:00:02Z");
+        send("not json", "2026-11-21T10:00:03Z");
+        assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0), "the second purchase is not flushed yet");
+        stopping.set(true);
+        closeDriver();
+        assertEquals(2L, sales("minute", "2026-11-21T10:00:00Z", 0));
+        assertEquals(new BigDecimal("3.75"), sales("hour", "2026-11-21T10:00:00Z", 1));
+        assertEquals(new SpeedRowSink.Progress(0, 3, Instant.parse("2026-11-21T10:00:03Z"), 0, Map.of("malformed_json", 1L)),
+                sink.progress(0), "the progress covers every record");
+    }
+
+    @Test
+    void aTaskClosedWhileTheInstanceRunsOnLeavesItsChangesToTheNextOwner() {
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.50", "u1"), "2026-11-21T10:00:00Z");
+        closeDriver(); // a rebalance or a failure: the next owner writes every aggregate of the store when it starts
+        assertTrue(sink.rows().isEmpty());
+    }
+
+    @Test
+    void aStoppingTaskThatCannotWriteStopsAnyway() {
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.50", "u1"), "2026-11-21T10:00:00Z");
+        stopping.set(true);
+        finalWriteFails = true;
+        closeDriver(); // returns: one try, no retries
+        assertTrue(sink.rows().isEmpty());
+        assertNull(sink.progress(0), "no progress is claimed for rows not written");
     }
 
     @Test
