@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -28,6 +29,7 @@ public final class SpeedRowsTable {
     private final int ttlSeconds;
     private final PreparedStatement upsert;
     private final PreparedStatement selectPartition;
+    private final PreparedStatement selectNewestIngest;
 
     public SpeedRowsTable(CqlSession session, String keyspace, Duration ttl) {
         if (ttl.toSeconds() < 1 || ttl.toSeconds() > Integer.MAX_VALUE) {
@@ -39,6 +41,8 @@ public final class SpeedRowsTable {
         this.upsert = session.prepare("INSERT INTO " + table + " (" + KEY + ", " + VALUES
                 + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
         this.selectPartition = session.prepare("SELECT level, " + VALUES + " FROM " + table
+                + " WHERE view_name = ? AND version = ? AND level = ? AND period = ?");
+        this.selectNewestIngest = session.prepare("SELECT max(latest_ingest) FROM " + table
                 + " WHERE view_name = ? AND version = ? AND level = ? AND period = ?");
     }
 
@@ -84,6 +88,15 @@ public final class SpeedRowsTable {
     public CompletionStage<List<SpeedRow>> read(ViewDefinition view, Granularity level, Instant period, Instant fromSlot) {
         return Pages.collect(session.executeAsync(selectPartition.bind(view.name(), view.version(), level.id(), period)),
                 row -> fromSlot == null || !row.getInstant("slot").isBefore(fromSlot), row -> toRow(view, row));
+    }
+
+    /**
+     * The newest ingest time among a partition's rows, or empty if it has none: computed by
+     * Cassandra, so no row travels and no metric is decoded.
+     */
+    public CompletionStage<Optional<Instant>> newestIngest(ViewDefinition view, Granularity level, Instant period) {
+        return session.executeAsync(selectNewestIngest.bind(view.name(), view.version(), level.id(), period))
+                .thenApply(rs -> Optional.ofNullable(rs.one()).map(row -> row.getInstant(0)));
     }
 
     private static SpeedRow toRow(ViewDefinition view, Row row) {

@@ -85,19 +85,13 @@ public final class QueryService {
     public CompletableFuture<Instant> speedThrough(ViewDefinition view, Instant now) {
         Granularity base = view.granularity();
         Instant current = base.periodOf(base.bucketOf(now));
-        List<CompletableFuture<List<SpeedRow>>> reads = new ArrayList<>();
+        List<CompletableFuture<Optional<Instant>>> reads = new ArrayList<>();
         for (Instant period : List.of(current, base.periodOf(base.bucketOf(current.minusMillis(1))))) {
-            reads.add(rows.speedRows(view, base, period, null).toCompletableFuture());
+            reads.add(rows.newestSpeedIngest(view, base, period).toCompletableFuture());
         }
-        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            Instant newest = null;
-            for (var r : reads) {
-                for (SpeedRow row : r.join()) {
-                    newest = newest == null || row.latestIngest().isAfter(newest) ? row.latestIngest() : newest;
-                }
-            }
-            return newest;
-        }).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+                .thenApply(v -> reads.stream().flatMap(r -> r.join().stream()).max(Instant::compareTo).orElse(null))
+                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Where every speed-layer partition stands, for the status endpoint. */

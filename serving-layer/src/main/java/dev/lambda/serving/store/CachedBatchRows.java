@@ -130,6 +130,11 @@ public final class CachedBatchRows implements ViewRows {
     }
 
     @Override
+    public CompletionStage<Optional<Instant>> newestSpeedIngest(ViewDefinition view, Granularity level, Instant period) {
+        return store.newestSpeedIngest(view, level, period);
+    }
+
+    @Override
     public boolean reachable() {
         return store.reachable();
     }

@@ -56,6 +56,11 @@ public final class CassandraViewRows implements ViewRows {
     }
 
     @Override
+    public CompletionStage<Optional<Instant>> newestSpeedIngest(ViewDefinition view, Granularity level, Instant period) {
+        return speed.newestIngest(view, level, period);
+    }
+
+    @Override
     public boolean reachable() {
         try {
             session.execute("SELECT release_version FROM system.local");

@@ -21,6 +21,11 @@ public interface ViewRows {
     /** The speed rows of a partition whose slot is at or after {@code fromSlot} (all if {@code null}). */
     CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period, Instant fromSlot);
 
+    /** The newest ingest time among a partition's speed rows, or empty if it has none. */
+    default CompletionStage<Optional<Instant>> newestSpeedIngest(ViewDefinition view, Granularity level, Instant period) {
+        return speedRows(view, level, period, null).thenApply(rows -> rows.stream().map(SpeedRow::latestIngest).max(Instant::compareTo));
+    }
+
     /** Whether the store answers at all (readiness). */
     boolean reachable();
 

@@ -209,6 +209,36 @@ class ServingLayerIT {
     }
 
     @Test
+    void theStatusPageGivesEachViewTheIngestTimeOfItsNewestSpeedRow(LocalCluster cluster) throws Exception {
+        String keyspace = "serving_status";
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        Instant bucket = Granularity.MINUTE.bucketOf(now);
+        Aggregate one = Aggregate.of(SALES, new Sale("s", now, now, 0, "p1", "NP", "1.00", "u1").event());
+        try (CqlSession session = CassandraSessions.openWithSchema(ServingConfig.from(ServingConfig.flags(
+                args(cluster.cassandra(), keyspace).toArray(String[]::new), Map.of())).cassandra())) {
+            SpeedRowsTable speed = new SpeedRowsTable(session, keyspace, Duration.ofDays(1));
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            int partition = 0;
+            for (Instant ingest : List.of(now.minusSeconds(9), now.minusSeconds(2), now.minusSeconds(5))) {
+                writes.add(speed.write(SALES, new SpeedRow(Granularity.MINUTE, bucket, List.of("p" + partition, "NP"), SLOTS.slotOf(ingest.toEpochMilli()),
+                        partition++, one, ingest)).toCompletableFuture());
+            }
+            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
+        }
+        Javalin app = serve(args(cluster.cassandra(), keyspace));
+        try {
+            HttpResponse<String> r = get(app, "/api/v1/status");
+            assertEquals(200, r.statusCode(), r.body());
+            Map<String, JsonNode> byView = new HashMap<>();
+            JSON.readTree(r.body()).get("views").forEach(v -> byView.put(v.get("view").asText(), v));
+            assertEquals(now.minusSeconds(2).toString(), byView.get("sales").get("speedThrough").asText());
+            assertTrue(byView.get("pageviews").get("speedThrough").isNull(), "a view without speed rows has no speed time");
+        } finally {
+            app.stop();
+        }
+    }
+
+    @Test
     void authOnAndOff(LocalCluster cluster) throws Exception {
         Javalin open = serve(args(cluster.cassandra(), "serving_auth"));
         try {
