@@ -50,6 +50,13 @@ class CrossLayerTest {
         events.add(new MasterRows.Event("odd2", "purchase", t, Map.of("amount", "-0.05", "user_id", "x"), t, 0, 90_001, true));
         events.add(new MasterRows.Event("odd3", "purchase", t, Map.of("amount", "12e1", "user_id", "y"), t, 0, 90_002, true));
         events.add(new MasterRows.Event("odd4", "purchase", t, Map.of("amount", "n/a", "user_id", "z"), t, 0, 90_003, true));
+        // exponents that must not be rescaled, and numbers whose sum would not fit a Spark decimal
+        events.add(new MasterRows.Event("odd5", "purchase", t, Map.of("amount", "1e999999999", "user_id", "z"), t, 0, 90_004, true));
+        events.add(new MasterRows.Event("odd6", "purchase", t, Map.of("amount", "-1e-999999999", "user_id", "z"), t, 0, 90_005, true));
+        for (int i = 0; i < 2; i++) {
+            events.add(new MasterRows.Event("big" + i, "purchase", t, Map.of("amount", "9".repeat(27)), t, 0, 90_010 + i, true));
+            events.add(new MasterRows.Event("huge" + i, "purchase", t, Map.of("amount", "9".repeat(37)), t, 0, 90_020 + i, true));
+        }
         Instant cutoff = Instant.parse("2026-11-22T00:00:00Z");
 
         Map<List<Object>, Aggregate> speed = new HashMap<>();

@@ -6,11 +6,11 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import java.io.IOException;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -24,6 +24,19 @@ public final class EnvelopeParser {
 
     public static final int MAX_ID_LENGTH = 128;
     public static final int MAX_TYPE_LENGTH = 128;
+    /**
+     * Longest attribute value, in characters. An attribute may be a dimension, and a view's
+     * dimension values together form one Cassandra clustering value, which holds at most 64 KiB:
+     * {@code ViewCatalogLoader.MAX_DIMENSIONS} values of this length fit, whatever the characters.
+     */
+    public static final int MAX_ATTR_LENGTH = 2_048;
+    /**
+     * Event times both layers bucket alike. Spark's timestamps reach from year 1 to 9999, but it
+     * converts times before the Gregorian reform (and older local-mean-time offsets) through a
+     * different calendar than java.time does; no analytics event is that old.
+     */
+    public static final Instant MIN_TS = Instant.parse("1900-01-01T00:00:00Z");
+    public static final Instant MAX_TS = Instant.parse("9999-12-31T23:59:59.999Z");
 
     private static final JsonFactory JSON = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -139,8 +152,11 @@ public final class EnvelopeParser {
         Instant ts;
         try {
             ts = OffsetDateTime.parse(tsText, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
-        } catch (DateTimeParseException e) {
+        } catch (DateTimeException e) {
             return rejected(RejectReason.BAD_TS, "ts \"" + abbreviate(tsText) + "\" is not an ISO-8601 time with offset");
+        }
+        if (ts.isBefore(MIN_TS) || ts.isAfter(MAX_TS)) {
+            return rejected(RejectReason.BAD_TS, "ts \"" + abbreviate(tsText) + "\" is outside the years 1900 to 9999");
         }
         if (ts.toEpochMilli() > ingestMillis + futureToleranceMillis) {
             return rejected(RejectReason.FUTURE_TS, "ts " + ts + " is more than " + Duration.ofMillis(futureToleranceMillis)
@@ -155,7 +171,15 @@ public final class EnvelopeParser {
             String name = p.currentName();
             JsonToken v = p.nextToken();
             switch (v) {
-                case VALUE_STRING, VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE -> into.put(name, p.getText());
+                case VALUE_STRING, VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE -> {
+                    String text = p.getText();
+                    if (text.length() > MAX_ATTR_LENGTH) {
+                        problem = firstOf(problem, rejected(RejectReason.ATTR_TOO_LONG,
+                                "attrs." + abbreviate(name) + " has " + text.length() + " characters; at most " + MAX_ATTR_LENGTH));
+                    } else {
+                        into.put(name, text);
+                    }
+                }
                 case VALUE_NULL -> { }
                 default -> {
                     problem = firstOf(problem, rejected(RejectReason.ATTRS_NOT_FLAT,

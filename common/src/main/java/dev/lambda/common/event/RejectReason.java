@@ -16,7 +16,8 @@ public enum RejectReason {
     MISSING_TS,
     BAD_TS,
     FUTURE_TS,
-    ATTRS_NOT_FLAT;
+    ATTRS_NOT_FLAT,
+    ATTR_TOO_LONG;
 
     public String code() {
         return name().toLowerCase(Locale.ROOT);

@@ -10,8 +10,12 @@ import java.math.RoundingMode;
  */
 public final class DecimalInput {
 
-    /** The widest decimal Spark can hold. */
-    public static final int MAX_PRECISION = 38;
+    /**
+     * The most digits an input may have: ten fewer than the widest decimal Spark holds (38), so
+     * that a sum of up to ten billion inputs still fits it, as Spark's own sum type assumes. (An
+     * overflowing sum would fail every batch run, or differ from the speed layer's.)
+     */
+    public static final int MAX_PRECISION = 28;
 
     private DecimalInput() {
     }
@@ -26,6 +30,15 @@ public final class DecimalInput {
             value = new BigDecimal(text);
         } catch (NumberFormatException e) {
             return null;
+        }
+        // the exponent decides before any rescaling: "1e999999999" or "1e-999999999" would take
+        // minutes and gigabytes to rescale, or overflow
+        long integerDigits = (long) value.precision() - value.scale(); // the value is below 10^integerDigits
+        if (integerDigits > MAX_PRECISION - scale) {
+            return null;
+        }
+        if (integerDigits < -scale) { // below 10^-(scale+1): rounds to zero
+            return BigDecimal.ZERO.setScale(scale);
         }
         BigDecimal scaled = value.setScale(scale, RoundingMode.HALF_UP);
         return scaled.precision() > MAX_PRECISION ? null : scaled;

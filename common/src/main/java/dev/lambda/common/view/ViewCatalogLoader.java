@@ -25,6 +25,8 @@ public final class ViewCatalogLoader {
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,47}");
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]{0,127}");
     private static final Set<String> RESERVED_COLUMNS = Set.of("bucket");
+    /** Most dimensions a view may have: that many of the longest attribute values still fit a Cassandra clustering value. */
+    public static final int MAX_DIMENSIONS = 10;
     private static final Set<String> VIEW_KEYS = Set.of("name", "events", "dimensions", "granularity", "metrics");
     private static final Set<String> METRIC_KEYS = Set.of("name", "type", "field", "scale");
 
@@ -80,6 +82,10 @@ public final class ViewCatalogLoader {
         }
         List<String> events = textList(path + ".events", node.get("events"), false);
         List<String> dimensions = node.has("dimensions") ? textList(path + ".dimensions", node.get("dimensions"), true) : List.of();
+        if (dimensions.size() > MAX_DIMENSIONS) {
+            // their values together are one Cassandra clustering value (at most 64 KiB; see EnvelopeParser.MAX_ATTR_LENGTH)
+            throw error(path + ".dimensions", "at most " + MAX_DIMENSIONS + " dimensions, got " + dimensions.size());
+        }
         for (int d = 0; d < dimensions.size(); d++) {
             requireIdentifier(path + ".dimensions[" + d + "]", dimensions.get(d));
         }

@@ -136,7 +136,9 @@ class CassandraTablesIT {
     }
 
     private <T> void writeAll(List<T> rows, java.util.function.Function<T, java.util.concurrent.CompletionStage<Void>> write) {
-        Semaphore inFlight = new Semaphore(256);
+        // modest: hundreds of concurrent single-row writes to one partition contend inside Cassandra
+        // and, on a busy two-core machine, can exceed its 2 s write timeout
+        Semaphore inFlight = new Semaphore(32);
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (T row : rows) {
             inFlight.acquireUninterruptibly();

@@ -57,11 +57,25 @@ class EnvelopeParserTest {
             future_ts      | {"id":"a","type":"t","ts":"2026-11-21T10:20:06Z"}                   | is more than PT5M after ingest time 2026-11-21T10:15:05Z
             attrs_not_flat | {"id":"a","type":"t","ts":"2026-11-21T10:00:00Z","attrs":{"a":{"b":1}}} | attrs.a must be a string, number or boolean, got an object
             attrs_not_flat | {"id":"a","type":"t","ts":"2026-11-21T10:00:00Z","attrs":[1]}       | attrs must be an object, got an array
+            bad_ts         | {"id":"a","type":"t","ts":"-999999999-01-01T00:00:00Z"}             | is outside the years 1900 to 9999
+            bad_ts         | {"id":"a","type":"t","ts":"+999999999-12-31T23:59:59Z"}             | is outside the years 1900 to 9999
+            bad_ts         | {"id":"a","type":"t","ts":"1899-12-31T23:59:59Z"}                   | is outside the years 1900 to 9999
+            bad_ts         | {"id":"a","type":"t","ts":"2026-02-30T10:00:00Z"}                   | is not an ISO-8601 time with offset
             """)
     void rejectsWithAReasonAndAMessageNamingTheProblem(String code, String json, String message) {
         ParseResult.Rejected r = assertInstanceOf(ParseResult.Rejected.class, parse(json));
         assertEquals(code, r.reason().code());
         assertTrue(r.detail().contains(message), r.detail());
+    }
+
+    @Test
+    void attributeValuesLongerThan2048CharactersAreRejected() {
+        String event = "{\"id\":\"a\",\"type\":\"t\",\"ts\":\"2026-11-21T10:00:00Z\",\"attrs\":{\"page\":\"%s\"}}";
+        var r = assertInstanceOf(ParseResult.Rejected.class, parse(event.formatted("x".repeat(2049))));
+        assertEquals("attr_too_long", r.reason().code());
+        assertEquals("attrs.page has 2049 characters; at most 2048", r.detail());
+        assertInstanceOf(ParseResult.Valid.class, parse(event.formatted("x".repeat(2048))));
+        assertInstanceOf(ParseResult.Valid.class, parse("{\"id\":\"a\",\"type\":\"t\",\"ts\":\"1900-01-01T00:00:00Z\"}"));
     }
 
     @Test

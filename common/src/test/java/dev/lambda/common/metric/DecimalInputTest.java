@@ -25,4 +25,21 @@ class DecimalInputTest {
         assertNull(DecimalInput.parse("true", 2));
         assertNull(DecimalInput.parse("1" + "0".repeat(40), 0), "more digits than a Spark decimal holds");
     }
+
+    @Test
+    void takesAtMost28DigitsSoThatSumsFitSparksWidestDecimal() {
+        assertEquals(new BigDecimal("9".repeat(26) + ".99"), DecimalInput.parse("9".repeat(26) + ".99", 2));
+        assertNull(DecimalInput.parse("9".repeat(27), 2), "29 digits at scale 2");
+        assertNull(DecimalInput.parse("9".repeat(26) + ".995", 2), "29 digits once rounded");
+    }
+
+    @Test
+    void extremeExponentsAreDecidedWithoutRescaling() {
+        assertNull(DecimalInput.parse("1e999999999", 2));
+        assertNull(DecimalInput.parse("1e2147483647", 2));
+        assertEquals(new BigDecimal("0.00"), DecimalInput.parse("1e-999999999", 2));
+        assertEquals(new BigDecimal("0.00"), DecimalInput.parse("-4e-3", 2));
+        assertEquals(new BigDecimal("0.01"), DecimalInput.parse("5e-3", 2));
+        assertEquals(new BigDecimal("0.00"), DecimalInput.parse("4.9e-3", 2));
+    }
 }

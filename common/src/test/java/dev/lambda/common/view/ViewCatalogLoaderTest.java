@@ -61,6 +61,7 @@ class ViewCatalogLoaderTest {
             name: n|name: x                      | views[0].metrics[0].name: "x" is already a dimension or metric of this view
             name: n|name: bucket                 | views[0].metrics[0].name: "bucket" is reserved
             name: v|name: Bad-Name               | views[0].name: "Bad-Name" must be lower-case letters
+            'dimensions: [x]'|'dimensions: [a, b, c, d, e, f, g, h, i, j, k]' | views[0].dimensions: at most 10 dimensions, got 11
             """)
     void errorsNameTheViewAndField(String from, String to, String message) {
         String yaml = """
