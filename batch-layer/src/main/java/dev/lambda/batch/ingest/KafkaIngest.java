@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.concurrent.TimeoutException;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.spark.SparkThrowable;
 import org.apache.spark.sql.Dataset;
@@ -24,7 +25,8 @@ import org.apache.spark.sql.streaming.Trigger;
  * continues where the last committed batch ended and never writes a record twice. Offsets that
  * retention already deleted fail the run ({@code failOnDataLoss}): the dataset never silently skips.
  * Only {@code --accept-gap}, given for one run once the missing events were imported (or written
- * off), goes on from the oldest record Kafka still has.
+ * off), goes on from the oldest record Kafka still has. Reads committed records only, as the
+ * speed layer does.
  */
 public final class KafkaIngest {
 
@@ -61,6 +63,9 @@ public final class KafkaIngest {
         for (var p : config.kafka().clientProperties().entrySet()) {
             reader = reader.option("kafka." + p.getKey(), p.getValue());
         }
+        // what the speed layer (exactly-once) sees: records of aborted transactions never count, and
+        // those of open ones wait until they commit (the ingest reads up to the last stable offset)
+        reader = reader.option("kafka." + ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         Dataset<Row> rows = toMasterRows(reader.load(), config.futureTolerance());
         try {
             StreamingQuery query = rows.writeStream()

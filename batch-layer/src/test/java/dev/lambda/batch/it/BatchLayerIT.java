@@ -22,6 +22,7 @@ import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.config.ConfigException;
 import dev.lambda.common.view.ViewDefinition;
 import java.io.File;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -38,7 +39,11 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -113,6 +118,67 @@ class BatchLayerIT {
                     .map(r -> r.partition() + "/" + r.offset()).sorted().toList();
             assertEquals(expected, masterOffsets(f).stream().sorted().toList(),
                     "everything Kafka still had, once; partition 0's deleted records missing");
+        }
+    }
+
+    @Test
+    void anIngestArchivesOnlyWhatTransactionalProducersCommitted(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "transactions", dir, 8);
+             KafkaProducer<byte[], byte[]> committer = transactional(cluster, "committer");
+             KafkaProducer<byte[], byte[]> pending = transactional(cluster, "pending")) {
+            f.produce(50); // a plain producer too
+            sendInTransaction(committer, f.topic(), "aborted-", 40, false);
+            sendInTransaction(committer, f.topic(), "committed-", 40, true);
+            pending.beginTransaction(); // still open when the ingest runs: the speed layer does not see it yet either
+            sendAll(pending, f.topic(), "late-", 20);
+            Main.run(f.config("ingest"), BatchFixture.VIEWS);
+            assertEquals(expectedIds(f, List.of("committed-")), masterIds(f), "committed records only; none of the open transaction yet");
+
+            pending.commitTransaction();
+            Main.run(f.config("ingest"), BatchFixture.VIEWS);
+            assertEquals(expectedIds(f, List.of("committed-", "late-")), masterIds(f), "the open transaction once committed");
+        }
+    }
+
+    private static KafkaProducer<byte[], byte[]> transactional(LocalCluster cluster, String id) {
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, "batch-it-" + id), new ByteArraySerializer(), new ByteArraySerializer());
+        producer.initTransactions();
+        return producer;
+    }
+
+    private static void sendInTransaction(KafkaProducer<byte[], byte[]> producer, String topic, String prefix, int n, boolean commit) {
+        producer.beginTransaction();
+        sendAll(producer, topic, prefix, n);
+        if (commit) {
+            producer.commitTransaction();
+        } else {
+            producer.abortTransaction();
+        }
+    }
+
+    private static void sendAll(KafkaProducer<byte[], byte[]> producer, String topic, String prefix, int n) {
+        for (int i = 0; i < n; i++) {
+            String json = "{\"id\":\"" + prefix + i + "\",\"type\":\"purchase\",\"ts\":\"" + Instant.now() + "\",\"attrs\":{}}";
+            producer.send(new ProducerRecord<>(topic, i % 3, null, json.getBytes(StandardCharsets.UTF_8)));
+        }
+        producer.flush();
+    }
+
+    /** The ids of the plain producer's valid records and of the transactional ones with these prefixes, sorted. */
+    private static List<String> expectedIds(BatchFixture f, List<String> prefixes) {
+        Stream<String> transactional = prefixes.stream().flatMap(p -> java.util.stream.IntStream.range(0, p.equals("late-") ? 20 : 40)
+                .mapToObj(i -> p + i));
+        return Stream.concat(f.sent.stream().filter(MasterRows.Event::valid).map(MasterRows.Event::id), transactional).sorted().toList();
+    }
+
+    private static List<String> masterIds(BatchFixture f) {
+        SparkSession spark = SparkSessions.create(f.config("recompute"));
+        try {
+            return new MasterDataset(f.master.toString()).read(spark).filter("valid").select("event_id").collectAsList().stream()
+                    .map(r -> r.getString(0)).sorted().toList();
+        } finally {
+            spark.stop();
         }
     }
 
