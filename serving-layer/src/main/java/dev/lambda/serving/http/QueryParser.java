@@ -23,7 +23,7 @@ import java.util.Set;
  */
 public final class QueryParser {
 
-    static final int MAX_LIMIT = 100_000;
+    static final int MAX_LIMIT = Query.MAX_ROWS;
     static final int MAX_FILTERS = 50;
     static final int MAX_VALUES = 1_000;
 
@@ -162,7 +162,7 @@ public final class QueryParser {
 
     private static int limit(String text) {
         if (text == null) {
-            return MAX_LIMIT;
+            return 0; // every row
         }
         try {
             int limit = Integer.parseInt(text);

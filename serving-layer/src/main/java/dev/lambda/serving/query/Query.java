@@ -16,13 +16,20 @@ import java.util.Set;
  * @param groupBy     dimension names, in the order asked for
  * @param filters     dimension → allowed values
  * @param orderBy     "bucket" or a metric name
- * @param limit       most rows returned
+ * @param limit       most rows returned (the first ones in {@code orderBy} order), or 0 for every
+ *                    row: an answer of more than {@link #MAX_ROWS} is then refused, never cut short
  */
 public record Query(ViewDefinition view, Instant from, Instant to, Granularity granularity, List<Integer> metrics,
                     List<String> groupBy, Map<String, Set<String>> filters, String orderBy, boolean descending, int limit) {
 
+    /** The most rows one answer holds. */
+    public static final int MAX_ROWS = 100_000;
+
     public Query {
         Objects.requireNonNull(view, "view");
+        if (limit < 0 || limit > MAX_ROWS) {
+            throw new IllegalArgumentException("limit must be 0 (every row) to " + MAX_ROWS + ", got " + limit);
+        }
         Objects.requireNonNull(from, "from");
         Objects.requireNonNull(to, "to");
         metrics = List.copyOf(metrics);

@@ -105,8 +105,14 @@ public final class QueryEngine {
             }
             rows.add(new Answer.Row(k.bucket(), k.groups(), values));
         });
+        if (q.limit() == 0 && rows.size() > Query.MAX_ROWS) {
+            // a chart or a sheet missing rows without saying so is worse than no answer
+            throw new QueryException(400, "too_many_rows", "the answer has " + rows.size() + " rows, more than the " + Query.MAX_ROWS
+                    + " one answer holds: narrow from/to, use a coarser granularity or fewer groupBy dimensions, or ask for the first rows"
+                    + " with limit", "limit");
+        }
         rows.sort(order(q));
-        List<Answer.Row> limited = rows.size() > q.limit() ? rows.subList(0, q.limit()) : rows;
+        List<Answer.Row> limited = q.limit() > 0 && rows.size() > q.limit() ? rows.subList(0, q.limit()) : rows;
         return new Answer(q, readLevel, state == null ? null : state.generation(), cutoff, newestSpeed, limited);
     }
 

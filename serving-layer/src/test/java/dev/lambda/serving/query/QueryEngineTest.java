@@ -2,6 +2,8 @@ package dev.lambda.serving.query;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lambda.common.cassandra.BatchRow;
 import dev.lambda.common.cassandra.SpeedRow;
@@ -97,6 +99,30 @@ class QueryEngineTest {
         assertEquals(List.of(new BigDecimal("8.00")), a.rows().get(0).metrics());
         assertEquals(List.of("p2"), a.rows().get(1).groups());
         assertEquals(List.of(new BigDecimal("7.00")), a.rows().get(1).metrics());
+    }
+
+    @Test
+    void anAnswerTooLargeIsRefusedUnlessALimitAsksForItsFirstRows() {
+        List<BatchRow> batch = new ArrayList<>();
+        Aggregate one = sale("1.00", "u1");
+        for (int minute = 0; minute < 240; minute++) { // 240 minutes x 420 products: 100,800 rows
+            for (int product = 0; product < 420; product++) {
+                batch.add(new BatchRow(STATE.generation(), Granularity.MINUTE, Instant.parse("2026-11-21T08:00:00Z").plusSeconds(60L * minute),
+                        List.of("p" + product, "NP"), one));
+            }
+        }
+        Query all = new Query(SALES, Instant.parse("2026-11-21T08:00:00Z"), Instant.parse("2026-11-21T12:00:00Z"), Granularity.MINUTE,
+                List.of(0), List.of("product"), Map.of(), "bucket", false, 0);
+        QueryException e = assertThrows(QueryException.class, () -> QueryEngine.answer(all, Granularity.MINUTE, STATE, batch, List.of()));
+        assertEquals(400, e.status());
+        assertEquals("too_many_rows", e.code());
+        assertTrue(e.getMessage().startsWith("the answer has 100800 rows, more than the 100000 one answer holds"), e.getMessage());
+
+        Query first = new Query(all.view(), all.from(), all.to(), all.granularity(), all.metrics(), all.groupBy(), all.filters(), "bucket",
+                true, 100_000);
+        Answer a = QueryEngine.answer(first, Granularity.MINUTE, STATE, batch, List.of());
+        assertEquals(100_000, a.rows().size());
+        assertEquals(Instant.parse("2026-11-21T11:59:00Z"), a.rows().get(0).bucket(), "the latest first, as asked");
     }
 
     @Test
