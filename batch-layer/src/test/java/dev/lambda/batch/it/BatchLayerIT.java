@@ -19,7 +19,10 @@ import dev.lambda.common.cassandra.BatchGeneration;
 import dev.lambda.common.cassandra.BatchGenerationsTable;
 import dev.lambda.common.cassandra.BatchRowsTable;
 import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.cassandra.ViewStateTable;
 import dev.lambda.common.config.ConfigException;
+import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.common.view.ViewDefinition;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -231,6 +234,39 @@ class BatchLayerIT {
             assertEquals(cutoffs.get(1).toEpochMilli(), published.previousGeneration(), "re-publishing a generation keeps its previous");
             List<String> diffs = f.differences(published.generation(), published.cutoff());
             assertTrue(diffs.isEmpty(), "the published generation is intact: " + diffs.subList(0, Math.min(5, diffs.size())));
+        }
+    }
+
+    @Test
+    void aChangedViewsOldVersionStaysForTheGraceThenGoes(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "versions", dir, 9)) {
+            f.produce(200);
+            Thread.sleep(1_100);
+            String cutoff = f.sent.stream().map(MasterRows.Event::ingest).max(Instant::compareTo).orElseThrow()
+                    .truncatedTo(ChronoUnit.SECONDS).plusSeconds(1).toString();
+            Main.run(f.config("ingest"), BatchFixture.VIEWS);
+            Main.run(f.config("recompute", "--cutoff", cutoff), BatchFixture.VIEWS);
+            ViewDefinition before = BatchFixture.VIEWS.find("sales").orElseThrow();
+            ViewCatalog changed = new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
+                    .replace("dimensions: [product, country]", "dimensions: [product, country, currency]"));
+            ViewDefinition after = changed.find("sales").orElseThrow();
+            assertFalse(before.version().equals(after.version()));
+            BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
+            List<BatchGeneration> old = generations.list(before.name(), before.version()).toCompletableFuture().join();
+
+            Main.run(f.config("recompute", "--cutoff", cutoff), changed); // the new version is published, within the grace
+            ViewStateTable states = new ViewStateTable(f.session, f.keyspace());
+            assertTrue(states.find("sales", after.version()).toCompletableFuture().join().isPresent());
+            assertTrue(states.find("sales", before.version()).toCompletableFuture().join().isPresent(),
+                    "servers still on the old views file keep answering");
+            assertTrue(rowsOf(f, before, old.get(0)) > 0);
+
+            Main.run(f.config("recompute", "--cutoff", cutoff, "--grace", "0s"), changed);
+            assertTrue(states.find("sales", before.version()).toCompletableFuture().join().isEmpty(), "the old version is gone");
+            assertEquals(List.of(), generations.list(before.name(), before.version()).toCompletableFuture().join());
+            assertEquals(0, rowsOf(f, before, old.get(0)), "with its rows");
+            assertTrue(states.find("pageviews", BatchFixture.VIEWS.find("pageviews").orElseThrow().version()).toCompletableFuture().join()
+                    .isPresent(), "an unchanged view keeps its version");
         }
     }
 
