@@ -82,12 +82,14 @@ public final class Recompute {
         GenerationCleanup cleanup = new GenerationCleanup(generations, new BatchRowsTable(session, config.cassandra().keyspace()),
                 states, config.grace());
         for (ViewDefinition view : views.views()) {
+            // recorded before a row is written: a run that dies while writing leaves a generation the
+            // cleanup of a later run finds and drops, not rows nobody knows of
+            generations.record(new BatchGeneration(view.name(), view.version(), generation, cutoff,
+                    GenerationWriter.partitionsOf(events, view), Instant.now())).toCompletableFuture().join();
             Map<String, Long> written = GenerationWriter.write(ViewAggregation.aggregate(events, view), view, generation,
                     config.cassandra(), config.maxInFlightWrites());
             long rows = written.values().stream().mapToLong(Long::longValue).sum();
             Instant now = Instant.now();
-            generations.record(new BatchGeneration(view.name(), view.version(), generation, cutoff, written.keySet(), now))
-                    .toCompletableFuture().join();
             progress.line("write", rows, "rows of " + view.name() + " in " + written.size() + " partitions");
 
             Optional<ViewState> current = states.find(view.name(), view.version()).toCompletableFuture().join();

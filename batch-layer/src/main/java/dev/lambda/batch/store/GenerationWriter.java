@@ -18,6 +18,8 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Semaphore;
@@ -53,6 +55,24 @@ public final class GenerationWriter {
             written.merge(t._1(), t._2(), Long::sum);
         }
         return written;
+    }
+
+    /**
+     * The partitions ({@code level/periodMillis}) a view's rows over these events occupy, known
+     * before they are written: each level's period of each event's time is the period of its
+     * hour, so the distinct hours of the view's events are enough.
+     */
+    public static Set<String> partitionsOf(Dataset<Row> events, ViewDefinition view) {
+        Set<String> partitions = new TreeSet<>();
+        List<Row> hours = events.filter(col("event_type").isin(view.events().toArray()))
+                .select(functions.date_trunc("hour", col("event_ts"))).distinct().collectAsList();
+        for (Row hour : hours) {
+            Instant time = hour.getTimestamp(0).toInstant();
+            for (Granularity level : view.levels()) {
+                partitions.add(BatchGeneration.partition(level, level.periodOf(level.bucketOf(time))));
+            }
+        }
+        return partitions;
     }
 
     /** The partition period of each row's bucket at its level (hour / day / month start), as Spark computes it. */

@@ -333,6 +333,18 @@ class BatchLayerIT {
             assertEquals(before, f.published("pageviews"), "view_state still points at the previous generation");
             List<String> diffs = f.differences(before.generation(), before.cutoff());
             assertTrue(diffs.isEmpty(), "the previous generation's rows are intact: " + diffs.subList(0, Math.min(8, diffs.size())));
+
+            // the generation that never got published is recorded, so a later run drops it once the grace is over
+            ViewDefinition pageviews = BatchFixture.VIEWS.find("pageviews").orElseThrow();
+            BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
+            BatchGeneration unpublished = generations.list(pageviews.name(), pageviews.version()).toCompletableFuture().join().stream()
+                    .filter(g -> g.generation() != before.generation()).findFirst().orElseThrow();
+            assertTrue(rowsOf(f, pageviews, unpublished) > 0);
+            f.produce(100);
+            Thread.sleep(1_100);
+            Main.run(f.config("run", "--grace", "0s"), BatchFixture.VIEWS);
+            assertEquals(0, rowsOf(f, pageviews, unpublished), "the unpublished generation's rows are gone");
+            assertEquals(before.generation(), f.published("pageviews").previousGeneration());
         }
     }
 

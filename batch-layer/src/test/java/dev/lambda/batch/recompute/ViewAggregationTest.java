@@ -3,10 +3,13 @@ package dev.lambda.batch.recompute;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lambda.batch.store.GenerationWriter;
 import dev.lambda.batch.testing.BatchOracle;
 import dev.lambda.batch.testing.MasterRows;
 import dev.lambda.batch.testing.TestSpark;
+import dev.lambda.common.cassandra.BatchGeneration;
 import dev.lambda.common.metric.MetricValue;
+import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.common.view.ViewDefinition;
@@ -17,6 +20,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
@@ -26,6 +31,21 @@ class ViewAggregationTest {
 
     private static final ViewCatalog VIEWS = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
     private static final Instant START = Instant.parse("2026-11-21T22:30:00Z");
+
+    @Test
+    void aGenerationsPartitionsAreKnownBeforeItsRowsAreWritten() {
+        List<MasterRows.Event> events = MasterRows.random(12, 3_000, START); // some days late: several hours, days and months
+        Dataset<Row> counted = Recompute.eventsBefore(MasterRows.toDataset(TestSpark.get(), events), Instant.parse("2030-01-01T00:00:00Z"));
+        for (ViewDefinition view : VIEWS.views()) {
+            Set<String> filled = new TreeSet<>();
+            for (Row r : ViewAggregation.aggregate(counted, view).collectAsList()) {
+                Granularity level = Granularity.fromId(r.getString(0));
+                filled.add(BatchGeneration.partition(level, level.periodOf(r.getTimestamp(1).toInstant())));
+            }
+            assertTrue(filled.size() > view.levels().size(), view.name() + " spans several periods: " + filled);
+            assertEquals(filled, GenerationWriter.partitionsOf(counted, view), view.name());
+        }
+    }
 
     @Test
     void everyViewAtEveryLevelMatchesTheOracle() {
