@@ -68,8 +68,10 @@ public final class QueryParser {
             }
             return OffsetDateTime.parse(text).toInstant();
         } catch (DateTimeParseException e) {
+            // an unencoded + in a query string arrives as a space
+            String plus = text.contains(" ") ? "; a + in a URL must be written %2B (2026-11-21T10:00:00%2B05:45)" : "";
             throw QueryException.badParameter(parameter, parameter + " \"" + abbreviate(text)
-                    + "\" is not an ISO-8601 time with offset (2026-11-21T10:00:00Z) or a date (2026-11-21)");
+                    + "\" is not an ISO-8601 time with offset (2026-11-21T10:00:00Z) or a date (2026-11-21)" + plus);
         }
     }
 

@@ -163,6 +163,10 @@ class ServingAppTest {
         }
         assertEquals(404, get("/no/such/path").statusCode());
         assertEquals("not_found", error(get("/no/such/path")).get("code").asText());
+
+        HttpResponse<String> plus = get("/api/v1/views/sales/query?from=2026-11-21T15:00:00+05:45&to=2026-11-22");
+        assertTrue(error(plus).get("message").asText().endsWith("a + in a URL must be written %2B (2026-11-21T10:00:00%2B05:45)"), plus.body());
+        assertEquals(200, get("/api/v1/views/sales/query?from=2026-11-21T15:00:00%2B05:45&to=2026-11-22").statusCode());
     }
 
     @Test
