@@ -4,10 +4,15 @@ import static org.apache.spark.sql.functions.col;
 
 import dev.lambda.batch.config.BatchConfig;
 import dev.lambda.batch.Progress;
+import dev.lambda.common.kafka.EventsTopic;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.concurrent.TimeoutException;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.spark.SparkThrowable;
@@ -53,6 +58,15 @@ public final class KafkaIngest {
             progress.line("ingest", 0, "--accept-gap: records Kafka deleted before they were archived are skipped (Spark logs the ranges)");
         }
         MasterDataset master = new MasterDataset(config.master());
+        if (isFirst(spark, config.checkpoint())) {
+            // no earlier run to compare with, so nothing fails: but what retention removed is said once
+            EventsTopic.firstOffsets(config.kafka(), config.topic()).forEach((partition, first) -> {
+                if (first > 0) {
+                    progress.line("warning", first, "first ingest: partition " + partition + " of " + config.topic() + " starts at offset "
+                            + first + "; the records before it were deleted before any ingest (import them if they exist elsewhere)");
+                }
+            });
+        }
         var reader = spark.readStream().format("kafka")
                 .option("kafka.bootstrap.servers", config.kafka().bootstrapServers())
                 .option("subscribe", config.topic())
@@ -91,6 +105,17 @@ public final class KafkaIngest {
         }
         master.recordIngestStart(spark, start);
         return start;
+    }
+
+    /** Whether no ingest has committed anything to this checkpoint yet. */
+    private static boolean isFirst(SparkSession spark, String checkpoint) {
+        Path offsets = new Path(checkpoint, "offsets");
+        try {
+            FileSystem fs = offsets.getFileSystem(spark.sessionState().newHadoopConf());
+            return !fs.exists(offsets) || fs.listStatus(offsets).length == 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the ingest checkpoint " + checkpoint, e);
+        }
     }
 
     /**

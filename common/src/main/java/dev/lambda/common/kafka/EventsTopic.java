@@ -5,6 +5,7 @@ import dev.lambda.common.config.KafkaClientSettings;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -12,6 +13,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.AuthorizationException;
@@ -41,17 +44,8 @@ public final class EventsTopic {
      * @throws IllegalStateException if Kafka does not answer
      */
     public static void requireBrokerTimestamps(KafkaClientSettings kafka, String topic) {
-        Map<String, Object> props = new HashMap<>();
-        // the pass-through properties may hold consumer or Streams settings, which Admin would warn about
-        kafka.clientProperties().forEach((k, v) -> {
-            if (AdminClientConfig.configNames().contains(k)) {
-                props.put(k, v);
-            }
-        });
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-        try (Admin admin = Admin.create(props)) {
+        try (Admin admin = Admin.create(adminProperties(kafka))) {
             Config config = admin.describeConfigs(List.of(resource)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(resource);
             ConfigEntry type = config.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
             requireLogAppendTime(topic, type == null ? null : type.value());
@@ -72,6 +66,41 @@ public final class EventsTopic {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while checking Kafka topic " + topic, e);
         }
+    }
+
+    /**
+     * The oldest offset Kafka still holds of each partition of the topic: above 0 where retention
+     * or a deletion removed records.
+     *
+     * @throws IllegalStateException if Kafka does not answer or the topic is missing
+     */
+    public static Map<Integer, Long> firstOffsets(KafkaClientSettings kafka, String topic) {
+        try (Admin admin = Admin.create(adminProperties(kafka))) {
+            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+            admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic).partitions()
+                    .forEach(p -> earliest.put(new TopicPartition(topic, p.partition()), OffsetSpec.earliest()));
+            Map<Integer, Long> first = new TreeMap<>();
+            admin.listOffsets(earliest).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).forEach((tp, info) -> first.put(tp.partition(), info.offset()));
+            return first;
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot list the offsets of Kafka topic " + topic + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while listing the offsets of Kafka topic " + topic, e);
+        }
+    }
+
+    private static Map<String, Object> adminProperties(KafkaClientSettings kafka) {
+        Map<String, Object> props = new HashMap<>();
+        // the pass-through properties may hold consumer or Streams settings, which Admin would warn about
+        kafka.clientProperties().forEach((k, v) -> {
+            if (AdminClientConfig.configNames().contains(k)) {
+                props.put(k, v);
+            }
+        });
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+        return props;
     }
 
     /** @param timestampType the topic's {@code message.timestamp.type} as the broker reports it */
