@@ -31,6 +31,9 @@ public final class DecimalInput {
         } catch (NumberFormatException e) {
             return null;
         }
+        if (value.signum() == 0) { // "0e27" is zero, however big its exponent
+            return BigDecimal.ZERO.setScale(scale);
+        }
         // the exponent decides before any rescaling: "1e999999999" or "1e-999999999" would take
         // minutes and gigabytes to rescale, or overflow
         long integerDigits = (long) value.precision() - value.scale(); // the value is below 10^integerDigits

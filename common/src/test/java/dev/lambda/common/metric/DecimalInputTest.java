@@ -41,5 +41,6 @@ class DecimalInputTest {
         assertEquals(new BigDecimal("0.00"), DecimalInput.parse("-4e-3", 2));
         assertEquals(new BigDecimal("0.01"), DecimalInput.parse("5e-3", 2));
         assertEquals(new BigDecimal("0.00"), DecimalInput.parse("4.9e-3", 2));
+        assertEquals(new BigDecimal("0.00"), DecimalInput.parse("0e27", 2));
     }
 }
