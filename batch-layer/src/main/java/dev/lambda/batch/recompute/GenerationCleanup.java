@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Drops what readers no longer need, with partition deletes: generations other than the published
  * one and the one it replaced, once they are older than the grace period, and every generation of
- * a view's old versions once the current version has been answering for the grace period (serving
- * instances still on the old views file keep their answers while they are switched over).
+ * a view's old versions once the current version was first published longer than the grace period
+ * ago (serving instances still on the old views file keep their answers while they are switched over).
  */
 public final class GenerationCleanup {
 
@@ -39,8 +39,7 @@ public final class GenerationCleanup {
     /** @return how many generations were dropped */
     public int clean(ViewDefinition view, ViewState published, Instant now) {
         int dropped = 0;
-        List<BatchGeneration> current = generations.list(view.name(), view.version()).toCompletableFuture().join();
-        for (BatchGeneration g : current) {
+        for (BatchGeneration g : generations.list(view.name(), view.version()).toCompletableFuture().join()) {
             boolean kept = g.generation() == published.generation()
                     || (published.previousGeneration() != null && g.generation() == published.previousGeneration());
             if (!kept && g.writtenAt().isBefore(now.minus(grace))) {
@@ -48,8 +47,7 @@ public final class GenerationCleanup {
                 dropped++;
             }
         }
-        Instant currentSince = current.stream().map(BatchGeneration::writtenAt).min(Instant::compareTo).orElse(now);
-        if (!currentSince.isBefore(now.minus(grace))) {
+        if (published.versionSince() == null || !published.versionSince().isBefore(now.minus(grace))) {
             return dropped;
         }
         for (ViewState old : states.findAll(view.name()).toCompletableFuture().join()) {

@@ -95,8 +95,11 @@ public final class Recompute {
             Optional<ViewState> current = states.find(view.name(), view.version()).toCompletableFuture().join();
             Long previous = current.map(s -> s.generation() == generation ? s.previousGeneration() : Long.valueOf(s.generation()))
                     .orElse(null);
-            ViewState state = new ViewState(view.name(), view.version(), generation, cutoff, now, Instant.now(), eventsIn,
-                    eventsIn - kept, rows, System.currentTimeMillis() - started, previous);
+            Instant publishedAt = Instant.now();
+            // a state of an older release has no first-publish time: its last publish is the best known bound
+            Instant versionSince = current.map(s -> s.versionSince() != null ? s.versionSince() : s.publishedAt()).orElse(publishedAt);
+            ViewState state = new ViewState(view.name(), view.version(), generation, cutoff, now, publishedAt, eventsIn,
+                    eventsIn - kept, rows, System.currentTimeMillis() - started, previous, versionSince);
             publisher.publish(state);
             progress.line("publish", rows, view.name() + " now answers from generation " + generation);
             int dropped = cleanup.clean(view, state, Instant.now());

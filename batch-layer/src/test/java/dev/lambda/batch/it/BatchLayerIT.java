@@ -277,8 +277,12 @@ class BatchLayerIT {
             assertTrue(states.find("sales", before.version()).toCompletableFuture().join().isPresent(),
                     "servers still on the old views file keep answering");
             assertTrue(rowsOf(f, before, old.get(0)) > 0);
+            ViewState firstPublished = states.find("sales", after.version()).toCompletableFuture().join().orElseThrow();
+            assertEquals(firstPublished.publishedAt(), firstPublished.versionSince());
 
             Main.run(f.config("recompute", "--cutoff", cutoff, "--grace", "0s"), changed);
+            assertEquals(firstPublished.versionSince(), states.find("sales", after.version()).toCompletableFuture().join().orElseThrow()
+                    .versionSince(), "the grace counts from the first publish");
             assertTrue(states.find("sales", before.version()).toCompletableFuture().join().isEmpty(), "the old version is gone");
             assertEquals(List.of(), generations.list(before.name(), before.version()).toCompletableFuture().join());
             assertEquals(0, rowsOf(f, before, old.get(0)), "with its rows");

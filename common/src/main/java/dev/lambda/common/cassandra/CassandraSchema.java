@@ -47,7 +47,18 @@ public final class CassandraSchema {
         for (String statement : statements()) {
             session.execute(statement);
         }
+        // columns added since a table was first created (CREATE TABLE IF NOT EXISTS leaves an existing one as it is)
+        for (String[] column : ADDED_COLUMNS) {
+            boolean present = session.execute("SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?"
+                    + " AND column_name = ?", keyspace, column[0], column[1]).one() != null;
+            if (!present) {
+                session.execute("ALTER TABLE " + keyspace + "." + column[0] + " ADD " + column[1] + " " + column[2]);
+            }
+        }
     }
+
+    /** Table, column and type of every column added after the first release. */
+    private static final String[][] ADDED_COLUMNS = {{"view_state", "version_since", "timestamp"}};
 
     List<String> statements() {
         String metrics = """
@@ -70,6 +81,7 @@ public final class CassandraSchema {
                   rows_written bigint,
                   duration_ms bigint,
                   previous_generation bigint,
+                  version_since timestamp,
                   PRIMARY KEY ((view_name), version)
                 )""".formatted(keyspace),
                 """

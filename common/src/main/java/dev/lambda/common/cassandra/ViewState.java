@@ -9,10 +9,12 @@ import java.util.Objects;
  * {@link #cutoff()}.
  *
  * @param previousGeneration the generation this one replaced, or {@code null} for the first
+ * @param versionSince       when this view version was first published (its answers have come from the
+ *                           batch since then), or {@code null} if unknown (a row of an older release)
  */
 public record ViewState(String view, String version, long generation, Instant cutoff, Instant builtAt,
                         Instant publishedAt, long eventsIn, long duplicatesDropped, long rowsWritten,
-                        long durationMs, Long previousGeneration) {
+                        long durationMs, Long previousGeneration, Instant versionSince) {
 
     public ViewState {
         Objects.requireNonNull(view, "view");

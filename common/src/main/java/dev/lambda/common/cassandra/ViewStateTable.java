@@ -12,7 +12,7 @@ import java.util.concurrent.CompletionStage;
 public final class ViewStateTable {
 
     private static final String COLUMNS = "view_name, version, generation, cutoff, built_at, published_at, events_in, "
-            + "duplicates_dropped, rows_written, duration_ms, previous_generation";
+            + "duplicates_dropped, rows_written, duration_ms, previous_generation, version_since";
 
     private final CqlSession session;
     private final PreparedStatement publish;
@@ -23,7 +23,7 @@ public final class ViewStateTable {
     public ViewStateTable(CqlSession session, String keyspace) {
         this.session = session;
         String table = keyspace + ".view_state";
-        this.publish = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        this.publish = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         this.selectOne = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ? AND version = ?");
         this.selectView = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ?");
         this.delete = session.prepare("DELETE FROM " + table + " WHERE view_name = ? AND version = ?");
@@ -32,7 +32,7 @@ public final class ViewStateTable {
     /** Publishes a generation: one write, so readers switch from the old generation to the new one at once. */
     public CompletionStage<Void> publish(ViewState s) {
         BoundStatement bound = publish.bind(s.view(), s.version(), s.generation(), s.cutoff(), s.builtAt(), s.publishedAt(),
-                s.eventsIn(), s.duplicatesDropped(), s.rowsWritten(), s.durationMs(), s.previousGeneration());
+                s.eventsIn(), s.duplicatesDropped(), s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.versionSince());
         return session.executeAsync(bound).thenApply(rs -> null);
     }
 
@@ -54,6 +54,7 @@ public final class ViewStateTable {
         return new ViewState(row.getString("view_name"), row.getString("version"), row.getLong("generation"),
                 row.getInstant("cutoff"), row.getInstant("built_at"), row.getInstant("published_at"),
                 row.getLong("events_in"), row.getLong("duplicates_dropped"), row.getLong("rows_written"),
-                row.getLong("duration_ms"), row.isNull("previous_generation") ? null : row.getLong("previous_generation"));
+                row.getLong("duration_ms"), row.isNull("previous_generation") ? null : row.getLong("previous_generation"),
+                row.getInstant("version_since"));
     }
 }

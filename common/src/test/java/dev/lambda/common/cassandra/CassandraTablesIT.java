@@ -52,20 +52,42 @@ class CassandraTablesIT {
     }
 
     @Test
+    void aKeyspaceOfAnEarlierReleaseGetsTheColumnsAddedSince() {
+        String keyspace = "tables_it_upgrade";
+        session.execute("CREATE KEYSPACE " + keyspace + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+        session.execute("CREATE TABLE " + keyspace + ".view_state (view_name text, version text, generation bigint, cutoff timestamp,"
+                + " built_at timestamp, published_at timestamp, events_in bigint, duplicates_dropped bigint, rows_written bigint,"
+                + " duration_ms bigint, previous_generation bigint, PRIMARY KEY ((view_name), version))");
+        session.execute("INSERT INTO " + keyspace + ".view_state (view_name, version, generation, cutoff, built_at, published_at, events_in,"
+                + " duplicates_dropped, rows_written, duration_ms) VALUES ('sales', 'v1', 7, 0, 0, 0, 1, 0, 1, 1)");
+
+        new CassandraSchema(keyspace, Replication.simple(1)).apply(session);
+        new CassandraSchema(keyspace, Replication.simple(1)).apply(session); // and again, as every process does at start
+
+        ViewStateTable table = new ViewStateTable(session, keyspace);
+        ViewState old = table.find("sales", "v1").toCompletableFuture().join().orElseThrow();
+        assertEquals(7, old.generation(), "the row is kept");
+        assertEquals(null, old.versionSince(), "unknown for a row of the earlier release");
+        ViewState next = new ViewState("sales", "v1", 8, old.cutoff(), old.builtAt(), old.publishedAt(), 1, 0, 1, 1, 7L, old.publishedAt());
+        table.publish(next).toCompletableFuture().join();
+        assertEquals(Optional.of(next), table.find("sales", "v1").toCompletableFuture().join());
+    }
+
+    @Test
     void viewStatePublishesAndReadsBack() {
         ViewStateTable table = new ViewStateTable(session, KEYSPACE);
         Instant now = Instant.parse("2026-11-21T12:00:00.123Z");
         ViewState first = new ViewState("sales", sales.version(), 100, Instant.parse("2026-11-21T11:00:00Z"), now, now.plusSeconds(1),
-                5_000, 12, 340, 4_321, null);
+                5_000, 12, 340, 4_321, null, null);
         table.publish(first).toCompletableFuture().join();
         assertEquals(Optional.of(first), table.find("sales", sales.version()).toCompletableFuture().join());
 
         ViewState second = new ViewState("sales", sales.version(), 200, Instant.parse("2026-11-21T12:00:00Z"), now, now.plusSeconds(2),
-                6_000, 13, 350, 4_000, 100L);
+                6_000, 13, 350, 4_000, 100L, now.plusSeconds(1));
         table.publish(second).toCompletableFuture().join();
         assertEquals(Optional.of(second), table.find("sales", sales.version()).toCompletableFuture().join());
 
-        ViewState otherVersion = new ViewState("sales", "000000000000", 1, first.cutoff(), now, now, 1, 0, 1, 1, null);
+        ViewState otherVersion = new ViewState("sales", "000000000000", 1, first.cutoff(), now, now, 1, 0, 1, 1, null, null);
         table.publish(otherVersion).toCompletableFuture().join();
         assertEquals(2, table.findAll("sales").toCompletableFuture().join().size());
         table.delete("sales", "000000000000").toCompletableFuture().join();

@@ -174,7 +174,7 @@ public final class ServingBenchmark {
         }
         CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
         new ViewStateTable(session, "bench").publish(new ViewState(view.name(), view.version(), generation, cutoff, cutoff, cutoff,
-                rows * 3, 0, rows, 1, null)).toCompletableFuture().join();
+                rows * 3, 0, rows, 1, null, null)).toCompletableFuture().join();
         return rows;
     }
 }

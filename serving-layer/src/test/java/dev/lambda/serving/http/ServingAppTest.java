@@ -55,7 +55,7 @@ class ServingAppTest {
             if (storeDown) {
                 return CompletableFuture.failedFuture(new TimeoutException("no answer"));
             }
-            return CompletableFuture.completedFuture(Optional.of(new ViewState(view.name(), view.version(), 1, T, T, T, 2, 0, 3, 9, null)));
+            return CompletableFuture.completedFuture(Optional.of(new ViewState(view.name(), view.version(), 1, T, T, T, 2, 0, 3, 9, null, null)));
         }
 
         @Override

@@ -205,7 +205,7 @@ class ServingLayerIT {
                 (List<String>) k.get(2), (Instant) k.get(3), (Integer) k.get(4), a, latest.get(k)))));
         CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
         new ViewStateTable(session, keyspace).publish(new ViewState("sales", SALES.version(), generation, cutoff, cutoff, cutoff,
-                sales.size(), 0, batch.size(), 1, null)).toCompletableFuture().join();
+                sales.size(), 0, batch.size(), 1, null, null)).toCompletableFuture().join();
     }
 
     @Test

@@ -26,7 +26,7 @@ class QueryEngineTest {
 
     private static final ViewDefinition SALES = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml")).find("sales").orElseThrow();
     private static final Instant T = Instant.parse("2026-11-21T10:00:00Z");
-    private static final ViewState STATE = new ViewState("sales", SALES.version(), T.toEpochMilli(), T, T, T, 0, 0, 0, 0, null);
+    private static final ViewState STATE = new ViewState("sales", SALES.version(), T.toEpochMilli(), T, T, T, 0, 0, 0, 0, null, null);
     private static int ids;
 
     private static Aggregate sale(String amount, String user) {

@@ -49,7 +49,7 @@ class QueryServiceTest {
         public CompletionStage<Optional<ViewState>> publishedState(ViewDefinition view) {
             stateReads.incrementAndGet();
             return CompletableFuture.completedFuture(Optional.of(new ViewState(view.name(), view.version(), generation, CUTOFF, CUTOFF,
-                    CUTOFF, 2, 0, 2, 1, null)));
+                    CUTOFF, 2, 0, 2, 1, null, null)));
         }
 
         @Override
