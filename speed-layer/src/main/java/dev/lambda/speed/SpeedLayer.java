@@ -18,7 +18,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
@@ -41,12 +41,15 @@ public final class SpeedLayer implements AutoCloseable {
     private final HTTPServer metricsServer;
     private final SpeedMetrics metrics;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    /** Set by {@link #close()} before the streams close, so that closing tasks write their last changes. */
-    private final AtomicBoolean stopping;
+    /** How long closing tasks may take to write their last changes, within the streams' close timeout. */
+    private static final Duration FINAL_WRITES = Duration.ofSeconds(20);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    /** Set by {@link #close()} before the streams close: the time by which closing tasks write their last changes. */
+    private final AtomicLong stopBy;
 
-    private SpeedLayer(CqlSession session, KafkaStreams streams, HTTPServer metricsServer, SpeedMetrics metrics, AtomicBoolean stopping) {
+    private SpeedLayer(CqlSession session, KafkaStreams streams, HTTPServer metricsServer, SpeedMetrics metrics, AtomicLong stopBy) {
         this.session = session;
-        this.stopping = stopping;
+        this.stopBy = stopBy;
         this.streams = streams;
         this.metricsServer = metricsServer;
         this.metrics = metrics;
@@ -70,8 +73,8 @@ public final class SpeedLayer implements AutoCloseable {
             SpeedRowSink sink = wrapSink.apply(new CassandraSpeedRowSink(
                     new SpeedRowsTable(session, config.cassandra().keyspace(), config.ttl()), config.maxInFlightWrites(),
                     new SpeedPartitionsTable(session, config.cassandra().keyspace()), config.applicationId()));
-            AtomicBoolean stopping = new AtomicBoolean();
-            KafkaStreams streams = new KafkaStreams(SpeedTopology.build(views, config.topology(), sink, metrics, stopping::get),
+            AtomicLong stopBy = new AtomicLong(Long.MAX_VALUE);
+            KafkaStreams streams = new KafkaStreams(SpeedTopology.build(views, config.topology(), sink, metrics, stopBy::get),
                     config.streamsProperties());
             streams.setUncaughtExceptionHandler(error -> {
                 LOG.error("stream thread failed; replacing it (state is restored from the changelog)", error);
@@ -80,7 +83,7 @@ public final class SpeedLayer implements AutoCloseable {
             registerLag(registry, streams, config.topology().eventsTopic());
             HTTPServer server = config.metricsPort() == 0 ? null
                     : HTTPServer.builder().port(config.metricsPort()).registry(registry).buildAndStart();
-            SpeedLayer layer = new SpeedLayer(session, streams, server, metrics, stopping);
+            SpeedLayer layer = new SpeedLayer(session, streams, server, metrics, stopBy);
             streams.setStateListener((now, before) -> {
                 if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
                     layer.stopped.countDown();
@@ -113,8 +116,8 @@ public final class SpeedLayer implements AutoCloseable {
 
     @Override
     public void close() {
-        stopping.set(true);
-        streams.close(Duration.ofSeconds(30));
+        stopBy.set(System.nanoTime() + FINAL_WRITES.toNanos());
+        streams.close(CLOSE_TIMEOUT);
         if (metricsServer != null) {
             metricsServer.stop();
         }

@@ -68,7 +68,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         long backoff = 100;
         for (int attempt = 1; ; attempt++) {
             long began = System.nanoTime();
-            List<Chunk> failed = writeOnce(pending);
+            List<Chunk> failed = writeOnce(pending, Long.MAX_VALUE);
             if (failed.isEmpty()) {
                 return System.nanoTime() - began;
             }
@@ -81,9 +81,8 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     }
 
     @Override
-    public boolean tryWriteAll(List<Write> writes) throws InterruptedException {
-        // each request is bounded by the driver's timeout; a node that is down fails at once
-        return writeOnce(chunks(writes)).isEmpty();
+    public boolean tryWriteAll(List<Write> writes, long deadlineNanos) throws InterruptedException {
+        return writeOnce(chunks(writes), deadlineNanos).isEmpty();
     }
 
     private static List<Chunk> chunks(List<Write> writes) {
@@ -100,24 +99,36 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         return chunks;
     }
 
-    private List<Chunk> writeOnce(List<Chunk> chunks) throws InterruptedException {
+    /** Writes every chunk once; returns those that failed, or were not written by the deadline ({@code Long.MAX_VALUE}: none). */
+    private List<Chunk> writeOnce(List<Chunk> chunks, long deadlineNanos) throws InterruptedException {
         Semaphore inFlight = new Semaphore(maxInFlight);
         List<CompletableFuture<Void>> futures = new ArrayList<>(chunks.size());
         for (Chunk chunk : chunks) {
-            inFlight.acquire();
+            if (deadlineNanos == Long.MAX_VALUE) {
+                inFlight.acquire();
+            } else if (!inFlight.tryAcquire(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                break; // out of time: the chunks not sent count as failed
+            }
             List<CompletionStage<Void>> batches = table.writePartition(chunk.view(), chunk.rows());
             CompletableFuture<Void> all = CompletableFuture.allOf(batches.stream().map(CompletionStage::toCompletableFuture)
                     .toArray(CompletableFuture[]::new));
             futures.add(all.whenComplete((ok, error) -> inFlight.release()));
         }
-        List<Chunk> failed = new ArrayList<>();
+        List<Chunk> failed = new ArrayList<>(chunks.subList(futures.size(), chunks.size()));
         Throwable firstError = null;
         for (int i = 0; i < futures.size(); i++) {
             try {
-                futures.get(i).get();
+                if (deadlineNanos == Long.MAX_VALUE) {
+                    futures.get(i).get();
+                } else {
+                    futures.get(i).get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+                }
             } catch (ExecutionException e) {
                 failed.add(chunks.get(i));
                 firstError = firstError == null ? e.getCause() : firstError;
+            } catch (TimeoutException e) {
+                failed.add(chunks.get(i));
+                firstError = firstError == null ? e : firstError;
             }
         }
         if (firstError != null) {

@@ -27,10 +27,11 @@ public interface SpeedRowSink {
 
     /**
      * One try at writing every row, for a task that is stopping and cannot wait out an outage:
-     * returns whether all of them were stored. (Rows it could not store are written when the
-     * partition's task next starts: a starting task writes every aggregate it holds.)
+     * returns whether all of them were stored by {@code deadlineNanos} ({@link System#nanoTime()}).
+     * (Rows it could not store are written when the partition's task next starts: a starting task
+     * writes every aggregate it holds.)
      */
-    default boolean tryWriteAll(List<Write> rows) throws InterruptedException {
+    default boolean tryWriteAll(List<Write> rows, long deadlineNanos) throws InterruptedException {
         writeAll(rows);
         return true;
     }

@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KeyValue;
@@ -70,8 +70,12 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private final SpeedRowSink sink;
     private final SpeedMetrics metrics;
     private final EnvelopeParser parser;
-    /** True once the whole instance is stopping (not when a rebalance moves a task away, or a failure closes it). */
-    private final BooleanSupplier stopping;
+    /**
+     * {@link System#nanoTime()} by which the tasks of a stopping instance must have written their last
+     * changes; {@code Long.MAX_VALUE} while it runs (a rebalance moving a task away, or a failure
+     * closing it, is not a stop).
+     */
+    private final LongSupplier stopBy;
     private final Map<String, ViewDefinition> viewsByVersion = new HashMap<>();
     private final Map<String, List<ViewPlan>> plansByType = new HashMap<>();
     /** Every base-level aggregate in the store, as the store has it (the store is written, never read, while processing). */
@@ -117,12 +121,12 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         }
     }
 
-    SpeedProcessor(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics, BooleanSupplier stopping) {
+    SpeedProcessor(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics, LongSupplier stopBy) {
         this.catalog = catalog;
         this.settings = settings;
         this.sink = sink;
         this.metrics = metrics;
-        this.stopping = stopping;
+        this.stopBy = stopBy;
         this.parser = new EnvelopeParser(settings.futureTolerance());
     }
 
@@ -382,7 +386,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     }
 
     /**
-     * When the instance stops, writes what changed since the last flush, trying once: otherwise the
+     * When the instance stops, writes what changed since the last flush, trying once within the
+     * stop's time (the tasks of a stream thread close one after another): otherwise the
      * last flush interval's events would be missing from the rows until the partition's task starts
      * again somewhere, which after a shutdown may be never. The store is left as it is (the task's
      * last commit covers it). Nothing is written when a task closes for any other reason: a task a
@@ -391,13 +396,14 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      */
     @Override
     public void close() {
-        if (!stopping.getAsBoolean() || dirty.isEmpty()) {
+        long deadline = stopBy.getAsLong();
+        if (deadline == Long.MAX_VALUE || dirty.isEmpty()) {
             return;
         }
         List<SpeedRowSink.Write> writes = changedRows();
         long started = System.nanoTime();
         try {
-            if (!sink.tryWriteAll(writes)) {
+            if (started >= deadline || !sink.tryWriteAll(writes, deadline)) {
                 LOG.warn("partition {}: {} changed rows could not be written while stopping; they are written when the partition's"
                         + " task next starts", partition, writes.size());
                 return;
@@ -408,7 +414,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         }
         dirty.clear();
         metrics.flushed(writes.size(), System.nanoTime() - started, newestIngest(writes));
-        reportFlushedThrough(processedThrough);
+        if (System.nanoTime() < deadline) {
+            reportFlushedThrough(processedThrough);
+        }
         LOG.info("partition {}: wrote the {} rows changed since the last flush before stopping", partition, writes.size());
     }
 

@@ -5,7 +5,7 @@ import dev.lambda.speed.metrics.SpeedMetrics;
 import dev.lambda.speed.sink.SpeedRowSink;
 import java.time.Duration;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -33,15 +33,15 @@ public final class SpeedTopology {
     }
 
     /**
-     * @param stopping true once the instance is shutting down: its tasks then write what they have
-     *                 not flushed yet as they close
+     * @param stopBy {@link System#nanoTime()} by which a stopping instance's tasks must have written
+     *               what they have not flushed yet, as they close; {@code Long.MAX_VALUE} while it runs
      */
     public static Topology build(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics,
-                                 BooleanSupplier stopping) {
+                                 LongSupplier stopBy) {
         ProcessorSupplier<byte[], byte[], byte[], byte[]> supplier = new ProcessorSupplier<>() {
             @Override
             public Processor<byte[], byte[], byte[], byte[]> get() {
-                return new SpeedProcessor(catalog, settings, sink, metrics, stopping);
+                return new SpeedProcessor(catalog, settings, sink, metrics, stopBy);
             }
 
             @Override

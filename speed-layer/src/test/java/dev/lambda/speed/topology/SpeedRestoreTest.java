@@ -83,7 +83,7 @@ class SpeedRestoreTest {
     private SpeedProcessor start() {
         SpeedSettings settings = new SpeedSettings("events", "events.dlq", new IngestSlots(Duration.ofHours(1)), Duration.ofSeconds(30), WINDOW,
                 Duration.ofMinutes(5), Duration.ofMillis(250), false);
-        SpeedProcessor processor = new SpeedProcessor(VIEWS, settings, sink, new SpeedMetrics(new PrometheusRegistry()), () -> false);
+        SpeedProcessor processor = new SpeedProcessor(VIEWS, settings, sink, new SpeedMetrics(new PrometheusRegistry()), () -> Long.MAX_VALUE);
         processor.init(context);
         return processor;
     }

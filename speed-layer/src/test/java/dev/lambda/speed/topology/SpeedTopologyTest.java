@@ -24,7 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -51,8 +51,8 @@ class SpeedTopologyTest {
     private volatile long nextWriteMillis;
     /** ... and whether that was writing (a busy store) rather than waiting for one that was down. */
     private volatile boolean nextWriteWorks;
-    /** Whether the instance is stopping, as the speed layer tells its tasks. */
-    private final AtomicBoolean stopping = new AtomicBoolean();
+    /** When a stopping instance's tasks must be done, as the speed layer tells them; Long.MAX_VALUE while it runs. */
+    private final AtomicLong stopBy = new AtomicLong(Long.MAX_VALUE);
     /** Whether a stopping task's one try at writing fails (the store is down). */
     private volatile boolean finalWriteFails;
     private final SpeedMetrics metrics = new SpeedMetrics(new PrometheusRegistry());
@@ -78,15 +78,15 @@ class SpeedTopologyTest {
             }
 
             @Override
-            public boolean tryWriteAll(List<Write> writes) throws InterruptedException {
-                return !finalWriteFails && SpeedRowSink.super.tryWriteAll(writes);
+            public boolean tryWriteAll(List<Write> writes, long deadlineNanos) throws InterruptedException {
+                return !finalWriteFails && SpeedRowSink.super.tryWriteAll(writes, deadlineNanos);
             }
 
             @Override
             public boolean writeProgress(Progress progress) {
                 return sink.writeProgress(progress);
             }
-        }, metrics, stopping::get), props, Instant.parse("2026-11-21T10:00:00Z"));
+        }, metrics, stopBy::get), props, Instant.parse("2026-11-21T10:00:00Z"));
         events = driver.createInputTopic("events", new ByteArraySerializer(), new ByteArraySerializer());
         deadLetters = driver.createOutputTopic("events.dlq", new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
@@ -136,12 +136,20 @@ class SpeedTopologyTest {
         send(purchase("b", "2026-11-21T10:00:10Z", "p1", "2.25", "u2"), "2026-11-21T10:00:02Z");
         send("not json", "2026-11-21T10:00:03Z");
         assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0), "the second purchase is not flushed yet");
-        stopping.set(true);
+        stopBy.set(System.nanoTime() + Duration.ofSeconds(10).toNanos());
         closeDriver();
         assertEquals(2L, sales("minute", "2026-11-21T10:00:00Z", 0));
         assertEquals(new BigDecimal("3.75"), sales("hour", "2026-11-21T10:00:00Z", 1));
         assertEquals(new SpeedRowSink.Progress(0, 3, Instant.parse("2026-11-21T10:00:03Z"), 0, Map.of("malformed_json", 1L)),
                 sink.progress(0), "the progress covers every record");
+    }
+
+    @Test
+    void aTaskThatClosesAfterTheStopsTimeIsUpLeavesItsChangesToTheNextStart() {
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.50", "u1"), "2026-11-21T10:00:00Z");
+        stopBy.set(System.nanoTime() - 1); // the tasks closed before it used the time up
+        closeDriver();
+        assertTrue(sink.rows().isEmpty());
     }
 
     @Test
@@ -154,7 +162,7 @@ class SpeedTopologyTest {
     @Test
     void aStoppingTaskThatCannotWriteStopsAnyway() {
         send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.50", "u1"), "2026-11-21T10:00:00Z");
-        stopping.set(true);
+        stopBy.set(System.nanoTime() + Duration.ofSeconds(10).toNanos());
         finalWriteFails = true;
         closeDriver(); // returns: one try, no retries
         assertTrue(sink.rows().isEmpty());
