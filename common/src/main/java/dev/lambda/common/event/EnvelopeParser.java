@@ -6,12 +6,16 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
 
 /**
@@ -25,11 +29,13 @@ public final class EnvelopeParser {
     public static final int MAX_ID_LENGTH = 128;
     public static final int MAX_TYPE_LENGTH = 128;
     /**
-     * Longest attribute value, in characters. An attribute may be a dimension, and a view's
-     * dimension values together form one Cassandra clustering value, which holds at most 64 KiB:
-     * {@code ViewCatalogLoader.MAX_DIMENSIONS} values of this length fit, whatever the characters.
+     * Longest attribute value, in characters; a longer one is shortened (see {@link #shorten}). An
+     * attribute may be a dimension, and a view's dimension values together form one Cassandra
+     * clustering value, which holds at most 64 KiB: {@code ViewCatalogLoader.MAX_DIMENSIONS} values
+     * of this length fit, whatever the characters.
      */
     public static final int MAX_ATTR_LENGTH = 2_048;
+    private static final int DIGEST_CHARS = 16;
     /**
      * Event times both layers bucket alike. Spark's timestamps reach from year 1 to 9999, but it
      * converts times before the Gregorian reform (and older local-mean-time offsets) through a
@@ -171,15 +177,7 @@ public final class EnvelopeParser {
             String name = p.currentName();
             JsonToken v = p.nextToken();
             switch (v) {
-                case VALUE_STRING, VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE -> {
-                    String text = p.getText();
-                    if (text.length() > MAX_ATTR_LENGTH) {
-                        problem = firstOf(problem, rejected(RejectReason.ATTR_TOO_LONG,
-                                "attrs." + abbreviate(name) + " has " + text.length() + " characters; at most " + MAX_ATTR_LENGTH));
-                    } else {
-                        into.put(name, text);
-                    }
-                }
+                case VALUE_STRING, VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE -> into.put(name, shorten(p.getText()));
                 case VALUE_NULL -> { }
                 default -> {
                     problem = firstOf(problem, rejected(RejectReason.ATTRS_NOT_FLAT,
@@ -189,6 +187,27 @@ public final class EnvelopeParser {
             }
         }
         return problem;
+    }
+
+    /**
+     * A value of at most {@link #MAX_ATTR_LENGTH} characters: longer ones keep their beginning and end
+     * in "…" and 16 hex digits of the SHA-256 of the whole value, so two long values that differ still
+     * group apart. (The event still counts; the record's raw bytes stay in the master dataset.)
+     */
+    static String shorten(String value) {
+        if (value.length() <= MAX_ATTR_LENGTH) {
+            return value;
+        }
+        int keep = MAX_ATTR_LENGTH - 1 - DIGEST_CHARS;
+        if (Character.isHighSurrogate(value.charAt(keep - 1))) {
+            keep--; // never half a character
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
+            return value.substring(0, keep) + "…" + HexFormat.of().formatHex(digest).substring(0, DIGEST_CHARS);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
     }
 
     private static ParseResult firstOf(ParseResult current, ParseResult next) {

@@ -16,8 +16,7 @@ public enum RejectReason {
     MISSING_TS,
     BAD_TS,
     FUTURE_TS,
-    ATTRS_NOT_FLAT,
-    ATTR_TOO_LONG;
+    ATTRS_NOT_FLAT;
 
     public String code() {
         return name().toLowerCase(Locale.ROOT);

@@ -69,12 +69,19 @@ class EnvelopeParserTest {
     }
 
     @Test
-    void attributeValuesLongerThan2048CharactersAreRejected() {
+    void attributeValuesLongerThan2048CharactersAreShortenedKeepingThemApart() {
         String event = "{\"id\":\"a\",\"type\":\"t\",\"ts\":\"2026-11-21T10:00:00Z\",\"attrs\":{\"page\":\"%s\"}}";
-        var r = assertInstanceOf(ParseResult.Rejected.class, parse(event.formatted("x".repeat(2049))));
-        assertEquals("attr_too_long", r.reason().code());
-        assertEquals("attrs.page has 2049 characters; at most 2048", r.detail());
-        assertInstanceOf(ParseResult.Valid.class, parse(event.formatted("x".repeat(2048))));
+        String exact = "x".repeat(2048);
+        assertEquals(exact, ((ParseResult.Valid) parse(event.formatted(exact))).event().attr("page"));
+        String a = ((ParseResult.Valid) parse(event.formatted("x".repeat(3000) + "a"))).event().attr("page");
+        String b = ((ParseResult.Valid) parse(event.formatted("x".repeat(3000) + "b"))).event().attr("page");
+        assertEquals(2048, a.length());
+        assertTrue(a.startsWith("x".repeat(2031) + "…"), a);
+        assertTrue(!a.equals(b), "values that differ only past the cut still differ");
+        assertEquals(a, ((ParseResult.Valid) parse(event.formatted("x".repeat(3000) + "a"))).event().attr("page"), "the same every time");
+        String emoji = "\uD83D\uDE00".repeat(1500); // 3000 chars of surrogate pairs: never cut in half
+        String cut = EnvelopeParser.shorten(emoji);
+        assertTrue(!Character.isHighSurrogate(cut.charAt(cut.indexOf('…') - 1)), "no half character before the mark");
         assertInstanceOf(ParseResult.Valid.class, parse("{\"id\":\"a\",\"type\":\"t\",\"ts\":\"1900-01-01T00:00:00Z\"}"));
     }
 
