@@ -41,8 +41,11 @@ public final class SpeedLayer implements AutoCloseable {
     private final HTTPServer metricsServer;
     private final SpeedMetrics metrics;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    /** How long closing tasks may take to write their last changes, within the streams' close timeout. */
-    private static final Duration FINAL_WRITES = Duration.ofSeconds(20);
+    /**
+     * How long closing tasks may take to write their last changes: half the streams' close timeout,
+     * leaving time for the progress records (at most 10 s) and the last commit.
+     */
+    private static final Duration FINAL_WRITES = Duration.ofSeconds(15);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
     /** Set by {@link #close()} before the streams close: the time by which closing tasks write their last changes. */
     private final AtomicLong stopBy;

@@ -59,13 +59,20 @@ public final class KafkaIngest {
         }
         MasterDataset master = new MasterDataset(config.master());
         if (isFirst(spark, config.checkpoint())) {
-            // no earlier run to compare with, so nothing fails: but what retention removed is said once
+            // no checkpoint to find the loss by: what retention removed before any ingest is the same gap
+            Set<String> trimmed = new TreeSet<>();
             EventsTopic.firstOffsets(config.kafka(), config.topic()).forEach((partition, first) -> {
                 if (first > 0) {
-                    progress.line("warning", first, "first ingest: partition " + partition + " of " + config.topic() + " starts at offset "
-                            + first + "; the records before it were deleted before any ingest (import them if they exist elsewhere)");
+                    trimmed.add("partition " + partition + " from offset 0 to " + (first - 1));
                 }
             });
+            if (!trimmed.isEmpty() && !config.acceptGap()) {
+                throw new IllegalStateException("first ingest: Kafka topic " + config.topic() + " no longer holds its oldest records ("
+                        + String.join(", ", trimmed) + "; retention or a deletion removed them before any ingest). Import those events if"
+                        + " they exist elsewhere (import --input), then run ingest once with --accept-gap to start from the oldest records"
+                        + " Kafka still has");
+            }
+            trimmed.forEach(t -> progress.line("ingest", 0, "--accept-gap: first ingest, " + t + " deleted before it"));
         }
         var reader = spark.readStream().format("kafka")
                 .option("kafka.bootstrap.servers", config.kafka().bootstrapServers())

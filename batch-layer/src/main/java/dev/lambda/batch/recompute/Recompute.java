@@ -16,6 +16,7 @@ import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewDefinition;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.Dataset;
@@ -62,6 +63,24 @@ public final class Recompute {
                 .select(java.util.Arrays.stream(EVENT_COLUMNS).map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new));
     }
 
+    /**
+     * Since when this view version has been published without a break: carried from its current
+     * state, unless another version of the view was published after it (a change rolled back
+     * counts from now again). A state of an older release has no such time: its last publish is
+     * the best bound known.
+     */
+    static Instant versionSince(Optional<ViewState> current, List<ViewState> allVersions, Instant now) {
+        if (current.isEmpty()) {
+            return now;
+        }
+        ViewState c = current.get();
+        boolean replacedSince = allVersions.stream().anyMatch(s -> !s.version().equals(c.version()) && s.publishedAt().isAfter(c.publishedAt()));
+        if (replacedSince) {
+            return now;
+        }
+        return c.versionSince() != null ? c.versionSince() : c.publishedAt();
+    }
+
     /** @param ingestStart when this run's ingest started, or empty to use the master dataset's record of it */
     public Instant run(Optional<Instant> ingestStart) {
         long started = System.currentTimeMillis();
@@ -96,8 +115,7 @@ public final class Recompute {
             Long previous = current.map(s -> s.generation() == generation ? s.previousGeneration() : Long.valueOf(s.generation()))
                     .orElse(null);
             Instant publishedAt = Instant.now();
-            // a state of an older release has no first-publish time: its last publish is the best known bound
-            Instant versionSince = current.map(s -> s.versionSince() != null ? s.versionSince() : s.publishedAt()).orElse(publishedAt);
+            Instant versionSince = versionSince(current, states.findAll(view.name()).toCompletableFuture().join(), publishedAt);
             ViewState state = new ViewState(view.name(), view.version(), generation, cutoff, now, publishedAt, eventsIn,
                     eventsIn - kept, rows, System.currentTimeMillis() - started, previous, versionSince);
             publisher.publish(state);

@@ -104,19 +104,23 @@ class BatchLayerIT {
         try (BatchFixture f = new BatchFixture(cluster, "gap", dir, 6)) {
             f.produce(300);
             TopicPartition p1 = new TopicPartition(f.topic(), 1);
-            try (Admin admin = cluster.kafka().admin()) { // retention ran before the first ingest: nothing to compare with, but it is said
+            try (Admin admin = cluster.kafka().admin()) { // retention ran before the first ingest: no checkpoint shows it, Kafka does
                 admin.deleteRecords(Map.of(p1, RecordsToDelete.beforeOffset(5))).all().get();
             }
+            RuntimeException trimmed = assertThrows(RuntimeException.class, () -> Main.run(f.config("ingest"), BatchFixture.VIEWS));
+            assertTrue(trimmed.getMessage().startsWith("first ingest: Kafka topic batch_gap no longer holds its oldest records (partition 1"
+                    + " from offset 0 to 4;") && trimmed.getMessage().contains("--accept-gap"), trimmed.getMessage());
+            assertFalse(Files.exists(f.master.resolve("kafka")), "nothing archived");
             ByteArrayOutputStream firstRun = new ByteArrayOutputStream();
-            BatchConfig first = f.config("ingest");
+            BatchConfig first = f.config("ingest", "--accept-gap");
             SparkSession spark = SparkSessions.create(first);
             try {
                 KafkaIngest.run(spark, first, new Progress(new PrintStream(firstRun, true, StandardCharsets.UTF_8)));
             } finally {
                 spark.stop();
             }
-            assertTrue(firstRun.toString(StandardCharsets.UTF_8).contains("first ingest: partition 1 of batch_gap starts at offset 5; the records"
-                    + " before it were deleted before any ingest"), firstRun.toString(StandardCharsets.UTF_8));
+            assertTrue(firstRun.toString(StandardCharsets.UTF_8).contains("--accept-gap: first ingest, partition 1 from offset 0 to 4 deleted"),
+                    firstRun.toString(StandardCharsets.UTF_8));
             f.produce(300);
             TopicPartition p0 = new TopicPartition(f.topic(), 0);
             long deletedBefore;

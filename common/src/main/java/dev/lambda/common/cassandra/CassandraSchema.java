@@ -51,8 +51,8 @@ public final class CassandraSchema {
         for (String[] column : ADDED_COLUMNS) {
             boolean present = session.execute("SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?"
                     + " AND column_name = ?", keyspace, column[0], column[1]).one() != null;
-            if (!present) {
-                session.execute("ALTER TABLE " + keyspace + "." + column[0] + " ADD " + column[1] + " " + column[2]);
+            if (!present) { // IF NOT EXISTS: processes of an upgrade may all find it missing at once
+                session.execute("ALTER TABLE " + keyspace + "." + column[0] + " ADD IF NOT EXISTS " + column[1] + " " + column[2]);
             }
         }
     }

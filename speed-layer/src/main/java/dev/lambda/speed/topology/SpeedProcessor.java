@@ -403,7 +403,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         List<SpeedRowSink.Write> writes = changedRows();
         long started = System.nanoTime();
         try {
-            if (started >= deadline || !sink.tryWriteAll(writes, deadline)) {
+            if (started - deadline >= 0 || !sink.tryWriteAll(writes, deadline)) {
                 LOG.warn("partition {}: {} changed rows could not be written while stopping; they are written when the partition's"
                         + " task next starts", partition, writes.size());
                 return;
@@ -414,7 +414,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         }
         dirty.clear();
         metrics.flushed(writes.size(), System.nanoTime() - started, newestIngest(writes));
-        if (System.nanoTime() < deadline) {
+        if (System.nanoTime() - deadline < 0) {
             reportFlushedThrough(processedThrough);
         }
         LOG.info("partition {}: wrote the {} rows changed since the last flush before stopping", partition, writes.size());

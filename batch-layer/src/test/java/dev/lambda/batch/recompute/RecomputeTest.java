@@ -1,0 +1,45 @@
+package dev.lambda.batch.recompute;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.lambda.common.cassandra.ViewState;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Since when a view version counts as published, which times the dropping of its view's other versions. */
+class RecomputeTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-21T12:00:00Z");
+
+    private static ViewState state(String version, String publishedAt, String since) {
+        Instant at = Instant.parse(publishedAt);
+        return new ViewState("sales", version, 1, at, at, at, 0, 0, 0, 0, null, since == null ? null : Instant.parse(since));
+    }
+
+    @Test
+    void aVersionPublishedAgainKeepsItsFirstPublishTime() {
+        ViewState current = state("b", "2026-11-21T11:00:00Z", "2026-11-20T09:00:00Z");
+        ViewState older = state("a", "2026-11-20T08:00:00Z", "2026-11-01T00:00:00Z");
+        assertEquals(Instant.parse("2026-11-20T09:00:00Z"), Recompute.versionSince(Optional.of(current), List.of(current, older), NOW));
+    }
+
+    @Test
+    void aNewVersionStartsNow() {
+        assertEquals(NOW, Recompute.versionSince(Optional.empty(), List.of(state("a", "2026-11-20T08:00:00Z", null)), NOW));
+    }
+
+    @Test
+    void aVersionBroughtBackAfterAnotherWasPublishedStartsAgain() {
+        ViewState a = state("a", "2026-11-20T08:00:00Z", "2026-11-01T00:00:00Z");
+        ViewState b = state("b", "2026-11-21T11:00:00Z", "2026-11-21T11:00:00Z");
+        assertEquals(NOW, Recompute.versionSince(Optional.of(a), List.of(a, b), NOW), "a change rolled back: b's servers get the grace too");
+    }
+
+    @Test
+    void aStateOfAnEarlierReleaseCountsFromItsLastPublish() {
+        ViewState current = state("b", "2026-11-21T11:00:00Z", null);
+        assertEquals(Instant.parse("2026-11-21T11:00:00Z"), Recompute.versionSince(Optional.of(current), List.of(current), NOW));
+    }
+}
