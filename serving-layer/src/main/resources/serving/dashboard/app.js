@@ -89,7 +89,11 @@ function plan(view) {
   return { from, to, granularity };
 }
 
-function queryPath(view, p) {
+/**
+ * The series query; with `groups`, only those values of the group-by dimension, so that many groups
+ * times many buckets never make an answer too large to send.
+ */
+function queryPath(view, p, groups) {
   const params = new URLSearchParams({
     from: new Date(p.from).toISOString(), to: new Date(p.to).toISOString(),
     granularity: p.granularity, metrics: $('metric').value,
@@ -98,7 +102,14 @@ function queryPath(view, p) {
   const dimension = $('filter-dimension').value;
   const values = $('filter-values').value.split(',').map((v) => v.trim()).filter((v) => v);
   if (dimension && values.length) params.append('filter', dimension + ':' + values.join(','));
+  if (groups) params.append('filter', $('group-by').value + ':' + groups.join(','));
   return '/api/v1/views/' + encodeURIComponent(view.name) + '/query?' + params;
+}
+
+/** The groups over the whole range, largest first: one row each. */
+function rankingPath(view, p) {
+  const path = queryPath(view, { ...p, granularity: 'all' });
+  return path + '&orderBy=-' + encodeURIComponent($('metric').value);
 }
 
 function refreshSoon(delay) {
@@ -112,10 +123,20 @@ async function refresh() {
   try {
     if (!view) return;
     const p = plan(view);
-    const answer = await api(queryPath(view, p));
+    const group = $('group-by').value;
+    let ranked = null;
+    if (group) { // the top groups first, then their series alone
+      const ranking = await api(rankingPath(view, p));
+      if (generation !== state.generation) return;
+      const names = ranking.rows.map((r) => r[group]);
+      ranked = { top: names.slice(0, TOP_SERIES), count: names.length };
+    }
+    // a value with a comma cannot be named in a filter: then every group's series is asked for
+    const onlyTop = ranked && ranked.count > TOP_SERIES && !ranked.top.some((v) => v.includes(','));
+    const answer = await api(queryPath(view, p, onlyTop ? ranked.top : null));
     if (generation !== state.generation) return; // a newer request owns the page
     showError(null);
-    render(view, p, answer);
+    render(view, p, answer, ranked ? ranked.count : null);
   } catch (e) {
     if (generation === state.generation && !(e instanceof KeyNeeded)) showError(e.message);
   } finally {
@@ -180,10 +201,11 @@ function timeLabel(t, granularity) {
   return granularity === 'day' ? iso.slice(5, 10) : granularity === 'hour' ? iso.slice(5, 10) + ' ' + iso.slice(11, 16) : iso.slice(11, 16);
 }
 
-function render(view, p, answer) {
+function render(view, p, answer, groupCount) {
   renderFreshness(answer.freshness);
   const metricSpec = view.metrics.find((m) => m.name === $('metric').value);
-  const { shown, count } = seriesOf(view, p, answer);
+  const { shown, count: drawn } = seriesOf(view, p, answer);
+  const count = groupCount === null ? drawn : groupCount;
   const step = UNIT_MS[p.granularity];
   const buckets = [];
   for (let t = Math.floor(p.from / step) * step; t < p.to; t += step) buckets.push(t);
@@ -249,7 +271,7 @@ function render(view, p, answer) {
       : cutoff <= p.from ? 'The whole range is after the batch cutoff: the speed layer answers it.'
       : cutoff >= p.to ? 'The whole range is before the batch cutoff: the batch answers it.'
       : 'Dashed line: the batch cutoff. Left of it the batch answers, right of it (shaded) the speed layer.';
-  $('chart-note').textContent = (count > shown.length ? 'Top ' + shown.length + ' of ' + count + ' groups by total. ' : '')
+  $('chart-note').textContent = (count > shown.length ? 'Top ' + shown.length + ' of ' + count + ' groups over the range. ' : '')
       + 'Granularity ' + p.granularity + ', read level ' + (answer.freshness.readLevel || p.granularity) + '. ' + cutoffNote;
   $('legend').replaceChildren(...shown.map((s, i) => {
     const li = document.createElement('li');

@@ -16,6 +16,7 @@ import dev.lambda.serving.http.ApiKeys;
 import dev.lambda.speed.SpeedLayer;
 import dev.lambda.speed.config.SpeedConfig;
 import io.javalin.Javalin;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -136,6 +137,21 @@ class DashboardIT {
                 return !now.isEmpty() && Instant.parse(now).isAfter(Instant.parse(before));
             }, "the freshness badge moves on after new events arrive");
             assertTrue(browser.findElement(By.id("freshness")).getText().contains("batch cutoff"));
+
+            // more groups than lines: the top ones over the range are drawn, and the note says how many there are
+            for (String country : List.of("FR", "JP", "MX")) {
+                String json = "{\"id\":\"extra-" + country + "\",\"type\":\"page_view\",\"ts\":\"" + Instant.now()
+                        + "\",\"attrs\":{\"page\":\"/\",\"country\":\"" + country + "\",\"user_id\":\"u1\"}}";
+                producer.send(new ProducerRecord<>(TOPIC, country, json.getBytes(StandardCharsets.UTF_8)));
+            }
+            producer.flush();
+            awaitSpeedCaughtUp();
+            await(browser, () -> browser.findElement(By.id("chart-note")).getText().startsWith("Top 6 of 9 groups over the range."),
+                    "the note counts every group");
+            await(browser, () -> series(browser).size() == 6 && Set.of("NP", "IN", "US", "DE", "BR", "(none)").containsAll(series(browser)),
+                    "the six largest groups are drawn");
+            await(browser, () -> browser.findElements(By.cssSelector("#rows tbody tr")).stream().map(WebElement::getText)
+                    .noneMatch(row -> row.contains("FR") || row.contains("JP") || row.contains("MX")), "only their series were asked for");
 
             browser.manage().window().setSize(new Dimension(390, 844));
             Thread.sleep(500);
