@@ -30,6 +30,13 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
 
     private static final Logger LOG = LoggerFactory.getLogger(CassandraSpeedRowSink.class);
     private static final long MAX_BACKOFF_MILLIS = 5_000;
+    /**
+     * How long one flush waits for a Cassandra that is down before giving the rows back: far below
+     * Kafka's {@code max.poll.interval.ms}, so the stream thread polls in between and keeps its
+     * partitions (a thread that stops polling is dropped from the group, and could then write
+     * older values after the partitions' new owner), and within the time a stop may take.
+     */
+    private static final long PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final int CHUNK = 64;
 
     private final SpeedRowsTable table;
@@ -63,14 +70,19 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     }
 
     @Override
-    public long writeAll(List<Write> writes) throws InterruptedException {
+    public long writeAll(List<Write> writes) throws InterruptedException, RowsNotWrittenException {
         List<Chunk> pending = chunks(writes);
         long backoff = 100;
+        long giveBackAt = System.nanoTime() + PATIENCE_NANOS;
         for (int attempt = 1; ; attempt++) {
             long began = System.nanoTime();
             List<Chunk> failed = writeOnce(pending, Long.MAX_VALUE);
             if (failed.isEmpty()) {
                 return System.nanoTime() - began;
+            }
+            if (System.nanoTime() - giveBackAt >= 0) {
+                throw new RowsNotWrittenException(failed.size() + " of " + pending.size() + " speed-row batches still failing after "
+                        + attempt + " attempts");
             }
             LOG.warn("{} of {} speed-row batches failed to write (attempt {}); retrying in {} ms",
                     failed.size(), pending.size(), attempt, backoff);

@@ -17,13 +17,16 @@ public interface SpeedRowSink {
     }
 
     /**
-     * Writes every row and returns only when all are stored, retrying failures: a row is never
-     * skipped. Interrupting the calling thread abandons the flush (the rows stay dirty).
+     * Writes every row, retrying failures; returns when all are stored. A store that stays down is
+     * waited for only so long: then the rows are given back ({@link RowsNotWrittenException}) for
+     * the caller to write at its next flush, so a row is never skipped, and a stream thread gets
+     * to poll Kafka in between and keeps its partitions. Interrupting the calling thread abandons
+     * the flush the same way.
      *
      * @return nanoseconds the attempt that succeeded took: the writing, without the waits for a
      *         store that was down (the caller paces its flushes by the work they cost)
      */
-    long writeAll(List<Write> rows) throws InterruptedException;
+    long writeAll(List<Write> rows) throws InterruptedException, RowsNotWrittenException;
 
     /**
      * One try at writing every row, for a task that is stopping and cannot wait out an outage:
@@ -32,8 +35,12 @@ public interface SpeedRowSink {
      * writes every aggregate it holds.)
      */
     default boolean tryWriteAll(List<Write> rows, long deadlineNanos) throws InterruptedException {
-        writeAll(rows);
-        return true;
+        try {
+            writeAll(rows);
+            return true;
+        } catch (RowsNotWrittenException e) {
+            return false;
+        }
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewDefinition;
 import dev.lambda.speed.metrics.SpeedMetrics;
+import dev.lambda.speed.sink.RowsNotWrittenException;
 import dev.lambda.speed.sink.SpeedRowSink;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -338,6 +339,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             LOG.warn("flush of {} rows interrupted; they stay dirty", writes.size());
+            return;
+        } catch (RowsNotWrittenException e) {
+            LOG.warn("partition {}: {}; the {} changed rows stay changed and the next flush writes them", partition, e.getMessage(),
+                    writes.size());
             return;
         }
         List<KeyValue<AggregateKey, SlotAggregate>> closed = new ArrayList<>();

@@ -10,6 +10,7 @@ import dev.lambda.common.time.IngestSlots;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.speed.metrics.SpeedMetrics;
+import dev.lambda.speed.sink.RowsNotWrittenException;
 import dev.lambda.speed.sink.SpeedRowSink;
 import dev.lambda.speed.testing.CollectingSink;
 import dev.lambda.speed.testing.Oracle;
@@ -53,6 +54,8 @@ class SpeedTopologyTest {
     private volatile boolean nextWriteWorks;
     /** When a stopping instance's tasks must be done, as the speed layer tells them; Long.MAX_VALUE while it runs. */
     private final AtomicLong stopBy = new AtomicLong(Long.MAX_VALUE);
+    /** Whether the next sink call gives its rows back, as the Cassandra sink does after waiting out its patience. */
+    private volatile boolean nextWriteGivesUp;
     /** Whether a stopping task's one try at writing fails (the store is down). */
     private volatile boolean finalWriteFails;
     private final SpeedMetrics metrics = new SpeedMetrics(new PrometheusRegistry());
@@ -70,7 +73,11 @@ class SpeedTopologyTest {
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         driver = new TopologyTestDriver(SpeedTopology.build(VIEWS, settings, new SpeedRowSink() {
             @Override
-            public long writeAll(List<Write> writes) throws InterruptedException {
+            public long writeAll(List<Write> writes) throws InterruptedException, RowsNotWrittenException {
+                if (nextWriteGivesUp) {
+                    nextWriteGivesUp = false;
+                    throw new RowsNotWrittenException("Cassandra still down");
+                }
                 long took = nextWriteMillis;
                 Thread.sleep(took);
                 nextWriteMillis = 0;
@@ -150,6 +157,19 @@ class SpeedTopologyTest {
         stopBy.set(System.nanoTime() - 1); // the tasks closed before it used the time up
         closeDriver();
         assertTrue(sink.rows().isEmpty());
+    }
+
+    @Test
+    void rowsASinkGivesBackAreWrittenByTheNextFlush() {
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.50", "u1"), "2026-11-21T10:00:00Z");
+        nextWriteGivesUp = true;
+        flush();
+        assertTrue(sink.rows().isEmpty());
+        assertEquals(-1, metrics.flushedOffset(0), "nothing is claimed as flushed");
+        send(purchase("b", "2026-11-21T10:00:10Z", "p2", "2.00", "u2"), "2026-11-21T10:00:01Z");
+        flush();
+        assertEquals(2L, sales("hour", "2026-11-21T10:00:00Z", 0), "the rows given back and the new ones");
+        assertEquals(2, metrics.flushedOffset(0));
     }
 
     @Test
