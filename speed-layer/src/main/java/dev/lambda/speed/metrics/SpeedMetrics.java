@@ -22,6 +22,7 @@ public final class SpeedMetrics {
     private final Counter closedSlotEvents;
     private final Counter deadLetters;
     private final Counter rowsFlushed;
+    private final Counter flushesGivenBack;
     private final Histogram flushSeconds;
     private final AtomicLong newestFlushedIngest = new AtomicLong(Long.MIN_VALUE);
     private final Map<Integer, AtomicLong> flushedOffsets = new ConcurrentHashMap<>();
@@ -41,6 +42,8 @@ public final class SpeedMetrics {
                 .help("Records sent to the dead-letter topic").labelNames("reason").register(registry);
         rowsFlushed = Counter.builder().name("lambda_speed_rows_flushed_total")
                 .help("Speed rows upserted into Cassandra").register(registry);
+        flushesGivenBack = Counter.builder().name("lambda_speed_flushes_given_back_total")
+                .help("Flushes whose rows stayed changed because Cassandra was down; a later flush writes them").register(registry);
         flushSeconds = Histogram.builder().name("lambda_speed_flush_seconds")
                 .help("Time to write one flush of dirty aggregates to Cassandra")
                 .classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).register(registry);
@@ -74,6 +77,14 @@ public final class SpeedMetrics {
     public long openAggregates(int partition) {
         AtomicLong n = openAggregates.get(partition);
         return n == null ? -1 : n.get();
+    }
+
+    public void flushGivenBack() {
+        flushesGivenBack.inc();
+    }
+
+    public long flushesGivenBack() {
+        return (long) flushesGivenBack.get();
     }
 
     public void eventIn() {

@@ -37,6 +37,15 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
      * older values after the partitions' new owner), and within the time a stop may take.
      */
     private static final long PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /**
+     * Set when a flush gave its rows back, cleared by the next write that succeeds. Shared by every
+     * task of the process: while Cassandra is down, one write at a time tries it (at most once per
+     * back-off) and the other flushes give their rows back at once, so a thread with many tasks is
+     * not held for each of them in turn.
+     */
+    private volatile boolean down;
+    private volatile long nextProbeAt;
+    private long probeBackoffMillis = 100;
     private static final int CHUNK = 64;
 
     private final SpeedRowsTable table;
@@ -71,24 +80,58 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
 
     @Override
     public long writeAll(List<Write> writes) throws InterruptedException, RowsNotWrittenException {
+        if (down) {
+            return probe(writes);
+        }
         List<Chunk> pending = chunks(writes);
         long backoff = 100;
         long giveBackAt = System.nanoTime() + PATIENCE_NANOS;
         for (int attempt = 1; ; attempt++) {
             long began = System.nanoTime();
-            List<Chunk> failed = writeOnce(pending, Long.MAX_VALUE);
+            List<Chunk> failed = writeOnce(pending, giveBackAt);
             if (failed.isEmpty()) {
                 return System.nanoTime() - began;
             }
-            if (System.nanoTime() - giveBackAt >= 0) {
+            long left = TimeUnit.NANOSECONDS.toMillis(giveBackAt - System.nanoTime());
+            if (left <= 0) {
+                markDown();
                 throw new RowsNotWrittenException(failed.size() + " of " + pending.size() + " speed-row batches still failing after "
                         + attempt + " attempts");
             }
             LOG.warn("{} of {} speed-row batches failed to write (attempt {}); retrying in {} ms",
-                    failed.size(), pending.size(), attempt, backoff);
-            Thread.sleep(backoff);
+                    failed.size(), pending.size(), attempt, Math.min(backoff, left));
+            Thread.sleep(Math.min(backoff, left));
             backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
             pending = failed;
+        }
+    }
+
+    /** While Cassandra is down: one write tries it when the back-off allows, the others give their rows back at once. */
+    private long probe(List<Write> writes) throws InterruptedException, RowsNotWrittenException {
+        synchronized (this) {
+            if (System.nanoTime() - nextProbeAt < 0) {
+                throw new RowsNotWrittenException("Cassandra is down");
+            }
+            nextProbeAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(probeBackoffMillis);
+            probeBackoffMillis = Math.min(probeBackoffMillis * 2, MAX_BACKOFF_MILLIS);
+        }
+        long began = System.nanoTime();
+        List<Chunk> failed = writeOnce(chunks(writes), began + PATIENCE_NANOS);
+        if (!failed.isEmpty()) {
+            throw new RowsNotWrittenException("Cassandra is still down (" + failed.size() + " speed-row batches failed)");
+        }
+        synchronized (this) {
+            down = false;
+            probeBackoffMillis = 100;
+        }
+        LOG.info("speed rows are written again");
+        return System.nanoTime() - began;
+    }
+
+    private synchronized void markDown() {
+        if (!down) {
+            down = true;
+            nextProbeAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(probeBackoffMillis);
         }
     }
 

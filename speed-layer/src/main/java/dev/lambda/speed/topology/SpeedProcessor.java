@@ -114,6 +114,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private SpeedRowSink.Progress recordedProgress;
     private long lastFlushAt;
     private long lastFlushMillis;
+    /** Whether the last flush gave its rows back (the sink's store was down): logged once per outage. */
+    private boolean givenBack;
 
     /** A view with its version computed once, its base level and its coarser ones. */
     private record ViewPlan(ViewDefinition view, String version, Granularity base, List<Granularity> coarser) {
@@ -150,6 +152,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         recordedProgress = null;
         lastFlushAt = 0;
         lastFlushMillis = 0;
+        givenBack = false;
         this.context = context;
         this.partition = context.taskId().partition();
         this.aggregates = context.getStateStore(SpeedTopology.AGGREGATES_STORE);
@@ -341,9 +344,19 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             LOG.warn("flush of {} rows interrupted; they stay dirty", writes.size());
             return;
         } catch (RowsNotWrittenException e) {
-            LOG.warn("partition {}: {}; the {} changed rows stay changed and the next flush writes them", partition, e.getMessage(),
-                    writes.size());
+            metrics.flushGivenBack();
+            if (!givenBack) {
+                LOG.warn("partition {}: {}; the {} changed rows stay changed and a later flush writes them", partition, e.getMessage(),
+                        writes.size());
+            }
+            givenBack = true;
+            lastFlushAt = now; // and the next try comes after a few flush intervals, not at once
+            lastFlushMillis = settings.flushInterval().toMillis();
             return;
+        }
+        if (givenBack) {
+            LOG.info("partition {}: rows written again", partition);
+            givenBack = false;
         }
         List<KeyValue<AggregateKey, SlotAggregate>> closed = new ArrayList<>();
         stale.forEach(key -> closed.add(KeyValue.pair(key, null)));
