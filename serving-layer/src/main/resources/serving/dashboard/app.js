@@ -5,6 +5,8 @@ const KEY_STORAGE = 'lambda.apiKey';
 const REFRESH_MS = 3000;
 const STATUS_MS = 10000;
 const TOP_SERIES = 6;
+/** Longest query URL the page sends (servers commonly refuse request lines over 8 KiB). */
+const MAX_URL = 6000;
 const MAX_POINTS = 360;
 const UNIT_MS = { minute: 60e3, hour: 3600e3, day: 86400e3 };
 const RANGE_MS = { '15m': 15 * 60e3, '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3 };
@@ -131,12 +133,17 @@ async function refresh() {
       const names = ranking.rows.map((r) => r[group]);
       ranked = { top: names.slice(0, TOP_SERIES), count: names.length };
     }
-    // a value with a comma cannot be named in a filter: then every group's series is asked for
-    const onlyTop = ranked && ranked.count > TOP_SERIES && !ranked.top.some((v) => v.includes(','));
-    const answer = await api(queryPath(view, p, onlyTop ? ranked.top : null));
+    // a value with a comma cannot be named in a filter, nor can very long ones fit a URL: then every
+    // group's series is asked for (the ranking still decides which are drawn)
+    let path = queryPath(view, p, null);
+    if (ranked && ranked.count > TOP_SERIES && !ranked.top.some((v) => v.includes(','))) {
+      const onlyTop = queryPath(view, p, ranked.top);
+      if (onlyTop.length <= MAX_URL) path = onlyTop;
+    }
+    const answer = await api(path);
     if (generation !== state.generation) return; // a newer request owns the page
     showError(null);
-    render(view, p, answer, ranked ? ranked.count : null);
+    render(view, p, answer, ranked);
   } catch (e) {
     if (generation === state.generation && !(e instanceof KeyNeeded)) showError(e.message);
   } finally {
@@ -167,7 +174,8 @@ function renderFreshness(freshness) {
   badge.className = 'badge ' + (lag < 5000 ? 'ok' : lag < 60000 ? 'warn' : 'bad');
 }
 
-function seriesOf(view, p, answer) {
+/** The series to draw: the ranked top groups when there is a ranking, else the largest by their buckets' sum. */
+function seriesOf(view, p, answer, ranked) {
   const metric = $('metric').value;
   const group = $('group-by').value;
   const byName = new Map();
@@ -179,6 +187,11 @@ function seriesOf(view, p, answer) {
   const all = [...byName.entries()].map(([name, points]) => ({
     name, points, total: [...points.values()].reduce((a, b) => a + b, 0),
   }));
+  if (ranked) {
+    const rank = new Map(ranked.top.map((v, i) => [v === '' ? '(none)' : v, i]));
+    const top = all.filter((s) => rank.has(s.name)).sort((a, b) => rank.get(a.name) - rank.get(b.name));
+    return { shown: top, count: all.length };
+  }
   all.sort((a, b) => b.total - a.total || a.name.localeCompare(b.name));
   return { shown: all.slice(0, TOP_SERIES), count: all.length };
 }
@@ -201,11 +214,11 @@ function timeLabel(t, granularity) {
   return granularity === 'day' ? iso.slice(5, 10) : granularity === 'hour' ? iso.slice(5, 10) + ' ' + iso.slice(11, 16) : iso.slice(11, 16);
 }
 
-function render(view, p, answer, groupCount) {
+function render(view, p, answer, ranked) {
   renderFreshness(answer.freshness);
   const metricSpec = view.metrics.find((m) => m.name === $('metric').value);
-  const { shown, count: drawn } = seriesOf(view, p, answer);
-  const count = groupCount === null ? drawn : groupCount;
+  const { shown, count: drawn } = seriesOf(view, p, answer, ranked);
+  const count = ranked ? ranked.count : drawn;
   const step = UNIT_MS[p.granularity];
   const buckets = [];
   for (let t = Math.floor(p.from / step) * step; t < p.to; t += step) buckets.push(t);
@@ -279,10 +292,11 @@ function render(view, p, answer, groupCount) {
     li.textContent = s.name + ' (' + s.total.toLocaleString('en') + ')';
     return li;
   }));
-  renderTable(answer, metricSpec);
+  renderTable(answer, metricSpec, count > shown.length ? shown.map((s) => s.name) : null);
 }
 
-function renderTable(answer, metricSpec) {
+/** @param drawn the groups the chart draws when it leaves some out (the table then lists theirs), else null */
+function renderTable(answer, metricSpec, drawn) {
   const group = $('group-by').value;
   const head = document.createElement('tr');
   for (const [text, numeric] of [['bucket (UTC)', false], ...(group ? [[group, false]] : []), [metricSpec.name, true]]) {
@@ -293,7 +307,9 @@ function renderTable(answer, metricSpec) {
     head.appendChild(th);
   }
   $('rows').tHead.replaceChildren(head);
-  const rows = [...answer.rows].sort((a, b) => b.bucket.localeCompare(a.bucket)
+  const only = drawn ? new Set(drawn) : null;
+  const rows = [...answer.rows].filter((r) => !only || only.has(r[group] === '' ? '(none)' : r[group]))
+      .sort((a, b) => b.bucket.localeCompare(a.bucket)
       || Number(b[metricSpec.name] ?? -Infinity) - Number(a[metricSpec.name] ?? -Infinity));
   const shown = rows.slice(0, 200);
   $('rows').tBodies[0].replaceChildren(...shown.map((row) => {
@@ -308,7 +324,7 @@ function renderTable(answer, metricSpec) {
     return tr;
   }));
   $('rows-caption').textContent = rows.length === 0 ? 'No rows in this range.'
-      : 'Newest first; ' + shown.length + ' of ' + rows.length + ' rows.';
+      : 'Newest first; ' + shown.length + ' of ' + rows.length + ' rows' + (only ? ' of the top ' + only.size + ' groups.' : '.');
 }
 
 async function refreshStatus() {

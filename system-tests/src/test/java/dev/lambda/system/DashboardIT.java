@@ -152,6 +152,8 @@ class DashboardIT {
                     "the six largest groups are drawn");
             await(browser, () -> browser.findElements(By.cssSelector("#rows tbody tr")).stream().map(WebElement::getText)
                     .noneMatch(row -> row.contains("FR") || row.contains("JP") || row.contains("MX")), "only their series were asked for");
+            assertTrue(browser.findElement(By.id("rows-caption")).getText().endsWith("rows of the top 6 groups."),
+                    browser.findElement(By.id("rows-caption")).getText());
 
             browser.manage().window().setSize(new Dimension(390, 844));
             Thread.sleep(500);
