@@ -35,18 +35,18 @@ import org.slf4j.LoggerFactory;
 public final class SpeedLayer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SpeedLayer.class);
-
-    private final CqlSession session;
-    private final KafkaStreams streams;
-    private final HTTPServer metricsServer;
-    private final SpeedMetrics metrics;
-    private final CountDownLatch stopped = new CountDownLatch(1);
     /**
      * How long closing tasks may take to write their last changes: half the streams' close timeout,
      * leaving time for the progress records (at most 10 s) and the last commit.
      */
     private static final Duration FINAL_WRITES = Duration.ofSeconds(15);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final CqlSession session;
+    private final KafkaStreams streams;
+    private final HTTPServer metricsServer;
+    private final SpeedMetrics metrics;
+    private final CountDownLatch stopped = new CountDownLatch(1);
     /** Set by {@link #close()} before the streams close: the time by which closing tasks write their last changes. */
     private final AtomicLong stopBy;
 

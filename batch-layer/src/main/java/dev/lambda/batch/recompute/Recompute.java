@@ -74,7 +74,8 @@ public final class Recompute {
             return now;
         }
         ViewState c = current.get();
-        boolean replacedSince = allVersions.stream().anyMatch(s -> !s.version().equals(c.version()) && s.publishedAt().isAfter(c.publishedAt()));
+        boolean replacedSince = allVersions.stream()
+                .anyMatch(s -> !s.version().equals(c.version()) && s.publishedAt().isAfter(c.publishedAt()));
         if (replacedSince) {
             return now;
         }
@@ -111,11 +112,12 @@ public final class Recompute {
             Instant now = Instant.now();
             progress.line("write", rows, "rows of " + view.name() + " in " + written.size() + " partitions");
 
-            Optional<ViewState> current = states.find(view.name(), view.version()).toCompletableFuture().join();
+            List<ViewState> versions = states.findAll(view.name()).toCompletableFuture().join();
+            Optional<ViewState> current = versions.stream().filter(s -> s.version().equals(view.version())).findFirst();
             Long previous = current.map(s -> s.generation() == generation ? s.previousGeneration() : Long.valueOf(s.generation()))
                     .orElse(null);
             Instant publishedAt = Instant.now();
-            Instant versionSince = versionSince(current, states.findAll(view.name()).toCompletableFuture().join(), publishedAt);
+            Instant versionSince = versionSince(current, versions, publishedAt);
             ViewState state = new ViewState(view.name(), view.version(), generation, cutoff, now, publishedAt, eventsIn,
                     eventsIn - kept, rows, System.currentTimeMillis() - started, previous, versionSince);
             publisher.publish(state);

@@ -74,11 +74,6 @@ public final class SpeedRowsTable {
                 row.sourcePartition(), m.counts(), m.decimals(), m.sketches(), row.latestIngest(), ttlSeconds);
     }
 
-    /** Every speed row of one partition (all slots). */
-    public CompletionStage<List<SpeedRow>> read(ViewDefinition view, Granularity level, Instant period) {
-        return read(view, level, period, null);
-    }
-
     /**
      * The speed rows of one partition whose slot is at or after {@code fromSlot} (every slot if
      * {@code null}). The slot is not a clustering prefix, so Cassandra returns the earlier slots

@@ -190,9 +190,9 @@ public final class EnvelopeParser {
     }
 
     /**
-     * A value of at most {@link #MAX_ATTR_LENGTH} characters: longer ones keep their beginning and end
-     * in "…" and 16 hex digits of the SHA-256 of the whole value, so two long values that differ still
-     * group apart. (The event still counts; the record's raw bytes stay in the master dataset.)
+     * A value of at most {@link #MAX_ATTR_LENGTH} characters: a longer one keeps its beginning,
+     * followed by "…" and 16 hex digits of the SHA-256 of the whole value, so two long values that
+     * differ still group apart. (The event still counts; the record's raw bytes stay in the master dataset.)
      */
     static String shorten(String value) {
         if (value.length() <= MAX_ATTR_LENGTH) {

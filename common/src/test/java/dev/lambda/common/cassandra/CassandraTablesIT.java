@@ -140,7 +140,7 @@ class CassandraTablesIT {
         SpeedRow otherPartition = new SpeedRow(Granularity.DAY, bucket, List.of("p1", "NP"), slot, 0, one, slot.plusSeconds(1));
         table.write(sales, otherPartition).toCompletableFuture().join();
 
-        List<SpeedRow> read = table.read(sales, Granularity.DAY, Granularity.DAY.periodOf(bucket)).toCompletableFuture().join();
+        List<SpeedRow> read = table.read(sales, Granularity.DAY, Granularity.DAY.periodOf(bucket), null).toCompletableFuture().join();
         assertEquals(List.of(readable(otherPartition), readable(latest)), read.stream().map(CassandraTablesIT::readable).toList());
         assertEquals(2L, read.get(1).aggregate().get(0).read());
         assertEquals(new java.math.BigDecimal("4.75"), read.get(1).aggregate().get(1).read());
@@ -150,7 +150,7 @@ class CassandraTablesIT {
         table.write(sales, beforeCutoff).toCompletableFuture().join();
         assertEquals(List.of(readable(otherPartition), readable(latest)), table.read(sales, Granularity.DAY, Granularity.DAY.periodOf(bucket), slot)
                 .toCompletableFuture().join().stream().map(CassandraTablesIT::readable).toList(), "from the slot on: the earlier slot is left out");
-        assertEquals(3, table.read(sales, Granularity.DAY, Granularity.DAY.periodOf(bucket)).toCompletableFuture().join().size());
+        assertEquals(3, table.read(sales, Granularity.DAY, Granularity.DAY.periodOf(bucket), null).toCompletableFuture().join().size());
 
         int ttl = session.execute("SELECT TTL(latest_ingest) FROM " + KEYSPACE + ".speed_rows WHERE view_name = 'sales' AND version = ? "
                 + "AND level = 'day' AND period = ?", sales.version(), Granularity.DAY.periodOf(bucket)).one().getInt(0);

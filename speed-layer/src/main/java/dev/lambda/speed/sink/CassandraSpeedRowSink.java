@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Upserts speed rows into Cassandra's {@code speed_rows}: rows of the same partition go together
  * as unlogged single-partition batches, asynchronously with a bounded number in flight; the call
- * waits for all of them. A chunk whose write failed is written again, with growing back-off, until
- * it succeeds: upserts of absolute values make retries harmless.
+ * waits for all of them. A chunk whose write failed is written again, with growing back-off, for up
+ * to 10 s; then the rows are given back for a later flush (upserts of absolute values make every
+ * retry harmless).
  */
 public final class CassandraSpeedRowSink implements SpeedRowSink {
 
@@ -37,6 +38,12 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
      * older values after the partitions' new owner), and within the time a stop may take.
      */
     private static final long PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final int CHUNK = 64;
+
+    private final SpeedRowsTable table;
+    private final int maxInFlight;
+    private final SpeedPartitionsTable partitions;
+    private final String applicationId;
     /**
      * Set when a flush gave its rows back, cleared by the next write that succeeds. Shared by every
      * task of the process: while Cassandra is down, one write at a time tries it (at most once per
@@ -46,12 +53,6 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     private volatile boolean down;
     private volatile long nextProbeAt;
     private long probeBackoffMillis = 100;
-    private static final int CHUNK = 64;
-
-    private final SpeedRowsTable table;
-    private final int maxInFlight;
-    private final SpeedPartitionsTable partitions;
-    private final String applicationId;
 
     private record Partition(ViewDefinition view, Granularity level, Instant period) {
     }
@@ -154,14 +155,12 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         return chunks;
     }
 
-    /** Writes every chunk once; returns those that failed, or were not written by the deadline ({@code Long.MAX_VALUE}: none). */
+    /** Writes every chunk once; returns those that failed or were not written by the deadline ({@link System#nanoTime()}). */
     private List<Chunk> writeOnce(List<Chunk> chunks, long deadlineNanos) throws InterruptedException {
         Semaphore inFlight = new Semaphore(maxInFlight);
         List<CompletableFuture<Void>> futures = new ArrayList<>(chunks.size());
         for (Chunk chunk : chunks) {
-            if (deadlineNanos == Long.MAX_VALUE) {
-                inFlight.acquire();
-            } else if (!inFlight.tryAcquire(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            if (!inFlight.tryAcquire(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 break; // out of time: the chunks not sent count as failed
             }
             List<CompletionStage<Void>> batches = table.writePartition(chunk.view(), chunk.rows());
@@ -173,11 +172,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         Throwable firstError = null;
         for (int i = 0; i < futures.size(); i++) {
             try {
-                if (deadlineNanos == Long.MAX_VALUE) {
-                    futures.get(i).get();
-                } else {
-                    futures.get(i).get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-                }
+                futures.get(i).get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (ExecutionException e) {
                 failed.add(chunks.get(i));
                 firstError = firstError == null ? e.getCause() : firstError;
