@@ -19,13 +19,17 @@ public final class SpeedPartitionsTable {
     public SpeedPartitionsTable(CqlSession session, String keyspace) {
         this.session = session;
         String table = keyspace + ".speed_partitions";
-        this.upsert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)");
+        this.upsert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?");
         this.selectAll = session.prepare("SELECT " + COLUMNS + " FROM " + table);
     }
 
-    public CompletionStage<Void> write(SpeedPartitionStatus s) {
+    /**
+     * Upserts a partition's status with {@code writeTime} (microseconds) as its write time: of two
+     * writes, the later write time stays (see {@link SpeedRowsTable}).
+     */
+    public CompletionStage<Void> write(SpeedPartitionStatus s, long writeTime) {
         return session.executeAsync(upsert.bind(s.applicationId(), s.partition(), s.nextOffset(), s.newestIngest(),
-                s.duplicatesDropped(), s.deadLetters(), s.updatedAt())).thenApply(rs -> null);
+                s.duplicatesDropped(), s.deadLetters(), s.updatedAt(), writeTime)).thenApply(rs -> null);
     }
 
     /** Every application's partitions (a handful of rows per application). */

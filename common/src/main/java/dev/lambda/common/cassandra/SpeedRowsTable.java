@@ -19,6 +19,10 @@ import java.util.concurrent.CompletionStage;
 /**
  * Upserts and reads the speed layer's absolute aggregates ({@code speed_rows}). Every write carries
  * the TTL, which only bounds storage: readers take slots at or after the cutoff, never relying on it.
+ * Every write also carries its write time (Cassandra's cell timestamp, microseconds): of two writes
+ * of a row, the one with the later write time stays, whichever arrives last. The speed layer derives
+ * it from its input position, so a process writing an older value late (one that lost its
+ * partitions without knowing yet) cannot replace a newer one.
  */
 public final class SpeedRowsTable {
 
@@ -39,27 +43,28 @@ public final class SpeedRowsTable {
         this.ttlSeconds = (int) ttl.toSeconds();
         String table = keyspace + ".speed_rows";
         this.upsert = session.prepare("INSERT INTO " + table + " (" + KEY + ", " + VALUES
-                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
         this.selectPartition = session.prepare("SELECT level, " + VALUES + " FROM " + table
                 + " WHERE view_name = ? AND version = ? AND level = ? AND period = ?");
         this.selectNewestIngest = session.prepare("SELECT max(latest_ingest) FROM " + table
                 + " WHERE view_name = ? AND version = ? AND level = ? AND period = ?");
     }
 
+    /** Upserts one row with the current time as its write time (for tools and tests that write rows themselves). */
     public CompletionStage<Void> write(ViewDefinition view, SpeedRow row) {
-        return session.executeAsync(bind(view, row, StoredMetrics.encode(view, row.aggregate()))).thenApply(rs -> null);
+        return session.executeAsync(bind(view, row, StoredMetrics.encode(view, row.aggregate()), nowMicros())).thenApply(rs -> null);
     }
 
     /**
      * Upserts rows that all belong to one partition (same view, level and period) as unlogged
-     * single-partition batches; one stage per batch.
+     * single-partition batches, all with {@code writeTime} (microseconds); one stage per batch.
      */
-    public List<CompletionStage<Void>> writePartition(ViewDefinition view, List<SpeedRow> rows) {
+    public List<CompletionStage<Void>> writePartition(ViewDefinition view, List<SpeedRow> rows, long writeTime) {
         List<BoundStatement> statements = new ArrayList<>(rows.size());
         List<Integer> sizes = new ArrayList<>(rows.size());
         for (SpeedRow row : rows) {
             StoredMetrics m = StoredMetrics.encode(view, row.aggregate());
-            statements.add(bind(view, row, m));
+            statements.add(bind(view, row, m, writeTime));
             sizes.add(m.estimatedBytes());
         }
         List<CompletionStage<Void>> stages = new ArrayList<>();
@@ -69,9 +74,14 @@ public final class SpeedRowsTable {
         return stages;
     }
 
-    private BoundStatement bind(ViewDefinition view, SpeedRow row, StoredMetrics m) {
+    private BoundStatement bind(ViewDefinition view, SpeedRow row, StoredMetrics m, long writeTime) {
         return upsert.bind(view.name(), view.version(), row.level().id(), row.period(), row.bucket(), row.dims(), row.slot(),
-                row.sourcePartition(), m.counts(), m.decimals(), m.sketches(), row.latestIngest(), ttlSeconds);
+                row.sourcePartition(), m.counts(), m.decimals(), m.sketches(), row.latestIngest(), ttlSeconds, writeTime);
+    }
+
+    private static long nowMicros() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
     }
 
     /**

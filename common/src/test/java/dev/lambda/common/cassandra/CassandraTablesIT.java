@@ -157,6 +157,31 @@ class CassandraTablesIT {
         assertTrue(ttl > Duration.ofDays(7).toSeconds() - 60 && ttl <= Duration.ofDays(7).toSeconds(), "ttl " + ttl);
     }
 
+    /** What fences a speed process that lost its partition: the later write time stays, whatever arrives last. */
+    @Test
+    void ofTwoSpeedWritesTheLaterWriteTimeStaysWhateverArrivesLast() {
+        SpeedRowsTable table = new SpeedRowsTable(session, KEYSPACE, Duration.ofDays(7));
+        Instant bucket = Instant.parse("2025-10-22T00:00:00Z"); // a period of its own
+        Instant slot = Instant.parse("2025-10-22T10:00:00Z");
+        Aggregate one = Aggregate.of(sales, purchase("a", bucket, "3.50", "u1"));
+        Aggregate two = one.plus(Aggregate.of(sales, purchase("b", bucket, "1.25", "u2")));
+        SpeedRow newer = new SpeedRow(Granularity.DAY, bucket, List.of("p9", "NP"), slot, 1, two, slot.plusSeconds(9));
+        SpeedRow older = new SpeedRow(Granularity.DAY, bucket, List.of("p9", "NP"), slot, 1, one, slot.plusSeconds(5));
+        long writeTime = slot.toEpochMilli() * 1_000;
+        table.writePartition(sales, List.of(newer), writeTime + 6).forEach(w -> w.toCompletableFuture().join());
+        table.writePartition(sales, List.of(older), writeTime + 4).forEach(w -> w.toCompletableFuture().join());
+        List<SpeedRow> read = table.read(sales, Granularity.DAY, Granularity.DAY.periodOf(bucket), slot).toCompletableFuture().join();
+        assertEquals(List.of(readable(newer)), read.stream().map(CassandraTablesIT::readable).toList());
+
+        SpeedPartitionsTable progress = new SpeedPartitionsTable(session, KEYSPACE);
+        SpeedPartitionStatus ahead = new SpeedPartitionStatus("fenced", 1, 300, slot.plusSeconds(9), 2, Map.of(), slot.plusSeconds(20));
+        progress.write(ahead, writeTime + 6).toCompletableFuture().join();
+        progress.write(new SpeedPartitionStatus("fenced", 1, 200, slot.plusSeconds(5), 1, Map.of(), slot.plusSeconds(30)), writeTime + 4)
+                .toCompletableFuture().join();
+        assertEquals(List.of(ahead), progress.readAll().toCompletableFuture().join().stream()
+                .filter(s -> s.applicationId().equals("fenced")).toList());
+    }
+
     private <T> void writeAll(List<T> rows, java.util.function.Function<T, java.util.concurrent.CompletionStage<Void>> write) {
         // modest: hundreds of concurrent single-row writes to one partition contend inside Cassandra
         // and, on a busy two-core machine, can exceed its 2 s write timeout

@@ -57,7 +57,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     private record Partition(ViewDefinition view, Granularity level, Instant period) {
     }
 
-    private record Chunk(ViewDefinition view, List<SpeedRow> rows) {
+    private record Chunk(ViewDefinition view, List<SpeedRow> rows, long writeTime) {
     }
 
     public CassandraSpeedRowSink(SpeedRowsTable table, int maxInFlight, SpeedPartitionsTable partitions, String applicationId) {
@@ -68,10 +68,10 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     }
 
     @Override
-    public boolean writeProgress(Progress p) throws InterruptedException {
+    public boolean writeProgress(Progress p, long writeTime) throws InterruptedException {
         try {
             partitions.write(new SpeedPartitionStatus(applicationId, p.partition(), p.nextOffset(), p.newestIngest(),
-                    p.duplicatesDropped(), p.deadLetters(), Instant.now())).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    p.duplicatesDropped(), p.deadLetters(), Instant.now()), writeTime).toCompletableFuture().get(10, TimeUnit.SECONDS);
             return true;
         } catch (ExecutionException | TimeoutException e) {
             LOG.warn("progress of partition {} not recorded (next flush tries again): {}", p.partition(), e.toString());
@@ -80,11 +80,11 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     }
 
     @Override
-    public long writeAll(List<Write> writes) throws InterruptedException, RowsNotWrittenException {
+    public long writeAll(List<Write> writes, long writeTime) throws InterruptedException, RowsNotWrittenException {
         if (down) {
-            return probe(writes);
+            return probe(chunks(writes, writeTime));
         }
-        List<Chunk> pending = chunks(writes);
+        List<Chunk> pending = chunks(writes, writeTime);
         long backoff = 100;
         long giveBackAt = System.nanoTime() + PATIENCE_NANOS;
         for (int attempt = 1; ; attempt++) {
@@ -108,7 +108,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     }
 
     /** While Cassandra is down: one write tries it when the back-off allows, the others give their rows back at once. */
-    private long probe(List<Write> writes) throws InterruptedException, RowsNotWrittenException {
+    private long probe(List<Chunk> chunks) throws InterruptedException, RowsNotWrittenException {
         synchronized (this) {
             if (System.nanoTime() - nextProbeAt < 0) {
                 throw new RowsNotWrittenException("Cassandra is down");
@@ -117,7 +117,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
             probeBackoffMillis = Math.min(probeBackoffMillis * 2, MAX_BACKOFF_MILLIS);
         }
         long began = System.nanoTime();
-        List<Chunk> failed = writeOnce(chunks(writes), began + PATIENCE_NANOS);
+        List<Chunk> failed = writeOnce(chunks, began + PATIENCE_NANOS);
         if (!failed.isEmpty()) {
             throw new RowsNotWrittenException("Cassandra is still down (" + failed.size() + " speed-row batches failed)");
         }
@@ -137,11 +137,11 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     }
 
     @Override
-    public boolean tryWriteAll(List<Write> writes, long deadlineNanos) throws InterruptedException {
-        return writeOnce(chunks(writes), deadlineNanos).isEmpty();
+    public boolean tryWriteAll(List<Write> writes, long writeTime, long deadlineNanos) throws InterruptedException {
+        return writeOnce(chunks(writes, writeTime), deadlineNanos).isEmpty();
     }
 
-    private static List<Chunk> chunks(List<Write> writes) {
+    private static List<Chunk> chunks(List<Write> writes, long writeTime) {
         Map<Partition, List<SpeedRow>> byPartition = new LinkedHashMap<>();
         for (Write w : writes) {
             byPartition.computeIfAbsent(new Partition(w.view(), w.row().level(), w.row().period()), p -> new ArrayList<>()).add(w.row());
@@ -149,7 +149,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         List<Chunk> chunks = new ArrayList<>();
         byPartition.forEach((p, rows) -> {
             for (int i = 0; i < rows.size(); i += CHUNK) {
-                chunks.add(new Chunk(p.view(), rows.subList(i, Math.min(rows.size(), i + CHUNK))));
+                chunks.add(new Chunk(p.view(), rows.subList(i, Math.min(rows.size(), i + CHUNK)), writeTime));
             }
         });
         return chunks;
@@ -163,7 +163,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
             if (!inFlight.tryAcquire(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 break; // out of time: the chunks not sent count as failed
             }
-            List<CompletionStage<Void>> batches = table.writePartition(chunk.view(), chunk.rows());
+            List<CompletionStage<Void>> batches = table.writePartition(chunk.view(), chunk.rows(), chunk.writeTime());
             CompletableFuture<Void> all = CompletableFuture.allOf(batches.stream().map(CompletionStage::toCompletableFuture)
                     .toArray(CompletableFuture[]::new));
             futures.add(all.whenComplete((ok, error) -> inFlight.release()));

@@ -9,6 +9,11 @@ import java.util.Map;
 /**
  * Where flushed speed aggregates go (Cassandra's {@code speed_rows} in production). The one side
  * effect of the topology, behind an interface so the topology stays pure.
+ *
+ * <p>Every write carries a write time (microseconds) that grows with the input partition's
+ * position the rows reflect; the store keeps, of two writes of a row, the one with the later write
+ * time, whatever order they arrive in. So a process still writing after it lost the partition (it
+ * was fenced, or cut off from Kafka but not from the store) cannot replace the new owner's values.
  */
 public interface SpeedRowSink {
 
@@ -17,7 +22,7 @@ public interface SpeedRowSink {
     }
 
     /**
-     * Writes every row, retrying failures; returns when all are stored. A store that stays down is
+     * Writes every row with {@code writeTime}, retrying failures; returns when all are stored. A store that stays down is
      * waited for only so long: then the rows are given back ({@link RowsNotWrittenException}) for
      * the caller to write at its next flush, so a row is never skipped, and a stream thread gets
      * to poll Kafka in between and keeps its partitions. Interrupting the calling thread abandons
@@ -26,17 +31,17 @@ public interface SpeedRowSink {
      * @return nanoseconds the attempt that succeeded took: the writing, without the waits for a
      *         store that was down (the caller paces its flushes by the work they cost)
      */
-    long writeAll(List<Write> rows) throws InterruptedException, RowsNotWrittenException;
+    long writeAll(List<Write> rows, long writeTime) throws InterruptedException, RowsNotWrittenException;
 
     /**
-     * One try at writing every row, for a task that is stopping and cannot wait out an outage:
+     * One try at writing every row with {@code writeTime}, for a task that is stopping and cannot wait out an outage:
      * returns whether all of them were stored by {@code deadlineNanos} ({@link System#nanoTime()}).
      * (Rows it could not store are written when the partition's task next starts: a starting task
      * writes every aggregate it holds.)
      */
-    default boolean tryWriteAll(List<Write> rows, long deadlineNanos) throws InterruptedException {
+    default boolean tryWriteAll(List<Write> rows, long writeTime, long deadlineNanos) throws InterruptedException {
         try {
-            writeAll(rows);
+            writeAll(rows, writeTime);
             return true;
         } catch (RowsNotWrittenException e) {
             return false;
@@ -56,10 +61,11 @@ public interface SpeedRowSink {
     }
 
     /**
-     * Records a partition's progress for status pages. Best effort: returns whether it was stored
-     * (the caller tries again after its next flush); rows never depend on it.
+     * Records a partition's progress for status pages, with {@code writeTime} as for rows. Best
+     * effort: returns whether it was stored (the caller tries again after its next flush); rows
+     * never depend on it.
      */
-    default boolean writeProgress(Progress progress) throws InterruptedException {
+    default boolean writeProgress(Progress progress, long writeTime) throws InterruptedException {
         return true;
     }
 }

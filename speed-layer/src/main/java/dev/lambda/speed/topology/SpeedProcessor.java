@@ -58,6 +58,20 @@ import org.slf4j.LoggerFactory;
  * batch takes the earliest time, this layer the first record. The next batch run settles it, as it
  * does for duplicates further apart than the dedup window.)
  *
+ * <p>Fencing: every write carries a write time, and the store keeps the write with the later one,
+ * whatever order writes arrive in. The write time is the partition's write-time base plus twice the
+ * input position the rows reflect. The base is taken from the wall clock when the partition's
+ * first record is processed (so it starts above anything an earlier release wrote at wall-clock
+ * times) and put in the stats store with that record, so every later owner of the partition uses
+ * the same one. (If that record's transaction was not committed, the next owner starts from the
+ * same record and takes a base later than the first process did.) A process that lost the
+ * partition without knowing it yet (fenced, or cut off from Kafka but not from Cassandra) writes
+ * values of an older position, and so with an earlier write time than the new owner's: it cannot
+ * replace them. The values of one position are the same whoever computes them, since they follow
+ * from the log alone. A task that starts writes what it restored with the write time just above
+ * the last flush recorded in its store: no flush wrote a position between that one and the
+ * restored state, and every position it has not reached yet keeps its later write time.
+ *
  * <p>Only the view's base level is in the store. Each coarser level is a sum of base aggregates
  * with the same slot, so it is kept in memory as a {@link Rollup} updated in place, and rebuilt from
  * the store when the task starts: exactly what the store says, whatever happened before.
@@ -99,6 +113,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private static final String DUPLICATES_KEY = "duplicates";
     private static final String DEAD_LETTER_KEY = "dead-letters:";
     private static final String OPEN_FROM_KEY = "open-from";
+    private static final String WRITE_TIME_BASE_KEY = "write-time-base";
+    private static final String WRITTEN_THROUGH_KEY = "written-through";
 
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
@@ -107,6 +123,12 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     /** Next offset of the input partition after the last record processed; -1 before the first. */
     private long processedThrough = -1;
     private long newestRecordIngest = Long.MIN_VALUE;
+    /** Write time (µs) of position 0; {@link Long#MIN_VALUE} until the partition's first record or write sets it. */
+    private long writeTimeBase = Long.MIN_VALUE;
+    /** Whether {@link #writeTimeBase} is in the stats store. */
+    private boolean writeTimeBaseStored;
+    /** The input position of the last flush that wrote rows, as the store has it; -1 before the first. */
+    private long writtenThrough = -1;
     private KeyValueStore<String, Long> partitionStats;
     private long duplicatesDropped;
     private final Map<String, Long> deadLetters = new TreeMap<>();
@@ -149,6 +171,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         duplicatesDropped = 0;
         processedThrough = -1;
         newestRecordIngest = Long.MIN_VALUE;
+        writeTimeBase = Long.MIN_VALUE;
+        writeTimeBaseStored = false;
+        writtenThrough = -1;
         recordedProgress = null;
         lastFlushAt = 0;
         lastFlushMillis = 0;
@@ -164,6 +189,11 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                     duplicatesDropped = kv.value;
                 } else if (kv.key.equals(OPEN_FROM_KEY)) {
                     openFrom = kv.value;
+                } else if (kv.key.equals(WRITE_TIME_BASE_KEY)) {
+                    writeTimeBase = kv.value;
+                    writeTimeBaseStored = true;
+                } else if (kv.key.equals(WRITTEN_THROUGH_KEY)) {
+                    writtenThrough = kv.value;
                 } else if (kv.key.startsWith(DEAD_LETTER_KEY)) {
                     deadLetters.put(kv.key.substring(DEAD_LETTER_KEY.length()), kv.value);
                 }
@@ -235,6 +265,11 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     public void process(Record<byte[], byte[]> record) {
         metrics.eventIn();
         context.recordMetadata().ifPresent(m -> processedThrough = m.offset() + 1);
+        if (!writeTimeBaseStored && processedThrough > 0) { // the partition's first record: its base goes with it
+            writeTime(processedThrough - 1, context.currentSystemTimeMs());
+            partitionStats.put(WRITE_TIME_BASE_KEY, writeTimeBase);
+            writeTimeBaseStored = true;
+        }
         long ingest = record.timestamp();
         newestRecordIngest = Math.max(newestRecordIngest, ingest);
         ParseResult parsed = parser.parse(record.value(), ingest);
@@ -334,10 +369,11 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         long through = processedThrough;
         long started = System.nanoTime();
         List<SpeedRowSink.Write> writes = changedRows();
+        long writeTime = writeTime(through, now);
         long waited; // for a store that was down, between attempts: not what the flush costs
         try {
             long called = System.nanoTime();
-            long work = sink.writeAll(writes);
+            long work = sink.writeAll(writes, writeTime);
             waited = Math.max(0, System.nanoTime() - called - work);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -376,6 +412,14 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         }
         if (!closed.isEmpty()) {
             aggregates.putAll(closed);
+        }
+        if (!writeTimeBaseStored) {
+            partitionStats.put(WRITE_TIME_BASE_KEY, writeTimeBase);
+            writeTimeBaseStored = true;
+        }
+        if (through > writtenThrough) {
+            writtenThrough = through;
+            partitionStats.put(WRITTEN_THROUGH_KEY, through);
         }
         dirty.clear();
         long took = System.nanoTime() - started;
@@ -421,7 +465,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         List<SpeedRowSink.Write> writes = changedRows();
         long started = System.nanoTime();
         try {
-            if (started - deadline >= 0 || !sink.tryWriteAll(writes, deadline)) {
+            if (started - deadline >= 0 || !sink.tryWriteAll(writes, writeTime(processedThrough, System.currentTimeMillis()), deadline)) {
                 LOG.warn("partition {}: {} changed rows could not be written while stopping; they are written when the partition's"
                         + " task next starts", partition, writes.size());
                 return;
@@ -436,6 +480,20 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             reportFlushedThrough(processedThrough);
         }
         LOG.info("partition {}: wrote the {} rows changed since the last flush before stopping", partition, writes.size());
+    }
+
+    /**
+     * The write time (µs) of rows that reflect the input before {@code through}, or of the store as
+     * restored if no record was processed since the task started ({@code through} -1): between the
+     * last flush recorded in the store and the next position. Takes the base from {@code nowMillis}
+     * if the partition has none yet (the caller keeps it).
+     */
+    private long writeTime(long through, long nowMillis) {
+        long position = through >= 0 ? 2 * through : 2 * Math.max(0, writtenThrough) + 1;
+        if (writeTimeBase == Long.MIN_VALUE) {
+            writeTimeBase = nowMillis * 1_000 - position;
+        }
+        return writeTimeBase + position;
     }
 
     /** Slots below this are closed: the partition's ingest time is more than the grace past their end. */
@@ -456,7 +514,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         if (!progress.equals(recordedProgress)) {
             try {
                 // readers cache answers until progress moves, so it is recorded before anyone is told the rows are there
-                if (!sink.writeProgress(progress)) {
+                if (!sink.writeProgress(progress, writeTime(offset, System.currentTimeMillis()))) {
                     return; // the next flush tries again
                 }
                 recordedProgress = progress;

@@ -80,7 +80,7 @@ public final class SpeedBenchmark {
             FlushLog flushes = new FlushLog();
             long start = System.nanoTime();
             try (SpeedLayer layer = SpeedLayer.start(config(cluster, topic, data.resolve("state-throughput"), threads, inMemory), views,
-                    sink -> flushes.wrap(nullSink ? rows -> 0L : sink))) {
+                    sink -> flushes.wrap(nullSink ? (rows, writeTime) -> 0L : sink))) {
                 while (layer.metrics().eventsIn() < events) {
                     Thread.sleep(20);
                 }
@@ -281,9 +281,9 @@ public final class SpeedBenchmark {
         }
 
         SpeedRowSink wrap(SpeedRowSink inner) {
-            return rows -> {
+            return (rows, writeTime) -> {
                 long began = System.nanoTime();
-                long work = inner.writeAll(rows);
+                long work = inner.writeAll(rows, writeTime);
                 long done = System.currentTimeMillis();
                 writes.add(new long[] {rows.size(), (System.nanoTime() - began) / 1_000_000, done});
                 lastFlushNanos = System.nanoTime();

@@ -9,6 +9,8 @@ import dev.lambda.cluster.LocalClusterExtension;
 import dev.lambda.cluster.SystemTopics;
 import dev.lambda.speed.SpeedLayer;
 import dev.lambda.speed.config.SpeedConfig;
+import dev.lambda.speed.sink.RowsNotWrittenException;
+import dev.lambda.speed.sink.SpeedRowSink;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,7 +20,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -36,7 +40,7 @@ class SpeedLayerIT {
     private static final Duration CATCH_UP = Duration.ofSeconds(90);
 
     private static SpeedLayer startInProcess(SpeedFixture f, Path stateDir) {
-        return SpeedLayer.start(SpeedConfig.from(SpeedConfig.flags(f.args(stateDir).toArray(String[]::new), Map.of())), SpeedFixture.VIEWS);
+        return SpeedLayer.start(config(f, stateDir), SpeedFixture.VIEWS);
     }
 
     @Test
@@ -143,6 +147,81 @@ class SpeedLayerIT {
                 layer.destroyForcibly();
             }
             f.awaitExact(Duration.ZERO); // the process is gone: the rows are final
+        }
+    }
+
+    /**
+     * An instance whose stream thread stalls in a flush loses its partitions to a second instance,
+     * which writes the rows on. When the stalled flush goes through, it carries the values the
+     * first instance had, older than the rows' by then: they must not replace them.
+     */
+    @Test
+    void anInstanceThatLostItsPartitionsWhileStalledCannotReplaceTheNewOwnersRows(LocalCluster cluster, @TempDir Path stateA,
+                                                                                 @TempDir Path stateB) throws Exception {
+        try (SpeedFixture f = new SpeedFixture(cluster, "stall", 6)) {
+            // one-hour slots keep both instances' writes in the same rows. A stalled member is dropped after
+            // 8 s, and its open transaction, which holds back the new owner's reads, is aborted after 10 s
+            String[] extra = {"--slot-width", "1h", "--kafka-property", "consumer.max.poll.interval.ms=8000",
+                "--kafka-property", "producer.transaction.timeout.ms=10000"};
+            StallingSink stall = new StallingSink();
+            try (SpeedLayer a = SpeedLayer.start(config(f, stateA, extra), SpeedFixture.VIEWS, stall::around)) {
+                f.produce(1_000);
+                f.awaitExact(CATCH_UP);
+                stall.holdNextWrite();
+                f.produce(1_000);
+                assertTrue(stall.held.await(CATCH_UP.toSeconds(), TimeUnit.SECONDS), "the first instance flushed nothing");
+                try (SpeedLayer b = SpeedLayer.start(config(f, stateB, extra), SpeedFixture.VIEWS)) {
+                    f.produce(2_000); // the same rows change again, and only the second instance reads it
+                    f.awaitExact(CATCH_UP);
+                    stall.release.countDown();
+                    assertTrue(stall.written.await(CATCH_UP.toSeconds(), TimeUnit.SECONDS), "the stalled flush did not go through");
+                    f.awaitExact(Duration.ZERO);
+                }
+            }
+        }
+    }
+
+    private static SpeedConfig config(SpeedFixture f, Path stateDir, String... extraArgs) {
+        List<String> args = f.args(stateDir);
+        args.addAll(List.of(extraArgs));
+        return SpeedConfig.from(SpeedConfig.flags(args.toArray(String[]::new), Map.of()));
+    }
+
+    /** Wraps the layer's sink: the next write after {@link #holdNextWrite()} waits for {@link #release}, then writes. */
+    private static final class StallingSink {
+        private final AtomicBoolean hold = new AtomicBoolean();
+        final CountDownLatch held = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final CountDownLatch written = new CountDownLatch(1);
+
+        void holdNextWrite() {
+            hold.set(true);
+        }
+
+        SpeedRowSink around(SpeedRowSink sink) {
+            return new SpeedRowSink() {
+                @Override
+                public long writeAll(List<Write> rows, long writeTime) throws InterruptedException, RowsNotWrittenException {
+                    if (!rows.isEmpty() && hold.compareAndSet(true, false)) {
+                        held.countDown();
+                        release.await();
+                        long work = sink.writeAll(rows, writeTime);
+                        written.countDown();
+                        return work;
+                    }
+                    return sink.writeAll(rows, writeTime);
+                }
+
+                @Override
+                public boolean tryWriteAll(List<Write> rows, long writeTime, long deadlineNanos) throws InterruptedException {
+                    return sink.tryWriteAll(rows, writeTime, deadlineNanos);
+                }
+
+                @Override
+                public boolean writeProgress(Progress progress, long writeTime) throws InterruptedException {
+                    return sink.writeProgress(progress, writeTime);
+                }
+            };
         }
     }
 

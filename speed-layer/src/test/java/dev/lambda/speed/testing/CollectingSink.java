@@ -1,50 +1,86 @@
 package dev.lambda.speed.testing;
 
 import dev.lambda.common.cassandra.SpeedRow;
+import dev.lambda.common.cassandra.StoredMetrics;
 import dev.lambda.speed.sink.SpeedRowSink;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Objects;
 
-/** An in-memory sink with upsert semantics: the last write of a row key wins, as in speed_rows. */
+/**
+ * An in-memory sink that keeps rows as {@code speed_rows} does: of two writes of a row, the one with
+ * the later write time stays, whatever order they arrive in. Two writes of a row with the same
+ * write time must carry the same value (Cassandra would keep either), so a different one fails the
+ * test at once.
+ */
 public final class CollectingSink implements SpeedRowSink {
 
     public record RowKey(String view, String level, long bucket, List<String> dims, long slot, int partition) {
     }
 
-    private final Map<RowKey, Write> rows = new ConcurrentHashMap<>();
+    private record Stored(Write write, long writeTime) {
+    }
+
+    private final Map<RowKey, Stored> rows = new HashMap<>();
     private final List<Integer> flushSizes = new ArrayList<>();
-    private final Map<Integer, Progress> progress = new ConcurrentHashMap<>();
+    private final List<Long> writeTimes = new ArrayList<>();
+    private final Map<Integer, Progress> progress = new HashMap<>();
+    private final Map<Integer, Long> progressWriteTimes = new HashMap<>();
 
     @Override
-    public synchronized long writeAll(List<Write> writes) {
+    public synchronized long writeAll(List<Write> writes, long writeTime) {
         long began = System.nanoTime();
         for (Write w : writes) {
             SpeedRow r = w.row();
-            rows.put(new RowKey(w.view().name(), r.level().id(), r.bucket().toEpochMilli(), r.dims(), r.slot().toEpochMilli(),
-                    r.sourcePartition()), w);
+            RowKey key = new RowKey(w.view().name(), r.level().id(), r.bucket().toEpochMilli(), r.dims(), r.slot().toEpochMilli(),
+                    r.sourcePartition());
+            Stored before = rows.get(key);
+            if (before != null && before.writeTime() == writeTime && !sameValue(before.write(), w)) {
+                throw new AssertionError("two different values of " + key + " written with the same write time " + writeTime);
+            }
+            if (before == null || before.writeTime() < writeTime) {
+                rows.put(key, new Stored(w, writeTime));
+            }
         }
         flushSizes.add(writes.size());
+        writeTimes.add(writeTime);
         return System.nanoTime() - began;
     }
 
+    private static boolean sameValue(Write a, Write b) {
+        return StoredMetrics.encode(a.view(), a.row().aggregate()).equals(StoredMetrics.encode(b.view(), b.row().aggregate()))
+                && Objects.equals(a.row().latestIngest(), b.row().latestIngest());
+    }
+
     @Override
-    public boolean writeProgress(Progress p) {
-        progress.put(p.partition(), p);
+    public synchronized boolean writeProgress(Progress p, long writeTime) {
+        if (progressWriteTimes.getOrDefault(p.partition(), Long.MIN_VALUE) < writeTime) {
+            progress.put(p.partition(), p);
+            progressWriteTimes.put(p.partition(), writeTime);
+        }
         return true;
     }
 
-    /** The last progress recorded for a partition, or {@code null}. */
-    public Progress progress(int partition) {
+    /** The progress of a partition that stayed (the latest write time), or {@code null}. */
+    public synchronized Progress progress(int partition) {
         return progress.get(partition);
     }
 
+    /** The rows that stayed. */
     public synchronized Map<RowKey, Write> rows() {
-        return Map.copyOf(rows);
+        Map<RowKey, Write> copy = new HashMap<>();
+        rows.forEach((k, v) -> copy.put(k, v.write()));
+        return Map.copyOf(copy);
     }
 
     public synchronized List<Integer> flushSizes() {
         return List.copyOf(flushSizes);
+    }
+
+    /** The write time of every flush, in call order. */
+    public synchronized List<Long> writeTimes() {
+        return List.copyOf(writeTimes);
     }
 }

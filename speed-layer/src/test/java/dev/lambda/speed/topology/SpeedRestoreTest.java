@@ -27,6 +27,7 @@ import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowStore;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +46,8 @@ class SpeedRestoreTest {
     private static final long SLOT_11 = Instant.parse("2026-11-21T11:00:00Z").toEpochMilli();
     /** When the newest stored aggregate last changed: past the 10:00 slot's end and its grace. */
     private static final long INGEST_11 = Instant.parse("2026-11-21T11:05:00Z").toEpochMilli();
+    /** The wall clock at the start of the tests that set it. */
+    private static final long T0 = Instant.parse("2026-11-21T11:00:00Z").toEpochMilli();
 
     private final CollectingSink sink = new CollectingSink();
     private final MockProcessorContext<byte[], byte[]> context = new MockProcessorContext<>();
@@ -52,18 +55,50 @@ class SpeedRestoreTest {
 
     @BeforeEach
     void stores() {
-        store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(SpeedTopology.AGGREGATES_STORE), StoreSerdes.keySerde(),
-                StoreSerdes.valueSerde()).withLoggingDisabled().build();
-        add(store);
-        add(Stores.windowStoreBuilder(Stores.inMemoryWindowStore(SpeedTopology.SEEN_IDS_STORE, WINDOW, WINDOW, false), Serdes.String(),
-                Serdes.Long()).withLoggingDisabled().build());
-        add(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(SpeedTopology.PARTITION_STATS_STORE), Serdes.String(), Serdes.Long())
-                .withLoggingDisabled().build());
+        context.setCurrentSystemTimeMs(System.currentTimeMillis());
+        store = addStores(context);
     }
 
-    private void add(StateStore s) {
-        s.init(context.getStateStoreContext(), s);
-        context.addStateStore(s);
+    /** Gives {@code task} the three stores, empty; returns its aggregates store. */
+    private static KeyValueStore<AggregateKey, SlotAggregate> addStores(MockProcessorContext<byte[], byte[]> task) {
+        KeyValueStore<AggregateKey, SlotAggregate> aggregates = Stores.keyValueStoreBuilder(
+                Stores.inMemoryKeyValueStore(SpeedTopology.AGGREGATES_STORE), StoreSerdes.keySerde(), StoreSerdes.valueSerde())
+                .withLoggingDisabled().build();
+        add(task, aggregates);
+        add(task, Stores.windowStoreBuilder(Stores.inMemoryWindowStore(SpeedTopology.SEEN_IDS_STORE, WINDOW, WINDOW, false),
+                Serdes.String(), Serdes.Long()).withLoggingDisabled().build());
+        add(task, Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(SpeedTopology.PARTITION_STATS_STORE), Serdes.String(),
+                Serdes.Long()).withLoggingDisabled().build());
+        return aggregates;
+    }
+
+    private static void add(MockProcessorContext<byte[], byte[]> task, StateStore s) {
+        s.init(task.getStateStoreContext(), s);
+        task.addStateStore(s);
+    }
+
+    /**
+     * A second task whose stores hold what the first task's hold now, as a new owner of the
+     * partition restores them from the changelog as of the first task's last commit.
+     */
+    private MockProcessorContext<byte[], byte[]> restoredCopy() {
+        MockProcessorContext<byte[], byte[]> copy = new MockProcessorContext<>();
+        copy.setCurrentSystemTimeMs(System.currentTimeMillis());
+        KeyValueStore<AggregateKey, SlotAggregate> aggregates = addStores(copy);
+        try (var all = store.all()) {
+            all.forEachRemaining(kv -> aggregates.put(kv.key, kv.value));
+        }
+        WindowStore<String, Long> seen = context.getStateStore(SpeedTopology.SEEN_IDS_STORE);
+        WindowStore<String, Long> seenCopy = copy.getStateStore(SpeedTopology.SEEN_IDS_STORE);
+        try (var all = seen.all()) {
+            all.forEachRemaining(kv -> seenCopy.put(kv.key.key(), kv.value, kv.key.window().start()));
+        }
+        KeyValueStore<String, Long> stats = context.getStateStore(SpeedTopology.PARTITION_STATS_STORE);
+        KeyValueStore<String, Long> statsCopy = copy.getStateStore(SpeedTopology.PARTITION_STATS_STORE);
+        try (var all = stats.all()) {
+            all.forEachRemaining(kv -> statsCopy.put(kv.key, kv.value));
+        }
+        return copy;
     }
 
     private static AggregateKey key(Granularity level, String bucket, String product, long slot) {
@@ -81,17 +116,27 @@ class SpeedRestoreTest {
 
     /** Starts a processor on the stores as they are, as a task does after a restart. */
     private SpeedProcessor start() {
+        return start(context);
+    }
+
+    private SpeedProcessor start(MockProcessorContext<byte[], byte[]> task) {
         SpeedSettings settings = new SpeedSettings("events", "events.dlq", new IngestSlots(Duration.ofHours(1)), Duration.ofSeconds(30), WINDOW,
                 Duration.ofMinutes(5), Duration.ofMillis(250), false);
         SpeedProcessor processor = new SpeedProcessor(VIEWS, settings, sink, new SpeedMetrics(new PrometheusRegistry()), () -> Long.MAX_VALUE);
-        processor.init(context);
+        processor.init(task);
         return processor;
     }
 
     /** Runs the latest started processor's flush. */
     private void flush() {
-        var punctuators = context.scheduledPunctuators();
-        punctuators.get(punctuators.size() - 1).getPunctuator().punctuate(System.currentTimeMillis());
+        flush(context, System.currentTimeMillis());
+    }
+
+    /** Runs the flush of the latest processor started on {@code task}, with the wall clock at {@code now}. */
+    private static void flush(MockProcessorContext<byte[], byte[]> task, long now) {
+        task.setCurrentSystemTimeMs(now);
+        var punctuators = task.scheduledPunctuators();
+        punctuators.get(punctuators.size() - 1).getPunctuator().punctuate(now);
     }
 
     private void startAndFlush() {
@@ -102,10 +147,82 @@ class SpeedRestoreTest {
     private long offset;
 
     private void process(SpeedProcessor processor, String id, String product, String ingest) {
+        process(context, offset++, processor, id, product, ingest);
+    }
+
+    /** Processes the record at {@code offset} of the input partition: a purchase of 1.00 at 10:59. */
+    private static void process(MockProcessorContext<byte[], byte[]> task, long offset, SpeedProcessor processor, String id,
+                                String product, String ingest) {
         String json = "{\"id\":\"" + id + "\",\"type\":\"purchase\",\"ts\":\"2026-11-21T10:59:00Z\",\"attrs\":{\"product\":\"" + product
                 + "\",\"country\":\"NP\",\"amount\":\"1.00\",\"user_id\":\"" + id + "\"}}";
-        context.setRecordMetadata("events", 0, offset++);
+        task.setRecordMetadata("events", 0, offset);
         processor.process(new Record<>(null, json.getBytes(StandardCharsets.UTF_8), Instant.parse(ingest).toEpochMilli()));
+    }
+
+    /**
+     * The old owner of a partition goes on after the new owner took over (it was fenced, or cut off
+     * from Kafka but not from Cassandra) and flushes last: its rows, of an older position, must not
+     * replace the new owner's.
+     */
+    @Test
+    void aProcessThatLostItsPartitionCannotReplaceTheNewOwnersRows() {
+        context.setCurrentSystemTimeMs(T0);
+        SpeedProcessor old = start();
+        process(context, 0, old, "a", "p1", "2026-11-21T10:59:50Z");
+        process(context, 1, old, "b", "p1", "2026-11-21T10:59:51Z");
+        flush(context, T0 + 250); // and the transaction commits
+        MockProcessorContext<byte[], byte[]> newOwner = restoredCopy();
+        process(context, 2, old, "c", "p1", "2026-11-21T10:59:52Z"); // not knowing it lost the partition
+
+        newOwner.setCurrentSystemTimeMs(T0 + 60_000);
+        SpeedProcessor next = start(newOwner);
+        process(newOwner, 2, next, "c", "p1", "2026-11-21T10:59:52Z");
+        process(newOwner, 3, next, "d", "p1", "2026-11-21T10:59:53Z");
+        flush(newOwner, T0 + 60_250);
+        assertEquals(4L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+
+        flush(context, T0 + 120_000); // the old owner's rows arrive last, later by the wall clock too
+        assertEquals(4L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+        assertEquals(4L, written(Granularity.DAY, "2026-11-21T00:00:00Z", "p1", SLOT_10));
+    }
+
+    /** As above, when the old owner never committed: the new owner starts from the same first record, later. */
+    @Test
+    void aProcessThatLostItsPartitionBeforeItsFirstCommitCannotReplaceTheNewOwnersRows() {
+        MockProcessorContext<byte[], byte[]> newOwner = restoredCopy(); // nothing committed
+        context.setCurrentSystemTimeMs(T0);
+        SpeedProcessor old = start();
+        process(context, 0, old, "a", "p1", "2026-11-21T10:59:50Z");
+        process(context, 1, old, "b", "p1", "2026-11-21T10:59:51Z");
+
+        newOwner.setCurrentSystemTimeMs(T0 + 60_000);
+        SpeedProcessor next = start(newOwner);
+        process(newOwner, 0, next, "a", "p1", "2026-11-21T10:59:50Z");
+        process(newOwner, 1, next, "b", "p1", "2026-11-21T10:59:51Z");
+        process(newOwner, 2, next, "c", "p1", "2026-11-21T10:59:52Z");
+        flush(newOwner, T0 + 60_250);
+
+        flush(context, T0 + 120_000); // the old owner's first flush, after the new owner's
+        assertEquals(3L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+    }
+
+    /**
+     * A task that restarts writes the values it restored, which are newer than its last flush
+     * (records processed and committed after it): they replace that flush's rows.
+     */
+    @Test
+    void aRestartedTasksRestoredValuesReplaceItsLastFlush() {
+        context.setCurrentSystemTimeMs(T0);
+        SpeedProcessor first = start();
+        process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
+        process(context, 1, first, "b", "p1", "2026-11-21T10:59:51Z");
+        flush(context, T0 + 250);
+        process(context, 2, first, "c", "p1", "2026-11-21T10:59:52Z"); // committed, then the process dies before its next flush
+        MockProcessorContext<byte[], byte[]> restarted = restoredCopy();
+
+        start(restarted);
+        flush(restarted, T0 + 60_000); // before any record: what the store holds
+        assertEquals(3L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
     }
 
     @Test

@@ -73,7 +73,7 @@ class SpeedTopologyTest {
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         driver = new TopologyTestDriver(SpeedTopology.build(VIEWS, settings, new SpeedRowSink() {
             @Override
-            public long writeAll(List<Write> writes) throws InterruptedException, RowsNotWrittenException {
+            public long writeAll(List<Write> writes, long writeTime) throws InterruptedException, RowsNotWrittenException {
                 if (nextWriteGivesUp) {
                     nextWriteGivesUp = false;
                     throw new RowsNotWrittenException("Cassandra still down");
@@ -81,17 +81,17 @@ class SpeedTopologyTest {
                 long took = nextWriteMillis;
                 Thread.sleep(took);
                 nextWriteMillis = 0;
-                return sink.writeAll(writes) + (nextWriteWorks ? took * 1_000_000 : 0);
+                return sink.writeAll(writes, writeTime) + (nextWriteWorks ? took * 1_000_000 : 0);
             }
 
             @Override
-            public boolean tryWriteAll(List<Write> writes, long deadlineNanos) throws InterruptedException {
-                return !finalWriteFails && SpeedRowSink.super.tryWriteAll(writes, deadlineNanos);
+            public boolean tryWriteAll(List<Write> writes, long writeTime, long deadlineNanos) throws InterruptedException {
+                return !finalWriteFails && SpeedRowSink.super.tryWriteAll(writes, writeTime, deadlineNanos);
             }
 
             @Override
-            public boolean writeProgress(Progress progress) {
-                return sink.writeProgress(progress);
+            public boolean writeProgress(Progress progress, long writeTime) {
+                return sink.writeProgress(progress, writeTime);
             }
         }, metrics, stopBy::get), props, Instant.parse("2026-11-21T10:00:00Z"));
         events = driver.createInputTopic("events", new ByteArraySerializer(), new ByteArraySerializer());
