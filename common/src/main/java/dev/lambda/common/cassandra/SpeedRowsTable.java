@@ -50,7 +50,10 @@ public final class SpeedRowsTable {
                 + " WHERE view_name = ? AND version = ? AND level = ? AND period = ?");
     }
 
-    /** Upserts one row with the current time as its write time (for tools and tests that write rows themselves). */
+    /**
+     * Upserts one row with the current time as its write time: for tests only. (The speed layer's
+     * write times grow slower than the clock, so this row would outlast every later write of it.)
+     */
     public CompletionStage<Void> write(ViewDefinition view, SpeedRow row) {
         return session.executeAsync(bind(view, row, StoredMetrics.encode(view, row.aggregate()), nowMicros())).thenApply(rs -> null);
     }

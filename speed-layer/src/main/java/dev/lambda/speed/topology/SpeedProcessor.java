@@ -64,13 +64,15 @@ import org.slf4j.LoggerFactory;
  * first record is processed (so it starts above anything an earlier release wrote at wall-clock
  * times) and put in the stats store with that record, so every later owner of the partition uses
  * the same one. (If that record's transaction was not committed, the next owner starts from the
- * same record and takes a base later than the first process did.) A process that lost the
- * partition without knowing it yet (fenced, or cut off from Kafka but not from Cassandra) writes
- * values of an older position, and so with an earlier write time than the new owner's: it cannot
- * replace them. The values of one position are the same whoever computes them, since they follow
- * from the log alone. A task that starts writes what it restored with the write time just above
- * the last flush recorded in its store: no flush wrote a position between that one and the
- * restored state, and every position it has not reached yet keeps its later write time.
+ * same record and takes a base later than the first process did.) The position goes into the
+ * stats store with every record too, so a task that starts writes what it restored with the
+ * position of its restored state. A process that lost the partition without knowing it yet
+ * (fenced, or cut off from Kafka but not from Cassandra) writes values of an older position, and so
+ * with an earlier write time than the new owner's: it cannot replace them. The values of one
+ * position are the same whoever computes them: they follow from the log and the stores, which the
+ * changelog restores as of a position. (The one exception, a broker clock stepping back past the
+ * slot grace, when flush timing decides whether a late event still finds its slot, cannot meet at
+ * one write time: the process that refused the event never writes that slot again.)
  *
  * <p>Only the view's base level is in the store. Each coarser level is a sum of base aggregates
  * with the same slot, so it is kept in memory as a {@link Rollup} updated in place, and rebuilt from
@@ -114,21 +116,21 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private static final String DEAD_LETTER_KEY = "dead-letters:";
     private static final String OPEN_FROM_KEY = "open-from";
     private static final String WRITE_TIME_BASE_KEY = "write-time-base";
-    private static final String WRITTEN_THROUGH_KEY = "written-through";
+    private static final String PROCESSED_THROUGH_KEY = "processed-through";
+    private static final String NEWEST_INGEST_KEY = "newest-ingest";
 
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
     private WindowStore<String, Long> seenIds;
     private int partition;
-    /** Next offset of the input partition after the last record processed; -1 before the first. */
+    /**
+     * Next offset of the input partition after the last record processed (kept in the stats store,
+     * so a restarted task knows the position its restored state reflects); -1 before the first.
+     */
     private long processedThrough = -1;
     private long newestRecordIngest = Long.MIN_VALUE;
-    /** Write time (µs) of position 0; {@link Long#MIN_VALUE} until the partition's first record or write sets it. */
+    /** Write time (µs) of position 0; {@link Long#MIN_VALUE} until the partition's first record sets it. */
     private long writeTimeBase = Long.MIN_VALUE;
-    /** Whether {@link #writeTimeBase} is in the stats store. */
-    private boolean writeTimeBaseStored;
-    /** The input position of the last flush that wrote rows, as the store has it; -1 before the first. */
-    private long writtenThrough = -1;
     private KeyValueStore<String, Long> partitionStats;
     private long duplicatesDropped;
     private final Map<String, Long> deadLetters = new TreeMap<>();
@@ -172,8 +174,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         processedThrough = -1;
         newestRecordIngest = Long.MIN_VALUE;
         writeTimeBase = Long.MIN_VALUE;
-        writeTimeBaseStored = false;
-        writtenThrough = -1;
         recordedProgress = null;
         lastFlushAt = 0;
         lastFlushMillis = 0;
@@ -191,9 +191,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                     openFrom = kv.value;
                 } else if (kv.key.equals(WRITE_TIME_BASE_KEY)) {
                     writeTimeBase = kv.value;
-                    writeTimeBaseStored = true;
-                } else if (kv.key.equals(WRITTEN_THROUGH_KEY)) {
-                    writtenThrough = kv.value;
+                } else if (kv.key.equals(PROCESSED_THROUGH_KEY)) {
+                    processedThrough = kv.value;
+                } else if (kv.key.equals(NEWEST_INGEST_KEY)) {
+                    newestRecordIngest = Math.max(newestRecordIngest, kv.value);
                 } else if (kv.key.startsWith(DEAD_LETTER_KEY)) {
                     deadLetters.put(kv.key.substring(DEAD_LETTER_KEY.length()), kv.value);
                 }
@@ -213,9 +214,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     }
 
     /**
-     * Takes the aggregates the store holds into memory, all of them to be written once. The newest
-     * ingest time among them stands for the partition's ingest time, so the slots it has closed are
-     * written and leave the store at the first flush, as if the task had never stopped.
+     * Takes the aggregates the store holds into memory, all of them to be written once. The
+     * partition's ingest time is the one in the stats store (or, in a store of a release that did
+     * not keep it, the newest among the aggregates), so the slots it has closed are written and
+     * leave the store at the first flush, as if the task had never stopped.
      *
      * <p>A store written by a release that kept every level in it (coarser keys present) is taken
      * as it is: its coarser values are what that release wrote to Cassandra, and a closed slot's
@@ -264,14 +266,19 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     @Override
     public void process(Record<byte[], byte[]> record) {
         metrics.eventIn();
-        context.recordMetadata().ifPresent(m -> processedThrough = m.offset() + 1);
-        if (!writeTimeBaseStored && processedThrough > 0) { // the partition's first record: its base goes with it
-            writeTime(processedThrough - 1, context.currentSystemTimeMs());
-            partitionStats.put(WRITE_TIME_BASE_KEY, writeTimeBase);
-            writeTimeBaseStored = true;
-        }
+        context.recordMetadata().ifPresent(m -> {
+            if (writeTimeBase == Long.MIN_VALUE) { // the partition's first record: its base goes with it
+                writeTimeBase = context.currentSystemTimeMs() * 1_000 - 2 * m.offset();
+                partitionStats.put(WRITE_TIME_BASE_KEY, writeTimeBase);
+            }
+            processedThrough = m.offset() + 1;
+            partitionStats.put(PROCESSED_THROUGH_KEY, processedThrough); // (the store's cache keeps one per commit)
+        });
         long ingest = record.timestamp();
-        newestRecordIngest = Math.max(newestRecordIngest, ingest);
+        if (ingest > newestRecordIngest) {
+            newestRecordIngest = ingest;
+            partitionStats.put(NEWEST_INGEST_KEY, ingest);
+        }
         ParseResult parsed = parser.parse(record.value(), ingest);
         if (parsed instanceof ParseResult.Rejected rejected) {
             deadLetter(record, rejected);
@@ -413,14 +420,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         if (!closed.isEmpty()) {
             aggregates.putAll(closed);
         }
-        if (!writeTimeBaseStored) {
-            partitionStats.put(WRITE_TIME_BASE_KEY, writeTimeBase);
-            writeTimeBaseStored = true;
-        }
-        if (through > writtenThrough) {
-            writtenThrough = through;
-            partitionStats.put(WRITTEN_THROUGH_KEY, through);
-        }
         dirty.clear();
         long took = System.nanoTime() - started;
         lastFlushAt = now;
@@ -483,17 +482,13 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     }
 
     /**
-     * The write time (µs) of rows that reflect the input before {@code through}, or of the store as
-     * restored if no record was processed since the task started ({@code through} -1): between the
-     * last flush recorded in the store and the next position. Takes the base from {@code nowMillis}
-     * if the partition has none yet (the caller keeps it).
+     * The write time (µs) of rows that reflect the input before {@code through}. Without a position
+     * (a store left by a release that did not record one, written before this task's first record)
+     * the wall clock's {@code nowMillis}: later than that release's writes, earlier than the base the
+     * first record will take.
      */
     private long writeTime(long through, long nowMillis) {
-        long position = through >= 0 ? 2 * through : 2 * Math.max(0, writtenThrough) + 1;
-        if (writeTimeBase == Long.MIN_VALUE) {
-            writeTimeBase = nowMillis * 1_000 - position;
-        }
-        return writeTimeBase + position;
+        return through < 0 || writeTimeBase == Long.MIN_VALUE ? nowMillis * 1_000 : writeTimeBase + 2 * through;
     }
 
     /** Slots below this are closed: the partition's ingest time is more than the grace past their end. */

@@ -65,9 +65,14 @@ public final class SpeedTopology {
         return Stores.keyValueStoreBuilder(bytes, StoreSerdes.keySerde(), StoreSerdes.valueSerde()).withCachingEnabled();
     }
 
-    /** Duplicates and dead letters (by reason) of the partition so far: a few keys, exactly once like the rest. */
+    /**
+     * The partition's position, newest ingest time, duplicates, dead letters by reason and the like:
+     * a few keys, exactly once like the rest. Some change with every record, so the cache keeps
+     * their last value until the commit instead of logging every one.
+     */
     private static StoreBuilder<?> partitionStatsStore() {
-        return Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PARTITION_STATS_STORE), Serdes.String(), Serdes.Long());
+        return Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PARTITION_STATS_STORE), Serdes.String(), Serdes.Long())
+                .withCachingEnabled();
     }
 
     private static StoreBuilder<?> seenIdsStore(SpeedSettings settings) {

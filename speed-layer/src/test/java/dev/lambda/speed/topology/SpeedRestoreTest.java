@@ -12,6 +12,8 @@ import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.common.view.ViewDefinition;
 import dev.lambda.speed.metrics.SpeedMetrics;
+import dev.lambda.speed.sink.RowsNotWrittenException;
+import dev.lambda.speed.sink.SpeedRowSink;
 import dev.lambda.speed.testing.CollectingSink;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.nio.charset.StandardCharsets;
@@ -50,6 +52,24 @@ class SpeedRestoreTest {
     private static final long T0 = Instant.parse("2026-11-21T11:00:00Z").toEpochMilli();
 
     private final CollectingSink sink = new CollectingSink();
+    /** Set: the next write lands in the sink but reports a failure, as a write that timed out after Cassandra applied it. */
+    private boolean nextWriteLandsButFails;
+    private final SpeedRowSink landing = new SpeedRowSink() {
+        @Override
+        public long writeAll(List<Write> rows, long writeTime) throws RowsNotWrittenException {
+            long took = sink.writeAll(rows, writeTime);
+            if (nextWriteLandsButFails) {
+                nextWriteLandsButFails = false;
+                throw new RowsNotWrittenException("timed out");
+            }
+            return took;
+        }
+
+        @Override
+        public boolean writeProgress(Progress progress, long writeTime) {
+            return sink.writeProgress(progress, writeTime);
+        }
+    };
     private final MockProcessorContext<byte[], byte[]> context = new MockProcessorContext<>();
     private KeyValueStore<AggregateKey, SlotAggregate> store;
 
@@ -77,23 +97,29 @@ class SpeedRestoreTest {
         task.addStateStore(s);
     }
 
-    /**
-     * A second task whose stores hold what the first task's hold now, as a new owner of the
-     * partition restores them from the changelog as of the first task's last commit.
-     */
+    /** A task whose stores hold what {@link #context}'s hold now. */
     private MockProcessorContext<byte[], byte[]> restoredCopy() {
+        return restoredCopy(context);
+    }
+
+    /**
+     * A task whose stores hold what {@code from}'s hold now, as a new owner of the partition
+     * restores them from the changelog as of {@code from}'s last commit.
+     */
+    private static MockProcessorContext<byte[], byte[]> restoredCopy(MockProcessorContext<byte[], byte[]> from) {
         MockProcessorContext<byte[], byte[]> copy = new MockProcessorContext<>();
         copy.setCurrentSystemTimeMs(System.currentTimeMillis());
         KeyValueStore<AggregateKey, SlotAggregate> aggregates = addStores(copy);
-        try (var all = store.all()) {
+        KeyValueStore<AggregateKey, SlotAggregate> stored = from.getStateStore(SpeedTopology.AGGREGATES_STORE);
+        try (var all = stored.all()) {
             all.forEachRemaining(kv -> aggregates.put(kv.key, kv.value));
         }
-        WindowStore<String, Long> seen = context.getStateStore(SpeedTopology.SEEN_IDS_STORE);
+        WindowStore<String, Long> seen = from.getStateStore(SpeedTopology.SEEN_IDS_STORE);
         WindowStore<String, Long> seenCopy = copy.getStateStore(SpeedTopology.SEEN_IDS_STORE);
         try (var all = seen.all()) {
             all.forEachRemaining(kv -> seenCopy.put(kv.key.key(), kv.value, kv.key.window().start()));
         }
-        KeyValueStore<String, Long> stats = context.getStateStore(SpeedTopology.PARTITION_STATS_STORE);
+        KeyValueStore<String, Long> stats = from.getStateStore(SpeedTopology.PARTITION_STATS_STORE);
         KeyValueStore<String, Long> statsCopy = copy.getStateStore(SpeedTopology.PARTITION_STATS_STORE);
         try (var all = stats.all()) {
             all.forEachRemaining(kv -> statsCopy.put(kv.key, kv.value));
@@ -122,7 +148,7 @@ class SpeedRestoreTest {
     private SpeedProcessor start(MockProcessorContext<byte[], byte[]> task) {
         SpeedSettings settings = new SpeedSettings("events", "events.dlq", new IngestSlots(Duration.ofHours(1)), Duration.ofSeconds(30), WINDOW,
                 Duration.ofMinutes(5), Duration.ofMillis(250), false);
-        SpeedProcessor processor = new SpeedProcessor(VIEWS, settings, sink, new SpeedMetrics(new PrometheusRegistry()), () -> Long.MAX_VALUE);
+        SpeedProcessor processor = new SpeedProcessor(VIEWS, settings, landing, new SpeedMetrics(new PrometheusRegistry()), () -> Long.MAX_VALUE);
         processor.init(task);
         return processor;
     }
@@ -223,6 +249,48 @@ class SpeedRestoreTest {
         start(restarted);
         flush(restarted, T0 + 60_000); // before any record: what the store holds
         assertEquals(3L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+    }
+
+    /** A flush reported as failed may still have reached Cassandra: the restored state, newer, replaces it all the same. */
+    @Test
+    void aRestartedTasksRestoredValuesReplaceAFlushThatLandedThoughItFailed() {
+        context.setCurrentSystemTimeMs(T0);
+        SpeedProcessor first = start();
+        process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
+        flush(context, T0 + 250);
+        process(context, 1, first, "b", "p1", "2026-11-21T10:59:51Z");
+        nextWriteLandsButFails = true;
+        flush(context, T0 + 500);
+        assertEquals(2L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10), "the write landed");
+        process(context, 2, first, "c", "p1", "2026-11-21T10:59:52Z"); // committed, then the process dies
+        MockProcessorContext<byte[], byte[]> restarted = restoredCopy();
+
+        start(restarted);
+        flush(restarted, T0 + 60_000);
+        assertEquals(3L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+    }
+
+    /**
+     * Two restarts in a row, each before the task flushed anything but its restored state: the
+     * second restored state is newer and replaces the first (no two values with one write time).
+     */
+    @Test
+    void aTaskRestartedTwiceWritesItsNewerRestoredStateOverTheOlder() {
+        context.setCurrentSystemTimeMs(T0);
+        SpeedProcessor first = start();
+        process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
+        flush(context, T0 + 250);
+        MockProcessorContext<byte[], byte[]> second = restoredCopy(); // the first process dies after that commit
+
+        SpeedProcessor secondProcessor = start(second);
+        flush(second, T0 + 60_000);
+        process(second, 1, secondProcessor, "b", "p1", "2026-11-21T10:59:51Z"); // committed, then it dies before its next flush
+        MockProcessorContext<byte[], byte[]> third = restoredCopy(second);
+
+        start(third);
+        flush(third, T0 + 120_000);
+        assertEquals(2L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+        assertEquals(2L, written(Granularity.DAY, "2026-11-21T00:00:00Z", "p1", SLOT_10));
     }
 
     @Test
