@@ -90,6 +90,6 @@ final class Rollup {
                 out.add(sketches[i].isEmpty() ? MetricValue.Distinct.EMPTY : new MetricValue.Distinct(sketches[i].copy()));
             }
         }
-        return new SlotAggregate(new Aggregate(out), latestIngest);
+        return new SlotAggregate(new Aggregate(out), latestIngest, -1);
     }
 }

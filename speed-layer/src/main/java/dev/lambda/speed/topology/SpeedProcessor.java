@@ -64,9 +64,9 @@ import org.slf4j.LoggerFactory;
  * first record is processed (so it starts above anything an earlier release wrote at wall-clock
  * times) and put in the stats store with that record, so every later owner of the partition uses
  * the same one. (If that record's transaction was not committed, the next owner starts from the
- * same record and takes a base later than the first process did.) The position goes into the
- * stats store with every record too, so a task that starts writes what it restored with the
- * position of its restored state. A process that lost the partition without knowing it yet
+ * same record and takes a base later than the first process did.) Each aggregate in the store
+ * keeps the position of its last event, so a task that starts writes what it restored with the
+ * newest of them: no row changed after it. A process that lost the partition without knowing it yet
  * (fenced, or cut off from Kafka but not from Cassandra) writes values of an older position, and so
  * with an earlier write time than the new owner's: it cannot replace them. The values of one
  * position are the same whoever computes them: they follow from the log and the stores, which the
@@ -116,18 +116,18 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private static final String DEAD_LETTER_KEY = "dead-letters:";
     private static final String OPEN_FROM_KEY = "open-from";
     private static final String WRITE_TIME_BASE_KEY = "write-time-base";
-    private static final String PROCESSED_THROUGH_KEY = "processed-through";
-    private static final String NEWEST_INGEST_KEY = "newest-ingest";
 
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
     private WindowStore<String, Long> seenIds;
     private int partition;
-    /**
-     * Next offset of the input partition after the last record processed (kept in the stats store,
-     * so a restarted task knows the position its restored state reflects); -1 before the first.
-     */
+    /** Next offset of the input partition after the last record processed; -1 before the first. */
     private long processedThrough = -1;
+    /**
+     * The position of the state as the task restored it: the newest of its aggregates' positions.
+     * No aggregate changed after it, so every row's value is that position's. -1 if not known.
+     */
+    private long restoredPosition = -1;
     private long newestRecordIngest = Long.MIN_VALUE;
     /** Write time (µs) of position 0; {@link Long#MIN_VALUE} until the partition's first record sets it. */
     private long writeTimeBase = Long.MIN_VALUE;
@@ -172,6 +172,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         deadLetters.clear();
         duplicatesDropped = 0;
         processedThrough = -1;
+        restoredPosition = -1;
         newestRecordIngest = Long.MIN_VALUE;
         writeTimeBase = Long.MIN_VALUE;
         recordedProgress = null;
@@ -191,10 +192,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                     openFrom = kv.value;
                 } else if (kv.key.equals(WRITE_TIME_BASE_KEY)) {
                     writeTimeBase = kv.value;
-                } else if (kv.key.equals(PROCESSED_THROUGH_KEY)) {
-                    processedThrough = kv.value;
-                } else if (kv.key.equals(NEWEST_INGEST_KEY)) {
-                    newestRecordIngest = Math.max(newestRecordIngest, kv.value);
                 } else if (kv.key.startsWith(DEAD_LETTER_KEY)) {
                     deadLetters.put(kv.key.substring(DEAD_LETTER_KEY.length()), kv.value);
                 }
@@ -214,10 +211,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     }
 
     /**
-     * Takes the aggregates the store holds into memory, all of them to be written once. The
-     * partition's ingest time is the one in the stats store (or, in a store of a release that did
-     * not keep it, the newest among the aggregates), so the slots it has closed are written and
-     * leave the store at the first flush, as if the task had never stopped.
+     * Takes the aggregates the store holds into memory, all of them to be written once. The newest
+     * ingest time among them stands for the partition's ingest time, so the slots it has closed are
+     * written and leave the store at the first flush, as if the task had never stopped.
      *
      * <p>A store written by a release that kept every level in it (coarser keys present) is taken
      * as it is: its coarser values are what that release wrote to Cassandra, and a closed slot's
@@ -243,6 +239,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 continue;
             }
             newestRecordIngest = Math.max(newestRecordIngest, kv.value.latestIngest());
+            restoredPosition = Math.max(restoredPosition, kv.value.position());
             dirty.add(kv.key);
             if (kv.key.level() != plan.base()) {
                 rollups.computeIfAbsent(kv.key, k -> new Rollup(plan.view())).add(kv.value);
@@ -272,13 +269,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 partitionStats.put(WRITE_TIME_BASE_KEY, writeTimeBase);
             }
             processedThrough = m.offset() + 1;
-            partitionStats.put(PROCESSED_THROUGH_KEY, processedThrough); // (the store's cache keeps one per commit)
         });
         long ingest = record.timestamp();
-        if (ingest > newestRecordIngest) {
-            newestRecordIngest = ingest;
-            partitionStats.put(NEWEST_INGEST_KEY, ingest);
-        }
+        newestRecordIngest = Math.max(newestRecordIngest, ingest);
         ParseResult parsed = parser.parse(record.value(), ingest);
         if (parsed instanceof ParseResult.Rejected rejected) {
             deadLetter(record, rejected);
@@ -306,7 +299,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             AggregateKey key = new AggregateKey(view.name(), plan.version(), plan.base(),
                     plan.base().bucketOf(event.ts()).toEpochMilli(), dims, slot);
             SlotAggregate current = base.get(key);
-            SlotAggregate next = new SlotAggregate((current == null ? Aggregate.zero(view) : current.aggregate()).add(view, event), ingest);
+            SlotAggregate next = new SlotAggregate((current == null ? Aggregate.zero(view) : current.aggregate()).add(view, event), ingest,
+                    processedThrough);
             aggregates.put(key, next);
             base.put(key, next);
             dirty.add(key);
@@ -482,13 +476,15 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     }
 
     /**
-     * The write time (µs) of rows that reflect the input before {@code through}. Without a position
-     * (a store left by a release that did not record one, written before this task's first record)
+     * The write time (µs) of rows that reflect the input before {@code through}, or of the state as
+     * restored if no record was processed since the task started ({@code through} -1). Without a
+     * position (a store of a release that did not keep one, written before this task's first record)
      * the wall clock's {@code nowMillis}: later than that release's writes, earlier than the base the
      * first record will take.
      */
     private long writeTime(long through, long nowMillis) {
-        return through < 0 || writeTimeBase == Long.MIN_VALUE ? nowMillis * 1_000 : writeTimeBase + 2 * through;
+        long position = through >= 0 ? through : restoredPosition;
+        return position < 0 || writeTimeBase == Long.MIN_VALUE ? nowMillis * 1_000 : writeTimeBase + 2 * position;
     }
 
     /** Slots below this are closed: the partition's ingest time is more than the grace past their end. */

@@ -20,12 +20,13 @@ import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * Binary formats of the speed layer's state store and changelog. Aggregates are self-describing
- * (a tag per metric), so one store holds every view. Format version byte first, so a future change
- * can still read what a running application left behind.
+ * (a tag per metric), so one store holds every view. Format version byte first, so a later release
+ * still reads what a running application left behind: values of format 1 have no input position.
  */
 final class StoreSerdes {
 
     private static final byte FORMAT = 1;
+    private static final byte VALUE_FORMAT = 2;
     private static final byte COUNT = 1;
     private static final byte SUM = 2;
     private static final byte MIN = 3;
@@ -77,8 +78,9 @@ final class StoreSerdes {
     }
 
     private static void writeValue(SlotAggregate v, DataOutputStream out) throws IOException {
-        out.writeByte(FORMAT);
+        out.writeByte(VALUE_FORMAT);
         out.writeLong(v.latestIngest());
+        out.writeLong(v.position());
         List<MetricValue> values = v.aggregate().values();
         out.writeShort(values.size());
         for (MetricValue value : values) {
@@ -98,8 +100,12 @@ final class StoreSerdes {
     }
 
     private static SlotAggregate readValue(DataInputStream in) throws IOException {
-        checkFormat(in.readByte());
+        byte format = in.readByte();
+        if (format != VALUE_FORMAT) {
+            checkFormat(format);
+        }
         long latestIngest = in.readLong();
+        long position = format == VALUE_FORMAT ? in.readLong() : -1;
         int n = in.readShort();
         List<MetricValue> values = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -117,7 +123,7 @@ final class StoreSerdes {
                 default -> throw new IOException("unknown metric tag " + tag);
             });
         }
-        return new SlotAggregate(new Aggregate(values), latestIngest);
+        return new SlotAggregate(new Aggregate(values), latestIngest, position);
     }
 
     private static void writeDecimal(BigDecimal d, DataOutputStream out) throws IOException {

@@ -137,7 +137,7 @@ class SpeedRestoreTest {
         for (int i = 0; i < orders; i++) {
             a = a.add(SALES, new Event("e" + i, "purchase", Instant.EPOCH, Map.of("amount", "1.00", "user_id", "u" + i)));
         }
-        return new SlotAggregate(a, ingest);
+        return new SlotAggregate(a, ingest, -1); // as a store of the release before positions has it
     }
 
     /** Starts a processor on the stores as they are, as a task does after a restart. */
@@ -265,9 +265,12 @@ class SpeedRestoreTest {
         process(context, 2, first, "c", "p1", "2026-11-21T10:59:52Z"); // committed, then the process dies
         MockProcessorContext<byte[], byte[]> restarted = restoredCopy();
 
-        start(restarted);
+        SpeedProcessor next = start(restarted);
         flush(restarted, T0 + 60_000);
         assertEquals(3L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+        process(restarted, 3, next, "d", "p1", "2026-11-21T10:59:53Z");
+        flush(restarted, T0 + 60_250);
+        assertEquals(4L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10), "and what comes next replaces that");
     }
 
     /**
