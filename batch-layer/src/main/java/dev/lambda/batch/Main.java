@@ -84,7 +84,7 @@ public final class Main {
     private static void recompute(SparkSession spark, BatchConfig config, ViewCatalog views, Progress progress, Optional<Instant> start) {
         try (CqlSession session = CassandraSessions.openWithSchema(config.cassandra().settings())) {
             ViewStateTable states = new ViewStateTable(session, config.cassandra().keyspace());
-            new Recompute(spark, config, views, session, s -> states.publish(s).toCompletableFuture().join(), progress).run(start);
+            new Recompute(spark, config, views, session, (s, level) -> states.publish(s, level).toCompletableFuture().join(), progress).run(start);
         }
     }
 

@@ -27,7 +27,7 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
                           CassandraTarget cassandra, String viewsFile, IngestSlots slots, Duration safetyMargin,
                           Instant cutoff, Duration grace, Duration futureTolerance, String sparkMaster,
                           int shufflePartitions, String importPath, String importFormat, int maxInFlightWrites,
-                          long ingestBatchRecords, boolean acceptGap) {
+                          long ingestBatchRecords, boolean acceptGap, WriteConsistency writeConsistency) {
 
     public static final List<String> COMMANDS = List.of("ingest", "recompute", "run", "import");
 
@@ -57,6 +57,9 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
                                            command line only, not from the environment)
               --cutoff INSTANT             explicit cutoff (a slot boundary), e.g. 2026-11-21T00:00:00Z
               --grace DURATION             keep superseded generations this long            [1h]
+              --write-consistency LEVEL    rows and publish: auto, local_quorum or          [auto]
+                                           each_quorum (auto: each_quorum when the keyspace
+                                           is replicated to more than one datacenter)
               --future-tolerance DURATION  how far ts may lie after ingest time             [5m]
               --spark-master URL           Spark master when not under spark-submit         [local[*]]
               --shuffle-partitions N       spark.sql.shuffle.partitions                     [8]
@@ -72,7 +75,8 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
     /** Every flag the batch layer takes (each also as a {@code LAMBDA_*} environment variable). */
     public static Set<String> knownFlags() {
         Set<String> known = new HashSet<>(List.of("master", "checkpoint", "topic", "views", "slot-width", "safety-margin", "cutoff",
-                "grace", "future-tolerance", "spark-master", "shuffle-partitions", "input", "format", "ingest-batch-records"));
+                "grace", "future-tolerance", "spark-master", "shuffle-partitions", "input", "format", "ingest-batch-records",
+                "write-consistency"));
         known.addAll(KafkaClientSettings.FLAGS);
         known.addAll(CassandraSettings.FLAGS);
         return known;
@@ -120,6 +124,7 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
                 f.string("views", "config/views.yml"), slots, f.duration("safety-margin", Duration.ofMinutes(5)), cutoff,
                 f.duration("grace", Duration.ofHours(1)), f.duration("future-tolerance", Duration.ofMinutes(5)),
                 f.string("spark-master", null), f.integer("shuffle-partitions", 8, 1, 100_000), input, format, 64,
-                f.integer("ingest-batch-records", 1_000_000, 1, Integer.MAX_VALUE), f.onCommandLine("accept-gap"));
+                f.integer("ingest-batch-records", 1_000_000, 1, Integer.MAX_VALUE), f.onCommandLine("accept-gap"),
+                WriteConsistency.parse(f.string("write-consistency", "auto")));
     }
 }

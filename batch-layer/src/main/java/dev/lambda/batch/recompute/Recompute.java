@@ -2,6 +2,7 @@ package dev.lambda.batch.recompute;
 
 import static org.apache.spark.sql.functions.col;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import dev.lambda.batch.Progress;
 import dev.lambda.batch.config.BatchConfig;
@@ -17,6 +18,7 @@ import dev.lambda.common.view.ViewDefinition;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.Dataset;
@@ -97,6 +99,10 @@ public final class Recompute {
         long kept = events.count();
         progress.line("dedup", kept, "events counted of " + eventsIn + " ingested before T (" + (eventsIn - kept) + " duplicates)");
 
+        ConsistencyLevel consistency = config.writeConsistency().levelFor(session.getMetadata().getKeyspace(config.cassandra().keyspace())
+                .map(k -> k.getReplication()).orElse(Map.of()));
+        progress.line("consistency", 0, "rows and publish written at " + consistency.name() + " (--write-consistency "
+                + config.writeConsistency().name().toLowerCase(Locale.ROOT) + ")");
         ViewStateTable states = new ViewStateTable(session, config.cassandra().keyspace());
         BatchGenerationsTable generations = new BatchGenerationsTable(session, config.cassandra().keyspace());
         GenerationCleanup cleanup = new GenerationCleanup(generations, new BatchRowsTable(session, config.cassandra().keyspace()),
@@ -107,7 +113,7 @@ public final class Recompute {
             generations.record(new BatchGeneration(view.name(), view.version(), generation, cutoff,
                     GenerationWriter.partitionsOf(events, view), Instant.now())).toCompletableFuture().join();
             Map<String, Long> written = GenerationWriter.write(ViewAggregation.aggregate(events, view), view, generation,
-                    config.cassandra(), config.maxInFlightWrites());
+                    config.cassandra(), config.maxInFlightWrites(), consistency.name());
             long rows = written.values().stream().mapToLong(Long::longValue).sum();
             Instant now = Instant.now();
             progress.line("write", rows, "rows of " + view.name() + " in " + written.size() + " partitions");
@@ -120,7 +126,7 @@ public final class Recompute {
             Instant versionSince = versionSince(current, versions, publishedAt);
             ViewState state = new ViewState(view.name(), view.version(), generation, cutoff, now, publishedAt, eventsIn,
                     eventsIn - kept, rows, System.currentTimeMillis() - started, previous, versionSince);
-            publisher.publish(state);
+            publisher.publish(state, consistency);
             progress.line("publish", rows, view.name() + " now answers from generation " + generation);
             int dropped = cleanup.clean(view, state, Instant.now());
             if (dropped > 0) {

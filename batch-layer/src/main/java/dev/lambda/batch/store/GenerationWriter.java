@@ -2,6 +2,8 @@ package dev.lambda.batch.store;
 
 import static org.apache.spark.sql.functions.col;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import dev.lambda.batch.config.CassandraTarget;
 import dev.lambda.batch.recompute.ViewAggregation;
 import dev.lambda.common.cassandra.BatchGeneration;
@@ -42,14 +44,18 @@ public final class GenerationWriter {
     private GenerationWriter() {
     }
 
-    /** @return partition ({@code level/periodMillis}) → rows written */
+    /**
+     * @param consistency a {@link DefaultConsistencyLevel} name (executors get it serialized)
+     * @return partition ({@code level/periodMillis}) → rows written
+     */
     public static Map<String, Long> write(Dataset<Row> aggregates, ViewDefinition view, long generation, CassandraTarget target,
-                                          int maxInFlight) {
+                                          int maxInFlight, String consistency) {
         Dataset<Row> byPartition = aggregates
                 .withColumn("period", periodColumn())
                 .repartition(col("level"), col("period"))
                 .sortWithinPartitions(col("level"), col("period"));
-        MapPartitionsFunction<Row, Tuple2<String, Long>> writer = rows -> writePartitionRows(rows, view, generation, target, maxInFlight);
+        MapPartitionsFunction<Row, Tuple2<String, Long>> writer = rows -> writePartitionRows(rows, view, generation, target, maxInFlight,
+                DefaultConsistencyLevel.valueOf(consistency));
         Map<String, Long> written = new HashMap<>();
         for (Tuple2<String, Long> t : byPartition.mapPartitions(writer, Encoders.tuple(Encoders.STRING(), Encoders.LONG())).collectAsList()) {
             written.merge(t._1(), t._2(), Long::sum);
@@ -83,7 +89,8 @@ public final class GenerationWriter {
     }
 
     private static Iterator<Tuple2<String, Long>> writePartitionRows(Iterator<Row> rows, ViewDefinition view, long generation,
-                                                                     CassandraTarget target, int maxInFlight) throws InterruptedException {
+                                                                     CassandraTarget target, int maxInFlight, ConsistencyLevel consistency)
+            throws InterruptedException {
         BatchRowsTable table = new BatchRowsTable(ExecutorSessions.get(target), target.keyspace());
         Semaphore inFlight = new Semaphore(maxInFlight);
         List<CompletableFuture<Void>> pending = new ArrayList<>();
@@ -95,7 +102,7 @@ public final class GenerationWriter {
             BatchRowsTable.StoredRow stored = toStored(row, view);
             String partition = BatchGeneration.partition(stored.level(), stored.level().periodOf(stored.bucket()));
             if (chunkPartition != null && (!partition.equals(chunkPartition) || chunk.size() >= 64)) {
-                submit(table, view, generation, chunk, inFlight, pending);
+                submit(table, view, generation, chunk, consistency, inFlight, pending);
                 chunk = new ArrayList<>();
             }
             chunkPartition = partition;
@@ -103,7 +110,7 @@ public final class GenerationWriter {
             counts.merge(partition, 1L, Long::sum);
         }
         if (!chunk.isEmpty()) {
-            submit(table, view, generation, chunk, inFlight, pending);
+            submit(table, view, generation, chunk, consistency, inFlight, pending);
         }
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
         List<Tuple2<String, Long>> out = new ArrayList<>();
@@ -112,9 +119,10 @@ public final class GenerationWriter {
     }
 
     private static void submit(BatchRowsTable table, ViewDefinition view, long generation, List<BatchRowsTable.StoredRow> chunk,
-                               Semaphore inFlight, List<CompletableFuture<Void>> pending) throws InterruptedException {
+                               ConsistencyLevel consistency, Semaphore inFlight, List<CompletableFuture<Void>> pending)
+            throws InterruptedException {
         inFlight.acquire();
-        List<CompletionStage<Void>> stages = table.writePartition(view.name(), view.version(), generation, chunk);
+        List<CompletionStage<Void>> stages = table.writePartition(view.name(), view.version(), generation, chunk, consistency);
         CompletableFuture<Void> all = CompletableFuture.allOf(stages.stream().map(CompletionStage::toCompletableFuture)
                 .toArray(CompletableFuture[]::new));
         pending.add(all.whenComplete((ok, error) -> inFlight.release()));

@@ -98,7 +98,7 @@ public final class BatchBenchmark {
                 long total = rows.count();
 
                 long w = System.nanoTime();
-                GenerationWriter.write(rows, pageviews, 1L, target, 64);
+                GenerationWriter.write(rows, pageviews, 1L, target, 64, "LOCAL_QUORUM");
                 double writerSecs = secs(w);
 
                 long r0 = System.nanoTime();

@@ -54,6 +54,11 @@ final class BatchFixture implements AutoCloseable {
     int malformed;
 
     BatchFixture(LocalCluster cluster, String name, Path dir, long seed) {
+        this(cluster, name, dir, seed, Replication.simple(1));
+    }
+
+    /** A scenario whose keyspace has {@code replication}. */
+    BatchFixture(LocalCluster cluster, String name, Path dir, long seed, Replication replication) {
         this.cluster = cluster;
         this.name = name;
         this.master = dir.resolve("master");
@@ -65,7 +70,7 @@ final class BatchFixture implements AutoCloseable {
         producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5), new ByteArraySerializer(), new ByteArraySerializer());
         session = CassandraSessions.openWithSchema(new CassandraSettings(List.of(cluster.cassandra().contactPoint()),
-                cluster.cassandra().localDatacenter(), keyspace(), Replication.simple(1), null, null));
+                cluster.cassandra().localDatacenter(), keyspace(), replication, null, null));
     }
 
     String topic() {

@@ -19,6 +19,7 @@ import dev.lambda.cluster.SystemTopics;
 import dev.lambda.common.cassandra.BatchGeneration;
 import dev.lambda.common.cassandra.BatchGenerationsTable;
 import dev.lambda.common.cassandra.BatchRowsTable;
+import dev.lambda.common.cassandra.Replication;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.cassandra.ViewStateTable;
 import dev.lambda.common.config.ConfigException;
@@ -61,12 +62,14 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(LocalClusterExtension.class)
 class BatchLayerIT {
 
+    /** As a multi-datacenter deployment runs it: replication per datacenter, rows and publish at EACH_QUORUM. */
     @Test
     void ingestThenRecomputePublishesAnExactGeneration(LocalCluster cluster, @TempDir Path dir) throws Exception {
-        try (BatchFixture f = new BatchFixture(cluster, "exact", dir, 1)) {
+        Replication perDatacenter = Replication.parse(cluster.cassandra().localDatacenter() + ":1");
+        try (BatchFixture f = new BatchFixture(cluster, "exact", dir, 1, perDatacenter)) {
             f.produce(2_500);
             Thread.sleep(1_100); // so the cutoff (a 1 s slot boundary before the ingest started) passes every record
-            Main.run(f.config("run"), BatchFixture.VIEWS);
+            Main.run(f.config("run", "--write-consistency", "each_quorum"), BatchFixture.VIEWS);
 
             ViewState state = f.published("sales");
             assertTrue(f.sent.stream().allMatch(e -> e.ingest().isBefore(state.cutoff())), "every record is before T");
@@ -347,7 +350,7 @@ class BatchLayerIT {
             BatchConfig config = f.config("recompute");
             SparkSession spark = SparkSessions.create(config);
             try {
-                Recompute crashing = new Recompute(spark, config, BatchFixture.VIEWS, f.session, state -> {
+                Recompute crashing = new Recompute(spark, config, BatchFixture.VIEWS, f.session, (state, consistency) -> {
                     throw new IllegalStateException("process died before publishing");
                 }, new Progress(System.err));
                 assertThrows(IllegalStateException.class, () -> crashing.run(Optional.empty()));

@@ -1,5 +1,6 @@
 package dev.lambda.common.cassandra;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
@@ -47,9 +48,10 @@ public final class BatchRowsTable {
 
     /**
      * Writes rows that all belong to one partition (same level and period) as unlogged
-     * single-partition batches; one stage per batch.
+     * single-partition batches at {@code consistency}; one stage per batch.
      */
-    public List<CompletionStage<Void>> writePartition(String view, String version, long generation, List<StoredRow> rows) {
+    public List<CompletionStage<Void>> writePartition(String view, String version, long generation, List<StoredRow> rows,
+                                                      ConsistencyLevel consistency) {
         List<BoundStatement> statements = new ArrayList<>(rows.size());
         List<Integer> sizes = new ArrayList<>(rows.size());
         for (StoredRow r : rows) {
@@ -58,7 +60,7 @@ public final class BatchRowsTable {
         }
         List<CompletionStage<Void>> stages = new ArrayList<>();
         for (BatchStatement batch : PartitionBatches.of(statements, sizes)) {
-            stages.add(session.executeAsync(batch).thenApply(rs -> null));
+            stages.add(session.executeAsync(batch.setConsistencyLevel(consistency)).thenApply(rs -> null));
         }
         return stages;
     }

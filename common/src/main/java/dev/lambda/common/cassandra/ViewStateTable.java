@@ -1,5 +1,6 @@
 package dev.lambda.common.cassandra;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
@@ -29,10 +30,14 @@ public final class ViewStateTable {
         this.delete = session.prepare("DELETE FROM " + table + " WHERE view_name = ? AND version = ?");
     }
 
-    /** Publishes a generation: one write, so readers switch from the old generation to the new one at once. */
-    public CompletionStage<Void> publish(ViewState s) {
+    /**
+     * Publishes a generation: one write (at {@code consistency}), so readers switch from the old
+     * generation to the new one at once.
+     */
+    public CompletionStage<Void> publish(ViewState s, ConsistencyLevel consistency) {
         BoundStatement bound = publish.bind(s.view(), s.version(), s.generation(), s.cutoff(), s.builtAt(), s.publishedAt(),
-                s.eventsIn(), s.duplicatesDropped(), s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.versionSince());
+                s.eventsIn(), s.duplicatesDropped(), s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.versionSince())
+                .setConsistencyLevel(consistency);
         return session.executeAsync(bound).thenApply(rs -> null);
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.LocalClusterExtension;
 import dev.lambda.common.event.Event;
@@ -69,7 +70,7 @@ class CassandraTablesIT {
         assertEquals(7, old.generation(), "the row is kept");
         assertEquals(null, old.versionSince(), "unknown for a row of the earlier release");
         ViewState next = new ViewState("sales", "v1", 8, old.cutoff(), old.builtAt(), old.publishedAt(), 1, 0, 1, 1, 7L, old.publishedAt());
-        table.publish(next).toCompletableFuture().join();
+        table.publish(next, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join();
         assertEquals(Optional.of(next), table.find("sales", "v1").toCompletableFuture().join());
     }
 
@@ -79,16 +80,16 @@ class CassandraTablesIT {
         Instant now = Instant.parse("2026-11-21T12:00:00.123Z");
         ViewState first = new ViewState("sales", sales.version(), 100, Instant.parse("2026-11-21T11:00:00Z"), now, now.plusSeconds(1),
                 5_000, 12, 340, 4_321, null, null);
-        table.publish(first).toCompletableFuture().join();
+        table.publish(first, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join();
         assertEquals(Optional.of(first), table.find("sales", sales.version()).toCompletableFuture().join());
 
         ViewState second = new ViewState("sales", sales.version(), 200, Instant.parse("2026-11-21T12:00:00Z"), now, now.plusSeconds(2),
                 6_000, 13, 350, 4_000, 100L, now.plusSeconds(1));
-        table.publish(second).toCompletableFuture().join();
+        table.publish(second, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join();
         assertEquals(Optional.of(second), table.find("sales", sales.version()).toCompletableFuture().join());
 
         ViewState otherVersion = new ViewState("sales", "000000000000", 1, first.cutoff(), now, now, 1, 0, 1, 1, null, null);
-        table.publish(otherVersion).toCompletableFuture().join();
+        table.publish(otherVersion, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join();
         assertEquals(2, table.findAll("sales").toCompletableFuture().join().size());
         table.delete("sales", "000000000000").toCompletableFuture().join();
         assertEquals(List.of(second), table.findAll("sales").toCompletableFuture().join());

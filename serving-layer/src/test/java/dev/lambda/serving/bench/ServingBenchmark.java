@@ -1,5 +1,6 @@
 package dev.lambda.serving.bench;
 
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.common.cassandra.BatchRow;
 import dev.lambda.common.cassandra.BatchRowsTable;
@@ -174,7 +175,7 @@ public final class ServingBenchmark {
         }
         CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
         new ViewStateTable(session, "bench").publish(new ViewState(view.name(), view.version(), generation, cutoff, cutoff, cutoff,
-                rows * 3, 0, rows, 1, null, null)).toCompletableFuture().join();
+                rows * 3, 0, rows, 1, null, null), DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join();
         return rows;
     }
 }

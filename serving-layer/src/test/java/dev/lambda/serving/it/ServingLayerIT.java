@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lambda.cluster.CassandraNode;
@@ -205,7 +206,7 @@ class ServingLayerIT {
                 (List<String>) k.get(2), (Instant) k.get(3), (Integer) k.get(4), a, latest.get(k)))));
         CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
         new ViewStateTable(session, keyspace).publish(new ViewState("sales", SALES.version(), generation, cutoff, cutoff, cutoff,
-                sales.size(), 0, batch.size(), 1, null, null)).toCompletableFuture().join();
+                sales.size(), 0, batch.size(), 1, null, null), DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join();
     }
 
     @Test
