@@ -116,6 +116,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private static final String DEAD_LETTER_KEY = "dead-letters:";
     private static final String OPEN_FROM_KEY = "open-from";
     private static final String WRITE_TIME_BASE_KEY = "write-time-base";
+    private static final String FIRST_POSITION_KEY = "first-position";
 
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
@@ -131,6 +132,11 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private long newestRecordIngest = Long.MIN_VALUE;
     /** Write time (µs) of position 0; {@link Long#MIN_VALUE} until the partition's first record sets it. */
     private long writeTimeBase = Long.MIN_VALUE;
+    /**
+     * The offset of the record that set {@link #writeTimeBase}: an aggregate of an earlier release's
+     * store (no position) that is still unchanged has not changed since before it. -1 until set.
+     */
+    private long firstPosition = -1;
     private KeyValueStore<String, Long> partitionStats;
     private long duplicatesDropped;
     private final Map<String, Long> deadLetters = new TreeMap<>();
@@ -175,6 +181,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         restoredPosition = -1;
         newestRecordIngest = Long.MIN_VALUE;
         writeTimeBase = Long.MIN_VALUE;
+        firstPosition = -1;
         recordedProgress = null;
         lastFlushAt = 0;
         lastFlushMillis = 0;
@@ -192,6 +199,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                     openFrom = kv.value;
                 } else if (kv.key.equals(WRITE_TIME_BASE_KEY)) {
                     writeTimeBase = kv.value;
+                } else if (kv.key.equals(FIRST_POSITION_KEY)) {
+                    firstPosition = kv.value;
                 } else if (kv.key.startsWith(DEAD_LETTER_KEY)) {
                     deadLetters.put(kv.key.substring(DEAD_LETTER_KEY.length()), kv.value);
                 }
@@ -239,7 +248,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 continue;
             }
             newestRecordIngest = Math.max(newestRecordIngest, kv.value.latestIngest());
-            restoredPosition = Math.max(restoredPosition, kv.value.position());
+            restoredPosition = Math.max(restoredPosition, kv.value.position() >= 0 ? kv.value.position() : firstPosition);
             dirty.add(kv.key);
             if (kv.key.level() != plan.base()) {
                 rollups.computeIfAbsent(kv.key, k -> new Rollup(plan.view())).add(kv.value);
@@ -266,7 +275,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         context.recordMetadata().ifPresent(m -> {
             if (writeTimeBase == Long.MIN_VALUE) { // the partition's first record: its base goes with it
                 writeTimeBase = context.currentSystemTimeMs() * 1_000 - 2 * m.offset();
+                firstPosition = m.offset();
                 partitionStats.put(WRITE_TIME_BASE_KEY, writeTimeBase);
+                partitionStats.put(FIRST_POSITION_KEY, firstPosition);
             }
             processedThrough = m.offset() + 1;
         });
@@ -478,9 +489,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     /**
      * The write time (µs) of rows that reflect the input before {@code through}, or of the state as
      * restored if no record was processed since the task started ({@code through} -1). Without a
-     * position (a store of a release that did not keep one, written before this task's first record)
-     * the wall clock's {@code nowMillis}: later than that release's writes, earlier than the base the
-     * first record will take.
+     * position (a store of a release that did not keep positions, before the partition's first
+     * record under this one) the wall clock's {@code nowMillis}: later than that release's writes,
+     * earlier than the base the first record will take.
      */
     private long writeTime(long through, long nowMillis) {
         long position = through >= 0 ? through : restoredPosition;

@@ -66,9 +66,9 @@ public final class SpeedTopology {
     }
 
     /**
-     * The partition's position, newest ingest time, duplicates, dead letters by reason and the like:
-     * a few keys, exactly once like the rest. Some change with every record, so the cache keeps
-     * their last value until the commit instead of logging every one.
+     * The partition's duplicates, dead letters by reason, closed-slot bound and write-time base: a
+     * few keys, exactly once like the rest. The cache keeps the last value of a key that changes
+     * often (duplicates) until the commit instead of logging every one.
      */
     private static StoreBuilder<?> partitionStatsStore() {
         return Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PARTITION_STATS_STORE), Serdes.String(), Serdes.Long())

@@ -256,21 +256,45 @@ class SpeedRestoreTest {
     void aRestartedTasksRestoredValuesReplaceAFlushThatLandedThoughItFailed() {
         context.setCurrentSystemTimeMs(T0);
         SpeedProcessor first = start();
-        process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
+        process(context, 0, first, "a", "p2", "2026-11-21T10:59:50Z"); // p2 changes no more: the restored state's newest change is p1's
         flush(context, T0 + 250);
         process(context, 1, first, "b", "p1", "2026-11-21T10:59:51Z");
         nextWriteLandsButFails = true;
         flush(context, T0 + 500);
-        assertEquals(2L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10), "the write landed");
+        assertEquals(1L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10), "the write landed");
         process(context, 2, first, "c", "p1", "2026-11-21T10:59:52Z"); // committed, then the process dies
         MockProcessorContext<byte[], byte[]> restarted = restoredCopy();
 
         SpeedProcessor next = start(restarted);
         flush(restarted, T0 + 60_000);
-        assertEquals(3L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+        assertEquals(2L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+        assertEquals(1L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p2", SLOT_10));
         process(restarted, 3, next, "d", "p1", "2026-11-21T10:59:53Z");
         flush(restarted, T0 + 60_250);
-        assertEquals(4L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10), "and what comes next replaces that");
+        assertEquals(3L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10), "and what comes next replaces that");
+    }
+
+    /**
+     * Upgrade: a store of the release before positions, whose partition has a base already (its
+     * first records under this release changed no aggregate: here a malformed one) when the task
+     * moves. The restored rows are written below what the next events write.
+     */
+    @Test
+    void anUpgradedStoreTakenOverAfterItsFirstRecordIsWrittenBelowWhatFollows() {
+        store.put(key(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10), orders(2, SLOT_10 + 1_000)); // no position
+        context.setCurrentSystemTimeMs(T0);
+        SpeedProcessor first = start();
+        context.setRecordMetadata("events", 0, 7);
+        first.process(new Record<>(null, "not json".getBytes(StandardCharsets.UTF_8), Instant.parse("2026-11-21T10:59:50Z").toEpochMilli()));
+        MockProcessorContext<byte[], byte[]> newOwner = restoredCopy(); // committed, then the task moves
+
+        SpeedProcessor next = start(newOwner);
+        flush(newOwner, T0 + 60_000);
+        assertEquals(2L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+        process(newOwner, 8, next, "c", "p1", "2026-11-21T10:59:52Z");
+        flush(newOwner, T0 + 60_250);
+        assertEquals(3L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+        assertEquals(3L, written(Granularity.DAY, "2026-11-21T00:00:00Z", "p1", SLOT_10));
     }
 
     /**
