@@ -160,7 +160,8 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         Semaphore inFlight = new Semaphore(maxInFlight);
         List<CompletableFuture<Void>> futures = new ArrayList<>(chunks.size());
         for (Chunk chunk : chunks) {
-            if (!inFlight.tryAcquire(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0 || !inFlight.tryAcquire(left, TimeUnit.NANOSECONDS)) {
                 break; // out of time: the chunks not sent count as failed
             }
             List<CompletionStage<Void>> batches = table.writePartition(chunk.view(), chunk.rows(), chunk.writeTime());
