@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -101,8 +102,17 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private final Map<AggregateKey, Rollup> rollups = new HashMap<>();
     /** Keys changed since the last flush, base and coarser. */
     private final Set<AggregateKey> dirty = new HashSet<>();
-    /** Keys in the store this process does not use (a view it no longer has): they go at the next flush. */
-    private final List<AggregateKey> stale = new ArrayList<>();
+    /**
+     * Keys in the store this process does not use (a view it no longer has, coarser keys of a
+     * release that stored every level): they go at the next flush.
+     */
+    private final Set<AggregateKey> stale = new LinkedHashSet<>();
+    /**
+     * Set while the store holds the coarser keys of a release that stored every level, until the
+     * flush that removes them: meanwhile coarser aggregates are stored too (as that release did),
+     * so a task that restarts before that flush finds them current, not as they were restored.
+     */
+    private boolean storingLevels;
     /**
      * Slots below this have left {@link #base}, {@link #rollups} and the store: closed. Kept in the
      * partition's stats store, written together with the closed slots' removal, so that a restarted
@@ -173,6 +183,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         rollups.clear();
         dirty.clear();
         stale.clear();
+        storingLevels = false;
         openFrom = Long.MIN_VALUE;
         lastReportedClosedSlot = Long.MIN_VALUE;
         deadLetters.clear();
@@ -227,8 +238,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      * <p>A store written by a release that kept every level in it (coarser keys present) is taken
      * as it is: its coarser values are what that release wrote to Cassandra, and a closed slot's
      * base keys there may be incomplete, so nothing is derived from them. Its coarser keys leave the
-     * store at the first flush, together with every closed slot, and from then on the store holds
-     * base keys only. (Going back to such a release on a store of this one is not supported: it
+     * store at the first flush that succeeds, together with every closed slot (until then coarser
+     * aggregates are stored as they change), and from then on the store holds base keys only. (Going back to such a release on a store of this one is not supported: it
      * would start coarser levels from zero; use a new application id.)
      */
     private void restore(Map<String, ViewPlan> plansByVersion) {
@@ -241,6 +252,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             ViewPlan plan = plansByVersion.get(kv.key.view() + "/" + kv.key.version());
             everyLevelStored |= plan != null && kv.key.level() != plan.base();
         }
+        storingLevels = everyLevelStored;
         for (KeyValue<AggregateKey, SlotAggregate> kv : stored) {
             ViewPlan plan = plansByVersion.get(kv.key.view() + "/" + kv.key.version());
             if (plan == null) {
@@ -317,8 +329,13 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             dirty.add(key);
             for (Granularity level : plan.coarser()) {
                 AggregateKey coarse = new AggregateKey(view.name(), plan.version(), level, level.bucketOf(event.ts()).toEpochMilli(), dims, slot);
-                rollups.computeIfAbsent(coarse, k -> new Rollup(view)).add(event, ingest);
+                Rollup rollup = rollups.computeIfAbsent(coarse, k -> new Rollup(view));
+                rollup.add(event, ingest);
                 dirty.add(coarse);
+                if (storingLevels) {
+                    aggregates.put(coarse, rollup.snapshot());
+                    stale.add(coarse);
+                }
             }
             metrics.viewUpdated(view.name());
         }
@@ -409,6 +426,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         List<KeyValue<AggregateKey, SlotAggregate>> closed = new ArrayList<>();
         stale.forEach(key -> closed.add(KeyValue.pair(key, null)));
         stale.clear();
+        storingLevels = false;
         long closeBelow = closeBelow();
         if (openFrom < closeBelow) { // a slot closed since the last flush: its aggregates are all written now
             base.keySet().removeIf(key -> {

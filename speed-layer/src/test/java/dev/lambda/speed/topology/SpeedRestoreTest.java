@@ -275,6 +275,32 @@ class SpeedRestoreTest {
     }
 
     /**
+     * Upgrade from the release that stored every level: until the flush that removes its coarser
+     * keys, they are kept current in the store, so a task that restarts before that flush (the
+     * store committed, Cassandra down or the process killed) writes coarser rows with every event.
+     */
+    @Test
+    void aStoreOfEveryLevelRestartedBeforeItsFirstFlushKeepsItsCoarserLevelsCurrent() {
+        store.put(key(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_11), orders(2, INGEST_11));
+        store.put(key(Granularity.HOUR, "2026-11-21T10:00:00Z", "p1", SLOT_11), orders(2, INGEST_11));
+        store.put(key(Granularity.DAY, "2026-11-21T00:00:00Z", "p1", SLOT_11), orders(2, INGEST_11));
+        SpeedProcessor first = start();
+        process(first, "a", "p1", "2026-11-21T11:05:30Z");
+        process(first, "b", "p2", "2026-11-21T11:05:31Z"); // a group the stored levels do not have yet
+        MockProcessorContext<byte[], byte[]> restarted = restoredCopy(); // committed, then the process dies before a flush
+
+        start(restarted);
+        flush(restarted, System.currentTimeMillis());
+        assertEquals(3L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_11));
+        assertEquals(3L, written(Granularity.HOUR, "2026-11-21T10:00:00Z", "p1", SLOT_11));
+        assertEquals(3L, written(Granularity.DAY, "2026-11-21T00:00:00Z", "p1", SLOT_11));
+        assertEquals(1L, written(Granularity.HOUR, "2026-11-21T10:00:00Z", "p2", SLOT_11));
+        assertEquals(1L, written(Granularity.DAY, "2026-11-21T00:00:00Z", "p2", SLOT_11));
+        assertTrue(stored(restarted).stream().allMatch(k -> k.level() == VIEWS.find(k.view()).orElseThrow().granularity()),
+                "after that flush only the base level stays: " + stored(restarted));
+    }
+
+    /**
      * Upgrade: a store of the release before positions, whose partition has a base already (its
      * first records under this release changed no aggregate: here a malformed one) when the task
      * moves. The restored rows are written below what the next events write.
@@ -343,6 +369,11 @@ class SpeedRestoreTest {
     }
 
     private List<AggregateKey> stored() {
+        return stored(context);
+    }
+
+    private static List<AggregateKey> stored(MockProcessorContext<byte[], byte[]> task) {
+        KeyValueStore<AggregateKey, SlotAggregate> store = task.getStateStore(SpeedTopology.AGGREGATES_STORE);
         List<AggregateKey> keys = new ArrayList<>();
         try (var all = store.all()) {
             all.forEachRemaining(kv -> keys.add(kv.key));
