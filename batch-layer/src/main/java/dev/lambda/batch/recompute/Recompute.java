@@ -6,6 +6,7 @@ import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import dev.lambda.batch.Progress;
 import dev.lambda.batch.config.BatchConfig;
+import dev.lambda.batch.config.WriteConsistency;
 import dev.lambda.batch.ingest.MasterDataset;
 import dev.lambda.batch.store.GenerationWriter;
 import dev.lambda.common.cassandra.BatchGeneration;
@@ -84,6 +85,20 @@ public final class Recompute {
         return c.versionSince() != null ? c.versionSince() : c.publishedAt();
     }
 
+    /** The level of this run's row writes and publish ({@code --write-consistency}), told on the progress lines. */
+    private ConsistencyLevel writeConsistency() {
+        String keyspace = config.cassandra().keyspace();
+        Optional<Map<String, String>> replication = session.getMetadata().getKeyspace(keyspace).map(k -> k.getReplication());
+        if (replication.isEmpty() && config.writeConsistency() == WriteConsistency.AUTO) {
+            throw new IllegalStateException("the Cassandra driver has no metadata of keyspace " + keyspace + " (schema metadata"
+                    + " turned off in its configuration?), so --write-consistency auto cannot tell its datacenters: give the level");
+        }
+        ConsistencyLevel level = config.writeConsistency().levelFor(replication.orElse(Map.of()));
+        progress.line("consistency", 0, "rows and publish written at " + level.name() + " (--write-consistency "
+                + config.writeConsistency().name().toLowerCase(Locale.ROOT) + ")");
+        return level;
+    }
+
     /** @param ingestStart when this run's ingest started, or empty to use the master dataset's record of it */
     public Instant run(Optional<Instant> ingestStart) {
         long started = System.currentTimeMillis();
@@ -92,6 +107,7 @@ public final class Recompute {
         Instant cutoff = CutoffChoice.choose(Optional.ofNullable(config.cutoff()), lastIngest, config.slots(), config.safetyMargin());
         long generation = cutoff.toEpochMilli();
         progress.line("cutoff", 0, "T = " + cutoff + " (generation " + generation + ")");
+        ConsistencyLevel consistency = writeConsistency();
 
         Dataset<Row> valid = validBefore(master.read(spark), cutoff).persist(StorageLevel.MEMORY_AND_DISK());
         long eventsIn = valid.count();
@@ -99,10 +115,6 @@ public final class Recompute {
         long kept = events.count();
         progress.line("dedup", kept, "events counted of " + eventsIn + " ingested before T (" + (eventsIn - kept) + " duplicates)");
 
-        ConsistencyLevel consistency = config.writeConsistency().levelFor(session.getMetadata().getKeyspace(config.cassandra().keyspace())
-                .map(k -> k.getReplication()).orElse(Map.of()));
-        progress.line("consistency", 0, "rows and publish written at " + consistency.name() + " (--write-consistency "
-                + config.writeConsistency().name().toLowerCase(Locale.ROOT) + ")");
         ViewStateTable states = new ViewStateTable(session, config.cassandra().keyspace());
         BatchGenerationsTable generations = new BatchGenerationsTable(session, config.cassandra().keyspace());
         GenerationCleanup cleanup = new GenerationCleanup(generations, new BatchRowsTable(session, config.cassandra().keyspace()),

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import dev.lambda.batch.Main;
 import dev.lambda.batch.Progress;
 import dev.lambda.batch.config.BatchConfig;
@@ -350,10 +352,13 @@ class BatchLayerIT {
             BatchConfig config = f.config("recompute");
             SparkSession spark = SparkSessions.create(config);
             try {
+                List<ConsistencyLevel> levels = new ArrayList<>();
                 Recompute crashing = new Recompute(spark, config, BatchFixture.VIEWS, f.session, (state, consistency) -> {
+                    levels.add(consistency);
                     throw new IllegalStateException("process died before publishing");
                 }, new Progress(System.err));
                 assertThrows(IllegalStateException.class, () -> crashing.run(Optional.empty()));
+                assertEquals(List.of(DefaultConsistencyLevel.LOCAL_QUORUM), levels, "auto, on a keyspace in one datacenter");
             } finally {
                 spark.stop();
             }

@@ -94,14 +94,14 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
                 return System.nanoTime() - began;
             }
             long left = TimeUnit.NANOSECONDS.toMillis(giveBackAt - System.nanoTime());
-            if (left <= 0) {
+            if (left <= backoff) { // no time left to write after the back-off
                 markDown();
                 throw new RowsNotWrittenException(failed.size() + " of " + pending.size() + " speed-row batches still failing after "
                         + attempt + " attempts");
             }
             LOG.warn("{} of {} speed-row batches failed to write (attempt {}); retrying in {} ms",
-                    failed.size(), pending.size(), attempt, Math.min(backoff, left));
-            Thread.sleep(Math.min(backoff, left));
+                    failed.size(), pending.size(), attempt, backoff);
+            Thread.sleep(backoff);
             backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
             pending = failed;
         }

@@ -75,9 +75,10 @@ import org.slf4j.LoggerFactory;
  * slot grace, when flush timing decides whether a late event still finds its slot, cannot meet at
  * one write time: the process that refused the event never writes that slot again.)
  *
- * <p>Only the view's base level is in the store. Each coarser level is a sum of base aggregates
- * with the same slot, so it is kept in memory as a {@link Rollup} updated in place, and rebuilt from
- * the store when the task starts: exactly what the store says, whatever happened before.
+ * <p>Only the view's base level is in the store (after an upgrade from the release that stored
+ * every level, until the first flush). Each coarser level is a sum of base aggregates with the same
+ * slot, so it is kept in memory as a {@link Rollup} updated in place, and rebuilt from the store
+ * when the task starts: exactly what the store says, whatever happened before.
  */
 final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> {
 
@@ -239,8 +240,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      * as it is: its coarser values are what that release wrote to Cassandra, and a closed slot's
      * base keys there may be incomplete, so nothing is derived from them. Its coarser keys leave the
      * store at the first flush that succeeds, together with every closed slot (until then coarser
-     * aggregates are stored as they change), and from then on the store holds base keys only. (Going back to such a release on a store of this one is not supported: it
-     * would start coarser levels from zero; use a new application id.)
+     * aggregates are stored as they change), and from then on the store holds base keys only.
+     * (Going back to such a release on a store of this one is not supported: it would start
+     * coarser levels from zero; use a new application id.)
      */
     private void restore(Map<String, ViewPlan> plansByVersion) {
         List<KeyValue<AggregateKey, SlotAggregate>> stored = new ArrayList<>();
