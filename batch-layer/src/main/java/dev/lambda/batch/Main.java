@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import dev.lambda.batch.config.BatchConfig;
 import dev.lambda.batch.ingest.FileImport;
 import dev.lambda.batch.ingest.KafkaIngest;
+import dev.lambda.batch.recompute.Publisher;
 import dev.lambda.batch.recompute.Recompute;
 import dev.lambda.batch.spark.SparkSessions;
 import dev.lambda.batch.store.ExecutorSessions;
@@ -84,7 +85,8 @@ public final class Main {
     private static void recompute(SparkSession spark, BatchConfig config, ViewCatalog views, Progress progress, Optional<Instant> start) {
         try (CqlSession session = CassandraSessions.openWithSchema(config.cassandra().settings())) {
             ViewStateTable states = new ViewStateTable(session, config.cassandra().keyspace());
-            new Recompute(spark, config, views, session, (s, level) -> states.publish(s, level).toCompletableFuture().join(), progress).run(start);
+            Publisher publisher = (s, level) -> states.publish(s, level).toCompletableFuture().join();
+            new Recompute(spark, config, views, session, publisher, progress).run(start);
         }
     }
 

@@ -22,11 +22,11 @@ public interface SpeedRowSink {
     }
 
     /**
-     * Writes every row with {@code writeTime}, retrying failures; returns when all are stored. A store that stays down is
-     * waited for only so long: then the rows are given back ({@link RowsNotWrittenException}) for
-     * the caller to write at its next flush, so a row is never skipped, and a stream thread gets
-     * to poll Kafka in between and keeps its partitions. Interrupting the calling thread abandons
-     * the flush the same way.
+     * Writes every row with {@code writeTime}, retrying failures; returns when all are stored. A
+     * store that stays down is waited for only so long: then the rows are given back
+     * ({@link RowsNotWrittenException}) for the caller to write at its next flush, so a row is never
+     * skipped, and a stream thread gets to poll Kafka in between and keeps its partitions.
+     * Interrupting the calling thread abandons the flush the same way.
      *
      * @return nanoseconds the attempt that succeeded took: the writing, without the waits for a
      *         store that was down (the caller paces its flushes by the work they cost)
@@ -34,8 +34,9 @@ public interface SpeedRowSink {
     long writeAll(List<Write> rows, long writeTime) throws InterruptedException, RowsNotWrittenException;
 
     /**
-     * One try at writing every row with {@code writeTime}, for a task that is stopping and cannot wait out an outage:
-     * returns whether all of them were stored by {@code deadlineNanos} ({@link System#nanoTime()}).
+     * One try at writing every row with {@code writeTime}, for a task that is stopping and cannot
+     * wait out an outage: returns whether all of them were stored by {@code deadlineNanos}
+     * ({@link System#nanoTime()}).
      * (Rows it could not store are written when the partition's task next starts: a starting task
      * writes every aggregate it holds.)
      */

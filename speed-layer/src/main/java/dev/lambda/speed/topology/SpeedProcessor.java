@@ -330,7 +330,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             base.put(key, next);
             dirty.add(key);
             for (Granularity level : plan.coarser()) {
-                AggregateKey coarse = new AggregateKey(view.name(), plan.version(), level, level.bucketOf(event.ts()).toEpochMilli(), dims, slot);
+                AggregateKey coarse = new AggregateKey(view.name(), plan.version(), level, level.bucketOf(event.ts()).toEpochMilli(),
+                        dims, slot);
                 Rollup rollup = rollups.computeIfAbsent(coarse, k -> new Rollup(view));
                 rollup.add(event, ingest);
                 dirty.add(coarse);
