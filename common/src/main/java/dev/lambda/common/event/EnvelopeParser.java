@@ -12,8 +12,6 @@ import java.security.NoSuchAlgorithmException;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
@@ -157,7 +155,7 @@ public final class EnvelopeParser {
         }
         Instant ts;
         try {
-            ts = OffsetDateTime.parse(tsText, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+            ts = EventTimes.parse(tsText);
         } catch (DateTimeException e) {
             return rejected(RejectReason.BAD_TS, "ts \"" + abbreviate(tsText) + "\" is not an ISO-8601 time with offset");
         }

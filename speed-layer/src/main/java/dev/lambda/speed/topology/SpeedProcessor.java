@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -95,14 +94,18 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      * closing it, is not a stop).
      */
     private final LongSupplier stopBy;
-    private final Map<String, ViewDefinition> viewsByVersion = new HashMap<>();
+    /** View name → version → definition (looked up per written row, so without building a string). */
+    private final Map<String, Map<String, ViewDefinition>> viewsByVersion = new HashMap<>();
     private final Map<String, List<ViewPlan>> plansByType = new HashMap<>();
     /** Every base-level aggregate in the store, as the store has it (the store is written, never read, while processing). */
-    private final Map<AggregateKey, SlotAggregate> base = new HashMap<>();
+    private final Map<AggregateKey, Cell> base = new HashMap<>();
     /** Coarser-level aggregates of the slots in {@link #base}. */
-    private final Map<AggregateKey, Rollup> rollups = new HashMap<>();
-    /** Keys changed since the last flush, base and coarser. */
-    private final Set<AggregateKey> dirty = new HashSet<>();
+    private final Map<AggregateKey, Cell> rollups = new HashMap<>();
+    /**
+     * The aggregates changed since the last flush, base and coarser, each once: a list of the cells
+     * themselves, so that a flush takes their values without looking each key up again.
+     */
+    private final List<Cell> dirty = new ArrayList<>();
     /**
      * Keys in the store this process does not use (a view it no longer has, coarser keys of a
      * release that stored every level): they go at the next flush.
@@ -158,6 +161,26 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     /** Whether the last flush gave its rows back (the sink's store was down): logged once per outage. */
     private boolean givenBack;
 
+    /**
+     * One aggregate in memory: a base-level one as the store has it ({@code stored}), or a coarser
+     * one updated in place ({@code rollup}); and whether it is in {@link #dirty}.
+     */
+    private static final class Cell {
+        final AggregateKey key;
+        final Rollup rollup;
+        SlotAggregate stored;
+        boolean dirty;
+
+        Cell(AggregateKey key, Rollup rollup) {
+            this.key = key;
+            this.rollup = rollup;
+        }
+
+        SlotAggregate value() {
+            return rollup != null ? rollup.snapshot() : stored;
+        }
+    }
+
     /** A view with its version computed once, its base level and its coarser ones. */
     private record ViewPlan(ViewDefinition view, String version, Granularity base, List<Granularity> coarser) {
         ViewPlan(ViewDefinition view) {
@@ -182,7 +205,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         plansByType.clear();
         base.clear();
         rollups.clear();
-        dirty.clear();
+        dirty.clear(); // its cells leave with the maps
         stale.clear();
         storingLevels = false;
         openFrom = Long.MIN_VALUE;
@@ -221,7 +244,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         Map<String, ViewPlan> plansByVersion = new HashMap<>();
         for (ViewDefinition view : catalog.views()) {
             ViewPlan plan = new ViewPlan(view);
-            viewsByVersion.put(view.name() + "/" + plan.version(), view);
+            viewsByVersion.computeIfAbsent(view.name(), n -> new HashMap<>()).put(plan.version(), view);
             plansByVersion.put(view.name() + "/" + plan.version(), plan);
             for (String type : view.events()) {
                 plansByType.computeIfAbsent(type, t -> new ArrayList<>()).add(plan);
@@ -263,13 +286,17 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             }
             newestRecordIngest = Math.max(newestRecordIngest, kv.value.latestIngest());
             restoredPosition = Math.max(restoredPosition, kv.value.position() >= 0 ? kv.value.position() : firstPosition);
-            dirty.add(kv.key);
             if (kv.key.level() != plan.base()) {
-                rollups.computeIfAbsent(kv.key, k -> new Rollup(plan.view())).add(kv.value);
+                Cell coarse = rollups.computeIfAbsent(kv.key, k -> new Cell(k, new Rollup(plan.view())));
+                coarse.rollup.add(kv.value);
+                changed(coarse);
                 stale.add(kv.key); // kept in memory from now on
                 continue;
             }
-            base.put(kv.key, kv.value);
+            Cell cell = new Cell(kv.key, null);
+            cell.stored = kv.value;
+            base.put(kv.key, cell);
+            changed(cell);
             if (everyLevelStored) {
                 continue;
             }
@@ -277,8 +304,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             for (Granularity level : plan.coarser()) {
                 AggregateKey coarse = new AggregateKey(kv.key.view(), kv.key.version(), level, level.bucketOf(bucket).toEpochMilli(),
                         kv.key.dims(), kv.key.slot());
-                rollups.computeIfAbsent(coarse, k -> new Rollup(plan.view())).add(kv.value);
-                dirty.add(coarse);
+                Cell rollup = rollups.computeIfAbsent(coarse, k -> new Cell(k, new Rollup(plan.view())));
+                rollup.rollup.add(kv.value);
+                changed(rollup);
             }
         }
     }
@@ -323,25 +351,42 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             dims = List.copyOf(dims); // once: every key of this event shares it
             AggregateKey key = new AggregateKey(view.name(), plan.version(), plan.base(),
                     plan.base().bucketOf(event.ts()).toEpochMilli(), dims, slot);
-            SlotAggregate current = base.get(key);
-            SlotAggregate next = new SlotAggregate((current == null ? Aggregate.zero(view) : current.aggregate()).add(view, event), ingest,
-                    processedThrough);
+            Cell cell = base.get(key);
+            if (cell == null) {
+                cell = new Cell(key, null);
+                base.put(key, cell);
+            }
+            SlotAggregate next = new SlotAggregate((cell.stored == null ? Aggregate.zero(view) : cell.stored.aggregate()).add(view, event),
+                    ingest, processedThrough);
             aggregates.put(key, next);
-            base.put(key, next);
-            dirty.add(key);
+            cell.stored = next;
+            changed(cell);
             for (Granularity level : plan.coarser()) {
                 AggregateKey coarse = new AggregateKey(view.name(), plan.version(), level, level.bucketOf(event.ts()).toEpochMilli(),
                         dims, slot);
-                Rollup rollup = rollups.computeIfAbsent(coarse, k -> new Rollup(view));
-                rollup.add(event, ingest);
-                dirty.add(coarse);
+                Cell rollup = rollups.computeIfAbsent(coarse, k -> new Cell(k, new Rollup(view)));
+                rollup.rollup.add(event, ingest);
+                changed(rollup);
                 if (storingLevels) {
-                    aggregates.put(coarse, rollup.snapshot());
+                    aggregates.put(coarse, rollup.rollup.snapshot());
                     stale.add(coarse);
                 }
             }
             metrics.viewUpdated(view.name());
         }
+    }
+
+    private void changed(Cell cell) {
+        if (!cell.dirty) {
+            cell.dirty = true;
+            dirty.add(cell);
+        }
+    }
+
+    /** After the changed aggregates were written. */
+    private void clearChanged() {
+        dirty.forEach(cell -> cell.dirty = false);
+        dirty.clear();
     }
 
     private void closedSlotEvent(Event event, long ingest, long slot) {
@@ -446,7 +491,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         if (!closed.isEmpty()) {
             aggregates.putAll(closed);
         }
-        dirty.clear();
+        clearChanged();
         long took = System.nanoTime() - started;
         lastFlushAt = now;
         lastFlushMillis = (took - waited) / 1_000_000;
@@ -458,10 +503,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     /** The rows of every key changed since the last flush, with their values now. */
     private List<SpeedRowSink.Write> changedRows() {
         List<SpeedRowSink.Write> writes = new ArrayList<>(dirty.size());
-        for (AggregateKey key : dirty) {
-            ViewDefinition view = viewsByVersion.get(key.view() + "/" + key.version());
-            Rollup rollup = rollups.get(key);
-            SlotAggregate value = rollup != null ? rollup.snapshot() : base.get(key);
+        for (Cell cell : dirty) {
+            AggregateKey key = cell.key;
+            ViewDefinition view = viewsByVersion.get(key.view()).get(key.version());
+            SlotAggregate value = cell.value();
             writes.add(new SpeedRowSink.Write(view, new SpeedRow(key.level(), Instant.ofEpochMilli(key.bucket()), key.dims(),
                     Instant.ofEpochMilli(key.slot()), partition, value.aggregate(), Instant.ofEpochMilli(value.latestIngest()))));
         }
@@ -499,7 +544,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             Thread.currentThread().interrupt();
             return;
         }
-        dirty.clear();
+        clearChanged();
         metrics.flushed(writes.size(), System.nanoTime() - started, newestIngest(writes));
         if (System.nanoTime() - deadline < 0) {
             reportFlushedThrough(processedThrough);
