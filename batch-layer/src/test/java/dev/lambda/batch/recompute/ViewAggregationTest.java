@@ -100,6 +100,33 @@ class ViewAggregationTest {
         assertEquals(new BigDecimal("6.00"), scaled(rows.get(0).getDecimal(4)));
     }
 
+    @Test
+    void readsAttributesWhoseNamesHoldDotsAndDashes() {
+        ViewDefinition view = new ViewCatalogLoader().parse("""
+                views:
+                  - name: odd_names
+                    events: [click]
+                    dimensions: [page.path, ab-test]
+                    granularity: hour
+                    metrics:
+                      - {name: clicks, type: count}
+                      - {name: spent, type: sum, field: cost.eur, scale: 2}
+                """).views().get(0);
+        Instant ts = Instant.parse("2026-11-21T20:10:00Z");
+        Instant ingest = Instant.parse("2026-11-21T20:10:01Z");
+        List<MasterRows.Event> events = List.of(
+                new MasterRows.Event("a", "click", ts, Map.of("page.path", "/x", "ab-test", "B", "cost.eur", "1.50"), ingest, 0, 0, true),
+                new MasterRows.Event("b", "click", ts, Map.of("page.path", "/x", "ab-test", "B", "cost.eur", "2.25"), ingest, 0, 1, true),
+                new MasterRows.Event("c", "click", ts, Map.of("page.path", "/y"), ingest, 0, 2, true));
+        Dataset<Row> counted = Recompute.eventsBefore(MasterRows.toDataset(TestSpark.get(), events), Instant.parse("2030-01-01T00:00:00Z"));
+        Map<List<Object>, List<Object>> hours = new HashMap<>();
+        for (Row r : ViewAggregation.aggregate(counted, view).filter("level = 'hour'").collectAsList()) {
+            hours.put(r.getList(2), java.util.Arrays.asList(r.getLong(3), scaled(r.getDecimal(4))));
+        }
+        assertEquals(Map.of(List.of("/x", "B"), List.of(2L, new BigDecimal("3.75")),
+                List.of("/y", ""), java.util.Arrays.asList(1L, null)), hours);
+    }
+
     private static BigDecimal scaled(BigDecimal d) {
         return d == null ? null : d.setScale(2);
     }
