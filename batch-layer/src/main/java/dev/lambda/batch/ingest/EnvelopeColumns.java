@@ -1,12 +1,16 @@
 package dev.lambda.batch.ingest;
 
+import static org.apache.spark.sql.functions.col;
+
 import dev.lambda.common.event.EnvelopeParser;
 import dev.lambda.common.event.Event;
 import dev.lambda.common.event.ParseResult;
 import java.sql.Timestamp;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.api.java.UDF2;
@@ -19,7 +23,8 @@ import scala.jdk.javaapi.CollectionConverters;
 /**
  * Parses raw record values with the shared envelope parser (the speed layer's parser) inside Spark,
  * into the master dataset's envelope columns: valid flag, reject reason and detail, id, type, event
- * time and attributes. Rejected records are kept, flagged.
+ * time and attributes, and the version of the parser that read them. Rejected records are kept,
+ * flagged.
  */
 public final class EnvelopeColumns {
 
@@ -30,7 +35,8 @@ public final class EnvelopeColumns {
             .add("event_id", DataTypes.StringType, true)
             .add("event_type", DataTypes.StringType, true)
             .add("event_ts", DataTypes.TimestampType, true)
-            .add("attrs", DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType), true);
+            .add("attrs", DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType), true)
+            .add("parser_version", DataTypes.IntegerType, false);
 
     /** The envelope columns, in order, after {@link #parse} was expanded with {@code envelope.*}. */
     public static final List<String> NAMES = List.of(TYPE.fieldNames());
@@ -47,12 +53,29 @@ public final class EnvelopeColumns {
         return udf.apply(value, ingestTs);
     }
 
+    /**
+     * Master rows with their envelope columns as this release's parser reads them: rows archived
+     * under another {@link EnvelopeParser#VERSION} (or none: releases before it was recorded) are
+     * parsed again from their raw value and ingest time; the others are taken as stored. Other
+     * columns pass through.
+     */
+    public static Dataset<Row> current(Dataset<Row> master, Duration futureTolerance) {
+        Column stored = functions.struct(NAMES.stream().map(functions::col).toArray(Column[]::new));
+        Column upToDate = col("parser_version").eqNullSafe(EnvelopeParser.VERSION);
+        Column envelope = functions.when(upToDate, stored).otherwise(parse(col("value"), col("ingest_ts"), futureTolerance));
+        List<Column> out = new ArrayList<>();
+        for (String name : master.columns()) {
+            out.add(NAMES.contains(name) ? envelope.getField(name).as(name) : col(name));
+        }
+        return master.select(out.toArray(Column[]::new));
+    }
+
     private static Row toRow(ParseResult result) {
         if (result instanceof ParseResult.Rejected r) {
-            return RowFactory.create(false, r.reason().code(), r.detail(), null, null, null, null);
+            return RowFactory.create(false, r.reason().code(), r.detail(), null, null, null, null, EnvelopeParser.VERSION);
         }
         Event e = ((ParseResult.Valid) result).event();
         return RowFactory.create(true, null, null, e.id(), e.type(), Timestamp.from(e.ts()),
-                CollectionConverters.asScala(e.attrs()));
+                CollectionConverters.asScala(e.attrs()), EnvelopeParser.VERSION);
     }
 }

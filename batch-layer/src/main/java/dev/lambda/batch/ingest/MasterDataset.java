@@ -26,7 +26,7 @@ public final class MasterDataset {
 
     /** Columns of every master row, in order. */
     public static final String[] COLUMNS = {"kafka_partition", "kafka_offset", "ingest_ts", "value", "valid", "reject_reason",
-        "reject_detail", "event_id", "event_type", "event_ts", "attrs", "ingest_date"};
+        "reject_detail", "event_id", "event_type", "event_ts", "attrs", "parser_version", "ingest_date"};
 
     private final String root;
 
@@ -47,8 +47,13 @@ public final class MasterDataset {
         Dataset<Row> all = null;
         for (String path : new String[] {kafkaPath(), root + "/imported"}) {
             if (exists(spark, path)) {
-                Dataset<Row> part = spark.read().parquet(path)
-                        .select(java.util.Arrays.stream(COLUMNS).map(functions::col).toArray(org.apache.spark.sql.Column[]::new));
+                // files of releases before parser_version was recorded lack the column: every file's
+                // schema is merged, so that it is null for their rows (and present for the others)
+                Dataset<Row> part = spark.read().option("mergeSchema", "true").parquet(path);
+                if (!java.util.Arrays.asList(part.columns()).contains("parser_version")) {
+                    part = part.withColumn("parser_version", functions.lit(null).cast("int"));
+                }
+                part = part.select(java.util.Arrays.stream(COLUMNS).map(functions::col).toArray(org.apache.spark.sql.Column[]::new));
                 all = all == null ? part : all.unionByName(part);
             }
         }

@@ -7,6 +7,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import dev.lambda.batch.Progress;
 import dev.lambda.batch.config.BatchConfig;
 import dev.lambda.batch.config.WriteConsistency;
+import dev.lambda.batch.ingest.EnvelopeColumns;
 import dev.lambda.batch.ingest.MasterDataset;
 import dev.lambda.batch.store.GenerationWriter;
 import dev.lambda.common.cassandra.BatchGeneration;
@@ -109,7 +110,9 @@ public final class Recompute {
         progress.line("cutoff", 0, "T = " + cutoff + " (generation " + generation + ")");
         ConsistencyLevel consistency = writeConsistency();
 
-        Dataset<Row> valid = validBefore(master.read(spark), cutoff).persist(StorageLevel.MEMORY_AND_DISK());
+        // records archived under an older parser are read as this release's parser reads them
+        Dataset<Row> archived = EnvelopeColumns.current(master.read(spark), config.futureTolerance());
+        Dataset<Row> valid = validBefore(archived, cutoff).persist(StorageLevel.MEMORY_AND_DISK());
         long eventsIn = valid.count();
         Dataset<Row> events = Dedup.earliestPerId(valid).persist(StorageLevel.MEMORY_AND_DISK());
         long kept = events.count();

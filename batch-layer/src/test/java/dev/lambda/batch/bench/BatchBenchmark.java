@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.when;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import dev.lambda.batch.config.CassandraTarget;
+import dev.lambda.batch.ingest.EnvelopeColumns;
 import dev.lambda.batch.ingest.MasterDataset;
 import dev.lambda.batch.recompute.Recompute;
 import dev.lambda.batch.recompute.ViewAggregation;
@@ -17,12 +18,14 @@ import dev.lambda.common.cassandra.BatchRowsTable;
 import dev.lambda.common.cassandra.CassandraSessions;
 import dev.lambda.common.cassandra.CassandraSettings;
 import dev.lambda.common.cassandra.Replication;
+import dev.lambda.common.event.EnvelopeParser;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.common.view.ViewDefinition;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,27 +46,30 @@ import org.apache.spark.storage.StorageLevel;
  * in the same run. Prints figures; asserts nothing. Leaves the Parquet for other engines (DuckDB).
  *
  * <p>Run: {@code mvn -pl batch-layer -am verify -DskipTests -Pbench -Dbench.events=5000000}
+ * ({@code -Dbench.parserVersion=0}: rows as an older parser archived them, so the recompute parses
+ * every one again from its raw value, as it does after a parser change)
  */
 public final class BatchBenchmark {
 
     public static void main(String[] args) throws Exception {
         long events = Long.getLong("bench.events", 5_000_000L);
+        int archivedBy = Integer.getInteger("bench.parserVersion", EnvelopeParser.VERSION);
         Path data = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "bench-");
         ViewCatalog views = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
         SparkSession spark = SparkSession.builder().master("local[*]").appName("batch-bench")
                 .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC")
                 .config("spark.sql.shuffle.partitions", "8").getOrCreate();
-        System.out.printf("batch-layer benchmark: %,d events, %d cores, Spark %s local[*]%n", events,
-                Runtime.getRuntime().availableProcessors(), spark.version());
+        System.out.printf("batch-layer benchmark: %,d events, %d cores, Spark %s local[*], archived by parser version %d (current %d)%n",
+                events, Runtime.getRuntime().availableProcessors(), spark.version(), archivedBy, EnvelopeParser.VERSION);
 
         String masterPath = data.resolve("master").toString();
         long t0 = System.nanoTime();
-        generate(spark, events).write().mode(SaveMode.Overwrite).partitionBy("ingest_date").parquet(masterPath + "/kafka");
+        generate(spark, events, archivedBy).write().mode(SaveMode.Overwrite).partitionBy("ingest_date").parquet(masterPath + "/kafka");
         System.out.printf("generate:  %,d events as Parquet in %.1f s (%s/kafka)%n", events, secs(t0), masterPath);
 
         Instant cutoff = Instant.parse("2030-01-01T00:00:00Z");
-        Dataset<Row> master = new MasterDataset(masterPath).read(spark);
+        Dataset<Row> master = EnvelopeColumns.current(new MasterDataset(masterPath).read(spark), Duration.ofMinutes(5));
         for (int run = 0; run < 3; run++) { // first run warms the JIT and the file cache
             long start = System.nanoTime();
             long groups = 0;
@@ -148,7 +154,7 @@ public final class BatchBenchmark {
      * traffic has (a few pages, products and countries take most of it: 200 pages, 500 products,
      * 40 countries drawn from power-law-like distributions), ~1% duplicates.
      */
-    private static Dataset<Row> generate(SparkSession spark, long n) {
+    private static Dataset<Row> generate(SparkSession spark, long n, int parserVersion) {
         Column i = col("id");
         Column rand = functions.rand(42);
         Column start = lit(Timestamp.from(Instant.parse("2026-11-01T00:00:00Z")));
@@ -169,9 +175,9 @@ public final class BatchBenchmark {
                 lit(null).cast("binary").as("value"), lit(true).as("valid"), lit(null).cast("string").as("reject_reason"),
                 lit(null).cast("string").as("reject_detail"), id.as("event_id"),
                 when(isPurchase, lit("purchase")).otherwise(lit("page_view")).as("event_type"), eventTs.as("event_ts"),
-                attrs.as("attrs"))
+                attrs.as("attrs"), lit(parserVersion).as("parser_version"))
                 .withColumn("value", functions.to_json(functions.struct(col("event_id").as("id"), col("event_type").as("type"),
-                        col("event_ts").cast("string").as("ts"), col("attrs"))).cast("binary"))
+                        functions.date_format(col("event_ts"), "yyyy-MM-dd'T'HH:mm:ss.SSSXXX").as("ts"), col("attrs"))).cast("binary"))
                 .withColumn("ingest_date", functions.to_date(col("ingest_ts")));
     }
 }

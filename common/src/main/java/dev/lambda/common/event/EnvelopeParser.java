@@ -24,6 +24,14 @@ import java.util.Map;
  */
 public final class EnvelopeParser {
 
+    /**
+     * The parser's version: raise it with every change to what a record value yields (the verdict,
+     * a reject reason, an event's fields). The batch layer records it with each archived record and
+     * parses records archived under another version again from their raw value when it recomputes,
+     * so a parser fix heals the whole history (DESIGN §1), not just records archived after it.
+     */
+    public static final int VERSION = 1;
+
     public static final int MAX_ID_LENGTH = 128;
     public static final int MAX_TYPE_LENGTH = 128;
     /**
