@@ -14,6 +14,9 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * The immutable master dataset (DESIGN §1, §7): Parquet, append-only, partitioned by ingest date.
@@ -27,6 +30,11 @@ public final class MasterDataset {
     /** Columns of every master row, in order. */
     public static final String[] COLUMNS = {"kafka_partition", "kafka_offset", "ingest_ts", "value", "valid", "reject_reason",
         "reject_detail", "event_id", "event_type", "event_ts", "attrs", "parser_version", "ingest_date"};
+
+    /** The files' schema under {@link #kafkaPath()}: the Kafka position, the raw value, the envelope, the date partition. */
+    private static final StructType KAFKA_SCHEMA = schema();
+    /** The files' schema under the imports' directory: the same, under one more partition level, the import id. */
+    private static final StructType IMPORTED_SCHEMA = schema().add("import_id", DataTypes.StringType);
 
     private final String root;
 
@@ -42,18 +50,26 @@ public final class MasterDataset {
         return root + "/imported/import_id=" + importId;
     }
 
+    private static StructType schema() {
+        StructType schema = new StructType()
+                .add("kafka_partition", DataTypes.IntegerType)
+                .add("kafka_offset", DataTypes.LongType)
+                .add("ingest_ts", DataTypes.TimestampType)
+                .add("value", DataTypes.BinaryType);
+        for (StructField field : EnvelopeColumns.TYPE.fields()) {
+            schema = schema.add(field.name(), field.dataType(), true);
+        }
+        return schema.add("ingest_date", DataTypes.DateType);
+    }
+
     /** Every row of the master dataset; only files committed by the ingest stream or a finished import. */
     public Dataset<Row> read(SparkSession spark) {
         Dataset<Row> all = null;
         for (String path : new String[] {kafkaPath(), root + "/imported"}) {
             if (exists(spark, path)) {
-                // files of releases before parser_version was recorded lack the column: every file's
-                // schema is merged, so that it is null for their rows (and present for the others)
-                Dataset<Row> part = spark.read().option("mergeSchema", "true").parquet(path);
-                if (!java.util.Arrays.asList(part.columns()).contains("parser_version")) {
-                    part = part.withColumn("parser_version", functions.lit(null).cast("int"));
-                }
-                part = part.select(java.util.Arrays.stream(COLUMNS).map(functions::col).toArray(org.apache.spark.sql.Column[]::new));
+                // read with the schema given, not inferred: files of releases before parser_version was
+                // recorded lack the column (null for their rows), and no job reads every file's footer
+                Dataset<Row> part = spark.read().schema(path.equals(kafkaPath()) ? KAFKA_SCHEMA : IMPORTED_SCHEMA).parquet(path).select(java.util.Arrays.stream(COLUMNS).map(functions::col).toArray(org.apache.spark.sql.Column[]::new));
                 all = all == null ? part : all.unionByName(part);
             }
         }

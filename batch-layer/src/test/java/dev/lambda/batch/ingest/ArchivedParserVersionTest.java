@@ -58,10 +58,10 @@ class ArchivedParserVersionTest {
     private Map<String, String> asRecomputed() {
         Dataset<Row> rows = EnvelopeColumns.current(new MasterDataset(root.toString()).read(TestSpark.get()), TOLERANCE);
         Map<String, String> out = new TreeMap<>();
-        for (Row r : rows.select(col("kafka_offset"), col("valid"), col("event_id"), col("event_ts"), col("attrs").getItem("page"),
-                col("parser_version")).collectAsList()) {
-            String ts = r.isNullAt(3) ? null : r.getTimestamp(3).toInstant().toString();
-            out.put("offset " + r.getLong(0), r.getBoolean(1) + " " + r.getString(2) + " " + ts + " " + r.getString(4) + " v" + r.get(5));
+        for (Row r : rows.select(col("kafka_partition"), col("kafka_offset"), col("valid"), col("event_id"), col("event_ts"),
+                col("attrs").getItem("page"), col("parser_version")).collectAsList()) {
+            String ts = r.isNullAt(4) ? null : r.getTimestamp(4).toInstant().toString();
+            out.put(r.getInt(0) + "/" + r.getLong(1), r.getBoolean(2) + " " + r.getString(3) + " " + ts + " " + r.getString(5) + " v" + r.get(6));
         }
         return out;
     }
@@ -83,20 +83,29 @@ class ArchivedParserVersionTest {
 
         int v = EnvelopeParser.VERSION;
         assertEquals(Map.of(
-                "offset 0", "true a 2026-11-20T10:00:00.500Z /a v" + v,
-                "offset 1", "true b 2026-11-20T10:00:00Z /b v" + v,
-                "offset 2", "true c 2026-11-20T10:00:01Z /stored v" + v), asRecomputed());
+                "0/0", "true a 2026-11-20T10:00:00.500Z /a v" + v,
+                "0/1", "true b 2026-11-20T10:00:00Z /b v" + v,
+                "0/2", "true c 2026-11-20T10:00:01Z /stored v" + v), asRecomputed());
     }
 
     @Test
-    void aDatasetWrittenOnlyByAReleaseWithoutParserVersionsIsParsedAgainWhole() {
+    void aDatasetWrittenOnlyByAReleaseWithoutParserVersionsIsParsedAgainWholeImportsToo() {
+        MasterDataset master = new MasterDataset(root.toString());
         archived(pageView("a", "2026-11-20T10:00:00Z", "/a"), "{\"id\":\"b\"}").drop("parser_version")
                 .withColumn("attrs", lit(null).cast("map<string,string>"))
-                .write().mode(SaveMode.Append).partitionBy("ingest_date").parquet(new MasterDataset(root.toString()).kafkaPath());
+                .write().mode(SaveMode.Append).partitionBy("ingest_date").parquet(master.kafkaPath());
+        Dataset<Row> values = TestSpark.get().createDataFrame(List.of(RowFactory.create((Object) pageView("i", "2026-11-19T08:00:00Z", "/i")
+                .getBytes(StandardCharsets.UTF_8))), new StructType().add("value", DataTypes.BinaryType));
+        FileImport.toMasterRows(values, Timestamp.from(INGEST), TOLERANCE).drop("parser_version")
+                .withColumn("attrs", lit(null).cast("map<string,string>"))
+                .write().partitionBy("ingest_date").parquet(master.importPath("20261120T100005000Z"));
 
         int v = EnvelopeParser.VERSION;
-        assertEquals(Map.of(
-                "offset 0", "true a 2026-11-20T10:00:00Z /a v" + v,
-                "offset 1", "false null null null v" + v), asRecomputed());
+        Map<String, String> recomputed = asRecomputed();
+        assertEquals(3, recomputed.size(), recomputed.toString());
+        assertEquals("true a 2026-11-20T10:00:00Z /a v" + v, recomputed.get("0/0"));
+        assertEquals("false null null null v" + v, recomputed.get("0/1"));
+        assertEquals(List.of("true i 2026-11-19T08:00:00Z /i v" + v), recomputed.entrySet().stream()
+                .filter(e -> e.getKey().startsWith("-1/")).map(Map.Entry::getValue).toList());
     }
 }
