@@ -16,14 +16,32 @@ public final class Dedup {
     private Dedup() {
     }
 
+    /** The name of the column {@link #earliestPerId} adds: how many valid rows had the event's id. */
+    public static final String OCCURRENCES = "occurrences";
+
+    /** How many valid rows went in, and how many came out (one per id). */
+    public record Counts(long valid, long kept) {
+        public long duplicates() {
+            return valid - kept;
+        }
+    }
+
+    /** The counts of an {@link #earliestPerId} result, in one pass over it. */
+    public static Counts counts(Dataset<Row> deduplicated) {
+        Row totals = deduplicated.agg(functions.sum(OCCURRENCES), functions.count(functions.lit(1))).first();
+        return new Counts(totals.isNullAt(0) ? 0 : totals.getLong(0), totals.getLong(1));
+    }
+
+    /** The earliest-ingested row of each id, with the number of rows that had it ({@link #OCCURRENCES}). */
     public static Dataset<Row> earliestPerId(Dataset<Row> validEvents) {
-        // a hash aggregate keeping the row with the smallest (ingest_ts, partition, offset): cheaper
-        // than a window, which sorts every row by id
+        // one aggregation by id keeping the row with the smallest (ingest_ts, partition, offset);
+        // Spark sorts by id for it (the kept row is not of fixed width), as a window would, but
+        // without a second pass to filter the ranked rows
         String[] columns = validEvents.columns();
         Column all = functions.struct(java.util.Arrays.stream(columns).map(functions::col).toArray(Column[]::new));
         Column order = functions.struct(col("ingest_ts"), col("kafka_partition"), col("kafka_offset"));
         return validEvents.groupBy(col("event_id").as("dedup_id"))
-                .agg(functions.min_by(all, order).as("first"))
-                .select(col("first.*"));
+                .agg(functions.min_by(all, order).as("first"), functions.count(functions.lit(1)).as(OCCURRENCES))
+                .select(col("first.*"), col(OCCURRENCES));
     }
 }

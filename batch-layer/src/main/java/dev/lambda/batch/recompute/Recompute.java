@@ -112,11 +112,10 @@ public final class Recompute {
 
         // records archived under an older parser are read as this release's parser reads them
         Dataset<Row> archived = EnvelopeColumns.current(master.read(spark), config.futureTolerance());
-        Dataset<Row> valid = validBefore(archived, cutoff).persist(StorageLevel.MEMORY_AND_DISK());
-        long eventsIn = valid.count();
-        Dataset<Row> events = Dedup.earliestPerId(valid).persist(StorageLevel.MEMORY_AND_DISK());
-        long kept = events.count();
-        progress.line("dedup", kept, "events counted of " + eventsIn + " ingested before T (" + (eventsIn - kept) + " duplicates)");
+        Dataset<Row> events = eventsBefore(archived, cutoff).persist(StorageLevel.MEMORY_AND_DISK());
+        Dedup.Counts counts = Dedup.counts(events); // one pass, which also fills the cache
+        progress.line("dedup", counts.kept(), "events counted of " + counts.valid() + " ingested before T (" + counts.duplicates()
+                + " duplicates)");
 
         ViewStateTable states = new ViewStateTable(session, config.cassandra().keyspace());
         BatchGenerationsTable generations = new BatchGenerationsTable(session, config.cassandra().keyspace());
@@ -139,8 +138,8 @@ public final class Recompute {
                     .orElse(null);
             Instant publishedAt = Instant.now();
             Instant versionSince = versionSince(current, versions, publishedAt);
-            ViewState state = new ViewState(view.name(), view.version(), generation, cutoff, now, publishedAt, eventsIn,
-                    eventsIn - kept, rows, System.currentTimeMillis() - started, previous, versionSince);
+            ViewState state = new ViewState(view.name(), view.version(), generation, cutoff, now, publishedAt, counts.valid(),
+                    counts.duplicates(), rows, System.currentTimeMillis() - started, previous, versionSince);
             publisher.publish(state, consistency);
             progress.line("publish", rows, view.name() + " now answers from generation " + generation);
             int dropped = cleanup.clean(view, state, Instant.now());
@@ -148,7 +147,6 @@ public final class Recompute {
                 progress.line("cleanup", dropped, "old generations of " + view.name() + " dropped");
             }
         }
-        valid.unpersist();
         events.unpersist();
         return cutoff;
     }

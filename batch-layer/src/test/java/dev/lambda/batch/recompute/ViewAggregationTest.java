@@ -93,8 +93,9 @@ class ViewAggregationTest {
                 new MasterRows.Event("c", "purchase", ts, Map.of("amount", "7.00", "product", "p"), t.minusSeconds(5), 1, 0, true),
                 new MasterRows.Event("d", "purchase", ts, Map.of("amount", "3.00", "product", "p"), t.minusSeconds(1), 0, 7, false));
         ViewDefinition sales = VIEWS.find("sales").orElseThrow();
-        List<Row> rows = ViewAggregation.aggregate(Recompute.eventsBefore(MasterRows.toDataset(TestSpark.get(), events), t), sales)
-                .filter("level = 'day'").collectAsList();
+        Dataset<Row> counted = Recompute.eventsBefore(MasterRows.toDataset(TestSpark.get(), events), t);
+        assertEquals(new Dedup.Counts(3, 2), Dedup.counts(counted), "a and c twice are valid before T; a and one c count");
+        List<Row> rows = ViewAggregation.aggregate(counted, sales).filter("level = 'day'").collectAsList();
         assertEquals(1, rows.size());
         assertEquals(2L, rows.get(0).getLong(3), "a and the first c; b is at T, d is invalid");
         assertEquals(new BigDecimal("6.00"), scaled(rows.get(0).getDecimal(4)));
