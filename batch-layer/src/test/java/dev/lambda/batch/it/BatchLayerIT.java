@@ -10,6 +10,7 @@ import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import dev.lambda.batch.Main;
 import dev.lambda.batch.Progress;
 import dev.lambda.batch.config.BatchConfig;
+import dev.lambda.batch.ingest.FileImport;
 import dev.lambda.batch.ingest.KafkaIngest;
 import dev.lambda.batch.ingest.MasterDataset;
 import dev.lambda.batch.recompute.Recompute;
@@ -54,8 +55,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -382,7 +388,7 @@ class BatchLayerIT {
     }
 
     @Test
-    void importedJsonLinesAndParquetCountAfterTheNextCutoffWithTheSameValidation(LocalCluster cluster, @TempDir Path dir) throws Exception {
+    void importedHistoryCountsAfterTheNextCutoffWithTodaysValidation(LocalCluster cluster, @TempDir Path dir) throws Exception {
         try (BatchFixture f = new BatchFixture(cluster, "imported", dir, 4)) {
             Path json = dir.resolve("history.jsonl");
             Files.writeString(json, String.join("\n",
@@ -397,6 +403,16 @@ class BatchLayerIT {
             Path parquet = dir.resolve("history.parquet");
             spark.sql("SELECT 'h5' AS id, 'purchase' AS type, CAST('2025-01-05T10:00:50Z' AS TIMESTAMP) AS ts, "
                     + "map('product', 'p1', 'country', 'NP', 'amount', '1.25', 'user_id', 'c') AS attrs").write().parquet(parquet.toString());
+            // an import an older release archived: no parser version, and its parser rejected h6, which today's accepts
+            Dataset<Row> h6 = spark.createDataFrame(List.of(RowFactory.create((Object) ("{\"id\":\"h6\",\"type\":\"purchase\","
+                    + "\"ts\":\"2025-01-05T11:00:55.5+01:00\",\"attrs\":{\"product\":\"p1\",\"country\":\"NP\",\"amount\":\"5.00\"}}")
+                    .getBytes(StandardCharsets.UTF_8))), new StructType().add("value", DataTypes.BinaryType));
+            FileImport.toMasterRows(h6, java.sql.Timestamp.from(Instant.now()), java.time.Duration.ofMinutes(5))
+                    .drop("parser_version").withColumn("valid", functions.lit(false)).withColumn("reject_reason", functions.lit("bad_ts"))
+                    .withColumn("event_id", functions.lit(null).cast("string")).withColumn("event_type", functions.lit(null).cast("string"))
+                    .withColumn("event_ts", functions.lit(null).cast("timestamp"))
+                    .withColumn("attrs", functions.lit(null).cast("map<string,string>"))
+                    .write().partitionBy("ingest_date").parquet(new MasterDataset(f.master.toString()).importPath("20250301T000000000Z"));
             spark.stop();
             Main.run(f.config("import", "--input", parquet.toString(), "--format", "parquet"), BatchFixture.VIEWS);
 
@@ -405,14 +421,14 @@ class BatchLayerIT {
             Main.run(f.config("recompute", "--cutoff", cutoff), BatchFixture.VIEWS);
 
             ViewState state = f.published("sales");
-            assertEquals(4, state.eventsIn(), "h1, h2 twice and h5 are valid; the malformed and the future one are not");
+            assertEquals(5, state.eventsIn(), "h1, h2 twice, h5 and h6 are valid; the malformed and the future one are not");
             assertEquals(1, state.duplicatesDropped());
             var sales = BatchFixture.VIEWS.find("sales").orElseThrow();
             var rows = new dev.lambda.common.cassandra.BatchRowsTable(f.session, f.keyspace()).read(sales, state.generation(),
                     dev.lambda.common.time.Granularity.DAY, java.time.Instant.parse("2025-01-01T00:00:00Z")).toCompletableFuture().join();
             assertEquals(1, rows.size());
-            assertEquals(3L, rows.get(0).aggregate().get(0).read());
-            assertEquals(new java.math.BigDecimal("13.75"), rows.get(0).aggregate().get(1).read());
+            assertEquals(4L, rows.get(0).aggregate().get(0).read());
+            assertEquals(new java.math.BigDecimal("18.75"), rows.get(0).aggregate().get(1).read());
         }
     }
 
