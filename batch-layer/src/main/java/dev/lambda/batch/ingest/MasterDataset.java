@@ -69,7 +69,8 @@ public final class MasterDataset {
             if (exists(spark, path)) {
                 // read with the schema given, not inferred: files of releases before parser_version was
                 // recorded lack the column (null for their rows), and no job reads every file's footer
-                Dataset<Row> part = spark.read().schema(path.equals(kafkaPath()) ? KAFKA_SCHEMA : IMPORTED_SCHEMA).parquet(path).select(java.util.Arrays.stream(COLUMNS).map(functions::col).toArray(org.apache.spark.sql.Column[]::new));
+                Dataset<Row> part = spark.read().schema(path.equals(kafkaPath()) ? KAFKA_SCHEMA : IMPORTED_SCHEMA).parquet(path)
+                        .select(java.util.Arrays.stream(COLUMNS).map(functions::col).toArray(org.apache.spark.sql.Column[]::new));
                 all = all == null ? part : all.unionByName(part);
             }
         }

@@ -13,11 +13,11 @@ import org.apache.spark.sql.functions;
  */
 public final class Dedup {
 
-    private Dedup() {
-    }
-
     /** The name of the column {@link #earliestPerId} adds: how many valid rows had the event's id. */
     public static final String OCCURRENCES = "occurrences";
+
+    private Dedup() {
+    }
 
     /** How many valid rows went in, and how many came out (one per id). */
     public record Counts(long valid, long kept) {

@@ -110,7 +110,7 @@ public final class Recompute {
         progress.line("cutoff", 0, "T = " + cutoff + " (generation " + generation + ")");
         ConsistencyLevel consistency = writeConsistency();
 
-        // records archived under an older parser are read as this release's parser reads them
+        // records archived under another parser version are read as this release's parser reads them
         Dataset<Row> archived = EnvelopeColumns.current(master.read(spark), config.futureTolerance());
         Dataset<Row> events = eventsBefore(archived, cutoff).persist(StorageLevel.MEMORY_AND_DISK());
         Dedup.Counts counts = Dedup.counts(events); // one pass, which also fills the cache
