@@ -11,11 +11,12 @@ import org.apache.datasketches.hll.HllSketch;
 import org.apache.datasketches.hll.Union;
 
 /**
- * The aggregate of one coarser-level key (hour, day, ...) of an open slot, held in memory and
- * updated in place. Coarser levels are sums of the base level, so they need not be in the state
- * store: they are rebuilt from the base aggregates there when a task starts. In place matters
- * because a coarse key takes many events and its distinct-count sketch grows large: copying and
- * serializing it per event was most of the speed layer's work.
+ * The aggregate of one key of an open slot, held in memory and updated in place. For a coarser
+ * level (hour, day, ...) it is all there is: coarser levels are sums of the base level, so they
+ * need not be in the state store, and are rebuilt from the base aggregates there when a task
+ * starts. A base-level one goes into the store once per commit. In place matters because a key
+ * takes many events and its distinct-count sketch grows large: copying and serializing it per
+ * event was most of the speed layer's work.
  *
  * <p>Same semantics as {@link Aggregate#add}: {@link #snapshot()} equals folding the same events
  * into {@link Aggregate#zero}. Not thread-safe; one task's thread owns it.
@@ -30,17 +31,22 @@ final class Rollup {
     private long latestIngest = Long.MIN_VALUE;
 
     Rollup(ViewDefinition view) {
+        this(view, new SlotAggregate(Aggregate.zero(view), Long.MIN_VALUE, -1));
+    }
+
+    /** Starting from {@code start} (a base-level aggregate as the store has it), sketches copied. */
+    Rollup(ViewDefinition view, SlotAggregate start) {
         this.metrics = view.metrics();
-        Aggregate zero = Aggregate.zero(view);
         this.values = new MetricValue[metrics.size()];
         this.sketches = new HllSketch[metrics.size()];
         for (int i = 0; i < metrics.size(); i++) {
-            if (zero.get(i) instanceof MetricValue.Distinct) {
-                sketches[i] = new HllSketch(MetricValue.Distinct.LG_K, MetricValue.Distinct.TYPE);
+            if (start.aggregate().get(i) instanceof MetricValue.Distinct d) {
+                sketches[i] = d.sketch().isEmpty() ? new HllSketch(MetricValue.Distinct.LG_K, MetricValue.Distinct.TYPE) : d.sketch().copy();
             } else {
-                values[i] = zero.get(i);
+                values[i] = start.aggregate().get(i);
             }
         }
+        this.latestIngest = start.latestIngest();
     }
 
     /** Folds one event in. */
@@ -80,8 +86,13 @@ final class Rollup {
         latestIngest = Math.max(latestIngest, other.latestIngest());
     }
 
-    /** The value now, as an immutable aggregate (sketches copied: this one goes on changing). */
+    /** The value now, as an immutable aggregate (sketches copied: this one goes on changing), with no position. */
     SlotAggregate snapshot() {
+        return snapshot(-1);
+    }
+
+    /** The value now, reflecting the input before {@code position}. */
+    SlotAggregate snapshot(long position) {
         List<MetricValue> out = new ArrayList<>(values.length);
         for (int i = 0; i < values.length; i++) {
             if (sketches[i] == null) {
@@ -90,6 +101,6 @@ final class Rollup {
                 out.add(sketches[i].isEmpty() ? MetricValue.Distinct.EMPTY : new MetricValue.Distinct(sketches[i].copy()));
             }
         }
-        return new SlotAggregate(new Aggregate(out), latestIngest, -1);
+        return new SlotAggregate(new Aggregate(out), latestIngest, position);
     }
 }

@@ -4,7 +4,6 @@ import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.event.EnvelopeParser;
 import dev.lambda.common.event.Event;
 import dev.lambda.common.event.ParseResult;
-import dev.lambda.common.metric.Aggregate;
 import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewDefinition;
@@ -44,7 +43,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Crash safety: the stores are changelogged under exactly-once, so after a crash they come back
  * as of the last commit and the records after it are processed again, recomputing the same values.
- * Which keys changed since the last flush is kept in memory only, so a task that starts (or
+ * The aggregates themselves change in memory, and those that changed go into the store just
+ * before each commit ({@link BeforeCommit}): once per commit, not once per event, and still in the
+ * transaction that commits the offsets they reflect. Which keys changed since the last flush is kept in memory only, so a task that starts (or
  * restarts) treats every aggregate in its store as changed and writes them all once. An aggregate
  * of a closed slot leaves the store after it has been written.
  *
@@ -88,6 +89,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private final SpeedRowSink sink;
     private final SpeedMetrics metrics;
     private final EnvelopeParser parser;
+    private final BeforeCommit beforeCommit;
     /**
      * {@link System#nanoTime()} by which the tasks of a stopping instance must have written their last
      * changes; {@code Long.MAX_VALUE} while it runs (a rebalance moving a task away, or a failure
@@ -97,7 +99,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     /** View name → version → definition (looked up per written row, so without building a string). */
     private final Map<String, Map<String, ViewDefinition>> viewsByVersion = new HashMap<>();
     private final Map<String, List<ViewPlan>> plansByType = new HashMap<>();
-    /** Every base-level aggregate in the store, as the store has it (the store is written, never read, while processing). */
+    /**
+     * Every base-level aggregate in the store, as the store will have it at the next commit (the
+     * store is written, never read, while processing).
+     */
     private final Map<AggregateKey, Cell> base = new HashMap<>();
     /** Coarser-level aggregates of the slots in {@link #base}. */
     private final Map<AggregateKey, Cell> rollups = new HashMap<>();
@@ -106,6 +111,11 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      * themselves, so that a flush takes their values without looking each key up again.
      */
     private final List<Cell> dirty = new ArrayList<>();
+    /**
+     * The base-level aggregates changed since the store last got them: they are put in the store
+     * just before each commit ({@link BeforeCommit}), each once, not at every event.
+     */
+    private final List<Cell> unsaved = new ArrayList<>();
     /**
      * Keys in the store this process does not use (a view it no longer has, coarser keys of a
      * release that stored every level): they go at the next flush.
@@ -162,14 +172,17 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private boolean givenBack;
 
     /**
-     * One aggregate in memory: a base-level one as the store has it ({@code stored}), or a coarser
-     * one updated in place ({@code rollup}); and whether it is in {@link #dirty}.
+     * One aggregate in memory, updated in place: a base-level one, with the input position after its
+     * last event, or a coarser one (no position); whether it is in {@link #dirty} and in
+     * {@link #unsaved}; and whether it has left the store (its slot closed).
      */
     private static final class Cell {
         final AggregateKey key;
         final Rollup rollup;
-        SlotAggregate stored;
+        long position = -1;
         boolean dirty;
+        boolean unsaved;
+        boolean closed;
 
         Cell(AggregateKey key, Rollup rollup) {
             this.key = key;
@@ -177,7 +190,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         }
 
         SlotAggregate value() {
-            return rollup != null ? rollup.snapshot() : stored;
+            return rollup.snapshot(position);
         }
     }
 
@@ -188,8 +201,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         }
     }
 
-    SpeedProcessor(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics, LongSupplier stopBy) {
+    SpeedProcessor(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics, LongSupplier stopBy,
+                   BeforeCommit beforeCommit) {
         this.catalog = catalog;
+        this.beforeCommit = beforeCommit;
         this.settings = settings;
         this.sink = sink;
         this.metrics = metrics;
@@ -206,6 +221,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         base.clear();
         rollups.clear();
         dirty.clear(); // its cells leave with the maps
+        unsaved.clear();
         stale.clear();
         storingLevels = false;
         openFrom = Long.MIN_VALUE;
@@ -251,6 +267,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             }
         }
         restore(plansByVersion);
+        beforeCommit.register(context.taskId(), this::save);
         context.schedule(settings.flushInterval(), PunctuationType.WALL_CLOCK_TIME, this::flush);
     }
 
@@ -293,8 +310,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 stale.add(kv.key); // kept in memory from now on
                 continue;
             }
-            Cell cell = new Cell(kv.key, null);
-            cell.stored = kv.value;
+            Cell cell = new Cell(kv.key, new Rollup(plan.view(), kv.value));
+            cell.position = kv.value.position();
             base.put(kv.key, cell);
             changed(cell);
             if (everyLevelStored) {
@@ -353,14 +370,16 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                     plan.base().bucketOf(event.ts()).toEpochMilli(), dims, slot);
             Cell cell = base.get(key);
             if (cell == null) {
-                cell = new Cell(key, null);
+                cell = new Cell(key, new Rollup(view));
                 base.put(key, cell);
             }
-            SlotAggregate next = new SlotAggregate((cell.stored == null ? Aggregate.zero(view) : cell.stored.aggregate()).add(view, event),
-                    ingest, processedThrough);
-            aggregates.put(key, next);
-            cell.stored = next;
+            cell.rollup.add(event, ingest);
+            cell.position = processedThrough;
             changed(cell);
+            if (!cell.unsaved) {
+                cell.unsaved = true;
+                unsaved.add(cell);
+            }
             for (Granularity level : plan.coarser()) {
                 AggregateKey coarse = new AggregateKey(view.name(), plan.version(), level, level.bucketOf(event.ts()).toEpochMilli(),
                         dims, slot);
@@ -381,6 +400,26 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             cell.dirty = true;
             dirty.add(cell);
         }
+    }
+
+    /**
+     * Puts the base-level aggregates changed since the last commit in the store: run by Kafka
+     * Streams just before it commits the task, so the store it commits holds every event the
+     * committed offsets cover. (Aggregates of closed slots have left the store; they stay out.)
+     */
+    private void save() {
+        if (unsaved.isEmpty()) {
+            return;
+        }
+        List<KeyValue<AggregateKey, SlotAggregate>> values = new ArrayList<>(unsaved.size());
+        for (Cell cell : unsaved) {
+            cell.unsaved = false;
+            if (!cell.closed) {
+                values.add(KeyValue.pair(cell.key, cell.value()));
+            }
+        }
+        unsaved.clear();
+        aggregates.putAll(values);
     }
 
     /** After the changed aggregates were written. */
@@ -477,12 +516,12 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         storingLevels = false;
         long closeBelow = closeBelow();
         if (openFrom < closeBelow) { // a slot closed since the last flush: its aggregates are all written now
-            base.keySet().removeIf(key -> {
-                boolean gone = key.slot() < closeBelow;
-                if (gone) {
-                    closed.add(KeyValue.pair(key, null));
+            base.values().removeIf(cell -> {
+                cell.closed = cell.key.slot() < closeBelow;
+                if (cell.closed) {
+                    closed.add(KeyValue.pair(cell.key, null));
                 }
-                return gone;
+                return cell.closed;
             });
             rollups.keySet().removeIf(key -> key.slot() < closeBelow);
             openFrom = closeBelow;

@@ -11,6 +11,7 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowBytesStoreSupplier;
@@ -38,15 +39,16 @@ public final class SpeedTopology {
      */
     public static Topology build(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics,
                                  LongSupplier stopBy) {
+        BeforeCommit beforeCommit = new BeforeCommit();
         ProcessorSupplier<byte[], byte[], byte[], byte[]> supplier = new ProcessorSupplier<>() {
             @Override
             public Processor<byte[], byte[], byte[], byte[]> get() {
-                return new SpeedProcessor(catalog, settings, sink, metrics, stopBy);
+                return new SpeedProcessor(catalog, settings, sink, metrics, stopBy, beforeCommit);
             }
 
             @Override
             public Set<StoreBuilder<?>> stores() {
-                return Set.of(aggregatesStore(settings), seenIdsStore(settings), partitionStatsStore());
+                return Set.of(aggregatesStore(beforeCommit), seenIdsStore(settings), partitionStatsStore());
             }
         };
         Topology topology = new Topology();
@@ -57,12 +59,14 @@ public final class SpeedTopology {
         return topology;
     }
 
-    private static StoreBuilder<?> aggregatesStore(SpeedSettings settings) {
-        // only open slots (and not yet flushed closed ones) live here, so it stays small: in memory,
-        // changelogged like any store, restored after a crash
+    /**
+     * The base-level aggregates. Only open slots (and not yet flushed closed ones) live here, so it
+     * stays small: in memory, changelogged like any store, restored after a crash. No cache: the
+     * processor puts each changed aggregate once per commit, just before it.
+     */
+    static StoreBuilder<KeyValueStore<AggregateKey, SlotAggregate>> aggregatesStore(BeforeCommit beforeCommit) {
         KeyValueBytesStoreSupplier bytes = Stores.inMemoryKeyValueStore(AGGREGATES_STORE);
-        // the cache absorbs the many updates of hot aggregates between commits
-        return Stores.keyValueStoreBuilder(bytes, StoreSerdes.keySerde(), StoreSerdes.valueSerde()).withCachingEnabled();
+        return beforeCommit.wrap(Stores.keyValueStoreBuilder(bytes, StoreSerdes.keySerde(), StoreSerdes.valueSerde()));
     }
 
     /**

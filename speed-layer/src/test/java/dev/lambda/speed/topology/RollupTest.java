@@ -76,6 +76,31 @@ class RollupTest {
         assertEquals(read(all.add(SALES, more)), read(rebuilt.snapshot().aggregate()));
     }
 
+    /**
+     * A base-level aggregate restored from the store and updated in place holds what folding every
+     * event gives, sketch included (the same estimate as the uninterrupted fold, not a union's).
+     */
+    @Test
+    void goingOnFromAStoredAggregateEqualsFoldingEveryEvent() {
+        List<Event> events = events(4_000, 5);
+        Aggregate stored = Aggregate.zero(SALES);
+        for (Event e : events.subList(0, 2_500)) {
+            stored = stored.add(SALES, e);
+        }
+        SlotAggregate start = new SlotAggregate(stored, 41, 2_500);
+        Rollup restored = new Rollup(SALES, start);
+        Aggregate all = stored;
+        for (Event e : events.subList(2_500, 4_000)) {
+            restored.add(e, 42);
+            all = all.add(SALES, e);
+        }
+        SlotAggregate snapshot = restored.snapshot(4_000);
+        assertEquals(read(all), read(snapshot.aggregate()));
+        assertEquals(42, snapshot.latestIngest());
+        assertEquals(4_000, snapshot.position());
+        assertEquals(read(stored), read(start.aggregate()), "the stored value is left as it was");
+    }
+
     @Test
     void aSnapshotDoesNotChangeWhenTheRollupDoes() {
         Rollup rollup = new Rollup(SALES);

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
@@ -70,6 +71,8 @@ class SpeedRestoreTest {
             return sink.writeProgress(progress, writeTime);
         }
     };
+    /** Each task's commit hooks: every task here is another process's (they share a task id). */
+    private final Map<MockProcessorContext<byte[], byte[]>, BeforeCommit> commitHooks = new IdentityHashMap<>();
     private final MockProcessorContext<byte[], byte[]> context = new MockProcessorContext<>();
     private KeyValueStore<AggregateKey, SlotAggregate> store;
 
@@ -80,10 +83,10 @@ class SpeedRestoreTest {
     }
 
     /** Gives {@code task} the three stores, empty; returns its aggregates store. */
-    private static KeyValueStore<AggregateKey, SlotAggregate> addStores(MockProcessorContext<byte[], byte[]> task) {
-        KeyValueStore<AggregateKey, SlotAggregate> aggregates = Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(SpeedTopology.AGGREGATES_STORE), StoreSerdes.keySerde(), StoreSerdes.valueSerde())
-                .withLoggingDisabled().build();
+    private KeyValueStore<AggregateKey, SlotAggregate> addStores(MockProcessorContext<byte[], byte[]> task) {
+        BeforeCommit hooks = new BeforeCommit();
+        commitHooks.put(task, hooks);
+        KeyValueStore<AggregateKey, SlotAggregate> aggregates = SpeedTopology.aggregatesStore(hooks).withLoggingDisabled().build();
         add(task, aggregates);
         add(task, Stores.windowStoreBuilder(Stores.inMemoryWindowStore(SpeedTopology.SEEN_IDS_STORE, WINDOW, WINDOW, false),
                 Serdes.String(), Serdes.Long()).withLoggingDisabled().build());
@@ -97,16 +100,17 @@ class SpeedRestoreTest {
         task.addStateStore(s);
     }
 
-    /** A task whose stores hold what {@link #context}'s hold now. */
+    /** {@link #context} commits; returns a task whose stores hold what its stores hold then. */
     private MockProcessorContext<byte[], byte[]> restoredCopy() {
         return restoredCopy(context);
     }
 
     /**
-     * A task whose stores hold what {@code from}'s hold now, as a new owner of the partition
-     * restores them from the changelog as of {@code from}'s last commit.
+     * {@code from} commits, and a new owner of the partition restores its stores from the
+     * changelog as of that commit: returns the new owner's task.
      */
-    private static MockProcessorContext<byte[], byte[]> restoredCopy(MockProcessorContext<byte[], byte[]> from) {
+    private MockProcessorContext<byte[], byte[]> restoredCopy(MockProcessorContext<byte[], byte[]> from) {
+        commit(from);
         MockProcessorContext<byte[], byte[]> copy = new MockProcessorContext<>();
         copy.setCurrentSystemTimeMs(System.currentTimeMillis());
         KeyValueStore<AggregateKey, SlotAggregate> aggregates = addStores(copy);
@@ -148,9 +152,15 @@ class SpeedRestoreTest {
     private SpeedProcessor start(MockProcessorContext<byte[], byte[]> task) {
         SpeedSettings settings = new SpeedSettings("events", "events.dlq", new IngestSlots(Duration.ofHours(1)), Duration.ofSeconds(30), WINDOW,
                 Duration.ofMinutes(5), Duration.ofMillis(250), false);
-        SpeedProcessor processor = new SpeedProcessor(VIEWS, settings, landing, new SpeedMetrics(new PrometheusRegistry()), () -> Long.MAX_VALUE);
+        SpeedProcessor processor = new SpeedProcessor(VIEWS, settings, landing, new SpeedMetrics(new PrometheusRegistry()), () -> Long.MAX_VALUE,
+                commitHooks.get(task));
         processor.init(task);
         return processor;
+    }
+
+    /** What Kafka Streams does to the aggregates store just before it commits the task. */
+    private static void commit(MockProcessorContext<byte[], byte[]> task) {
+        ((BeforeCommit.HookedStore<?, ?>) task.getStateStore(SpeedTopology.AGGREGATES_STORE)).flushCache();
     }
 
     /** Runs the latest started processor's flush. */
@@ -354,6 +364,10 @@ class SpeedRestoreTest {
         process(first, "c", "p2", "2026-11-21T11:00:31Z");
         flush(); // the 10:00 slot is written and closed
         assertEquals(2L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+        commit(context);
+        assertTrue(stored().contains(key(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p2", SLOT_11))
+                        && stored().stream().allMatch(k -> k.slot() == SLOT_11),
+                "the commit puts the open slot's aggregates in the store, not the closed slot's, changed since the last commit: " + stored());
 
         SpeedProcessor second = start(); // after a crash, a rebalance or a redeploy
         process(second, "d", "p1", "2026-11-21T10:59:58Z"); // the broker clock went back 33 s, before any flush of the new task
