@@ -31,7 +31,11 @@ final class BeforeCommit {
 
     private final Map<TaskId, Runnable> hooks = new ConcurrentHashMap<>();
 
-    /** {@code hook} runs before every commit of {@code task}, until the task's store closes. */
+    /**
+     * {@code hook} runs before every commit of {@code task}, until the task's store closes. (An
+     * instance runs one incarnation of a task at a time: the next takes the task's state directory
+     * lock, which the last one gives up after closing its stores.)
+     */
     void register(TaskId task, Runnable hook) {
         hooks.put(task, hook);
     }
