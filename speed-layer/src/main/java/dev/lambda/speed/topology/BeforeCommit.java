@@ -11,6 +11,7 @@ import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.internals.MeteredStateStore;
 import org.apache.kafka.streams.state.internals.WrappedStateStore;
 
 /**
@@ -21,20 +22,23 @@ import org.apache.kafka.streams.state.internals.WrappedStateStore;
  *
  * <p>The Processor API has no such hook. A store has one: before committing a task, Kafka Streams
  * flushes the caches of its stores ({@code CachedStateStore#flushCache}, called from
- * {@code StreamTask#prepareCommit}, and for the last time when the task closes, after
- * {@code Processor#close}). The store built by {@link #wrap} runs the task's hook first. This leans
- * on that internal call of Kafka Streams 4.3 (the public {@code StateStore#commit} comes after the
- * offsets are committed, too late); {@code SpeedRestoreTest} and {@code SpeedTopologyTest} fail if
- * the hook stops running before commits.
+ * {@code StreamTask#prepareCommit} on every path that commits, a task's last commit as it closes
+ * included). The store built by {@link #wrap} runs the task's hook first. This leans on that
+ * internal call of Kafka Streams 4.3 (the public {@code StateStore#commit} comes after the offsets
+ * are committed, too late). {@code SpeedTopologyTest} fails if {@code StreamTask} stops making it
+ * before a commit, and {@code SpeedLayerIT}'s kill-and-restart test if Kafka Streams' task manager
+ * commits any other way.
  */
 final class BeforeCommit {
 
     private final Map<TaskId, Runnable> hooks = new ConcurrentHashMap<>();
 
     /**
-     * {@code hook} runs before every commit of {@code task}, until the task's store closes. (An
-     * instance runs one incarnation of a task at a time: the next takes the task's state directory
-     * lock, which the last one gives up after closing its stores.)
+     * {@code hook} runs before every commit of {@code task}, until the task's store closes or the
+     * task's next incarnation registers its own. (An instance runs one incarnation of a task at a
+     * time: the next takes the task's state directory lock, which the last one gives up after
+     * closing its stores. An active task turned standby keeps its stores and so its hook, which a
+     * standby task never runs: it makes no commit of its own.)
      */
     void register(TaskId task, Runnable hook) {
         hooks.put(task, hook);
@@ -89,8 +93,13 @@ final class BeforeCommit {
         };
     }
 
-    /** A key-value store that runs its task's hook before its cache (if any) is flushed for a commit. */
-    final class HookedStore<K, V> extends WrappedStateStore<KeyValueStore<K, V>, K, V> implements KeyValueStore<K, V> {
+    /**
+     * A key-value store that runs its task's hook before its cache (if any) is flushed for a commit.
+     * It passes restore times on to the metered store it wraps, which records them only when it is
+     * the store registered (this one is).
+     */
+    final class HookedStore<K, V> extends WrappedStateStore<KeyValueStore<K, V>, K, V>
+            implements KeyValueStore<K, V>, MeteredStateStore {
 
         private TaskId task;
 
@@ -119,6 +128,13 @@ final class BeforeCommit {
                 hooks.remove(task);
             }
             super.close();
+        }
+
+        @Override
+        public void recordRestoreTime(long restoreTimeNs) {
+            if (wrapped() instanceof MeteredStateStore metered) {
+                metered.recordRestoreTime(restoreTimeNs);
+            }
         }
 
         @Override

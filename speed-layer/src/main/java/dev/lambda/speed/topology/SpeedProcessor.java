@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The speed layer's work for one input partition (one task): validate (rejects to the dead-letter
  * topic), drop duplicate ids seen within the dedup window, fold each event into the aggregate of
- * (view version, level, bucket, dims, slot) in the task's state store, and on a wall-clock
- * punctuation write the changed aggregates to the sink as absolute values.
+ * (view version, level, bucket, dims, slot), whose base level the task's state store keeps, and
+ * on a wall-clock punctuation write the changed aggregates to the sink as absolute values.
  *
  * <p>Crash safety: the stores are changelogged under exactly-once, so after a crash they come back
  * as of the last commit and the records after it are processed again, recomputing the same values.

@@ -23,6 +23,7 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -124,9 +125,14 @@ public final class SpeedBenchmark {
      * the sink). A pause between flushes is no sign of the end: under load the flushes space out.
      */
     private static long awaitFlushed(SpeedLayer layer, int events) throws InterruptedException {
+        long giveUpAt = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
         for (int p = 0; p < PARTITIONS; p++) {
             long end = (events + PARTITIONS - 1 - p) / PARTITIONS; // produceAll sends event i to partition i % PARTITIONS
             while (layer.metrics().flushedOffset(p) < end) {
+                if (System.nanoTime() - giveUpAt > 0) {
+                    throw new IllegalStateException("partition " + p + " reported flushed through " + layer.metrics().flushedOffset(p)
+                            + " after 10 min, not " + end);
+                }
                 Thread.sleep(20);
             }
         }

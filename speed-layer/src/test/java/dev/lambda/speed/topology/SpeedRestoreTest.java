@@ -243,6 +243,29 @@ class SpeedRestoreTest {
     }
 
     /**
+     * Every commit puts the aggregates changed since the one before, those the last commit put
+     * already included; and a commit with nothing changed leaves the store as it is.
+     */
+    @Test
+    void eachCommitPutsWhatChangedSinceTheLastOne() {
+        context.setCurrentSystemTimeMs(T0);
+        SpeedProcessor first = start();
+        process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
+        commit(context);
+        process(context, 1, first, "b", "p1", "2026-11-21T10:59:51Z");
+        process(context, 2, first, "c", "p2", "2026-11-21T10:59:52Z");
+        commit(context);
+        commit(context);
+        MockProcessorContext<byte[], byte[]> restarted = restoredCopy(); // the process dies before any flush
+
+        start(restarted);
+        flush(restarted, T0 + 60_000);
+        assertEquals(2L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+        assertEquals(1L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p2", SLOT_10));
+        assertEquals(2L, written(Granularity.DAY, "2026-11-21T00:00:00Z", "p1", SLOT_10), "coarser levels rebuilt from the saved base");
+    }
+
+    /**
      * A task that restarts writes the values it restored, which are newer than its last flush
      * (records processed and committed after it): they replace that flush's rows.
      */

@@ -290,6 +290,22 @@ class SpeedTopologyTest {
                 minute10.dims(), slot11)).aggregate().get(0).read(), "the open slot stays");
     }
 
+    /**
+     * At every commit (the driver commits after each record) the store holds each changed aggregate
+     * with every event so far: those the previous commit put included.
+     */
+    @Test
+    void eachCommitLeavesTheStoreWithEveryEventOfTheChangedAggregates() {
+        KeyValueStore<AggregateKey, SlotAggregate> store = driver.getKeyValueStore(SpeedTopology.AGGREGATES_STORE);
+        AggregateKey minute = new AggregateKey("sales", VIEWS.find("sales").orElseThrow().version(), dev.lambda.common.time.Granularity.MINUTE,
+                Instant.parse("2026-11-21T10:59:00Z").toEpochMilli(), List.of("p1", "NP"), Instant.parse("2026-11-21T10:00:00Z").toEpochMilli());
+        send(purchase("a", "2026-11-21T10:59:00Z", "p1", "1.00", "u1"), "2026-11-21T10:59:10Z");
+        assertEquals(1L, store.get(minute).aggregate().get(0).read());
+        send(purchase("b", "2026-11-21T10:59:30Z", "p1", "2.50", "u2"), "2026-11-21T10:59:20Z");
+        assertEquals(List.of(2L, new java.math.BigDecimal("3.50")), store.get(minute).aggregate().values().stream().limit(2)
+                .map(dev.lambda.common.metric.MetricValue::read).toList());
+    }
+
     @Test
     void anAggregateFlushedWhileItsSlotWasOpenLeavesTheStoreWhenTheSlotCloses() {
         send(purchase("a", "2026-11-21T10:59:00Z", "p1", "1.00", "u1"), "2026-11-21T10:59:59.000Z");
