@@ -45,9 +45,10 @@ import org.slf4j.LoggerFactory;
  * as of the last commit and the records after it are processed again, recomputing the same values.
  * The aggregates themselves change in memory, and those that changed go into the store just
  * before each commit ({@link BeforeCommit}): once per commit, not once per event, and still in the
- * transaction that commits the offsets they reflect. Which keys changed since the last flush is kept in memory only, so a task that starts (or
- * restarts) treats every aggregate in its store as changed and writes them all once. An aggregate
- * of a closed slot leaves the store after it has been written.
+ * transaction that commits the offsets they reflect. Which keys changed since the last flush is
+ * kept in memory only, so a task that starts (or restarts) treats every aggregate in its store as
+ * changed and writes them all once. An aggregate of a closed slot leaves the store after it has
+ * been written.
  *
  * <p>Slots close by the partition's ingest time, which the broker's clock stamps (LogAppendTime): a
  * slot stays open until that time is {@code slotGrace} past the slot's end. A clock that steps back
@@ -517,11 +518,12 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         long closeBelow = closeBelow();
         if (openFrom < closeBelow) { // a slot closed since the last flush: its aggregates are all written now
             base.values().removeIf(cell -> {
-                cell.closed = cell.key.slot() < closeBelow;
-                if (cell.closed) {
-                    closed.add(KeyValue.pair(cell.key, null));
+                if (cell.key.slot() >= closeBelow) {
+                    return false;
                 }
-                return cell.closed;
+                cell.closed = true; // a commit must not put it back
+                closed.add(KeyValue.pair(cell.key, null));
+                return true;
             });
             rollups.keySet().removeIf(key -> key.slot() < closeBelow);
             openFrom = closeBelow;
