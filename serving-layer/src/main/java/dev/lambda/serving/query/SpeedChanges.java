@@ -73,6 +73,18 @@ public final class SpeedChanges implements AutoCloseable {
         return last != Long.MIN_VALUE && System.nanoTime() - last < 3 * intervalNanos;
     }
 
+    /**
+     * Polls now, on the poller's thread as a scheduled poll would, and returns once it is done: for
+     * tests, which cannot wait on a schedule that a busy machine may delay past {@link #current()}.
+     */
+    void pollNow() throws InterruptedException {
+        try {
+            poller.submit(this::poll).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("a poll cannot fail: it catches everything", e);
+        }
+    }
+
     private void poll() {
         long started = System.nanoTime();
         try {
