@@ -177,7 +177,9 @@ class BatchLayerIT {
 
     private static KafkaProducer<byte[], byte[]> transactional(LocalCluster cluster, String id) {
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-                ProducerConfig.TRANSACTIONAL_ID_CONFIG, "batch-it-" + id), new ByteArraySerializer(), new ByteArraySerializer());
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, "batch-it-" + id,
+                // a transaction the test holds open across Spark runs: the 1 min default could abort it on a slow machine
+                ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 600_000), new ByteArraySerializer(), new ByteArraySerializer());
         producer.initTransactions();
         return producer;
     }

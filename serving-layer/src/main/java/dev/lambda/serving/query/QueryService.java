@@ -62,11 +62,13 @@ public final class QueryService {
 
     public CompletableFuture<Answer> answer(Query q) {
         Granularity level = planner.readLevel(q.view(), q.from(), q.to(), q.granularity());
-        // the speed version is taken before any row is read, so a cached answer is never older than its version
-        long speedVersion = speedChanges == null ? 0 : speedChanges.version();
+        // the speed version is taken before any row is read, so a cached answer is never older than its version;
+        // and after asking whether it can be trusted: a poll landing in between makes the version newer, never stale
+        boolean cacheable = speedChanges != null && speedChanges.current();
+        long speedVersion = cacheable ? speedChanges.version() : 0;
         return rows.publishedState(q.view()).toCompletableFuture()
                 .thenCompose(state -> {
-                    if (speedChanges == null || !speedChanges.current()) {
+                    if (!cacheable) {
                         return read(q, level, state.orElse(null));
                     }
                     AnswerCache.Key key = AnswerCache.Key.of(q, state.map(ViewState::generation).orElse(null));

@@ -90,10 +90,15 @@ public final class SpeedChanges implements AutoCloseable {
         try {
             List<SpeedPartitionStatus> partitions = rows.speedPartitions().toCompletableFuture().get(5, TimeUnit.SECONDS);
             java.util.Set<SpeedPartitionStatus> now = java.util.Set.copyOf(partitions);
-            lastGoodPollStart = started;
-            if (!now.equals(last)) {
+            boolean moved = !now.equals(last);
+            long changed = 0;
+            if (moved) {
                 last = now;
-                long changed = version.incrementAndGet();
+                changed = version.incrementAndGet();
+            }
+            // after the version: a caller that finds this poll current then reads its version or a newer one
+            lastGoodPollStart = started;
+            if (moved) {
                 for (var listener : listeners) {
                     try {
                         listener.accept(changed);

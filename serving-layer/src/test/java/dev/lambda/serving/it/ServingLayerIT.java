@@ -193,8 +193,9 @@ class ServingLayerIT {
         long generation = cutoff.toEpochMilli();
         BatchRowsTable batchTable = new BatchRowsTable(session, keyspace);
         SpeedRowsTable speedTable = new SpeedRowsTable(session, keyspace, Duration.ofDays(3650));
-        // bounded in flight: more requests than the connection pool's stream ids fail with "no connection available"
-        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(256);
+        // bounded in flight: more requests than the connection pool's stream ids fail with "no connection available",
+        // and on a busy machine a few hundred writes queued on one partition can outlast Cassandra's 2 s write timeout
+        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(32);
         List<CompletableFuture<Void>> writes = new ArrayList<>();
         java.util.function.Consumer<java.util.function.Supplier<java.util.concurrent.CompletionStage<Void>>> write = w -> {
             inFlight.acquireUninterruptibly();

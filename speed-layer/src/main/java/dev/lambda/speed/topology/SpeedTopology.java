@@ -39,11 +39,17 @@ public final class SpeedTopology {
      */
     public static Topology build(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics,
                                  LongSupplier stopBy) {
+        return build(catalog, settings, sink, metrics, stopBy, System::nanoTime);
+    }
+
+    /** @param ticker the clock, in nanoseconds, the cost of a flush is measured with (for its pacing) */
+    static Topology build(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics, LongSupplier stopBy,
+                          LongSupplier ticker) {
         BeforeCommit beforeCommit = new BeforeCommit();
         ProcessorSupplier<byte[], byte[], byte[], byte[]> supplier = new ProcessorSupplier<>() {
             @Override
             public Processor<byte[], byte[], byte[], byte[]> get() {
-                return new SpeedProcessor(catalog, settings, sink, metrics, stopBy, beforeCommit);
+                return new SpeedProcessor(catalog, settings, sink, metrics, stopBy, beforeCommit, ticker);
             }
 
             @Override

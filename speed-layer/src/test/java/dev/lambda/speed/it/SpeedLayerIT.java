@@ -108,24 +108,50 @@ class SpeedLayerIT {
             assertEquals(rowsBefore, layer.metrics().rowsFlushed(), "nothing counted as flushed while Cassandra was down");
             node = CassandraNode.start(cassandraDir, port, false);
             f.awaitExact(CATCH_UP);
-            long deadline = System.nanoTime() + CATCH_UP.toNanos(); // a long outage may have cost a rebalance
-            while (layer.state() != KafkaStreams.State.RUNNING && System.nanoTime() < deadline) {
-                Thread.sleep(200);
-            }
-            assertEquals(KafkaStreams.State.RUNNING, layer.state());
+            awaitRunning(layer); // a long outage may have cost a rebalance
         } finally {
             node.close();
         }
+    }
+
+    /** Waits until the application's group has {@code members} members, each assigned a partition of the events topic. */
+    private static void awaitMembersWithPartitions(SpeedFixture f, String applicationId, int members) throws Exception {
+        long deadline = System.nanoTime() + CATCH_UP.toNanos();
+        String seen = "";
+        try (Admin admin = f.cluster.kafka().admin()) {
+            while (System.nanoTime() < deadline) {
+                var group = admin.describeConsumerGroups(List.of(applicationId)).all().get().get(applicationId);
+                seen = group.members().stream().map(m -> m.assignment().topicPartitions().toString()).toList().toString();
+                if (group.members().size() == members && group.members().stream().allMatch(
+                        m -> m.assignment().topicPartitions().stream().anyMatch(tp -> tp.topic().equals(f.topic)))) {
+                    return;
+                }
+                Thread.sleep(200);
+            }
+        }
+        throw new AssertionError("group " + applicationId + " did not reach " + members + " members holding partitions of "
+                + f.topic + " within " + CATCH_UP.toSeconds() + " s; last seen: " + seen);
+    }
+
+    /** Waits until the instance is RUNNING (a rebalance may still be finishing when its rows are already exact). */
+    private static void awaitRunning(SpeedLayer layer) throws InterruptedException {
+        long deadline = System.nanoTime() + CATCH_UP.toNanos();
+        while (layer.state() != KafkaStreams.State.RUNNING && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertEquals(KafkaStreams.State.RUNNING, layer.state());
     }
 
     @Test
     void twoInstancesSharingTheTopicGiveTheSameTotalsAsOne(LocalCluster cluster, @TempDir Path stateA, @TempDir Path stateB) throws Exception {
         try (SpeedFixture f = new SpeedFixture(cluster, "twins", 3)) {
             try (SpeedLayer a = startInProcess(f, stateA); SpeedLayer b = startInProcess(f, stateB)) {
+                // the first to join takes every partition until the second joins: the events come once both hold some
+                awaitMembersWithPartitions(f, "speed-twins", 2);
                 f.produce(6_000);
                 f.awaitExact(CATCH_UP);
-                assertEquals(KafkaStreams.State.RUNNING, a.state());
-                assertEquals(KafkaStreams.State.RUNNING, b.state());
+                awaitRunning(a);
+                awaitRunning(b);
                 assertTrue(a.metrics().eventsIn() > 0 && b.metrics().eventsIn() > 0,
                         "both instances took partitions: " + a.metrics().eventsIn() + " / " + b.metrics().eventsIn());
             }
