@@ -84,6 +84,11 @@ import org.slf4j.LoggerFactory;
 final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> {
 
     private static final Logger LOG = LoggerFactory.getLogger(SpeedProcessor.class);
+    /**
+     * A partition whose newest record was ingested less than a flush interval and this long before a
+     * flush is caught up with its input (the slack covers the way from the broker to the flush).
+     */
+    private static final long CAUGHT_UP_SLACK_MILLIS = 1_000;
 
     private final ViewCatalog catalog;
     private final SpeedSettings settings;
@@ -174,6 +179,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private SpeedRowSink.Progress recordedProgress;
     private long lastFlushAt;
     private long lastFlushMillis;
+    /** After a flush's rows were given back (the sink's store is down): no flush before this, on the wall clock. */
+    private long retryAt;
     /** Whether the last flush gave its rows back (the sink's store was down): logged once per outage. */
     private boolean givenBack;
 
@@ -243,6 +250,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         recordedProgress = null;
         lastFlushAt = 0;
         lastFlushMillis = 0;
+        retryAt = 0;
         givenBack = false;
         this.context = context;
         this.partition = context.taskId().partition();
@@ -484,9 +492,15 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             reportFlushedThrough(processedThrough);
             return;
         }
-        // when flushes get slow (a backlog, a busy Cassandra) flush less often, so that processing
-        // keeps at least three quarters of the time and each flush carries more updates per row
-        if (now - lastFlushAt < 4 * lastFlushMillis) {
+        if (now < retryAt) {
+            return;
+        }
+        // behind its input (a backlog) with slow flushes, a partition flushes less often, so that
+        // processing keeps at least three quarters of the time and each flush carries more updates
+        // per row; caught up, it flushes at every interval whatever the last flush cost: holding
+        // one back would only add to the latency, and a slow write now and then would set its tail
+        boolean behind = now - newestRecordIngest > settings.flushInterval().toMillis() + CAUGHT_UP_SLACK_MILLIS;
+        if (behind && now - lastFlushAt < 4 * lastFlushMillis) {
             return;
         }
         long through = processedThrough;
@@ -509,8 +523,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                         writes.size());
             }
             givenBack = true;
-            lastFlushAt = now; // and the next try comes after a few flush intervals, not at once
-            lastFlushMillis = settings.flushInterval().toMillis();
+            retryAt = now + 4 * settings.flushInterval().toMillis(); // the next try comes after a few flush intervals, not at once
             return;
         }
         if (givenBack) {

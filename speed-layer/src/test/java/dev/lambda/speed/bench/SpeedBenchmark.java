@@ -41,7 +41,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Speed-layer benchmark on real servers (not a test): throughput end to end (until rows are in
  * Cassandra) against a plain consumer that only reads and parses the same topic, in the same run;
  * then produce → flushed latency at a fixed rate, measured after a warm-up at that rate
- * ({@code -Dbench.warmupSeconds}, default 15; the worst latency of every 5 s, warm-up included, is
+ * ({@code -Dbench.warmupSeconds}, default 60; the worst latency of every 5 s, warm-up included, is
  * printed too). Prints figures; asserts nothing.
  *
  * <p>Run: {@code mvn -pl speed-layer -am verify -DskipTests -Pbench -Dbench.events=2000000 -Dbench.rate=20000}
@@ -54,7 +54,9 @@ public final class SpeedBenchmark {
         int events = Integer.getInteger("bench.events", 2_000_000);
         int rate = Integer.getInteger("bench.rate", 20_000);
         int latencySeconds = Integer.getInteger("bench.latencySeconds", 30);
-        int warmupSeconds = Integer.getInteger("bench.warmupSeconds", 15);
+        // on two cores shared by three fresh JVMs the first ~40 s at the rate are a warm-up (JIT, Cassandra's
+        // write path, first rows of every key): 15 s let that tail set the figures
+        int warmupSeconds = Integer.getInteger("bench.warmupSeconds", 60);
         if (latencySeconds == 0) {
             rate = 0;
         }
@@ -116,6 +118,7 @@ public final class SpeedBenchmark {
                         + " max %d ms (%,d events)%n", rate, latencySeconds, warmupSeconds, pct(latencies, 0.50), pct(latencies, 0.99),
                         latencies[latencies.length - 1], latencies.length);
                 System.out.println("  " + latencyFlushes.summary());
+                System.out.println("  " + latencyFlushes.cadence(measuredFrom));
             }
         }
     }
@@ -302,6 +305,25 @@ public final class SpeedBenchmark {
             return String.format("%,d sink calls (all stream threads): rows per call p50 %,d max %,d; ms per call p50 %d max %d;"
                     + " longest gap between calls %d ms", rows.length, rows[rows.length / 2], rows[rows.length - 1], millis[millis.length / 2],
                     millis[millis.length - 1], gap);
+        }
+
+        /**
+         * For the flushes that ended from {@code fromMillis} on: the gaps between a partition's
+         * consecutive flushes and the time of each sink call (p50, p99, max), to tell a latency tail
+         * made by slow writes from one made by flushes coming late.
+         */
+        String cadence(long fromMillis) {
+            long[] gaps = byPartition.values().stream().flatMapToLong(flushes -> {
+                List<Long> ends = flushes.stream().map(f -> f[1]).sorted().toList();
+                return java.util.stream.IntStream.range(1, ends.size()).filter(i -> ends.get(i) >= fromMillis)
+                        .mapToLong(i -> ends.get(i) - ends.get(i - 1));
+            }).sorted().toArray();
+            long[] millis = writes.stream().filter(w -> w[2] >= fromMillis).mapToLong(w -> w[1]).sorted().toArray();
+            if (gaps.length == 0 || millis.length == 0) {
+                return "no flushes measured";
+            }
+            return String.format("measured: gap between a partition's flushes p50 %d p99 %d max %d ms; sink call p50 %d p99 %d max %d ms",
+                    pct(gaps, 0.50), pct(gaps, 0.99), gaps[gaps.length - 1], pct(millis, 0.50), pct(millis, 0.99), millis[millis.length - 1]);
         }
 
         SpeedRowSink wrap(SpeedRowSink inner) {
