@@ -108,7 +108,8 @@ public final class SpeedBenchmark {
                 Thread.sleep(3_000); // let it join the group and take the partitions
                 // the first seconds at the rate warm up the JIT, Cassandra and the flush pacing: shown, not counted
                 List<long[]> all = produceAtRate(cluster, "bench_latency", rate, warmupSeconds + latencySeconds);
-                latencyFlushes.awaitQuiet(Duration.ofSeconds(3));
+                // every event's latency, however far behind the layer fell: a pause in flushes is no sign of the end
+                awaitFlushed(layer, all.size());
                 long[] allLatencies = latencyFlushes.latencies(all);
                 System.out.println("  " + byWindow(all, allLatencies, 5_000));
                 long measuredFrom = all.get(0)[2] + warmupSeconds * 1000L;
@@ -130,7 +131,7 @@ public final class SpeedBenchmark {
     private static long awaitFlushed(SpeedLayer layer, int events) throws InterruptedException {
         long giveUpAt = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
         for (int p = 0; p < PARTITIONS; p++) {
-            long end = (events + PARTITIONS - 1 - p) / PARTITIONS; // produceAll sends event i to partition i % PARTITIONS
+            long end = (events + PARTITIONS - 1 - p) / PARTITIONS; // both producers send event i to partition i % PARTITIONS
             while (layer.metrics().flushedOffset(p) < end) {
                 if (System.nanoTime() - giveUpAt > 0) {
                     throw new IllegalStateException("partition " + p + " reported flushed through " + layer.metrics().flushedOffset(p)
@@ -286,7 +287,6 @@ public final class SpeedBenchmark {
     /** Records, per flush, the partition's newest ingest time it covered and when it completed. */
     static final class FlushLog {
         private final Map<Integer, List<long[]>> byPartition = new ConcurrentHashMap<>();
-        private volatile long lastFlushNanos = System.nanoTime();
         /** Per sink call: rows, milliseconds it took, when it ended. */
         private final List<long[]> writes = new CopyOnWriteArrayList<>();
 
@@ -332,7 +332,6 @@ public final class SpeedBenchmark {
                 long work = inner.writeAll(rows, writeTime);
                 long done = System.currentTimeMillis();
                 writes.add(new long[] {rows.size(), (System.nanoTime() - began) / 1_000_000, done});
-                lastFlushNanos = System.nanoTime();
                 Map<Integer, Long> newest = new java.util.HashMap<>();
                 for (SpeedRowSink.Write w : rows) {
                     newest.merge(w.row().sourcePartition(), w.row().latestIngest().toEpochMilli(), Math::max);
@@ -340,14 +339,6 @@ public final class SpeedBenchmark {
                 newest.forEach((p, ingest) -> byPartition.computeIfAbsent(p, k -> new CopyOnWriteArrayList<>()).add(new long[] {ingest, done}));
                 return work;
             };
-        }
-
-        /** Waits until no flush has happened for {@code quiet}; returns the nano time of the last flush. */
-        long awaitQuiet(Duration quiet) throws InterruptedException {
-            while (System.nanoTime() - lastFlushNanos < quiet.toNanos()) {
-                Thread.sleep(50);
-            }
-            return lastFlushNanos;
         }
 
         long[] latencies(List<long[]> sent) {
