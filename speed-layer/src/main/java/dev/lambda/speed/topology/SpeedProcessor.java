@@ -165,6 +165,12 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      */
     private long restoredPosition = -1;
     private long newestRecordIngest = Long.MIN_VALUE;
+    /**
+     * Ingest time of the last record processed ({@link Long#MIN_VALUE} before the first): whether the
+     * partition is behind its input. Not the newest: one record stamped by a broker clock that was
+     * briefly ahead would make a backlog look caught up until the wall clock passed it.
+     */
+    private long lastRecordIngest = Long.MIN_VALUE;
     /** Write time (µs) of position 0; {@link Long#MIN_VALUE} until the partition's first record sets it. */
     private long writeTimeBase = Long.MIN_VALUE;
     /**
@@ -245,6 +251,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         processedThrough = -1;
         restoredPosition = -1;
         newestRecordIngest = Long.MIN_VALUE;
+        lastRecordIngest = Long.MIN_VALUE;
         writeTimeBase = Long.MIN_VALUE;
         firstPosition = -1;
         recordedProgress = null;
@@ -357,6 +364,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         });
         long ingest = record.timestamp();
         newestRecordIngest = Math.max(newestRecordIngest, ingest);
+        lastRecordIngest = ingest;
         ParseResult parsed = parser.parse(record.value(), ingest);
         if (parsed instanceof ParseResult.Rejected rejected) {
             deadLetter(record, rejected);
@@ -498,8 +506,12 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         // behind its input (a backlog) with slow flushes, a partition flushes less often, so that
         // processing keeps at least three quarters of the time and each flush carries more updates
         // per row; caught up, it flushes at every interval whatever the last flush cost: holding
-        // one back would only add to the latency, and a slow write now and then would set its tail
-        boolean behind = now - newestRecordIngest > settings.flushInterval().toMillis() + CAUGHT_UP_SLACK_MILLIS;
+        // one back would only add to the latency, and a slow write now and then would set its tail.
+        // Broker time against this host's: a host clock ahead by more than the slack paces as if
+        // behind, one behind the broker's lets a backlog flush at every interval (throughput, never
+        // correctness). Changes restored before any record came count as behind.
+        boolean behind = lastRecordIngest == Long.MIN_VALUE
+                || now - lastRecordIngest > settings.flushInterval().toMillis() + CAUGHT_UP_SLACK_MILLIS;
         if (behind && now - lastFlushAt < 4 * lastFlushMillis) {
             return;
         }

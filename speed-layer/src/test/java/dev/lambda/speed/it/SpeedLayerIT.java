@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
@@ -28,6 +29,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -114,17 +116,25 @@ class SpeedLayerIT {
         }
     }
 
-    /** Waits until the application's group has {@code members} members, each assigned a partition of the events topic. */
-    private static void awaitMembersWithPartitions(SpeedFixture f, String applicationId, int members) throws Exception {
+    /** Waits until the layer's consumer group has {@code members} members, each assigned a partition of the events topic. */
+    private static void awaitMembersWithPartitions(SpeedFixture f, int members) throws Exception {
+        String applicationId = "speed-" + f.name;
         long deadline = System.nanoTime() + CATCH_UP.toNanos();
-        String seen = "";
+        String seen = "no group yet";
         try (Admin admin = f.cluster.kafka().admin()) {
             while (System.nanoTime() < deadline) {
-                var group = admin.describeConsumerGroups(List.of(applicationId)).all().get().get(applicationId);
-                seen = group.members().stream().map(m -> m.assignment().topicPartitions().toString()).toList().toString();
-                if (group.members().size() == members && group.members().stream().allMatch(
-                        m -> m.assignment().topicPartitions().stream().anyMatch(tp -> tp.topic().equals(f.topic)))) {
-                    return;
+                try {
+                    var group = admin.describeConsumerGroups(List.of(applicationId)).all().get().get(applicationId);
+                    seen = group.members().stream().map(m -> m.assignment().topicPartitions().toString()).toList().toString();
+                    if (group.members().size() == members && group.members().stream().allMatch(
+                            m -> m.assignment().topicPartitions().stream().anyMatch(tp -> tp.topic().equals(f.topic)))) {
+                        return;
+                    }
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+                        throw e;
+                    }
+                    // the instances have not joined yet
                 }
                 Thread.sleep(200);
             }
@@ -147,7 +157,7 @@ class SpeedLayerIT {
         try (SpeedFixture f = new SpeedFixture(cluster, "twins", 3)) {
             try (SpeedLayer a = startInProcess(f, stateA); SpeedLayer b = startInProcess(f, stateB)) {
                 // the first to join takes every partition until the second joins: the events come once both hold some
-                awaitMembersWithPartitions(f, "speed-twins", 2);
+                awaitMembersWithPartitions(f, 2);
                 f.produce(6_000);
                 f.awaitExact(CATCH_UP);
                 awaitRunning(a);
