@@ -85,7 +85,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
 
     private static final Logger LOG = LoggerFactory.getLogger(SpeedProcessor.class);
     /**
-     * A partition whose newest record was ingested less than a flush interval and this long before a
+     * A partition whose last record was ingested less than a flush interval and this long before a
      * flush is caught up with its input (the slack covers the way from the broker to the flush).
      */
     private static final long CAUGHT_UP_SLACK_MILLIS = 1_000;

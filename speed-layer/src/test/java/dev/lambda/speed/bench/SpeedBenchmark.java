@@ -108,8 +108,9 @@ public final class SpeedBenchmark {
                 Thread.sleep(3_000); // let it join the group and take the partitions
                 // the first seconds at the rate warm up the JIT, Cassandra and the flush pacing: shown, not counted
                 List<long[]> all = produceAtRate(cluster, "bench_latency", rate, warmupSeconds + latencySeconds);
-                // every event's latency, however far behind the layer fell: a pause in flushes is no sign of the end
-                awaitFlushed(layer, rate * (warmupSeconds + latencySeconds)); // every send attempted: one that failed makes it give up naming the partition, not return early
+                // every event's latency, however far behind the layer fell (a pause in flushes is no sign of the
+                // end); counted by sends attempted, so one that failed makes it give up naming the partition
+                awaitFlushed(layer, rate * (warmupSeconds + latencySeconds));
                 long[] allLatencies = latencyFlushes.latencies(all);
                 System.out.println("  " + byWindow(all, allLatencies, 5_000));
                 long measuredFrom = all.get(0)[2] + warmupSeconds * 1000L;
