@@ -7,6 +7,7 @@ import dev.lambda.common.cassandra.SpeedRowsTable;
 import dev.lambda.common.kafka.EventsTopic;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.speed.config.SpeedConfig;
+import dev.lambda.speed.metrics.ConsumerLag;
 import dev.lambda.speed.metrics.SpeedMetrics;
 import dev.lambda.speed.sink.CassandraSpeedRowSink;
 import dev.lambda.speed.sink.SpeedRowSink;
@@ -20,8 +21,6 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
-import org.apache.kafka.common.Metric;
-import org.apache.kafka.common.MetricName;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
@@ -77,13 +76,17 @@ public final class SpeedLayer implements AutoCloseable {
                     new SpeedRowsTable(session, config.cassandra().keyspace(), config.ttl()), config.maxInFlightWrites(),
                     new SpeedPartitionsTable(session, config.cassandra().keyspace()), config.applicationId()));
             AtomicLong stopBy = new AtomicLong(Long.MAX_VALUE);
-            KafkaStreams streams = new KafkaStreams(SpeedTopology.build(views, config.topology(), sink, metrics, stopBy::get),
+            ConsumerLag lag = new ConsumerLag(config.topology().eventsTopic());
+            KafkaStreams streams = new KafkaStreams(SpeedTopology.build(views, config.topology(), sink, metrics, stopBy::get, lag),
                     config.streamsProperties());
+            lag.watch(streams::metrics);
             streams.setUncaughtExceptionHandler(error -> {
                 LOG.error("stream thread failed; replacing it (state is restored from the changelog)", error);
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
             });
-            registerLag(registry, streams, config.topology().eventsTopic());
+            GaugeWithCallback.builder().name("lambda_speed_consumer_lag_records")
+                    .help("Records on the events topic not yet read by this instance")
+                    .callback(cb -> cb.call(lag.total())).register(registry);
             HTTPServer server = config.metricsPort() == 0 ? null
                     : HTTPServer.builder().port(config.metricsPort()).registry(registry).buildAndStart();
             SpeedLayer layer = new SpeedLayer(session, streams, server, metrics, stopBy);
@@ -126,24 +129,5 @@ public final class SpeedLayer implements AutoCloseable {
         }
         session.close();
         LOG.info("speed layer stopped");
-    }
-
-    /** Consumer lag on the events topic (records), summed over this instance's partitions. */
-    private static void registerLag(PrometheusRegistry registry, KafkaStreams streams, String topic) {
-        GaugeWithCallback.builder().name("lambda_speed_consumer_lag_records")
-                .help("Records on the events topic not yet read by this instance")
-                .callback(cb -> {
-                    double lag = 0;
-                    for (var entry : streams.metrics().entrySet()) {
-                        MetricName name = entry.getKey();
-                        if (name.name().equals("records-lag") && topic.equals(name.tags().get("topic"))) {
-                            Object value = ((Metric) entry.getValue()).metricValue();
-                            if (value instanceof Double d && !d.isNaN()) {
-                                lag += d;
-                            }
-                        }
-                    }
-                    cb.call(lag);
-                }).register(registry);
     }
 }

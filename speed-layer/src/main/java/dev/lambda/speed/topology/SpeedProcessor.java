@@ -84,11 +84,6 @@ import org.slf4j.LoggerFactory;
 final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> {
 
     private static final Logger LOG = LoggerFactory.getLogger(SpeedProcessor.class);
-    /**
-     * A partition whose last record was ingested less than a flush interval and this long before a
-     * flush is caught up with its input (the slack covers the way from the broker to the flush).
-     */
-    private static final long CAUGHT_UP_SLACK_MILLIS = 1_000;
 
     private final ViewCatalog catalog;
     private final SpeedSettings settings;
@@ -107,6 +102,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      * pacing compares that cost with the wall-clock time between flushes.
      */
     private final LongSupplier ticker;
+    /** Records waiting in Kafka per input partition: whether the pacing holds a flush back. */
+    private final InputLag inputLag;
     /** View name → version → definition (looked up per written row, so without building a string). */
     private final Map<String, Map<String, ViewDefinition>> viewsByVersion = new HashMap<>();
     private final Map<String, List<ViewPlan>> plansByType = new HashMap<>();
@@ -165,12 +162,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      */
     private long restoredPosition = -1;
     private long newestRecordIngest = Long.MIN_VALUE;
-    /**
-     * Ingest time of the last record processed ({@link Long#MIN_VALUE} before the first): whether the
-     * partition is behind its input. Not the newest: one record stamped by a broker clock that was
-     * briefly ahead would make a backlog look caught up until the wall clock passed it.
-     */
-    private long lastRecordIngest = Long.MIN_VALUE;
     /** Write time (µs) of position 0; {@link Long#MIN_VALUE} until the partition's first record sets it. */
     private long writeTimeBase = Long.MIN_VALUE;
     /**
@@ -221,9 +212,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     }
 
     SpeedProcessor(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics, LongSupplier stopBy,
-                   BeforeCommit beforeCommit, LongSupplier ticker) {
+                   BeforeCommit beforeCommit, InputLag inputLag, LongSupplier ticker) {
         this.catalog = catalog;
         this.ticker = ticker;
+        this.inputLag = inputLag;
         this.beforeCommit = beforeCommit;
         this.settings = settings;
         this.sink = sink;
@@ -251,7 +243,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         processedThrough = -1;
         restoredPosition = -1;
         newestRecordIngest = Long.MIN_VALUE;
-        lastRecordIngest = Long.MIN_VALUE;
         writeTimeBase = Long.MIN_VALUE;
         firstPosition = -1;
         recordedProgress = null;
@@ -364,7 +355,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         });
         long ingest = record.timestamp();
         newestRecordIngest = Math.max(newestRecordIngest, ingest);
-        lastRecordIngest = ingest;
         ParseResult parsed = parser.parse(record.value(), ingest);
         if (parsed instanceof ParseResult.Rejected rejected) {
             deadLetter(record, rejected);
@@ -503,16 +493,11 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         if (now < retryAt) {
             return;
         }
-        // behind its input (a backlog) with slow flushes, a partition flushes less often, so that
-        // processing keeps at least three quarters of the time and each flush carries more updates
-        // per row; caught up, it flushes at every interval whatever the last flush cost: holding
-        // one back would only add to the latency, and a slow write now and then would set its tail.
-        // Broker time against this host's: a host clock ahead by more than the slack paces as if
-        // behind, one behind the broker's lets a backlog flush at every interval (throughput, never
-        // correctness). Changes restored before any record came count as behind.
-        boolean behind = lastRecordIngest == Long.MIN_VALUE
-                || now - lastRecordIngest > settings.flushInterval().toMillis() + CAUGHT_UP_SLACK_MILLIS;
-        if (behind && now - lastFlushAt < 4 * lastFlushMillis) {
+        // with records waiting in Kafka (a backlog) and slow flushes, a partition flushes less often,
+        // so that processing keeps at least three quarters of the time and each flush carries more
+        // updates per row; caught up, or with its input read to the end, it flushes at every interval
+        // whatever the last flush cost: holding one back would only add to the latency
+        if (now - lastFlushAt < 4 * lastFlushMillis && inputLag.recordsBehind(partition) > 0) {
             return;
         }
         long through = processedThrough;

@@ -36,20 +36,21 @@ public final class SpeedTopology {
     /**
      * @param stopBy {@link System#nanoTime()} by which a stopping instance's tasks must have written
      *               what they have not flushed yet, as they close; {@code Long.MAX_VALUE} while it runs
+     * @param lag    how far behind its input partitions this instance is (for the flush pacing)
      */
     public static Topology build(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics,
-                                 LongSupplier stopBy) {
-        return build(catalog, settings, sink, metrics, stopBy, System::nanoTime);
+                                 LongSupplier stopBy, InputLag lag) {
+        return build(catalog, settings, sink, metrics, stopBy, lag, System::nanoTime);
     }
 
     /** @param ticker the clock, in nanoseconds, the cost of a flush is measured with (for its pacing) */
     static Topology build(ViewCatalog catalog, SpeedSettings settings, SpeedRowSink sink, SpeedMetrics metrics, LongSupplier stopBy,
-                          LongSupplier ticker) {
+                          InputLag lag, LongSupplier ticker) {
         BeforeCommit beforeCommit = new BeforeCommit();
         ProcessorSupplier<byte[], byte[], byte[], byte[]> supplier = new ProcessorSupplier<>() {
             @Override
             public Processor<byte[], byte[], byte[], byte[]> get() {
-                return new SpeedProcessor(catalog, settings, sink, metrics, stopBy, beforeCommit, ticker);
+                return new SpeedProcessor(catalog, settings, sink, metrics, stopBy, beforeCommit, lag, ticker);
             }
 
             @Override

@@ -152,9 +152,9 @@ class SpeedRestoreTest {
     private SpeedProcessor start(MockProcessorContext<byte[], byte[]> task) {
         SpeedSettings settings = new SpeedSettings("events", "events.dlq", new IngestSlots(Duration.ofHours(1)), Duration.ofSeconds(30), WINDOW,
                 Duration.ofMinutes(5), Duration.ofMillis(250), false);
-        // flushes cost no time on its clock, so the pacing never holds one back however busy the machine
+        // nothing waits in Kafka and flushes cost no time on its clock: the pacing never holds one back
         SpeedProcessor processor = new SpeedProcessor(VIEWS, settings, landing, new SpeedMetrics(new PrometheusRegistry()), () -> Long.MAX_VALUE,
-                commitHooks.get(task), () -> 0L);
+                commitHooks.get(task), InputLag.NONE, () -> 0L);
         processor.init(task);
         return processor;
     }

@@ -53,6 +53,8 @@ class SpeedTopologyTest {
      * the flush pacing sees the costs the tests set, not how busy the machine running them is.
      */
     private final AtomicLong ticker = new AtomicLong();
+    /** Records waiting in Kafka for input partition 0 (the driver's only one), as the pacing is told. */
+    private final AtomicLong lag = new AtomicLong();
     /** How long the next sink call takes, then back to 0 ... */
     private volatile long nextWriteMillis;
     /** ... and whether that was writing (a busy store) rather than waiting for one that was down. */
@@ -98,7 +100,7 @@ class SpeedTopologyTest {
             public boolean writeProgress(Progress progress, long writeTime) {
                 return sink.writeProgress(progress, writeTime);
             }
-        }, metrics, stopBy::get, ticker::get), props, Instant.parse("2026-11-21T10:00:00Z"));
+        }, metrics, stopBy::get, p -> p == 0 ? lag.get() : 0, ticker::get), props, Instant.parse("2026-11-21T10:00:00Z"));
         events = driver.createInputTopic("events", new ByteArraySerializer(), new ByteArraySerializer());
         deadLetters = driver.createOutputTopic("events.dlq", new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
@@ -388,13 +390,13 @@ class SpeedTopologyTest {
     }
 
     @Test
-    void behindItsInputAFlushThatTookLongWritingHoldsTheNextOneBackButOneThatWaitedOutAnOutageDoesNot() {
-        // ingested a minute before the wall clock (10:00:00 + flushes): a backlog being worked off
-        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), "2026-11-21T09:59:01Z");
+    void withRecordsWaitingInKafkaAFlushThatTookLongWritingHoldsTheNextOneBackButOneThatWaitedOutAnOutageDoesNot() {
+        lag.set(50_000); // a backlog being worked off
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), "2026-11-21T10:00:00Z");
         nextWriteMillis = 600;
         nextWriteWorks = true; // a busy Cassandra: the next flush waits 4 x 0.6 s, processing meanwhile
         flush();
-        send(purchase("b", "2026-11-21T10:00:00Z", "p1", "1.00", "u2"), "2026-11-21T09:59:02Z");
+        send(purchase("b", "2026-11-21T10:00:00Z", "p1", "1.00", "u2"), "2026-11-21T10:00:00Z");
         driver.advanceWallClockTime(Duration.ofSeconds(2));
         assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0), "a slow flush is followed by time to process");
         driver.advanceWallClockTime(Duration.ofMillis(1_500));
@@ -402,22 +404,32 @@ class SpeedTopologyTest {
 
         nextWriteMillis = 600;
         nextWriteWorks = false; // the same time spent waiting for a Cassandra that was down
-        send(purchase("c", "2026-11-21T10:00:00Z", "p1", "1.00", "u3"), "2026-11-21T09:59:03Z");
+        send(purchase("c", "2026-11-21T10:00:00Z", "p1", "1.00", "u3"), "2026-11-21T10:00:00Z");
         flush();
-        send(purchase("d", "2026-11-21T10:00:00Z", "p1", "1.00", "u4"), "2026-11-21T09:59:04Z");
+        send(purchase("d", "2026-11-21T10:00:00Z", "p1", "1.00", "u4"), "2026-11-21T10:00:00Z");
         flush();
         assertEquals(4L, sales("minute", "2026-11-21T10:00:00Z", 0), "the next flush comes at the usual interval");
     }
 
     @Test
-    void caughtUpWithItsInputAPartitionFlushesAtEveryIntervalWhateverTheLastFlushCost() {
-        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), "2026-11-21T10:00:01Z");
+    void withNothingWaitingInKafkaAPartitionFlushesAtEveryIntervalWhateverTheLastFlushCost() {
+        lag.set(50_000);
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), "2026-11-21T09:59:00Z");
         nextWriteMillis = 600;
         nextWriteWorks = true;
-        flush(); // the wall clock at 10:00:01: nothing waits to be read
-        send(purchase("b", "2026-11-21T10:00:00Z", "p1", "1.00", "u2"), "2026-11-21T10:00:02Z");
         flush();
+        send(purchase("b", "2026-11-21T10:00:00Z", "p1", "1.00", "u2"), "2026-11-21T09:59:01Z");
+        driver.advanceWallClockTime(Duration.ofMillis(500));
+        assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0), "held back while records wait");
+        lag.set(0); // the backlog read to its end (its records ingested a minute ago), or a partition caught up
+        driver.advanceWallClockTime(Duration.ofMillis(500));
         assertEquals(2L, sales("minute", "2026-11-21T10:00:00Z", 0), "holding the flush back would only delay the row");
+        nextWriteMillis = 600;
+        send(purchase("c", "2026-11-21T10:00:00Z", "p1", "1.00", "u3"), "2026-11-21T10:00:02Z");
+        driver.advanceWallClockTime(Duration.ofMillis(500));
+        send(purchase("d", "2026-11-21T10:00:00Z", "p1", "1.00", "u4"), "2026-11-21T10:00:02Z");
+        driver.advanceWallClockTime(Duration.ofMillis(500));
+        assertEquals(4L, sales("minute", "2026-11-21T10:00:00Z", 0), "every interval, after a slow flush too");
     }
 
     @Test
