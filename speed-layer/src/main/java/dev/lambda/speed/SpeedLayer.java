@@ -21,7 +21,9 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,7 +81,8 @@ public final class SpeedLayer implements AutoCloseable {
             ConsumerLag lag = new ConsumerLag(config.topology().eventsTopic());
             KafkaStreams streams = new KafkaStreams(SpeedTopology.build(views, config.topology(), sink, metrics, stopBy::get, lag),
                     config.streamsProperties());
-            lag.watch(streams::metrics);
+            lag.watch(streams::metrics, () -> streams.metadataForLocalThreads().stream().map(ThreadMetadata::consumerClientId)
+                    .collect(Collectors.toSet()));
             streams.setUncaughtExceptionHandler(error -> {
                 LOG.error("stream thread failed; replacing it (state is restored from the changelog)", error);
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * The speed layer's own metrics (DESIGN §7), registered in a Prometheus registry: events in,
  * per-view updates, duplicates dropped, dead letters by reason, events in closed slots, flush latency and rows, and
  * freshness (now − ingest time of the newest event whose aggregate reached Cassandra). Consumer lag
- * comes from Kafka Streams' own metrics (see {@code Main}).
+ * comes from the Kafka consumers' own metrics ({@link ConsumerLag}).
  */
 public final class SpeedMetrics {
 

@@ -2,8 +2,8 @@ package dev.lambda.speed.topology;
 
 /**
  * How far this instance is behind an input partition: the records in Kafka its consumer has not
- * fetched yet, as the consumer last saw. The flush pacing asks it: only a partition with records
- * waiting spaces its flushes out.
+ * returned to Kafka Streams yet, as of the consumer's last fetch. The flush pacing asks it: only a
+ * partition with records waiting spaces its flushes out.
  */
 @FunctionalInterface
 public interface InputLag {
@@ -11,6 +11,6 @@ public interface InputLag {
     /** No lag known for any partition: every partition counts as caught up. */
     InputLag NONE = partition -> 0;
 
-    /** Records of the input partition not fetched yet; 0 when caught up or not known. */
+    /** Records of the input partition waiting in Kafka; 0 when caught up or not known. */
     long recordsBehind(int partition);
 }

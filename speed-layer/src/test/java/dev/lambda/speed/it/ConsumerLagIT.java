@@ -10,6 +10,8 @@ import dev.lambda.speed.metrics.ConsumerLag;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -28,8 +30,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ConsumerLagIT {
 
     @Test
-    void readsWhatARealConsumerHasNotFetchedYetPerPartition(LocalCluster cluster) throws Exception {
-        String topic = "lag-events";
+    void readsWhatARealConsumerHasNotReturnedYet(LocalCluster cluster) throws Exception {
+        String topic = "lag.events"; // a dot: Kafka 4 also keeps a deprecated copy of the metric with "lag_events"
         try (Admin admin = cluster.kafka().admin()) {
             SystemTopics.create(admin, List.of(new NewTopic(topic, 2, (short) 1)));
         }
@@ -40,28 +42,32 @@ class ConsumerLagIT {
                 producer.send(new ProducerRecord<>(topic, 1, null, new byte[100]));
             }
         }
-        // fetches of ~1 KB: the first one leaves almost all of partition 1 in Kafka
+        // small fetches (one producer batch each): the first poll leaves most of partition 1 in Kafka. Named
+        // as Kafka Streams names a stream thread's consumer, this thread being the stream thread
+        String clientId = Thread.currentThread().getName() + "-consumer";
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                cluster.bootstrapServers(), ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1_024, ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
-                1_024), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                cluster.bootstrapServers(), ConsumerConfig.CLIENT_ID_CONFIG, clientId, ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1_024,
+                ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 1_024), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.assign(List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1)));
             consumer.seekToBeginning(consumer.assignment());
             ConsumerLag lag = new ConsumerLag(topic);
-            lag.watch(consumer::metrics);
+            lag.watch(consumer::metrics, () -> Set.of(clientId));
+            long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             long read = 0;
-            while (read == 0) {
+            while (read == 0 && System.nanoTime() < giveUpAt) {
                 read += consumer.poll(Duration.ofMillis(200)).count();
             }
             long behind = lag.recordsBehind(1);
-            assertTrue(behind > records / 2 && behind < records, "records of partition 1 not fetched yet: " + behind);
+            assertTrue(behind > records / 2 && behind < records, "records of partition 1 not returned yet: " + behind);
             assertEquals(0, lag.recordsBehind(0), "partition 0 is empty");
-            assertEquals(behind, lag.total());
+            assertEquals(behind, lag.total(), "counted once, the deprecated copy left out");
 
-            while (read < records) {
+            while (read < records && System.nanoTime() < giveUpAt) {
                 read += consumer.poll(Duration.ofMillis(200)).count();
             }
-            consumer.poll(Duration.ofMillis(200)); // a fetch at the end
-            assertEquals(0, lag.recordsBehind(1), "all of it fetched");
+            assertEquals(records, read);
+            assertEquals(0, lag.recordsBehind(1), "all of it read");
+            assertEquals(0, lag.total());
         }
     }
 }

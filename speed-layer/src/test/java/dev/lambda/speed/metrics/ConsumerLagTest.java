@@ -4,11 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.junit.jupiter.api.Test;
 
 class ConsumerLagTest {
+
+    private static final String THREAD_1 = "speed-1f3e-StreamThread-1";
+    private static final String THREAD_2 = "speed-1f3e-StreamThread-2";
+    private static final String REPLACED = "speed-1f3e-StreamThread-3"; // died; its consumer's metrics stay behind
 
     private final Map<MetricName, Metric> metrics = new LinkedHashMap<>();
 
@@ -28,22 +35,34 @@ class ConsumerLagTest {
         });
     }
 
+    private static long onThread(String name, ConsumerLag lag, int partition) throws Exception {
+        AtomicLong seen = new AtomicLong();
+        Thread thread = new Thread(() -> seen.set(lag.recordsBehind(partition)), name);
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        thread.setUncaughtExceptionHandler((t, e) -> done.completeExceptionally(e));
+        thread.start();
+        thread.join();
+        done.complete(null);
+        done.get();
+        return seen.get();
+    }
+
     @Test
-    void readsTheRecordsLagOfTheEventsTopicPerPartitionAndInAll() {
-        metric("records-lag", "thread-1-consumer", "events", 0, 1_200);
-        metric("records-lag", "thread-2-consumer", "events", 3, 34);
-        metric("records-lag-max", "thread-1-consumer", "events", 0, 9_999); // not the current lag
-        metric("records-lag", "thread-1-restore-consumer", "speed-changelog", 0, 500); // another topic
-        metric("records-lag", "thread-2-consumer", "events", 1, Double.NaN); // assigned, not fetched yet
+    void readsTheRecordsLagOfTheEventsTopicAsTheAskingThreadsConsumerSawItAndSumsTheLiveConsumers() throws Exception {
+        metric("records-lag", THREAD_1 + "-consumer", "events", 0, 1_200);
+        metric("records-lag", THREAD_2 + "-consumer", "events", 3, 34);
+        metric("records-lag", REPLACED + "-consumer", "events", 0, 80_000); // partition 0 before its thread died
+        metric("records-lag-max", THREAD_1 + "-consumer", "events", 0, 9_999); // not the current lag
+        metric("records-lag", THREAD_1 + "-restore-consumer", "speed-changelog", 0, 500); // another topic
         ConsumerLag lag = new ConsumerLag("events");
-        assertEquals(0, lag.recordsBehind(0), "nothing known before the application exists");
+        assertEquals(0, onThread(THREAD_1, lag, 0), "nothing known before the application exists");
 
-        lag.watch(() -> metrics);
+        lag.watch(() -> metrics, () -> Set.of(THREAD_1 + "-consumer", THREAD_2 + "-consumer"));
 
-        assertEquals(1_200, lag.recordsBehind(0));
-        assertEquals(34, lag.recordsBehind(3));
-        assertEquals(0, lag.recordsBehind(1), "not fetched yet");
-        assertEquals(0, lag.recordsBehind(2), "not this instance's");
-        assertEquals(1_234, lag.total());
+        assertEquals(1_200, onThread(THREAD_1, lag, 0));
+        assertEquals(34, onThread(THREAD_2, lag, 3));
+        assertEquals(0, onThread(THREAD_2, lag, 0), "partition 0 is thread 1's: thread 2 has no records of it waiting");
+        assertEquals(0, onThread(THREAD_1, lag, 2), "not this instance's");
+        assertEquals(1_234, lag.total(), "the live consumers' lag only");
     }
 }
