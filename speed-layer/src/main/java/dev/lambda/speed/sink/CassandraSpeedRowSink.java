@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * Upserts speed rows into Cassandra's {@code speed_rows}: rows of the same partition go together
  * as unlogged single-partition batches, asynchronously with a bounded number in flight; the call
  * waits for all of them. A chunk whose write failed is written again, with growing back-off, for up
- * to 10 s; then the rows are given back for a later flush (upserts of absolute values make every
- * retry harmless).
+ * to 10 s; then the rows of the chunks still failing are given back for a later flush (upserts of
+ * absolute values make every retry harmless).
  */
 public final class CassandraSpeedRowSink implements SpeedRowSink {
 
@@ -57,7 +57,11 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     private record Partition(ViewDefinition view, Granularity level, Instant period) {
     }
 
-    private record Chunk(ViewDefinition view, List<SpeedRow> rows, long writeTime) {
+    private record Chunk(ViewDefinition view, List<Write> writes, long writeTime) {
+    }
+
+    private static List<Write> writesOf(List<Chunk> chunks) {
+        return chunks.stream().flatMap(c -> c.writes().stream()).toList();
     }
 
     public CassandraSpeedRowSink(SpeedRowsTable table, int maxInFlight, SpeedPartitionsTable partitions, String applicationId) {
@@ -97,7 +101,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
             if (left <= backoff) { // no time left to write after the back-off
                 markDown();
                 throw new RowsNotWrittenException(failed.size() + " of " + pending.size() + " speed-row batches still failing after "
-                        + attempt + " attempts");
+                        + attempt + " attempts", writesOf(failed));
             }
             LOG.warn("{} of {} speed-row batches failed to write (attempt {}); retrying in {} ms",
                     failed.size(), pending.size(), attempt, backoff);
@@ -111,7 +115,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     private long probe(List<Chunk> chunks) throws InterruptedException, RowsNotWrittenException {
         synchronized (this) {
             if (System.nanoTime() - nextProbeAt < 0) {
-                throw new RowsNotWrittenException("Cassandra is down");
+                throw new RowsNotWrittenException("Cassandra is down", writesOf(chunks));
             }
             nextProbeAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(probeBackoffMillis);
             probeBackoffMillis = Math.min(probeBackoffMillis * 2, MAX_BACKOFF_MILLIS);
@@ -119,7 +123,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         long began = System.nanoTime();
         List<Chunk> failed = writeOnce(chunks, began + PATIENCE_NANOS);
         if (!failed.isEmpty()) {
-            throw new RowsNotWrittenException("Cassandra is still down (" + failed.size() + " speed-row batches failed)");
+            throw new RowsNotWrittenException("Cassandra is still down (" + failed.size() + " speed-row batches failed)", writesOf(failed));
         }
         synchronized (this) {
             down = false;
@@ -142,9 +146,9 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     }
 
     private static List<Chunk> chunks(List<Write> writes, long writeTime) {
-        Map<Partition, List<SpeedRow>> byPartition = new LinkedHashMap<>();
+        Map<Partition, List<Write>> byPartition = new LinkedHashMap<>();
         for (Write w : writes) {
-            byPartition.computeIfAbsent(new Partition(w.view(), w.row().level(), w.row().period()), p -> new ArrayList<>()).add(w.row());
+            byPartition.computeIfAbsent(new Partition(w.view(), w.row().level(), w.row().period()), p -> new ArrayList<>()).add(w);
         }
         List<Chunk> chunks = new ArrayList<>();
         byPartition.forEach((p, rows) -> {
@@ -164,7 +168,8 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
             if (left <= 0 || !inFlight.tryAcquire(left, TimeUnit.NANOSECONDS)) {
                 break; // out of time: the chunks not sent count as failed
             }
-            List<CompletionStage<Void>> batches = table.writePartition(chunk.view(), chunk.rows(), chunk.writeTime());
+            List<SpeedRow> rows = chunk.writes().stream().map(Write::row).toList();
+            List<CompletionStage<Void>> batches = table.writePartition(chunk.view(), rows, chunk.writeTime());
             CompletableFuture<Void> all = CompletableFuture.allOf(batches.stream().map(CompletionStage::toCompletableFuture)
                     .toArray(CompletableFuture[]::new));
             futures.add(all.whenComplete((ok, error) -> inFlight.release()));

@@ -1,12 +1,23 @@
 package dev.lambda.speed.sink;
 
+import java.util.List;
+
 /**
  * A sink gave rows back unwritten after retrying for as long as it may wait (its store stayed
- * down): the caller keeps them and writes them again at its next flush.
+ * down): the caller keeps them and writes them again at its next flush. The other rows of the call
+ * are stored.
  */
 public final class RowsNotWrittenException extends Exception {
 
-    public RowsNotWrittenException(String message) {
+    private final transient List<SpeedRowSink.Write> unwritten;
+
+    /** @param unwritten the rows given back: the same objects the sink was handed, all of them if none was stored */
+    public RowsNotWrittenException(String message, List<SpeedRowSink.Write> unwritten) {
         super(message);
+        this.unwritten = List.copyOf(unwritten);
+    }
+
+    public List<SpeedRowSink.Write> unwritten() {
+        return unwritten;
     }
 }

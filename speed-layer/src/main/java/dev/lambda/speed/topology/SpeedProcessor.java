@@ -13,7 +13,9 @@ import dev.lambda.speed.sink.SpeedRowSink;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -441,6 +443,28 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         dirty.clear();
     }
 
+    /**
+     * After the sink gave some of a flush's rows back: the others are stored, so only the aggregates
+     * of the given-back rows stay changed (nothing changed since: the flush runs on the task's thread).
+     *
+     * @param writes the flush's rows, {@link #changedRows()} of {@link #dirty} in its order
+     */
+    private void keepChanged(List<SpeedRowSink.Write> writes, List<SpeedRowSink.Write> unwritten) {
+        Set<SpeedRowSink.Write> givenBack = Collections.newSetFromMap(new IdentityHashMap<>());
+        givenBack.addAll(unwritten);
+        List<Cell> still = new ArrayList<>(unwritten.size());
+        for (int i = 0; i < writes.size(); i++) {
+            Cell cell = dirty.get(i);
+            if (givenBack.contains(writes.get(i))) {
+                still.add(cell);
+            } else {
+                cell.dirty = false;
+            }
+        }
+        dirty.clear();
+        dirty.addAll(still);
+    }
+
     private void closedSlotEvent(Event event, long ingest, long slot) {
         metrics.closedSlotEvent();
         if (slot != lastReportedClosedSlot) {
@@ -515,9 +539,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             return;
         } catch (RowsNotWrittenException e) {
             metrics.flushGivenBack();
+            keepChanged(writes, e.unwritten());
             if (!givenBack) {
-                LOG.warn("partition {}: {}; the {} changed rows stay changed and a later flush writes them", partition, e.getMessage(),
-                        writes.size());
+                LOG.warn("partition {}: {}; {} of the {} changed rows stay changed and a later flush writes them", partition,
+                        e.getMessage(), e.unwritten().size(), writes.size());
             }
             givenBack = true;
             retryAt = now + 4 * settings.flushInterval().toMillis(); // the next try comes after a few flush intervals, not at once

@@ -61,7 +61,7 @@ class SpeedRestoreTest {
             long took = sink.writeAll(rows, writeTime);
             if (nextWriteLandsButFails) {
                 nextWriteLandsButFails = false;
-                throw new RowsNotWrittenException("timed out");
+                throw new RowsNotWrittenException("timed out", rows);
             }
             return took;
         }

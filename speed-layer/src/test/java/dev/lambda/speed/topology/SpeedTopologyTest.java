@@ -63,6 +63,10 @@ class SpeedTopologyTest {
     private final AtomicLong stopBy = new AtomicLong(Long.MAX_VALUE);
     /** Whether the next sink call gives its rows back, as the Cassandra sink does after waiting out its patience. */
     private volatile boolean nextWriteGivesUp;
+    /** Set: the next sink call stores the rows of this level only and gives the others back. */
+    private volatile String nextWriteStoresOnlyLevel;
+    /** The levels of the rows the last sink call was handed, each once, sorted. */
+    private volatile List<String> lastWriteLevels = List.of();
     /** Whether a stopping task's one try at writing fails (the store is down). */
     private volatile boolean finalWriteFails;
     private final SpeedMetrics metrics = new SpeedMetrics(new PrometheusRegistry());
@@ -83,7 +87,16 @@ class SpeedTopologyTest {
             public long writeAll(List<Write> writes, long writeTime) throws InterruptedException, RowsNotWrittenException {
                 if (nextWriteGivesUp) {
                     nextWriteGivesUp = false;
-                    throw new RowsNotWrittenException("Cassandra still down");
+                    throw new RowsNotWrittenException("Cassandra still down", writes);
+                }
+                lastWriteLevels = writes.stream().map(w -> w.row().level().id()).distinct().sorted().toList();
+                if (nextWriteStoresOnlyLevel != null) { // some partitions' batches stored, the others still failing
+                    String level = nextWriteStoresOnlyLevel;
+                    nextWriteStoresOnlyLevel = null;
+                    var stored = writes.stream().filter(w -> w.row().level().id().equals(level)).toList();
+                    sink.writeAll(stored, writeTime);
+                    throw new RowsNotWrittenException("some batches still failing",
+                            writes.stream().filter(w -> !stored.contains(w)).toList());
                 }
                 long took = nextWriteMillis;
                 ticker.addAndGet(took * 1_000_000);
@@ -180,6 +193,21 @@ class SpeedTopologyTest {
         flush();
         assertEquals(2L, sales("hour", "2026-11-21T10:00:00Z", 0), "the rows given back and the new ones");
         assertEquals(2, metrics.flushedOffset(0));
+    }
+
+    @Test
+    void onlyTheRowsASinkGaveBackAreWrittenAgain() {
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.50", "u1"), "2026-11-21T10:00:00Z");
+        nextWriteStoresOnlyLevel = "minute";
+        flush();
+        assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0));
+        assertEquals(-1, metrics.flushedOffset(0), "nothing is claimed as flushed while rows were given back");
+        flush();
+        flush(); // the retry comes a few flush intervals later
+        assertEquals(List.of("day", "hour"), lastWriteLevels, "the stored minute row is not written again");
+        assertEquals(1L, sales("hour", "2026-11-21T10:00:00Z", 0));
+        assertEquals(1L, sales("day", "2026-11-21T00:00:00Z", 0));
+        assertEquals(1, metrics.flushedOffset(0));
     }
 
     @Test
