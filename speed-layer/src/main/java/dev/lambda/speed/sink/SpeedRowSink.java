@@ -23,9 +23,10 @@ public interface SpeedRowSink {
 
     /**
      * Writes every row with {@code writeTime}, retrying failures; returns when all are stored. A
-     * store that stays down is waited for only so long: then the rows are given back
-     * ({@link RowsNotWrittenException}) for the caller to write at its next flush, so a row is never
-     * skipped, and a stream thread gets to poll Kafka in between and keeps its partitions.
+     * store that stays down is waited for only so long: then the rows not stored are given back
+     * ({@link RowsNotWrittenException#unwritten()}, the very instances handed in; the others are
+     * stored) for the caller to write at its next flush, so a row is never skipped, and a stream
+     * thread gets to poll Kafka in between and keeps its partitions.
      * Interrupting the calling thread abandons the flush the same way.
      *
      * @return nanoseconds the attempt that succeeded took: the writing, without the waits for a

@@ -450,17 +450,22 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      * @param writes the flush's rows, {@link #changedRows()} of {@link #dirty} in its order
      */
     private void keepChanged(List<SpeedRowSink.Write> writes, List<SpeedRowSink.Write> unwritten) {
+        if (unwritten.size() >= writes.size()) {
+            return; // none stored: all stay changed
+        }
         Set<SpeedRowSink.Write> givenBack = Collections.newSetFromMap(new IdentityHashMap<>());
         givenBack.addAll(unwritten);
         List<Cell> still = new ArrayList<>(unwritten.size());
+        List<Cell> stored = new ArrayList<>(writes.size() - unwritten.size());
         for (int i = 0; i < writes.size(); i++) {
-            Cell cell = dirty.get(i);
-            if (givenBack.contains(writes.get(i))) {
-                still.add(cell);
-            } else {
-                cell.dirty = false;
-            }
+            (givenBack.contains(writes.get(i)) ? still : stored).add(dirty.get(i));
         }
+        if (still.size() != givenBack.size()) { // not the rows it was handed: which are stored is not known
+            LOG.warn("partition {}: the sink gave back {} rows that are not among the {} of the flush; all of them stay changed",
+                    partition, givenBack.size() - still.size(), writes.size());
+            return;
+        }
+        stored.forEach(cell -> cell.dirty = false);
         dirty.clear();
         dirty.addAll(still);
     }

@@ -65,8 +65,10 @@ class SpeedTopologyTest {
     private volatile boolean nextWriteGivesUp;
     /** Set: the next sink call stores the rows of this level only and gives the others back. */
     private volatile String nextWriteStoresOnlyLevel;
-    /** The levels of the rows the last sink call was handed, each once, sorted. */
-    private volatile List<String> lastWriteLevels = List.of();
+    /** Set with the above: the rows given back are equal copies, not the instances handed in. */
+    private volatile boolean nextWriteGivesBackCopies;
+    /** View and level of every row the last sink call was handed, sorted. */
+    private volatile List<String> lastWriteRows = List.of();
     /** Whether a stopping task's one try at writing fails (the store is down). */
     private volatile boolean finalWriteFails;
     private final SpeedMetrics metrics = new SpeedMetrics(new PrometheusRegistry());
@@ -89,14 +91,15 @@ class SpeedTopologyTest {
                     nextWriteGivesUp = false;
                     throw new RowsNotWrittenException("Cassandra still down", writes);
                 }
-                lastWriteLevels = writes.stream().map(w -> w.row().level().id()).distinct().sorted().toList();
+                lastWriteRows = writes.stream().map(w -> w.view().name() + " " + w.row().level().id()).sorted().toList();
                 if (nextWriteStoresOnlyLevel != null) { // some partitions' batches stored, the others still failing
                     String level = nextWriteStoresOnlyLevel;
                     nextWriteStoresOnlyLevel = null;
                     var stored = writes.stream().filter(w -> w.row().level().id().equals(level)).toList();
                     sink.writeAll(stored, writeTime);
-                    throw new RowsNotWrittenException("some batches still failing",
-                            writes.stream().filter(w -> !stored.contains(w)).toList());
+                    var back = writes.stream().filter(w -> !stored.contains(w));
+                    throw new RowsNotWrittenException("some batches still failing", nextWriteGivesBackCopies
+                            ? back.map(w -> new Write(w.view(), w.row())).toList() : back.toList());
                 }
                 long took = nextWriteMillis;
                 ticker.addAndGet(took * 1_000_000);
@@ -204,10 +207,24 @@ class SpeedTopologyTest {
         assertEquals(-1, metrics.flushedOffset(0), "nothing is claimed as flushed while rows were given back");
         flush();
         flush(); // the retry comes a few flush intervals later
-        assertEquals(List.of("day", "hour"), lastWriteLevels, "the stored minute row is not written again");
+        assertEquals(List.of("activity day", "activity hour", "sales day", "sales hour"), lastWriteRows,
+                "the rows given back, and not the stored minute row");
         assertEquals(1L, sales("hour", "2026-11-21T10:00:00Z", 0));
         assertEquals(1L, sales("day", "2026-11-21T00:00:00Z", 0));
         assertEquals(1, metrics.flushedOffset(0));
+        assertEquals(1, sink.rows().values().stream().filter(w -> w.view().name().equals("activity") && w.row().level().id().equals("day"))
+                .count());
+    }
+
+    @Test
+    void rowsGivenBackThatAreNotTheOnesHandedInLeaveEveryRowToBeWrittenAgain() {
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.50", "u1"), "2026-11-21T10:00:00Z");
+        nextWriteStoresOnlyLevel = "minute";
+        nextWriteGivesBackCopies = true; // a wrapping sink that rebuilt them: which rows were stored is not known
+        flush();
+        flush();
+        flush();
+        assertEquals(List.of("activity day", "activity hour", "sales day", "sales hour", "sales minute"), lastWriteRows);
     }
 
     @Test
