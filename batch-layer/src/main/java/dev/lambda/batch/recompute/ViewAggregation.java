@@ -43,9 +43,27 @@ public final class ViewAggregation {
     }
 
     public static Dataset<Row> aggregate(Dataset<Row> events, ViewDefinition view) {
-        List<MetricSpec> metrics = view.metrics();
         Dataset<Row> fed = events.filter(col("event_type").isin(view.events().toArray()));
+        List<Column> group = new ArrayList<>(List.of(col("at.level").as("level"), col("at.bucket").as("bucket")));
+        List<Column> dims = new ArrayList<>();
+        for (int d = 0; d < view.dimensions().size(); d++) {
+            group.add(col("d" + d));
+            dims.add(col("d" + d));
+        }
+        List<Column> aggs = aggregates(view.metrics());
+        Dataset<Row> all = fed.select(inputs(view).toArray(Column[]::new)).groupBy(group.toArray(Column[]::new))
+                .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
 
+        List<Column> out = new ArrayList<>(List.of(col("level"), col("bucket")));
+        out.add((dims.isEmpty() ? functions.array().cast("array<string>") : functions.array(dims.toArray(Column[]::new))).as("dims"));
+        for (int i = 0; i < view.metrics().size(); i++) {
+            out.add(col(metricColumn(i)));
+        }
+        return all.select(out.toArray(Column[]::new));
+    }
+
+    /** Each event once per level ({@code at}: level and bucket), its dimensions {@code d*} and metric inputs {@code in*}. */
+    private static List<Column> inputs(ViewDefinition view) {
         List<Column> levelBuckets = new ArrayList<>();
         for (Granularity level : view.levels()) {
             levelBuckets.add(functions.struct(lit(level.id()).as("level"), functions.date_trunc(level.id(), col("event_ts")).as("bucket")));
@@ -54,11 +72,15 @@ public final class ViewAggregation {
         inputs.add(functions.explode(functions.array(levelBuckets.toArray(Column[]::new))).as("at"));
         inputs.addAll(dimensionColumns(view));
         Map<String, Column> readOnce = new HashMap<>(); // sales' revenue, smallest and biggest parse one amount
-        for (int i = 0; i < metrics.size(); i++) {
-            MetricSpec metric = metrics.get(i);
+        for (int i = 0; i < view.metrics().size(); i++) {
+            MetricSpec metric = view.metrics().get(i);
             String input = metric.field() + (metric.type().isDecimal() ? " as decimal of scale " + metric.scale() : " as text");
             inputs.add(readOnce.computeIfAbsent(input, k -> metricInput(metric)).as("in" + i));
         }
+        return inputs;
+    }
+
+    private static List<Column> aggregates(List<MetricSpec> metrics) {
         List<Column> aggs = new ArrayList<>();
         for (int i = 0; i < metrics.size(); i++) {
             Column in = col("in" + i);
@@ -70,21 +92,7 @@ public final class ViewAggregation {
                 case DISTINCT -> functions.hll_sketch_agg(in, MetricValue.Distinct.LG_K);
             }).as(metricColumn(i)));
         }
-        List<Column> group = new ArrayList<>(List.of(col("at.level").as("level"), col("at.bucket").as("bucket")));
-        List<Column> dims = new ArrayList<>();
-        for (int d = 0; d < view.dimensions().size(); d++) {
-            group.add(col("d" + d));
-            dims.add(col("d" + d));
-        }
-        Dataset<Row> all = fed.select(inputs.toArray(Column[]::new)).groupBy(group.toArray(Column[]::new))
-                .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
-
-        List<Column> out = new ArrayList<>(List.of(col("level"), col("bucket")));
-        out.add((dims.isEmpty() ? functions.array().cast("array<string>") : functions.array(dims.toArray(Column[]::new))).as("dims"));
-        for (int i = 0; i < metrics.size(); i++) {
-            out.add(col(metricColumn(i)));
-        }
-        return all.select(out.toArray(Column[]::new));
+        return aggs;
     }
 
     private static List<Column> dimensionColumns(ViewDefinition view) {
