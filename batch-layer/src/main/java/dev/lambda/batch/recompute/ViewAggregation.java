@@ -43,15 +43,23 @@ public final class ViewAggregation {
     }
 
     public static Dataset<Row> aggregate(Dataset<Row> events, ViewDefinition view) {
-        Dataset<Row> fed = events.filter(col("event_type").isin(view.events().toArray()));
+        List<Column> atEveryLevel = new ArrayList<>(List.of(functions.explode(levelBuckets(view)).as("at")));
         List<Column> group = new ArrayList<>(List.of(col("at.level").as("level"), col("at.bucket").as("bucket")));
         List<Column> dims = new ArrayList<>();
         for (int d = 0; d < view.dimensions().size(); d++) {
+            atEveryLevel.add(col("d" + d));
             group.add(col("d" + d));
             dims.add(col("d" + d));
         }
+        for (int i = 0; i < view.metrics().size(); i++) {
+            atEveryLevel.add(col("in" + i));
+        }
         List<Column> aggs = aggregates(view.metrics());
-        Dataset<Row> all = fed.select(inputs(view).toArray(Column[]::new)).groupBy(group.toArray(Column[]::new))
+        // dimensions and metric inputs are read once per event, then the event is repeated at every level
+        Dataset<Row> all = events.filter(col("event_type").isin(view.events().toArray()))
+                .select(inputs(view).toArray(Column[]::new))
+                .select(atEveryLevel.toArray(Column[]::new))
+                .groupBy(group.toArray(Column[]::new))
                 .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
 
         List<Column> out = new ArrayList<>(List.of(col("level"), col("bucket")));
@@ -62,18 +70,26 @@ public final class ViewAggregation {
         return all.select(out.toArray(Column[]::new));
     }
 
-    /** Each event once per level ({@code at}: level and bucket), its dimensions {@code d*} and metric inputs {@code in*}. */
-    private static List<Column> inputs(ViewDefinition view) {
+    /** An array of (level, bucket of the event at that level), one per level of the view. */
+    private static Column levelBuckets(ViewDefinition view) {
         List<Column> levelBuckets = new ArrayList<>();
         for (Granularity level : view.levels()) {
             levelBuckets.add(functions.struct(lit(level.id()).as("level"), functions.date_trunc(level.id(), col("event_ts")).as("bucket")));
         }
-        List<Column> inputs = new ArrayList<>();
-        inputs.add(functions.explode(functions.array(levelBuckets.toArray(Column[]::new))).as("at"));
+        return functions.array(levelBuckets.toArray(Column[]::new));
+    }
+
+    /** An event's time, its dimensions {@code d*} and its metric inputs {@code in*}. */
+    private static List<Column> inputs(ViewDefinition view) {
+        List<Column> inputs = new ArrayList<>(List.of(col("event_ts")));
         inputs.addAll(dimensionColumns(view));
         Map<String, Column> readOnce = new HashMap<>(); // sales' revenue, smallest and biggest parse one amount
         for (int i = 0; i < view.metrics().size(); i++) {
             MetricSpec metric = view.metrics().get(i);
+            if (metric.field() == null) {
+                inputs.add(lit(null).cast(DataTypes.StringType).as("in" + i));
+                continue;
+            }
             String input = metric.field() + (metric.type().isDecimal() ? " as decimal of scale " + metric.scale() : " as text");
             inputs.add(readOnce.computeIfAbsent(input, k -> metricInput(metric)).as("in" + i));
         }
@@ -104,9 +120,6 @@ public final class ViewAggregation {
     }
 
     private static Column metricInput(MetricSpec metric) {
-        if (metric.field() == null) {
-            return lit(null).cast(DataTypes.StringType);
-        }
         Column text = col("attrs").getItem(metric.field());
         if (!metric.type().isDecimal()) {
             return text;

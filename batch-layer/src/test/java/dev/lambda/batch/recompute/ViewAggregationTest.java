@@ -128,6 +128,33 @@ class ViewAggregationTest {
                 List.of("/y", ""), java.util.Arrays.asList(1L, null)), hours);
     }
 
+    @Test
+    void aFieldCountedDistinctAsTextAndSummedAsADecimalIsReadBothWays() {
+        ViewDefinition view = new ViewCatalogLoader().parse("""
+                views:
+                  - name: prices
+                    events: [purchase]
+                    dimensions: []
+                    granularity: hour
+                    metrics:
+                      - {name: price_texts, type: distinct, field: amount}
+                      - {name: revenue, type: sum, field: amount, scale: 2}
+                      - {name: biggest, type: max, field: amount, scale: 2}
+                """).views().get(0);
+        Instant ts = Instant.parse("2026-11-21T20:10:00Z");
+        Instant ingest = Instant.parse("2026-11-21T20:10:01Z");
+        List<MasterRows.Event> events = List.of( // "1.50" and "1.5" are two texts and one number
+                new MasterRows.Event("a", "purchase", ts, Map.of("amount", "1.50"), ingest, 0, 0, true),
+                new MasterRows.Event("b", "purchase", ts, Map.of("amount", "1.5"), ingest, 0, 1, true),
+                new MasterRows.Event("c", "purchase", ts, Map.of("amount", "2.25"), ingest, 0, 2, true));
+        Dataset<Row> counted = Recompute.eventsBefore(MasterRows.toDataset(TestSpark.get(), events), Instant.parse("2030-01-01T00:00:00Z"));
+        List<Row> days = ViewAggregation.aggregate(counted, view).filter("level = 'day'").collectAsList();
+        assertEquals(1, days.size());
+        assertEquals(3L, MetricValue.Distinct.fromBytes((byte[]) days.get(0).get(3)).read(), "distinct texts");
+        assertEquals(new BigDecimal("5.25"), scaled(days.get(0).getDecimal(4)), "sum of the numbers");
+        assertEquals(new BigDecimal("2.25"), scaled(days.get(0).getDecimal(5)), "biggest number");
+    }
+
     private static BigDecimal scaled(BigDecimal d) {
         return d == null ? null : d.setScale(2);
     }
