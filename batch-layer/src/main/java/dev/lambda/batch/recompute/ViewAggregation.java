@@ -27,8 +27,7 @@ import org.apache.spark.sql.types.DataTypes;
  * the speed layer's sketch). Every level is aggregated straight from the events, as the speed layer
  * folds each event into every level: each event is repeated once per level with that level's
  * bucket, and one aggregation groups them all. (Rolling coarser levels up from the base level
- * instead made Spark aggregate the base level again for every coarser one, and merging sketches costs
- * more than updating them.)
+ * instead made Spark aggregate the base level again for every coarser one.)
  *
  * <p>Output columns: {@code level}, {@code bucket}, {@code dims} (array, view order, "" for a missing
  * attribute) and {@code m0 … mN}, one per metric in view order.
