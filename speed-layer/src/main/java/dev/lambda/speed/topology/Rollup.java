@@ -93,12 +93,26 @@ final class Rollup {
 
     /** The value now, reflecting the input before {@code position}. */
     SlotAggregate snapshot(long position) {
+        return value(position, true);
+    }
+
+    /**
+     * The value now, reflecting the input before {@code position}, with this rollup's own sketches
+     * in it, not copies: valid only until the next change, for a caller that serializes it at once.
+     */
+    SlotAggregate sharingSketches(long position) {
+        return value(position, false);
+    }
+
+    private SlotAggregate value(long position, boolean copySketches) {
         List<MetricValue> out = new ArrayList<>(values.length);
         for (int i = 0; i < values.length; i++) {
             if (sketches[i] == null) {
                 out.add(values[i]);
+            } else if (sketches[i].isEmpty()) {
+                out.add(MetricValue.Distinct.EMPTY);
             } else {
-                out.add(sketches[i].isEmpty() ? MetricValue.Distinct.EMPTY : new MetricValue.Distinct(sketches[i].copy()));
+                out.add(new MetricValue.Distinct(copySketches ? sketches[i].copy() : sketches[i]));
             }
         }
         return new SlotAggregate(new Aggregate(out), latestIngest, position);

@@ -106,8 +106,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private final LongSupplier ticker;
     /** Records waiting in Kafka per input partition: whether the pacing holds a flush back. */
     private final InputLag inputLag;
-    /** View name → version → definition (looked up per written row, so without building a string). */
-    private final Map<String, Map<String, ViewDefinition>> viewsByVersion = new HashMap<>();
     private final Map<String, List<ViewPlan>> plansByType = new HashMap<>();
     /**
      * Every base-level aggregate in the store, as the store will have it at the next commit (the
@@ -190,15 +188,27 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      */
     private static final class Cell {
         final AggregateKey key;
+        final ViewDefinition view;
         final Rollup rollup;
         long position = -1;
         boolean dirty;
         boolean unsaved;
         boolean closed;
+        /**
+         * A base-level cell's coarser cells (its view's coarser levels, in order), found at its first
+         * event, so that later events look up one key per view rather than one per level. They
+         * have the cell's slot, so they leave {@link #rollups} when it leaves {@link #base}.
+         */
+        Cell[] coarser;
 
-        Cell(AggregateKey key, Rollup rollup) {
+        Cell(AggregateKey key, ViewDefinition view, Rollup rollup) {
             this.key = key;
+            this.view = view;
             this.rollup = rollup;
+        }
+
+        Cell(AggregateKey key, ViewDefinition view) {
+            this(key, view, new Rollup(view));
         }
 
         SlotAggregate value() {
@@ -230,7 +240,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     public void init(ProcessorContext<byte[], byte[]> context) {
         // Kafka Streams may init the same instance again (a task revived after an aborted transaction):
         // everything in memory starts over from the restored stores
-        viewsByVersion.clear();
         plansByType.clear();
         base.clear();
         rollups.clear();
@@ -275,7 +284,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         Map<String, ViewPlan> plansByVersion = new HashMap<>();
         for (ViewDefinition view : catalog.views()) {
             ViewPlan plan = new ViewPlan(view);
-            viewsByVersion.computeIfAbsent(view.name(), n -> new HashMap<>()).put(plan.version(), view);
             plansByVersion.put(view.name() + "/" + plan.version(), plan);
             for (String type : view.events()) {
                 plansByType.computeIfAbsent(type, t -> new ArrayList<>()).add(plan);
@@ -319,13 +327,13 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             newestRecordIngest = Math.max(newestRecordIngest, kv.value.latestIngest());
             restoredPosition = Math.max(restoredPosition, kv.value.position() >= 0 ? kv.value.position() : firstPosition);
             if (kv.key.level() != plan.base()) {
-                Cell coarse = rollups.computeIfAbsent(kv.key, k -> new Cell(k, new Rollup(plan.view())));
+                Cell coarse = rollups.computeIfAbsent(kv.key, k -> new Cell(k, plan.view()));
                 coarse.rollup.add(kv.value);
                 changed(coarse);
                 stale.add(kv.key); // kept in memory from now on
                 continue;
             }
-            Cell cell = new Cell(kv.key, new Rollup(plan.view(), kv.value));
+            Cell cell = new Cell(kv.key, plan.view(), new Rollup(plan.view(), kv.value));
             cell.position = kv.value.position();
             base.put(kv.key, cell);
             changed(cell);
@@ -336,7 +344,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             for (Granularity level : plan.coarser()) {
                 AggregateKey coarse = new AggregateKey(kv.key.view(), kv.key.version(), level, level.bucketOf(bucket).toEpochMilli(),
                         kv.key.dims(), kv.key.slot());
-                Cell rollup = rollups.computeIfAbsent(coarse, k -> new Cell(k, new Rollup(plan.view())));
+                Cell rollup = rollups.computeIfAbsent(coarse, k -> new Cell(k, plan.view()));
                 rollup.rollup.add(kv.value);
                 changed(rollup);
             }
@@ -380,12 +388,11 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 String value = event.attr(d);
                 dims.add(value == null ? "" : value);
             }
-            dims = List.copyOf(dims); // once: every key of this event shares it
             AggregateKey key = new AggregateKey(view.name(), plan.version(), plan.base(),
                     plan.base().bucketOf(event.ts()).toEpochMilli(), dims, slot);
             Cell cell = base.get(key);
             if (cell == null) {
-                cell = new Cell(key, new Rollup(view));
+                cell = new Cell(key, view);
                 base.put(key, cell);
             }
             cell.rollup.add(event, ingest);
@@ -395,19 +402,31 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 cell.unsaved = true;
                 unsaved.add(cell);
             }
-            for (Granularity level : plan.coarser()) {
-                AggregateKey coarse = new AggregateKey(view.name(), plan.version(), level, level.bucketOf(event.ts()).toEpochMilli(),
-                        dims, slot);
-                Cell rollup = rollups.computeIfAbsent(coarse, k -> new Cell(k, new Rollup(view)));
+            if (cell.coarser == null) {
+                cell.coarser = coarserCells(plan, key, event.ts());
+            }
+            for (Cell rollup : cell.coarser) {
                 rollup.rollup.add(event, ingest);
                 changed(rollup);
                 if (storingLevels) {
-                    aggregates.put(coarse, rollup.rollup.snapshot());
-                    stale.add(coarse);
+                    aggregates.put(rollup.key, rollup.rollup.snapshot());
+                    stale.add(rollup.key);
                 }
             }
             metrics.viewUpdated(view.name());
         }
+    }
+
+    /** The coarser cells of the base-level {@code key}, of an event at {@code ts}: created if not there yet. */
+    private Cell[] coarserCells(ViewPlan plan, AggregateKey key, Instant ts) {
+        Cell[] cells = new Cell[plan.coarser().size()];
+        for (int i = 0; i < cells.length; i++) {
+            Granularity level = plan.coarser().get(i);
+            AggregateKey coarse = new AggregateKey(key.view(), key.version(), level, level.bucketOf(ts).toEpochMilli(), key.dims(),
+                    key.slot());
+            cells[i] = rollups.computeIfAbsent(coarse, k -> new Cell(k, plan.view()));
+        }
+        return cells;
     }
 
     private void changed(Cell cell) {
@@ -421,6 +440,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      * Puts the base-level aggregates changed since the last commit in the store: run by Kafka
      * Streams just before it commits the task, so the store it commits holds every event the
      * committed offsets cover. (Aggregates of closed slots have left the store; they stay out.)
+     * The values share the cells' sketches rather than copies: the store serializes them as they go
+     * in, on this thread, before any event changes them.
      */
     private void save() {
         if (unsaved.isEmpty()) {
@@ -430,7 +451,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         for (Cell cell : unsaved) {
             cell.unsaved = false;
             if (!cell.closed) {
-                values.add(KeyValue.pair(cell.key, cell.value()));
+                values.add(KeyValue.pair(cell.key, cell.rollup.sharingSketches(cell.position)));
             }
         }
         unsaved.clear();
@@ -592,9 +613,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         List<SpeedRowSink.Write> writes = new ArrayList<>(dirty.size());
         for (Cell cell : dirty) {
             AggregateKey key = cell.key;
-            ViewDefinition view = viewsByVersion.get(key.view()).get(key.version());
             SlotAggregate value = cell.value();
-            writes.add(new SpeedRowSink.Write(view, new SpeedRow(key.level(), Instant.ofEpochMilli(key.bucket()), key.dims(),
+            writes.add(new SpeedRowSink.Write(cell.view, new SpeedRow(key.level(), Instant.ofEpochMilli(key.bucket()), key.dims(),
                     Instant.ofEpochMilli(key.slot()), partition, value.aggregate(), Instant.ofEpochMilli(value.latestIngest()))));
         }
         return writes;

@@ -4,15 +4,17 @@ import dev.lambda.common.metric.Aggregate;
 import dev.lambda.common.metric.MetricValue;
 import dev.lambda.common.time.Granularity;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -48,7 +50,7 @@ final class StoreSerdes {
         // the hash first: the store cache keeps keys sorted, and keys that share a long prefix
         // (same view, version, level, bucket) make every comparison walk that prefix
         // (enum hash codes differ between JVMs, so the level goes in by ordinal: stored keys must be stable)
-        out.writeInt(java.util.Objects.hash(k.view(), k.version(), k.level().ordinal(), k.bucket(), k.dims(), k.slot()));
+        out.writeInt(Objects.hash(k.view(), k.version(), k.level().ordinal(), k.bucket(), k.dims(), k.slot()));
         out.writeByte(FORMAT);
         out.writeUTF(k.view());
         out.writeUTF(k.version());
@@ -165,7 +167,7 @@ final class StoreSerdes {
             if (value == null) {
                 return null;
             }
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+            Buffer bytes = new Buffer();
             try (DataOutputStream out = new DataOutputStream(bytes)) {
                 writer.write(value, out);
             } catch (IOException e) {
@@ -173,6 +175,37 @@ final class StoreSerdes {
             }
             return bytes.toByteArray();
         };
+    }
+
+    /**
+     * A growing byte array, as {@link java.io.ByteArrayOutputStream} but without its locking: a
+     * {@link DataOutputStream} writes most fields a byte at a time, and each of those took a lock.
+     */
+    private static final class Buffer extends OutputStream {
+        private byte[] bytes = new byte[128];
+        private int size;
+
+        @Override
+        public void write(int b) {
+            if (size == bytes.length) {
+                bytes = Arrays.copyOf(bytes, bytes.length * 2);
+            }
+            bytes[size++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            Objects.checkFromIndexSize(off, len, b.length);
+            if (size + len > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + len));
+            }
+            System.arraycopy(b, off, bytes, size, len);
+            size += len;
+        }
+
+        byte[] toByteArray() {
+            return Arrays.copyOf(bytes, size);
+        }
     }
 
     private static <T> Deserializer<T> decoder(Reader<T> reader) {
