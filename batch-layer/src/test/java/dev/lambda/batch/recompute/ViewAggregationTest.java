@@ -155,6 +155,32 @@ class ViewAggregationTest {
         assertEquals(new BigDecimal("2.25"), scaled(days.get(0).getDecimal(5)), "biggest number");
     }
 
+    @Test
+    void anAttributeNamedNullIsCountedDistinctNextToACount() {
+        // a count reads no field: its input must not be shared with a metric of the attribute "null"
+        ViewDefinition view = new ViewCatalogLoader().parse("""
+                views:
+                  - name: odd_names
+                    events: [visit]
+                    dimensions: []
+                    granularity: hour
+                    metrics:
+                      - {name: visits, type: count}
+                      - {name: nulls, type: distinct, field: "null"}
+                """).views().get(0);
+        Instant ts = Instant.parse("2026-11-21T20:10:00Z");
+        Instant ingest = Instant.parse("2026-11-21T20:10:01Z");
+        List<MasterRows.Event> events = List.of(
+                new MasterRows.Event("a", "visit", ts, Map.of("null", "x"), ingest, 0, 0, true),
+                new MasterRows.Event("b", "visit", ts, Map.of("null", "y"), ingest, 0, 1, true),
+                new MasterRows.Event("c", "visit", ts, Map.of(), ingest, 0, 2, true));
+        Dataset<Row> counted = Recompute.eventsBefore(MasterRows.toDataset(TestSpark.get(), events), Instant.parse("2030-01-01T00:00:00Z"));
+        List<Row> hours = ViewAggregation.aggregate(counted, view).filter("level = 'hour'").collectAsList();
+        assertEquals(1, hours.size());
+        assertEquals(3L, hours.get(0).getLong(3), "visits");
+        assertEquals(2L, MetricValue.Distinct.fromBytes((byte[]) hours.get(0).get(4)).read(), "distinct values of the attribute null");
+    }
+
     private static BigDecimal scaled(BigDecimal d) {
         return d == null ? null : d.setScale(2);
     }
