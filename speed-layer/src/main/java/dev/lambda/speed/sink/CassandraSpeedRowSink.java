@@ -8,6 +8,7 @@ import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewDefinition;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -145,6 +146,26 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         return writeOnce(chunks(writes, writeTime), deadlineNanos).isEmpty();
     }
 
+    /**
+     * Rows of a partition in about the order Cassandra keeps them (bucket, dims, slot; text by UTF-16
+     * rather than Cassandra's UTF-8 order, which differs only past the Basic Multilingual Plane): a
+     * batch then changes a few neighbouring places of the partition's in-memory tree instead of rows
+     * scattered all over it. Inserting into those trees was most of Cassandra's work in a profile.
+     */
+    private static final Comparator<Write> CLUSTERING_ORDER = Comparator.<Write, Instant>comparing(w -> w.row().bucket())
+            .thenComparing(w -> w.row().dims(), CassandraSpeedRowSink::compareDims)
+            .thenComparing(w -> w.row().slot());
+
+    private static int compareDims(List<String> a, List<String> b) {
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            int c = a.get(i).compareTo(b.get(i));
+            if (c != 0) {
+                return c;
+            }
+        }
+        return Integer.compare(a.size(), b.size());
+    }
+
     private static List<Chunk> chunks(List<Write> writes, long writeTime) {
         Map<Partition, List<Write>> byPartition = new LinkedHashMap<>();
         for (Write w : writes) {
@@ -152,6 +173,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         }
         List<Chunk> chunks = new ArrayList<>();
         byPartition.forEach((p, rows) -> {
+            rows.sort(CLUSTERING_ORDER);
             for (int i = 0; i < rows.size(); i += CHUNK) {
                 chunks.add(new Chunk(p.view(), rows.subList(i, Math.min(rows.size(), i + CHUNK)), writeTime));
             }
