@@ -4,12 +4,11 @@ import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.BoundStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewDefinition;
-import java.math.BigDecimal;
-import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,10 +64,13 @@ public final class BatchRowsTable {
         return stages;
     }
 
+    /** The insert's bind markers in the order of its columns ({@link #KEY}, {@link #VALUES}). */
     private BoundStatement bind(String view, String version, long generation, Granularity level, Instant bucket, List<String> dims,
                                 StoredMetrics m) {
-        return insert.bind(view, version, generation, level.id(), level.periodOf(bucket), bucket, dims,
-                m.counts(), m.decimals(), m.sketches());
+        BoundStatementBuilder statement = insert.boundStatementBuilder()
+                .setString(0, view).setString(1, version).setLong(2, generation).setString(3, level.id())
+                .setInstant(4, level.periodOf(bucket)).setInstant(5, bucket).set(6, dims, CqlCodecs.TEXTS);
+        return m.bind(statement, 7).build();
     }
 
     /** All rows of one partition: a generation's buckets of one level within one period. */
@@ -82,9 +84,7 @@ public final class BatchRowsTable {
     }
 
     private static BatchRow toRow(ViewDefinition view, Row row) {
-        StoredMetrics metrics = new StoredMetrics(row.getMap("counts", String.class, Long.class),
-                row.getMap("decimals", String.class, BigDecimal.class), row.getMap("sketches", String.class, ByteBuffer.class));
         return new BatchRow(row.getLong("generation"), Granularity.fromId(row.getString("level")), row.getInstant("bucket"),
-                row.getList("dims", String.class), metrics.decode(view));
+                row.get("dims", CqlCodecs.TEXTS), StoredMetrics.read(row).decode(view));
     }
 }

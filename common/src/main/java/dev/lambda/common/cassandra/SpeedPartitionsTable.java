@@ -28,8 +28,10 @@ public final class SpeedPartitionsTable {
      * writes, the later write time stays (see {@link SpeedRowsTable}).
      */
     public CompletionStage<Void> write(SpeedPartitionStatus s, long writeTime) {
-        return session.executeAsync(upsert.bind(s.applicationId(), s.partition(), s.nextOffset(), s.newestIngest(),
-                s.duplicatesDropped(), s.deadLetters(), s.updatedAt(), writeTime)).thenApply(rs -> null);
+        return session.executeAsync(upsert.boundStatementBuilder()
+                .setString(0, s.applicationId()).setInt(1, s.partition()).setLong(2, s.nextOffset()).setInstant(3, s.newestIngest())
+                .setLong(4, s.duplicatesDropped()).set(5, s.deadLetters(), CqlCodecs.COUNTS).setInstant(6, s.updatedAt())
+                .setLong(7, writeTime).build()).thenApply(rs -> null);
     }
 
     /** Every application's partitions (a handful of rows per application). */
@@ -40,6 +42,6 @@ public final class SpeedPartitionsTable {
     private static SpeedPartitionStatus toStatus(Row row) {
         return new SpeedPartitionStatus(row.getString("application_id"), row.getInt("source_partition"), row.getLong("next_offset"),
                 row.getInstant("newest_ingest"), row.getLong("duplicates_dropped"),
-                row.getMap("dead_letters", String.class, Long.class), row.getInstant("updated_at"));
+                row.get("dead_letters", CqlCodecs.COUNTS), row.getInstant("updated_at"));
     }
 }

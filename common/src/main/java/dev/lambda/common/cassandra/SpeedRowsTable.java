@@ -3,12 +3,11 @@ package dev.lambda.common.cassandra;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.BoundStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewDefinition;
-import java.math.BigDecimal;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -77,9 +76,12 @@ public final class SpeedRowsTable {
         return stages;
     }
 
+    /** The upsert's bind markers in the order of its columns ({@link #KEY}, {@link #VALUES}), then TTL and write time. */
     private BoundStatement bind(ViewDefinition view, SpeedRow row, StoredMetrics m, long writeTime) {
-        return upsert.bind(view.name(), view.version(), row.level().id(), row.period(), row.bucket(), row.dims(), row.slot(),
-                row.sourcePartition(), m.counts(), m.decimals(), m.sketches(), row.latestIngest(), ttlSeconds, writeTime);
+        BoundStatementBuilder statement = upsert.boundStatementBuilder()
+                .setString(0, view.name()).setString(1, view.version()).setString(2, row.level().id()).setInstant(3, row.period())
+                .setInstant(4, row.bucket()).set(5, row.dims(), CqlCodecs.TEXTS).setInstant(6, row.slot()).setInt(7, row.sourcePartition());
+        return m.bind(statement, 8).setInstant(11, row.latestIngest()).setInt(12, ttlSeconds).setLong(13, writeTime).build();
     }
 
     private static long nowMicros() {
@@ -108,9 +110,7 @@ public final class SpeedRowsTable {
     }
 
     private static SpeedRow toRow(ViewDefinition view, Row row) {
-        StoredMetrics metrics = new StoredMetrics(row.getMap("counts", String.class, Long.class),
-                row.getMap("decimals", String.class, BigDecimal.class), row.getMap("sketches", String.class, ByteBuffer.class));
-        return new SpeedRow(Granularity.fromId(row.getString("level")), row.getInstant("bucket"), row.getList("dims", String.class),
-                row.getInstant("slot"), row.getInt("source_partition"), metrics.decode(view), row.getInstant("latest_ingest"));
+        return new SpeedRow(Granularity.fromId(row.getString("level")), row.getInstant("bucket"), row.get("dims", CqlCodecs.TEXTS),
+                row.getInstant("slot"), row.getInt("source_partition"), StoredMetrics.read(row).decode(view), row.getInstant("latest_ingest"));
     }
 }

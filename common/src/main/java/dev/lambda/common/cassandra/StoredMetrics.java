@@ -1,5 +1,7 @@
 package dev.lambda.common.cassandra;
 
+import com.datastax.oss.driver.api.core.cql.BoundStatementBuilder;
+import com.datastax.oss.driver.api.core.cql.Row;
 import dev.lambda.common.metric.Aggregate;
 import dev.lambda.common.metric.MetricValue;
 import dev.lambda.common.view.MetricSpec;
@@ -43,6 +45,18 @@ public record StoredMetrics(Map<String, Long> counts, Map<String, BigDecimal> de
             }
         }
         return new StoredMetrics(counts, decimals, sketches);
+    }
+
+    /** The metric columns of a row read from {@code batch_rows} or {@code speed_rows}. */
+    static StoredMetrics read(Row row) {
+        return new StoredMetrics(row.get("counts", CqlCodecs.COUNTS), row.get("decimals", CqlCodecs.DECIMALS),
+                row.get("sketches", CqlCodecs.SKETCHES));
+    }
+
+    /** Binds the metric columns, whose bind markers are {@code counts, decimals, sketches} from {@code first} on. */
+    BoundStatementBuilder bind(BoundStatementBuilder statement, int first) {
+        return statement.set(first, counts, CqlCodecs.COUNTS).set(first + 1, decimals, CqlCodecs.DECIMALS)
+                .set(first + 2, sketches, CqlCodecs.SKETCHES);
     }
 
     /** A rough size of the values in bytes, for keeping batches under the server's limits. */
