@@ -13,6 +13,8 @@ import java.util.Map;
  * String.class, Long.class)}), a collection makes the driver build its generic type by reflection
  * at every call: in a profile of the speed layer under load that was a third of its stream
  * threads' time, more than the rest of a flush. A frozen collection is encoded as an unfrozen one.
+ * Setting or getting with a codec skips the driver's check of the column's type, so these must
+ * follow {@link CassandraSchema}'s columns ({@code CassandraTablesIT} writes and reads each back).
  */
 final class CqlCodecs {
 

@@ -175,7 +175,8 @@ class CassandraTablesIT {
         assertEquals(List.of(readable(newer)), read.stream().map(CassandraTablesIT::readable).toList());
 
         SpeedPartitionsTable progress = new SpeedPartitionsTable(session, KEYSPACE);
-        SpeedPartitionStatus ahead = new SpeedPartitionStatus("fenced", 1, 300, slot.plusSeconds(9), 2, Map.of(), slot.plusSeconds(20));
+        SpeedPartitionStatus ahead = new SpeedPartitionStatus("fenced", 1, 300, slot.plusSeconds(9), 2,
+                Map.of("malformed_json", 3L, "future_ts", 1L), slot.plusSeconds(20));
         progress.write(ahead, writeTime + 6).toCompletableFuture().join();
         progress.write(new SpeedPartitionStatus("fenced", 1, 200, slot.plusSeconds(5), 1, Map.of(), slot.plusSeconds(30)), writeTime + 4)
                 .toCompletableFuture().join();

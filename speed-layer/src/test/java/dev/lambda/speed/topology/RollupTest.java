@@ -1,6 +1,8 @@
 package dev.lambda.speed.topology;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.lambda.common.event.Event;
 import dev.lambda.common.metric.Aggregate;
@@ -54,6 +56,24 @@ class RollupTest {
         SlotAggregate snapshot = rollup.snapshot();
         assertEquals(read(folded), read(snapshot.aggregate()));
         assertEquals(5_000, snapshot.latestIngest());
+    }
+
+    @Test
+    void aValueSharingTheSketchesIsStoredAsASnapshotIsWhichLaterEventsLeaveAsItWas() {
+        Rollup rollup = new Rollup(SALES);
+        long ingest = 0;
+        for (Event e : events(2_000, 4)) {
+            rollup.add(e, ++ingest);
+        }
+        var serializer = StoreSerdes.valueSerde().serializer();
+        SlotAggregate snapshot = rollup.snapshot(7);
+        assertArrayEquals(serializer.serialize("t", snapshot), serializer.serialize("t", rollup.sharingSketches(7)));
+        List<Object> before = read(snapshot.aggregate());
+        for (Event e : events(2_000, 5)) {
+            rollup.add(e, ++ingest);
+        }
+        assertEquals(before, read(snapshot.aggregate()), "a snapshot is a copy");
+        assertNotEquals(before, read(rollup.sharingSketches(7).aggregate()));
     }
 
     @Test

@@ -35,6 +35,19 @@ class StoreSerdesTest {
     }
 
     @Test
+    void aValueWithASketchOfThousandsOfUsersComesBackWithTheSameEstimate() {
+        Aggregate a = Aggregate.zero(SALES);
+        for (int i = 0; i < 5_000; i++) { // past the sketch's exact modes: a value of kilobytes
+            a = a.add(SALES, new Event("e" + i, "purchase", Instant.EPOCH, Map.of("amount", "1.00", "user_id", "u" + i)));
+        }
+        var serde = StoreSerdes.valueSerde();
+        SlotAggregate back = serde.deserializer().deserialize("t", serde.serializer().serialize("t", new SlotAggregate(a, 1L, 5_000)));
+        for (int i = 0; i < SALES.metrics().size(); i++) {
+            assertEquals(a.get(i).read(), back.aggregate().get(i).read(), SALES.metrics().get(i).name());
+        }
+    }
+
+    @Test
     void aValueOfThePreviousFormatHasNoPosition() throws IOException {
         // format 1: version byte, newest ingest time, metric count, then per metric a tag (1 = count) and its value
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
