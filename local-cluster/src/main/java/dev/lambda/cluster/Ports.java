@@ -5,9 +5,20 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Loopback ports for the embedded servers: a free one when none is given, a clear error when one is taken. */
 public final class Ports {
+
+    /** How many ports below the outgoing-connection range {@link #free} picks from. */
+    private static final int QUIET_PORTS = 10_000;
+    private static final int EPHEMERAL_FROM = ephemeralFrom();
+    private static final Random RANDOM = new Random();
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
     private Ports() {
     }
@@ -29,11 +40,49 @@ public final class Ports {
         }
     }
 
+    /**
+     * A free loopback port, taken below the range the system hands out for outgoing connections
+     * where it can (Linux: {@code /proc/sys/net/ipv4/ip_local_port_range}, 32768 and up by default).
+     * A port from that range (what binding port 0 returns) can be taken by any process's outgoing
+     * connection between this check and the server's own bind: a forked Cassandra once failed to
+     * start so in CI. Never the same port twice in one process, so two servers started together
+     * do not get one port.
+     */
     public static int free() {
+        int below = EPHEMERAL_FROM;
+        if (below > QUIET_PORTS + 1024) {
+            for (int i = 0; i < 200; i++) {
+                int port = below - QUIET_PORTS + RANDOM.nextInt(QUIET_PORTS);
+                if (!HANDED_OUT.contains(port) && isFree(port) && HANDED_OUT.add(port)) {
+                    return port;
+                }
+            }
+        }
         try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException("no free loopback port", e);
+        }
+    }
+
+    /** The first port of the system's outgoing-connection range, or 0 if it cannot be read (not Linux). */
+    private static int ephemeralFrom() {
+        try {
+            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+            return Integer.parseInt(range.split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** Whether a server could listen on the loopback port now (checked without address reuse, as strictly as can be). */
+    private static boolean isFree(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(false);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 
