@@ -1,5 +1,6 @@
 package dev.lambda.cluster;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -45,11 +46,16 @@ public final class Ports {
      * where it can (Linux: {@code /proc/sys/net/ipv4/ip_local_port_range}, 32768 and up by default).
      * A port from that range (what binding port 0 returns) can be taken by any process's outgoing
      * connection between this check and the server's own bind: a forked Cassandra once failed to
-     * start so in CI. Never the same port twice in one process, so two servers started together
-     * do not get one port.
+     * start so in CI. Where that range leaves no room below it, any free port. Never the same
+     * port twice in one process, so two servers started together do not get one port (the
+     * system may hand out a just-closed port 0 again: it did in CI).
      */
     public static int free() {
-        int below = EPHEMERAL_FROM;
+        return free(EPHEMERAL_FROM);
+    }
+
+    /** {@link #free()} below the outgoing-connection range starting at {@code below}. */
+    static int free(int below) {
         if (below > QUIET_PORTS + 1024) {
             for (int i = 0; i < 200; i++) {
                 int port = below - QUIET_PORTS + RANDOM.nextInt(QUIET_PORTS);
@@ -58,20 +64,29 @@ public final class Ports {
                 }
             }
         }
-        try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free loopback port", e);
+        for (int i = 0; i < 200; i++) {
+            try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+                int port = socket.getLocalPort();
+                if (HANDED_OUT.add(port)) {
+                    return port;
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("no free loopback port", e);
+            }
         }
+        throw new IllegalStateException("no loopback port that was not handed out already");
     }
 
-    /** The first port of the system's outgoing-connection range, or 0 if it cannot be read (not Linux). */
+    /**
+     * The first port of the system's outgoing-connection range. Where it cannot be read (not
+     * Linux, or a sandbox without that file), Linux's default: 32768, below the 49152 of other systems.
+     */
     private static int ephemeralFrom() {
-        try {
-            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
-            return Integer.parseInt(range.split("\\s+")[0]);
+        // Files.readString trusts the size /proc reports (0) and returned "3" of "32768 60999" here.
+        try (BufferedReader reader = Files.newBufferedReader(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+            return Integer.parseInt(reader.readLine().trim().split("\\s+")[0]);
         } catch (IOException | RuntimeException e) {
-            return 0;
+            return 32768;
         }
     }
 
