@@ -148,6 +148,7 @@ public final class Recompute {
             }
         }
         events.unpersist();
+        archived.unpersist();
         return cutoff;
     }
 }

@@ -43,16 +43,22 @@ public final class ViewAggregation {
 
     public static Dataset<Row> aggregate(Dataset<Row> events, ViewDefinition view) {
         List<Column> atEveryLevel = new ArrayList<>(List.of(functions.explode(levelBuckets(view)).as("at")));
-        List<Column> group = new ArrayList<>(List.of(col("at.level").as("level"), col("at.bucket").as("bucket")));
+        List<Column> key = new ArrayList<>(List.of(col("at.bucket"), col("at.level")));
         List<Column> dims = new ArrayList<>();
         for (int d = 0; d < view.dimensions().size(); d++) {
             atEveryLevel.add(col("d" + d));
-            group.add(col("d" + d));
+            key.add(col("d" + d));
             dims.add(col("d" + d));
         }
         for (int i = 0; i < view.metrics().size(); i++) {
             atEveryLevel.add(col("in" + i));
         }
+        // A hash of the whole key leads the grouping: the sketches make Spark aggregate by sorting,
+        // and its sort compares an 8-byte prefix of the first grouping column before whole rows.
+        // A level's name or a coarse bucket would tie most comparisons; the hash nearly never does.
+        List<Column> group = new ArrayList<>(List.of(functions.xxhash64(key.toArray(Column[]::new)).as("key_hash"),
+                col("at.bucket").as("bucket"), col("at.level").as("level")));
+        group.addAll(dims);
         List<Column> aggs = aggregates(view.metrics());
         // dimensions and metric inputs are read once per event, then the event is repeated at every level
         Dataset<Row> all = events.filter(col("event_type").isin(view.events().toArray()))
