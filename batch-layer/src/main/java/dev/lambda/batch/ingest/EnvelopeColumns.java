@@ -18,7 +18,6 @@ import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
@@ -60,16 +59,14 @@ public final class EnvelopeColumns {
      * parsed again from their raw value and ingest time; the others are taken as stored. Other
      * columns pass through.
      *
-     * <p>Runs one job over the parser-version column. When every row is of this version, the
-     * result is {@code master} as it is, so readers never read the raw values. Otherwise the parse
-     * happens once: the result is persisted (memory, then disk), however often it is read; the
-     * caller unpersists it when done.
+     * <p>Runs one job over the parser-version column: when every row is of this version, the
+     * result is {@code master} as it is, so its readers never read the raw values.
      */
     public static Dataset<Row> current(Dataset<Row> master, Duration futureTolerance) {
         if (master.filter(functions.not(col("parser_version").eqNullSafe(EnvelopeParser.VERSION))).isEmpty()) {
             return master;
         }
-        return parsedAgain(master, futureTolerance).persist(StorageLevel.MEMORY_AND_DISK());
+        return parsedAgain(master, futureTolerance);
     }
 
     private static Dataset<Row> parsedAgain(Dataset<Row> master, Duration futureTolerance) {

@@ -148,7 +148,6 @@ public final class Recompute {
             }
         }
         events.unpersist();
-        archived.unpersist();
         return cutoff;
     }
 }
