@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
 
 /** Loopback ports for the embedded servers: a free one when none is given, a clear error when one is taken. */
 public final class Ports {
@@ -35,6 +36,7 @@ public final class Ports {
         try (ServerSocket socket = new ServerSocket()) {
             socket.setReuseAddress(true);
             socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), requested));
+            HANDED_OUT.add(requested); // so free() never hands it to another server of this process
             return requested;
         } catch (IOException e) {
             throw new IllegalStateException(what + " port " + requested + " is already in use; stop what uses it or choose another port");
@@ -51,11 +53,14 @@ public final class Ports {
      * system may hand out a just-closed port 0 again: it did in CI).
      */
     public static int free() {
-        return free(EPHEMERAL_FROM);
+        return free(EPHEMERAL_FROM, Ports::anyFree);
     }
 
-    /** {@link #free()} below the outgoing-connection range starting at {@code below}. */
-    static int free(int below) {
+    /**
+     * {@link #free()} below the outgoing-connection range starting at {@code below}, or from
+     * {@code anyFree} (the system's choice) where there is no room below it.
+     */
+    static int free(int below, IntSupplier anyFree) {
         if (below > QUIET_PORTS + 1024) {
             for (int i = 0; i < 200; i++) {
                 int port = below - QUIET_PORTS + RANDOM.nextInt(QUIET_PORTS);
@@ -65,16 +70,21 @@ public final class Ports {
             }
         }
         for (int i = 0; i < 200; i++) {
-            try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-                int port = socket.getLocalPort();
-                if (HANDED_OUT.add(port)) {
-                    return port;
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("no free loopback port", e);
+            int port = anyFree.getAsInt();
+            if (HANDED_OUT.add(port)) {
+                return port;
             }
         }
         throw new IllegalStateException("no loopback port that was not handed out already");
+    }
+
+    /** The port the system gives a loopback socket bound to port 0. */
+    private static int anyFree() {
+        try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free loopback port", e);
+        }
     }
 
     /**

@@ -63,16 +63,20 @@ public final class EnvelopeColumns {
      * result is {@code master} as it is, so its readers never read the raw values.
      */
     public static Dataset<Row> current(Dataset<Row> master, Duration futureTolerance) {
-        if (master.filter(functions.not(col("parser_version").eqNullSafe(EnvelopeParser.VERSION))).isEmpty()) {
+        if (master.filter(functions.not(upToDate())).isEmpty()) {
             return master;
         }
         return parsedAgain(master, futureTolerance);
     }
 
+    /** Whether a row was archived by this release's parser (a row of a release that recorded no version was not). */
+    private static Column upToDate() {
+        return col("parser_version").eqNullSafe(EnvelopeParser.VERSION);
+    }
+
     private static Dataset<Row> parsedAgain(Dataset<Row> master, Duration futureTolerance) {
         Column stored = functions.struct(NAMES.stream().map(functions::col).toArray(Column[]::new));
-        Column upToDate = col("parser_version").eqNullSafe(EnvelopeParser.VERSION);
-        Column envelope = functions.when(upToDate, stored).otherwise(parse(col("value"), col("ingest_ts"), futureTolerance));
+        Column envelope = functions.when(upToDate(), stored).otherwise(parse(col("value"), col("ingest_ts"), futureTolerance));
         List<Column> out = new ArrayList<>();
         for (String name : master.columns()) {
             out.add(NAMES.contains(name) ? envelope.getField(name).as(name) : col(name));

@@ -53,7 +53,7 @@ public final class ViewAggregation {
         for (int i = 0; i < view.metrics().size(); i++) {
             atEveryLevel.add(col("in" + i));
         }
-        // A hash of the whole key leads the grouping: the sketches make Spark aggregate by sorting,
+        // A hash of the whole key leads the grouping: a distinct-count sketch makes Spark aggregate by sorting,
         // and its sort compares an 8-byte prefix of the first grouping column before whole rows.
         // A level's name or a coarse bucket would tie most comparisons; the hash nearly never does.
         List<Column> group = new ArrayList<>(List.of(functions.xxhash64(key.toArray(Column[]::new)).as("key_hash"),
