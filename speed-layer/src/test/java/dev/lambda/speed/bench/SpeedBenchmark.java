@@ -99,6 +99,19 @@ public final class SpeedBenchmark {
                 System.out.println("  " + flushes.summary());
             }
 
+            if (!"false".equals(System.getProperty("bench.ceiling"))) {
+                // what Kafka Streams itself reaches here with the layer's settings, measured after the
+                // layer ran (a JVM's first Streams application runs at half speed while the JIT warms up):
+                // the same records through a processor that only parses, then one that also keeps the
+                // ids in a dedup store of the layer's kind and window
+                for (boolean dedup : new boolean[] {false, true}) {
+                    SpeedConfig c = config(cluster, topic, data.resolve("state-ceiling-" + dedup), threads, inMemory);
+                    double ceiling = StreamsCeiling.rate(c, topic, events, dedup);
+                    System.out.printf("kafka streams:  %,10.0f events/s (exactly-once, the layer's settings; parse%s, no aggregation)%n",
+                            ceiling, dedup ? " + dedup store" : " only");
+                }
+            }
+
             if (rate == 0) {
                 return;
             }
