@@ -92,7 +92,9 @@ public sealed interface MetricValue {
 
     /**
      * A DataSketches HLL sketch (lgK 12, HLL_4), the same sketch Spark's {@code hll_sketch_agg}
-     * builds, so batch and speed sketches union. Never mutated once built.
+     * builds, so batch and speed sketches union. Its operations never mutate a sketch; the one
+     * exception is the speed layer, whose aggregates lend their live sketches to the store and the
+     * sink for the length of a call that encodes them.
      */
     record Distinct(HllSketch sketch) implements MetricValue {
         public static final int LG_K = 12;

@@ -17,7 +17,11 @@ import java.util.Map;
  */
 public interface SpeedRowSink {
 
-    /** One row to upsert, with the view it belongs to. */
+    /**
+     * One row to upsert, with the view it belongs to. Its distinct-count sketches are the layer's
+     * own, which go on changing once the call that handed the row over returns: a sink reads (encodes)
+     * them during that call and keeps no reference to them; one that keeps rows copies them.
+     */
     record Write(ViewDefinition view, SpeedRow row) {
     }
 

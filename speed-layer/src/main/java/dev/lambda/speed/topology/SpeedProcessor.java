@@ -210,10 +210,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         Cell(AggregateKey key, ViewDefinition view) {
             this(key, view, new Rollup(view));
         }
-
-        SlotAggregate value() {
-            return rollup.snapshot(position);
-        }
     }
 
     /** A view with its version computed once, its base level and its coarser ones. */
@@ -608,12 +604,16 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         reportFlushedThrough(through);
     }
 
-    /** The rows of every key changed since the last flush, with their values now. */
+    /**
+     * The rows of every key changed since the last flush, with their values now. Their sketches are
+     * the cells' own, not copies: the sink reads them during its call, on this thread, before any
+     * event changes them, and keeps no reference ({@link SpeedRowSink#writeAll}).
+     */
     private List<SpeedRowSink.Write> changedRows() {
         List<SpeedRowSink.Write> writes = new ArrayList<>(dirty.size());
         for (Cell cell : dirty) {
             AggregateKey key = cell.key;
-            SlotAggregate value = cell.value();
+            SlotAggregate value = cell.rollup.sharingSketches(cell.position);
             writes.add(new SpeedRowSink.Write(cell.view, new SpeedRow(key.level(), Instant.ofEpochMilli(key.bucket()), key.dims(),
                     Instant.ofEpochMilli(key.slot()), partition, value.aggregate(), Instant.ofEpochMilli(value.latestIngest()))));
         }

@@ -15,10 +15,12 @@ import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.cassandra.SpeedRowsTable;
 import dev.lambda.common.event.Event;
 import dev.lambda.common.metric.Aggregate;
+import dev.lambda.common.metric.MetricValue;
 import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewDefinition;
 import dev.lambda.speed.sink.CassandraSpeedRowSink;
 import dev.lambda.speed.sink.SpeedRowSink;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -92,6 +94,25 @@ class CassandraSpeedRowSinkIT {
         }
         sink.writeAll(rows(200, 1), writeTime - 2 * 100); // an owner 100 records behind, writing last
         assertEquals(400, totalOrders(), "the later write time's values stay");
+    }
+
+    @Test
+    void aRowIsStoredAsItWasWhenHandedOverThoughItsSketchesChangeRightAfter() throws Exception {
+        List<SpeedRowSink.Write> writes = rows(300, 2); // five chunks, more than the four in flight at once
+        sink.writeAll(writes, SLOT.toEpochMilli() * 1_000);
+        int buyers = SALES.metricIndex("buyers");
+        for (SpeedRowSink.Write w : writes) { // the layer goes on counting into the sketches it lent
+            ((MetricValue.Distinct) w.row().aggregate().get(buyers)).sketch().update("a third buyer");
+        }
+        int rows = 0;
+        for (var row : session.execute("SELECT sketches FROM " + KEYSPACE + ".speed_rows")) {
+            ByteBuffer stored = row.getMap("sketches", String.class, ByteBuffer.class).get("buyers");
+            byte[] sketch = new byte[stored.remaining()];
+            stored.get(sketch);
+            assertEquals(2.0, MetricValue.Distinct.fromBytes(sketch).sketch().getEstimate(), 0.5);
+            rows++;
+        }
+        assertEquals(300, rows);
     }
 
     @Test

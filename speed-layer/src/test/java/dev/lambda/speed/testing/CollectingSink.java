@@ -2,6 +2,7 @@ package dev.lambda.speed.testing;
 
 import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.metric.Aggregate;
+import dev.lambda.common.metric.MetricValue;
 import dev.lambda.speed.sink.SpeedRowSink;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,12 +42,22 @@ public final class CollectingSink implements SpeedRowSink {
                 throw new AssertionError("two different values of " + key + " written with the same write time " + writeTime);
             }
             if (before == null || before.writeTime() < writeTime) {
-                rows.put(key, new Stored(w, writeTime));
+                rows.put(key, new Stored(copy(w), writeTime));
             }
         }
         flushSizes.add(writes.size());
         writeTimes.add(writeTime);
         return System.nanoTime() - began;
+    }
+
+    /** The row with copies of its sketches: the layer's own go on changing after the call (as Cassandra's copy would not). */
+    private static Write copy(Write w) {
+        SpeedRow r = w.row();
+        List<MetricValue> values = r.aggregate().values().stream()
+                .map(v -> v instanceof MetricValue.Distinct d ? new MetricValue.Distinct(d.sketch().copy()) : v)
+                .toList();
+        return new Write(w.view(), new SpeedRow(r.level(), r.bucket(), r.dims(), r.slot(), r.sourcePartition(), new Aggregate(values),
+                r.latestIngest()));
     }
 
     /** Equal metric values (a sketch built in one pass and one built by unions differ in bytes, not in what they read). */
