@@ -607,7 +607,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     /**
      * The rows of every key changed since the last flush, with their values now. Their sketches are
      * the cells' own, not copies: the sink reads them during its call, on this thread, before any
-     * event changes them, and keeps no reference ({@link SpeedRowSink#writeAll}).
+     * event changes them, and keeps no reference ({@link SpeedRowSink.Write}).
      */
     private List<SpeedRowSink.Write> changedRows() {
         List<SpeedRowSink.Write> writes = new ArrayList<>(dirty.size());
