@@ -4,8 +4,9 @@ import java.util.List;
 
 /**
  * A sink gave rows back unwritten after retrying for as long as it may wait (its store stayed
- * down): the caller keeps them and writes them again at its next flush. The other rows of the call
- * are stored.
+ * down): the caller writes those rows' aggregates again at its next flush, with their values then.
+ * The other rows of the call are stored. The rows given back only name which ones were not stored:
+ * their sketches are the layer's own and go on changing, so nobody reads them after the call.
  */
 public final class RowsNotWrittenException extends Exception {
 

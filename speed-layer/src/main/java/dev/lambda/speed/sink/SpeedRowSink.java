@@ -20,7 +20,8 @@ public interface SpeedRowSink {
     /**
      * One row to upsert, with the view it belongs to. Its distinct-count sketches are the layer's
      * own, which go on changing once the call that handed the row over returns: a sink reads (encodes)
-     * them during that call and keeps no reference to them; one that keeps rows copies them.
+     * them during that call and keeps no reference to them (a sink that keeps or combines rows copies
+     * the sketches first); the rows it gives back unwritten only name which ones were not stored.
      */
     record Write(ViewDefinition view, SpeedRow row) {
     }
@@ -29,7 +30,7 @@ public interface SpeedRowSink {
      * Writes every row with {@code writeTime}, retrying failures; returns when all are stored. A
      * store that stays down is waited for only so long: then the rows not stored are given back
      * ({@link RowsNotWrittenException#unwritten()}, the very instances handed in; the others are
-     * stored) for the caller to write at its next flush, so a row is never skipped, and a stream
+     * stored), and the caller writes their aggregates again at its next flush, so a row is never skipped, and a stream
      * thread gets to poll Kafka in between and keeps its partitions.
      * Interrupting the calling thread abandons the flush the same way.
      *

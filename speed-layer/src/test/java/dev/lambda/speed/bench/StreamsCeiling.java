@@ -5,6 +5,7 @@ import dev.lambda.common.event.ParseResult;
 import dev.lambda.speed.config.SpeedConfig;
 import java.time.Duration;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -30,7 +31,10 @@ final class StreamsCeiling {
     private StreamsCeiling() {
     }
 
-    /** Events per second from start until every one of {@code events} records was processed. */
+    /**
+     * Events per second from start until every one of {@code events} records was processed (a record
+     * processed again after an aborted transaction would count twice; a run without failures has none).
+     */
     static double rate(SpeedConfig config, String topic, int events, boolean dedup) throws InterruptedException {
         AtomicLong processed = new AtomicLong();
         Duration window = config.topology().dedupWindow();
@@ -49,7 +53,12 @@ final class StreamsCeiling {
         long start = System.nanoTime();
         try (KafkaStreams streams = new KafkaStreams(topology, props)) {
             streams.start();
+            long giveUpAt = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
             while (processed.get() < events) {
+                if (streams.state().hasCompletedShutdown() || System.nanoTime() - giveUpAt > 0) {
+                    throw new IllegalStateException("Kafka Streams " + streams.state() + " after " + processed.get() + " of " + events
+                            + " records");
+                }
                 Thread.sleep(20);
             }
             return events / ((System.nanoTime() - start) / 1e9);

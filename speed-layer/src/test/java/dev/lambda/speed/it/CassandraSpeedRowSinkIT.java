@@ -98,7 +98,9 @@ class CassandraSpeedRowSinkIT {
 
     @Test
     void aRowIsStoredAsItWasWhenHandedOverThoughItsSketchesChangeRightAfter() throws Exception {
-        List<SpeedRowSink.Write> writes = rows(300, 2); // five chunks, more than the four in flight at once
+        // the contract the layer's flush relies on: the sink encodes a row's sketches within its call
+        // (its retries too), so what lands is the value handed over, whatever the sketches become next
+        List<SpeedRowSink.Write> writes = rows(300, 2); // each row with sketches of its own
         sink.writeAll(writes, SLOT.toEpochMilli() * 1_000);
         int buyers = SALES.metricIndex("buyers");
         for (SpeedRowSink.Write w : writes) { // the layer goes on counting into the sketches it lent
