@@ -86,7 +86,7 @@ public final class SpeedTopology {
                 .withCachingEnabled();
     }
 
-    private static StoreBuilder<?> seenIdsStore(SpeedSettings settings) {
+    static StoreBuilder<?> seenIdsStore(SpeedSettings settings) {
         Duration window = settings.dedupWindow();
         WindowBytesStoreSupplier bytes = settings.persistentStores()
                 ? Stores.persistentWindowStore(SEEN_IDS_STORE, window, window, false)

@@ -9,6 +9,7 @@ import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.speed.SpeedLayer;
 import dev.lambda.speed.config.SpeedConfig;
 import dev.lambda.speed.sink.SpeedRowSink;
+import dev.lambda.speed.topology.StreamsCeiling;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.lambda.speed.bench;
+package dev.lambda.speed.topology;
 
 import dev.lambda.common.event.EnvelopeParser;
 import dev.lambda.common.event.ParseResult;
@@ -14,7 +14,6 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 
@@ -24,9 +23,7 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
  * and keeps ids in a dedup window store as the layer does: the ceiling the layer's own work sits
  * under. A benchmark aid; asserts nothing.
  */
-final class StreamsCeiling {
-
-    private static final String SEEN = "ceiling-seen-ids";
+public final class StreamsCeiling {
 
     private StreamsCeiling() {
     }
@@ -35,17 +32,14 @@ final class StreamsCeiling {
      * Events per second from start until every one of {@code events} records was processed (a record
      * processed again after an aborted transaction would count twice; a run without failures has none).
      */
-    static double rate(SpeedConfig config, String topic, int events, boolean dedup) throws InterruptedException {
+    public static double rate(SpeedConfig config, String topic, int events, boolean dedup) throws InterruptedException {
         AtomicLong processed = new AtomicLong();
         Duration window = config.topology().dedupWindow();
         Topology topology = new Topology();
         topology.addSource("source", Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), topic);
         topology.addProcessor("parse", () -> new Parse(config, processed, dedup, window), "source");
         if (dedup) {
-            var store = config.topology().persistentStores()
-                    ? Stores.persistentWindowStore(SEEN, window, window, false)
-                    : Stores.inMemoryWindowStore(SEEN, window, window, false);
-            topology.addStateStore(Stores.windowStoreBuilder(store, Serdes.String(), Serdes.Long()), "parse");
+            topology.addStateStore(SpeedTopology.seenIdsStore(config.topology()), "parse"); // the layer's own
         }
         Properties props = config.streamsProperties();
         // an application of its own (own offsets), so it reads the topic from the start
@@ -82,7 +76,7 @@ final class StreamsCeiling {
         @Override
         public void init(ProcessorContext<Void, Void> context) {
             if (dedup) {
-                seen = context.getStateStore(SEEN);
+                seen = context.getStateStore(SpeedTopology.SEEN_IDS_STORE);
             }
         }
 
