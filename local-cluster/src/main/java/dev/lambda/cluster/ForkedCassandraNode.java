@@ -181,6 +181,12 @@ final class ForkedCassandraNode implements CassandraNode {
         }
     }
 
+    /**
+     * The node's configuration. Memtables are Cassandra 5's tries with their cells off the heap: the speed
+     * layer rewrites the same rows every flush, and memtables that hold them compactly merge those rewrites
+     * in memory. On-heap skip-list memtables flushed every few seconds under the speed benchmark, and
+     * compacting the flushed tables took two fifths of the node's CPU (README, Benchmarks).
+     */
     private static String yaml(Path dir, int port, int storagePort) {
         return """
                 cluster_name: lambda-local
@@ -209,8 +215,17 @@ final class ForkedCassandraNode implements CassandraNode {
                 concurrent_reads: 8
                 concurrent_writes: 8
                 concurrent_compactors: 1
-                memtable_heap_space: 128MiB
-                memtable_offheap_space: 128MiB
+                memtable_allocation_type: offheap_objects
+                memtable_heap_space: 256MiB
+                memtable_offheap_space: 1024MiB
+                memtable:
+                  configurations:
+                    skiplist:
+                      class_name: SkipListMemtable
+                    trie:
+                      class_name: TrieMemtable
+                    default:
+                      inherits: trie
                 key_cache_size: 16MiB
                 batch_size_warn_threshold: 64KiB
                 batch_size_fail_threshold: 1024KiB
