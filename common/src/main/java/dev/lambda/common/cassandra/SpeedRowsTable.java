@@ -1,19 +1,23 @@
 package dev.lambda.common.cassandra;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.ProtocolVersion;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
-import com.datastax.oss.driver.api.core.cql.BoundStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.type.codec.TypeCodecs;
 import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewDefinition;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Upserts and reads the speed layer's absolute aggregates ({@code speed_rows}). Every write carries
@@ -33,6 +37,7 @@ public final class SpeedRowsTable {
     private final PreparedStatement upsert;
     private final PreparedStatement selectPartition;
     private final PreparedStatement selectNewestIngest;
+    private final Map<ViewDefinition, MetricColumns> metricColumns = new ConcurrentHashMap<>();
 
     public SpeedRowsTable(CqlSession session, String keyspace, Duration ttl) {
         if (ttl.toSeconds() < 1 || ttl.toSeconds() > Integer.MAX_VALUE) {
@@ -54,7 +59,8 @@ public final class SpeedRowsTable {
      * write times grow slower than the clock, so this row would outlast every later write of it.)
      */
     public CompletionStage<Void> write(ViewDefinition view, SpeedRow row) {
-        return session.executeAsync(bind(view, row, StoredMetrics.encode(view, row.aggregate()), nowMicros())).thenApply(rs -> null);
+        return session.executeAsync(bind(new PartitionKey(view, row), row, columns(view).encode(row.aggregate()), nowMicros()))
+                .thenApply(rs -> null);
     }
 
     /**
@@ -62,11 +68,21 @@ public final class SpeedRowsTable {
      * single-partition batches, all with {@code writeTime} (microseconds); one stage per batch.
      */
     public List<CompletionStage<Void>> writePartition(ViewDefinition view, List<SpeedRow> rows, long writeTime) {
+        if (rows.isEmpty()) {
+            return List.of();
+        }
+        SpeedRow first = rows.get(0);
+        PartitionKey key = new PartitionKey(view, first);
+        MetricColumns columns = columns(view);
         List<BoundStatement> statements = new ArrayList<>(rows.size());
         List<Integer> sizes = new ArrayList<>(rows.size());
         for (SpeedRow row : rows) {
-            StoredMetrics m = StoredMetrics.encode(view, row.aggregate());
-            statements.add(bind(view, row, m, writeTime));
+            if (row.level() != first.level() || !row.period().equals(first.period())) {
+                throw new IllegalArgumentException("rows of one partition expected: " + first.level().id() + " " + first.period()
+                        + " and " + row.level().id() + " " + row.period());
+            }
+            MetricColumns.Encoded m = columns.encode(row.aggregate());
+            statements.add(bind(key, row, m, writeTime));
             sizes.add(m.estimatedBytes());
         }
         List<CompletionStage<Void>> stages = new ArrayList<>();
@@ -76,12 +92,40 @@ public final class SpeedRowsTable {
         return stages;
     }
 
-    /** The upsert's bind markers in the order of its columns ({@link #KEY}, {@link #VALUES}), then TTL and write time. */
-    private BoundStatement bind(ViewDefinition view, SpeedRow row, StoredMetrics m, long writeTime) {
-        BoundStatementBuilder statement = upsert.boundStatementBuilder()
-                .setString(0, view.name()).setString(1, view.version()).setString(2, row.level().id()).setInstant(3, row.period())
-                .setInstant(4, row.bucket()).set(5, row.dims(), CqlCodecs.TEXTS).setInstant(6, row.slot()).setInt(7, row.sourcePartition());
-        return m.bind(statement, 8).setInstant(11, row.latestIngest()).setInt(12, ttlSeconds).setLong(13, writeTime).build();
+    /**
+     * The upsert's bind markers in the order of its columns ({@link #KEY}, {@link #VALUES}), then TTL
+     * and write time. Every value goes with its codec or as bytes: the driver's setters by Java type
+     * look the codec up in its registry at every call.
+     */
+    private BoundStatement bind(PartitionKey key, SpeedRow row, MetricColumns.Encoded m, long writeTime) {
+        return upsert.boundStatementBuilder()
+                .setBytesUnsafe(0, key.view.duplicate()).setBytesUnsafe(1, key.version.duplicate())
+                .setBytesUnsafe(2, key.level.duplicate()).setBytesUnsafe(3, key.period.duplicate())
+                .set(4, row.bucket(), TypeCodecs.TIMESTAMP).set(5, row.dims(), CqlCodecs.TEXTS)
+                .set(6, row.slot(), TypeCodecs.TIMESTAMP).set(7, row.sourcePartition(), TypeCodecs.INT)
+                .setBytesUnsafe(8, m.counts()).setBytesUnsafe(9, m.decimals()).setBytesUnsafe(10, m.sketches())
+                .set(11, row.latestIngest(), TypeCodecs.TIMESTAMP).set(12, ttlSeconds, TypeCodecs.INT)
+                .set(13, writeTime, TypeCodecs.BIGINT).build();
+    }
+
+    private MetricColumns columns(ViewDefinition view) {
+        return metricColumns.computeIfAbsent(view, MetricColumns::new);
+    }
+
+    /** The partition key's values of a row, encoded once for all the rows of a partition. */
+    private final class PartitionKey {
+        final ByteBuffer view;
+        final ByteBuffer version;
+        final ByteBuffer level;
+        final ByteBuffer period;
+
+        PartitionKey(ViewDefinition definition, SpeedRow row) {
+            ProtocolVersion protocol = session.getContext().getProtocolVersion();
+            this.view = TypeCodecs.TEXT.encode(definition.name(), protocol);
+            this.version = TypeCodecs.TEXT.encode(definition.version(), protocol);
+            this.level = TypeCodecs.TEXT.encode(row.level().id(), protocol);
+            this.period = TypeCodecs.TIMESTAMP.encode(row.period(), protocol);
+        }
     }
 
     private static long nowMicros() {

@@ -61,11 +61,15 @@ public record StoredMetrics(Map<String, Long> counts, Map<String, BigDecimal> de
 
     /** A rough size of the values in bytes, for keeping batches under the server's limits. */
     public int estimatedBytes() {
-        int bytes = 64 + counts.size() * 24 + decimals.size() * 32;
+        int sketchBytes = 0;
         for (ByteBuffer b : sketches.values()) {
-            bytes += 16 + b.remaining();
+            sketchBytes += b.remaining();
         }
-        return bytes;
+        return estimatedBytes(counts.size(), decimals.size(), sketches.size(), sketchBytes);
+    }
+
+    static int estimatedBytes(int counts, int decimals, int sketches, int sketchBytes) {
+        return 64 + counts * 24 + decimals * 32 + sketches * 16 + sketchBytes;
     }
 
     public Aggregate decode(ViewDefinition view) {
