@@ -184,8 +184,9 @@ final class ForkedCassandraNode implements CassandraNode {
     /**
      * The node's configuration. Memtables are Cassandra 5's tries with their cells off the heap: the speed
      * layer rewrites the same rows every flush, and memtables that hold them compactly merge those rewrites
-     * in memory. On-heap skip-list memtables flushed every few seconds under the speed benchmark, and
-     * compacting the flushed tables took two fifths of the node's CPU (README, Benchmarks).
+     * in memory. Memtables on the heap (128 MiB) flushed every few seconds under the speed benchmark, and
+     * flushes and compactions together took two fifths of the node's samples (README, Benchmarks).
+     * Off-heap cells use native memory besides the node's heap: up to the off-heap space below.
      */
     private static String yaml(Path dir, int port, int storagePort) {
         return """

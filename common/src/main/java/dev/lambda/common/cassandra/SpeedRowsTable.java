@@ -112,7 +112,7 @@ public final class SpeedRowsTable {
         return metricColumns.computeIfAbsent(view, MetricColumns::new);
     }
 
-    /** The partition key's values of a row, encoded once for all the rows of a partition. */
+    /** The partition key's values, encoded once per call for all its rows. */
     private final class PartitionKey {
         final ByteBuffer view;
         final ByteBuffer version;

@@ -2,7 +2,6 @@ package dev.lambda.common.cassandra;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.datastax.oss.driver.api.core.DefaultProtocolVersion;
 import com.datastax.oss.driver.api.core.ProtocolVersion;
 import dev.lambda.common.event.Event;
 import dev.lambda.common.metric.Aggregate;
@@ -21,7 +20,6 @@ import org.junit.jupiter.api.Test;
 class MetricColumnsTest {
 
     private static final List<String> AMOUNTS = List.of("12.50", "0.01", "-3.75", "99999999999999999.99", "-0.5", "7");
-    private static final List<ProtocolVersion> PROTOCOLS = List.of(DefaultProtocolVersion.V4, DefaultProtocolVersion.V5);
 
     private final ViewCatalog catalog = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
 
@@ -42,11 +40,16 @@ class MetricColumnsTest {
     private static void assertSameColumns(ViewDefinition view, MetricColumns columns, Aggregate aggregate) {
         StoredMetrics expected = StoredMetrics.encode(view, aggregate);
         MetricColumns.Encoded encoded = columns.encode(aggregate);
-        for (ProtocolVersion protocol : PROTOCOLS) {
-            assertEquals(expected.counts(), CqlCodecs.COUNTS.decode(encoded.counts().duplicate(), protocol), view.name() + " counts");
-            assertEquals(expected.decimals(), CqlCodecs.DECIMALS.decode(encoded.decimals().duplicate(), protocol), view.name() + " decimals");
-            assertEquals(expected.sketches(), CqlCodecs.SKETCHES.decode(encoded.sketches().duplicate(), protocol), view.name() + " sketches");
-        }
+        ProtocolVersion protocol = ProtocolVersion.DEFAULT; // collections are encoded alike from protocol 3 on
+        assertEquals(expected.counts(), CqlCodecs.COUNTS.decode(encoded.counts().duplicate(), protocol), view.name() + " counts");
+        assertEquals(expected.decimals(), CqlCodecs.DECIMALS.decode(encoded.decimals().duplicate(), protocol), view.name() + " decimals");
+        assertEquals(expected.sketches(), CqlCodecs.SKETCHES.decode(encoded.sketches().duplicate(), protocol), view.name() + " sketches");
+        // the driver's decoder ignores bytes after the last entry, Cassandra rejects them
+        assertEquals(CqlCodecs.COUNTS.encode(expected.counts(), protocol).remaining(), encoded.counts().remaining(), view.name() + " counts length");
+        assertEquals(CqlCodecs.DECIMALS.encode(expected.decimals(), protocol).remaining(), encoded.decimals().remaining(),
+                view.name() + " decimals length");
+        assertEquals(CqlCodecs.SKETCHES.encode(expected.sketches(), protocol).remaining(), encoded.sketches().remaining(),
+                view.name() + " sketches length");
         assertEquals(expected.estimatedBytes(), encoded.estimatedBytes(), view.name() + " size");
     }
 
