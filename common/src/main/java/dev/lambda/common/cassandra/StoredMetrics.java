@@ -16,7 +16,8 @@ import java.util.Map;
 /**
  * The row codec of an {@link Aggregate}: the three metric columns of {@code batch_rows} and
  * {@code speed_rows}, keyed by metric name. An empty decimal or sketch is simply absent, and a
- * metric missing from a row reads as empty.
+ * metric missing from a row reads as empty. The speed layer writes the same columns through
+ * {@link MetricColumns}, without building the maps.
  */
 public record StoredMetrics(Map<String, Long> counts, Map<String, BigDecimal> decimals, Map<String, ByteBuffer> sketches) {
 
