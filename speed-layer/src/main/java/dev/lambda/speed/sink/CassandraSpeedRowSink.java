@@ -8,7 +8,6 @@ import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewDefinition;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -152,9 +151,15 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
      * batch then changes a few neighbouring places of the partition's in-memory tree instead of rows
      * scattered all over it. Inserting into those trees was most of Cassandra's work in a profile.
      */
-    private static final Comparator<Write> CLUSTERING_ORDER = Comparator.<Write, Instant>comparing(w -> w.row().bucket())
-            .thenComparing(w -> w.row().dims(), CassandraSpeedRowSink::compareDims)
-            .thenComparing(w -> w.row().slot());
+    private static int clusteringOrder(Write a, Write b) {
+        SpeedRow x = a.row();
+        SpeedRow y = b.row();
+        int c = x.bucket().compareTo(y.bucket());
+        if (c == 0) {
+            c = compareDims(x.dims(), y.dims());
+        }
+        return c != 0 ? c : x.slot().compareTo(y.slot());
+    }
 
     private static int compareDims(List<String> a, List<String> b) {
         for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
@@ -173,7 +178,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         }
         List<Chunk> chunks = new ArrayList<>();
         byPartition.forEach((p, rows) -> {
-            rows.sort(CLUSTERING_ORDER);
+            rows.sort(CassandraSpeedRowSink::clusteringOrder);
             for (int i = 0; i < rows.size(); i += CHUNK) {
                 chunks.add(new Chunk(p.view(), rows.subList(i, Math.min(rows.size(), i + CHUNK)), writeTime));
             }
