@@ -23,6 +23,7 @@ public final class SpeedMetrics {
     private final Counter deadLetters;
     private final Counter rowsFlushed;
     private final Counter flushesGivenBack;
+    private final Counter flushesHeldBack;
     private final Histogram flushSeconds;
     private final AtomicLong newestFlushedIngest = new AtomicLong(Long.MIN_VALUE);
     private final Map<Integer, AtomicLong> flushedOffsets = new ConcurrentHashMap<>();
@@ -44,6 +45,10 @@ public final class SpeedMetrics {
                 .help("Speed rows upserted into Cassandra").register(registry);
         flushesGivenBack = Counter.builder().name("lambda_speed_flushes_given_back_total")
                 .help("Flushes whose rows stayed changed because Cassandra was down; a later flush writes them").register(registry);
+        flushesHeldBack = Counter.builder().name("lambda_speed_flushes_held_back_total")
+                .help("Flush intervals a partition let pass while working off a backlog (records waiting in Kafka, the newest one"
+                        + " processed ingested over a second ago) after a slow flush: the time goes to processing, and freshness waits")
+                .register(registry);
         flushSeconds = Histogram.builder().name("lambda_speed_flush_seconds")
                 .help("Time to write one flush of dirty aggregates to Cassandra")
                 .classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).register(registry);
@@ -85,6 +90,14 @@ public final class SpeedMetrics {
 
     public long flushesGivenBack() {
         return (long) flushesGivenBack.get();
+    }
+
+    public void flushHeldBack() {
+        flushesHeldBack.inc();
+    }
+
+    public long flushesHeldBack() {
+        return (long) flushesHeldBack.get();
     }
 
     public void eventIn() {

@@ -11,6 +11,7 @@ import dev.lambda.speed.metrics.SpeedMetrics;
 import dev.lambda.speed.sink.RowsNotWrittenException;
 import dev.lambda.speed.sink.SpeedRowSink;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -86,6 +87,12 @@ import org.slf4j.LoggerFactory;
 final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> {
 
     private static final Logger LOG = LoggerFactory.getLogger(SpeedProcessor.class);
+    /**
+     * A partition whose newest processed record was ingested at most this long ago counts as caught
+     * up, records waiting or not: the flush pacing leaves it alone. (Ingest times are the broker's
+     * clock: a skew between the hosts moves this by as much.)
+     */
+    private static final Duration CAUGHT_UP_WITHIN = Duration.ofSeconds(1);
 
     private final ViewCatalog catalog;
     private final SpeedSettings settings;
@@ -539,11 +546,15 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         if (now < retryAt) {
             return;
         }
-        // with records waiting in Kafka (a backlog) and slow flushes, a partition flushes less often,
-        // so that processing keeps at least three quarters of the time and each flush carries more
-        // updates per row; caught up, or with its input read to the end, it flushes at every interval
-        // whatever the last flush cost: holding one back would only add to the latency
-        if (now - lastFlushAt < 4 * lastFlushMillis && inputLag.recordsBehind(partition) > 0) {
+        // working off a backlog (records waiting in Kafka, the newest one processed ingested over
+        // CAUGHT_UP_WITHIN ago) with slow flushes, a partition flushes less often, so that processing
+        // keeps at least three quarters of the time and each flush carries more updates per row.
+        // Within CAUGHT_UP_WITHIN (records wait for a moment after a pause or a slow write), or with
+        // its input read to the end, it flushes at every interval whatever the last flush cost:
+        // holding one back would only add to the latency
+        if (now - lastFlushAt < 4 * lastFlushMillis && newestRecordIngest < now - CAUGHT_UP_WITHIN.toMillis()
+                && inputLag.recordsBehind(partition) > 0) {
+            metrics.flushHeldBack();
             return;
         }
         long through = processedThrough;

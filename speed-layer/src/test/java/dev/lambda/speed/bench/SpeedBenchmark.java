@@ -97,7 +97,8 @@ public final class SpeedBenchmark {
                 System.out.printf("speed layer:    %,10.0f events/s end to end (start -> every record flushed, %.1f s; all read after %.1f s), %,d rows written%n",
                         speedRate, secs, (allRead - start) / 1e9, layer.metrics().rowsFlushed());
                 System.out.printf("ratio speed/plain consumer: %.2f%n", speedRate / plainRate);
-                System.out.println("  " + flushes.summary());
+                System.out.println("  " + flushes.summary() + "; flush intervals held back for the backlog: "
+                        + layer.metrics().flushesHeldBack());
             }
 
             if (!"false".equals(System.getProperty("bench.ceiling"))) {
@@ -119,9 +120,21 @@ public final class SpeedBenchmark {
             FlushLog latencyFlushes = new FlushLog();
             try (SpeedLayer layer = SpeedLayer.start(config(cluster, "bench_latency", data.resolve("state-latency"), threads, inMemory),
                     views, sink -> latencyFlushes.wrap(sink))) {
-                Thread.sleep(3_000); // let it join the group and take the partitions
+                // the first events are sent once the layer owns every partition: a start's group join and
+                // task set-up are not what the latency phase measures (printed, as a restart costs them)
+                long joinFrom = System.nanoTime();
+                while (layer.state() != org.apache.kafka.streams.KafkaStreams.State.RUNNING) {
+                    if (System.nanoTime() - joinFrom > TimeUnit.MINUTES.toNanos(2)) {
+                        throw new IllegalStateException("the layer is " + layer.state() + " 2 min after its start, not RUNNING");
+                    }
+                    Thread.sleep(20);
+                }
+                System.out.printf("latency phase: the layer was running %.1f s after its start%n", (System.nanoTime() - joinFrom) / 1e9);
                 // the first seconds at the rate warm up the JIT, Cassandra and the flush pacing: shown, not counted
+                java.util.concurrent.ScheduledExecutorService atMeasureStart = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+                var heldBackInWarmUp = atMeasureStart.schedule(() -> layer.metrics().flushesHeldBack(), warmupSeconds, TimeUnit.SECONDS);
                 List<long[]> all = produceAtRate(cluster, "bench_latency", rate, warmupSeconds + latencySeconds);
+                atMeasureStart.shutdown();
                 // every event's latency, however far behind the layer fell (a pause in flushes is no sign of the
                 // end); counted by sends attempted, so one that failed makes it give up naming the partition
                 awaitFlushed(layer, rate * (warmupSeconds + latencySeconds));
@@ -133,8 +146,18 @@ public final class SpeedBenchmark {
                 System.out.printf("latency at %,d events/s for %d s after %d s of warm-up (produce -> row in Cassandra): p50 %d ms, p99 %d ms,"
                         + " max %d ms (%,d events)%n", rate, latencySeconds, warmupSeconds, pct(latencies, 0.50), pct(latencies, 0.99),
                         latencies[latencies.length - 1], latencies.length);
+                // the broker's append time splits each latency: send -> appended (producer and broker), then
+                // appended -> row in Cassandra (the layer)
+                long[] produced = java.util.stream.IntStream.range(0, all.size()).filter(i -> all.get(i)[2] >= measuredFrom)
+                        .mapToLong(i -> all.get(i)[1] - all.get(i)[2]).sorted().toArray();
+                long[] layered = java.util.stream.IntStream.range(0, all.size()).filter(i -> all.get(i)[2] >= measuredFrom)
+                        .mapToLong(i -> allLatencies[i] - (all.get(i)[1] - all.get(i)[2])).sorted().toArray();
+                System.out.printf("  of which send -> appended by the broker: p50 %d p99 %d max %d ms; appended -> row in Cassandra: p50 %d"
+                        + " p99 %d max %d ms%n", pct(produced, 0.50), pct(produced, 0.99), produced[produced.length - 1], pct(layered, 0.50),
+                        pct(layered, 0.99), layered[layered.length - 1]);
                 System.out.println("  " + latencyFlushes.summary());
-                System.out.println("  " + latencyFlushes.cadence(measuredFrom));
+                System.out.println("  " + latencyFlushes.cadence(measuredFrom) + "; flush intervals held back for a backlog: "
+                        + heldBackInWarmUp.get() + " in the warm-up, " + (layer.metrics().flushesHeldBack() - heldBackInWarmUp.get()) + " after");
             }
         }
     }
@@ -198,10 +221,15 @@ public final class SpeedBenchmark {
         }
     }
 
-    private static KafkaProducer<byte[], byte[]> producer(LocalCluster cluster) {
+    /**
+     * @param compression lz4 for the bulk load; none at a fixed rate, where batches hold a few
+     *                    records each and lz4 allocates its 64 KiB buffers per batch: in this JVM,
+     *                    which the layer shares, that was a third of all allocation at 5k events/s
+     */
+    private static KafkaProducer<byte[], byte[]> producer(LocalCluster cluster, String compression) {
         return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
                 ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.BATCH_SIZE_CONFIG, 262_144,
-                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4", ProducerConfig.ACKS_CONFIG, "all"),
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, compression, ProducerConfig.ACKS_CONFIG, "all"),
                 new ByteArraySerializer(), new ByteArraySerializer());
     }
 
@@ -235,7 +263,7 @@ public final class SpeedBenchmark {
     private static void produceAll(LocalCluster cluster, String topic, int events) {
         Realistic gen = new Realistic();
         long now = System.currentTimeMillis();
-        try (KafkaProducer<byte[], byte[]> producer = producer(cluster)) {
+        try (KafkaProducer<byte[], byte[]> producer = producer(cluster, "lz4")) {
             for (int i = 0; i < events; i++) {
                 producer.send(new ProducerRecord<>(topic, i % PARTITIONS, null, gen.next(now + i / 100)));
             }
@@ -249,7 +277,7 @@ public final class SpeedBenchmark {
         // filled by the producer's thread: a copy-on-write list would copy itself per event, and its
         // garbage (~1 GB/s at 2k events/s) paused the layer in this JVM for 60-200 ms every second
         Queue<long[]> sent = new ConcurrentLinkedQueue<>();
-        try (KafkaProducer<byte[], byte[]> producer = producer(cluster)) {
+        try (KafkaProducer<byte[], byte[]> producer = producer(cluster, "none")) {
             long start = System.nanoTime();
             long total = (long) rate * seconds;
             for (long i = 0; i < total; i++) {
