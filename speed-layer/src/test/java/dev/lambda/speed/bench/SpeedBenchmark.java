@@ -327,7 +327,7 @@ public final class SpeedBenchmark {
         }
     }
 
-    /** Records, per flush, the partition's newest ingest time it covered and when it completed. */
+    /** Records, per flush and partition, the newest ingest time it covered, when it completed and when it began. */
     static final class FlushLog {
         private final Map<Integer, List<long[]>> byPartition = new ConcurrentHashMap<>();
         /** Per sink call: rows, milliseconds it took, when it ended. */
@@ -362,16 +362,22 @@ public final class SpeedBenchmark {
                         .mapToLong(i -> ends.get(i) - ends.get(i - 1));
             }).sorted().toArray();
             long[] millis = writes.stream().filter(w -> w[2] >= fromMillis).mapToLong(w -> w[1]).sorted().toArray();
+            // how far processing was behind when a flush began: the age of the newest ingest time among its rows
+            long[] behind = byPartition.values().stream().flatMap(List::stream).filter(f -> f[1] >= fromMillis)
+                    .mapToLong(f -> f[2] - f[0]).sorted().toArray();
             if (gaps.length == 0 || millis.length == 0) {
                 return "no flushes measured";
             }
-            return String.format("measured: gap between a partition's flushes p50 %d p99 %d max %d ms; sink call p50 %d p99 %d max %d ms",
-                    pct(gaps, 0.50), pct(gaps, 0.99), gaps[gaps.length - 1], pct(millis, 0.50), pct(millis, 0.99), millis[millis.length - 1]);
+            return String.format("measured: gap between a partition's flushes p50 %d p99 %d max %d ms; sink call p50 %d p99 %d max %d ms;"
+                    + " newest ingest time in a flush, its age when the flush began: p50 %d p99 %d max %d ms",
+                    pct(gaps, 0.50), pct(gaps, 0.99), gaps[gaps.length - 1], pct(millis, 0.50), pct(millis, 0.99), millis[millis.length - 1],
+                    pct(behind, 0.50), pct(behind, 0.99), behind[behind.length - 1]);
         }
 
         SpeedRowSink wrap(SpeedRowSink inner) {
             return (rows, writeTime) -> {
                 long began = System.nanoTime();
+                long beganMillis = System.currentTimeMillis();
                 long work = inner.writeAll(rows, writeTime);
                 long done = System.currentTimeMillis();
                 writes.add(new long[] {rows.size(), (System.nanoTime() - began) / 1_000_000, done});
@@ -379,7 +385,7 @@ public final class SpeedBenchmark {
                 for (SpeedRowSink.Write w : rows) {
                     newest.merge(w.row().sourcePartition(), w.row().latestIngest().toEpochMilli(), Math::max);
                 }
-                newest.forEach((p, ingest) -> byPartition.computeIfAbsent(p, k -> new CopyOnWriteArrayList<>()).add(new long[] {ingest, done}));
+                newest.forEach((p, ingest) -> byPartition.computeIfAbsent(p, k -> new CopyOnWriteArrayList<>()).add(new long[] {ingest, done, beganMillis}));
                 return work;
             };
         }
