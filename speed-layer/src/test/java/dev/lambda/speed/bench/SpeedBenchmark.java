@@ -345,9 +345,9 @@ public final class SpeedBenchmark {
             for (int i = 1; i < ends.length; i++) {
                 gap = Math.max(gap, ends[i] - ends[i - 1]);
             }
-            return String.format("%,d sink calls (all stream threads): rows per call p50 %,d max %,d; ms per call p50 %d max %d;"
-                    + " longest gap between calls %d ms", rows.length, rows[rows.length / 2], rows[rows.length - 1], millis[millis.length / 2],
-                    millis[millis.length - 1], gap);
+            return String.format("%,d sink calls (all stream threads), %,d rows: rows per call p50 %,d max %,d; ms per call p50 %d max %d;"
+                    + " longest gap between calls %d ms", rows.length, java.util.Arrays.stream(rows).sum(), rows[rows.length / 2],
+                    rows[rows.length - 1], millis[millis.length / 2], millis[millis.length - 1], gap);
         }
 
         /**
