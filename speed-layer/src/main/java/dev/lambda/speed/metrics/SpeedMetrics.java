@@ -46,8 +46,9 @@ public final class SpeedMetrics {
         flushesGivenBack = Counter.builder().name("lambda_speed_flushes_given_back_total")
                 .help("Flushes whose rows stayed changed because Cassandra was down; a later flush writes them").register(registry);
         flushesHeldBack = Counter.builder().name("lambda_speed_flushes_held_back_total")
-                .help("Flush intervals a partition let pass while working off a backlog (records waiting in Kafka, the newest one"
-                        + " processed ingested over a second ago) after a slow flush: the time goes to processing, and freshness waits")
+                .help("Times a partition's flush came due and was held back because it was working off a backlog (records waiting in"
+                        + " Kafka, the newest one processed ingested over a second ago) after a slow flush: the time goes to processing,"
+                        + " and freshness waits")
                 .register(registry);
         flushSeconds = Histogram.builder().name("lambda_speed_flush_seconds")
                 .help("Time to write one flush of dirty aggregates to Cassandra")

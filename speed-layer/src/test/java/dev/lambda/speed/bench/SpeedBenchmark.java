@@ -17,14 +17,21 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Queue;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -37,6 +44,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.KafkaStreams;
 
 /**
  * Speed-layer benchmark on real servers (not a test): throughput end to end (until rows are in
@@ -97,7 +105,7 @@ public final class SpeedBenchmark {
                 System.out.printf("speed layer:    %,10.0f events/s end to end (start -> every record flushed, %.1f s; all read after %.1f s), %,d rows written%n",
                         speedRate, secs, (allRead - start) / 1e9, layer.metrics().rowsFlushed());
                 System.out.printf("ratio speed/plain consumer: %.2f%n", speedRate / plainRate);
-                System.out.println("  " + flushes.summary() + "; flush intervals held back for the backlog: "
+                System.out.println("  " + flushes.summary() + "; flushes held back for the backlog: "
                         + layer.metrics().flushesHeldBack());
             }
 
@@ -123,7 +131,7 @@ public final class SpeedBenchmark {
                 // the first events are sent once the layer owns every partition: a start's group join and
                 // task set-up are not what the latency phase measures (printed, as a restart costs them)
                 long joinFrom = System.nanoTime();
-                while (layer.state() != org.apache.kafka.streams.KafkaStreams.State.RUNNING) {
+                while (layer.state() != KafkaStreams.State.RUNNING) {
                     if (System.nanoTime() - joinFrom > TimeUnit.MINUTES.toNanos(2)) {
                         throw new IllegalStateException("the layer is " + layer.state() + " 2 min after its start, not RUNNING");
                     }
@@ -131,33 +139,43 @@ public final class SpeedBenchmark {
                 }
                 System.out.printf("latency phase: the layer was running %.1f s after its start%n", (System.nanoTime() - joinFrom) / 1e9);
                 // the first seconds at the rate warm up the JIT, Cassandra and the flush pacing: shown, not counted
-                java.util.concurrent.ScheduledExecutorService atMeasureStart = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
-                var heldBackInWarmUp = atMeasureStart.schedule(() -> layer.metrics().flushesHeldBack(), warmupSeconds, TimeUnit.SECONDS);
-                List<long[]> all = produceAtRate(cluster, "bench_latency", rate, warmupSeconds + latencySeconds);
-                atMeasureStart.shutdown();
+                NavigableMap<Long, Long> heldBack = new ConcurrentSkipListMap<>(); // wall-clock ms -> the layer's count then
+                ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "held-back-sampler");
+                    t.setDaemon(true);
+                    return t;
+                });
+                List<long[]> all;
+                try {
+                    sampler.scheduleAtFixedRate(() -> heldBack.put(System.currentTimeMillis(), layer.metrics().flushesHeldBack()),
+                            0, 100, TimeUnit.MILLISECONDS);
+                    all = produceAtRate(cluster, "bench_latency", rate, warmupSeconds + latencySeconds);
+                } finally {
+                    sampler.shutdownNow();
+                }
                 // every event's latency, however far behind the layer fell (a pause in flushes is no sign of the
                 // end); counted by sends attempted, so one that failed makes it give up naming the partition
                 awaitFlushed(layer, rate * (warmupSeconds + latencySeconds));
                 long[] allLatencies = latencyFlushes.latencies(all);
                 System.out.println("  " + byWindow(all, allLatencies, 5_000));
                 long measuredFrom = all.get(0)[2] + warmupSeconds * 1000L;
-                long[] latencies = java.util.stream.IntStream.range(0, all.size()).filter(i -> all.get(i)[2] >= measuredFrom)
-                        .mapToLong(i -> allLatencies[i]).sorted().toArray();
+                int[] measured = IntStream.range(0, all.size()).filter(i -> all.get(i)[2] >= measuredFrom).toArray();
+                long[] latencies = Arrays.stream(measured).mapToLong(i -> allLatencies[i]).sorted().toArray();
                 System.out.printf("latency at %,d events/s for %d s after %d s of warm-up (produce -> row in Cassandra): p50 %d ms, p99 %d ms,"
                         + " max %d ms (%,d events)%n", rate, latencySeconds, warmupSeconds, pct(latencies, 0.50), pct(latencies, 0.99),
                         latencies[latencies.length - 1], latencies.length);
                 // the broker's append time splits each latency: send -> appended (producer and broker), then
                 // appended -> row in Cassandra (the layer)
-                long[] produced = java.util.stream.IntStream.range(0, all.size()).filter(i -> all.get(i)[2] >= measuredFrom)
-                        .mapToLong(i -> all.get(i)[1] - all.get(i)[2]).sorted().toArray();
-                long[] layered = java.util.stream.IntStream.range(0, all.size()).filter(i -> all.get(i)[2] >= measuredFrom)
-                        .mapToLong(i -> allLatencies[i] - (all.get(i)[1] - all.get(i)[2])).sorted().toArray();
+                long[] produced = Arrays.stream(measured).mapToLong(i -> all.get(i)[1] - all.get(i)[2]).sorted().toArray();
+                long[] layered = Arrays.stream(measured).mapToLong(i -> allLatencies[i] - (all.get(i)[1] - all.get(i)[2])).sorted().toArray();
                 System.out.printf("  of which send -> appended by the broker: p50 %d p99 %d max %d ms; appended -> row in Cassandra: p50 %d"
                         + " p99 %d max %d ms%n", pct(produced, 0.50), pct(produced, 0.99), produced[produced.length - 1], pct(layered, 0.50),
                         pct(layered, 0.99), layered[layered.length - 1]);
+                long lastSent = all.stream().mapToLong(e -> e[2]).max().orElseThrow();
+                long heldBackInWarmUp = countAt(heldBack, measuredFrom);
                 System.out.println("  " + latencyFlushes.summary());
-                System.out.println("  " + latencyFlushes.cadence(measuredFrom) + "; flush intervals held back for a backlog: "
-                        + heldBackInWarmUp.get() + " in the warm-up, " + (layer.metrics().flushesHeldBack() - heldBackInWarmUp.get()) + " after");
+                System.out.println("  " + latencyFlushes.cadence(measuredFrom) + "; flushes held back for a backlog: " + heldBackInWarmUp
+                        + " in the warm-up, " + (countAt(heldBack, lastSent) - heldBackInWarmUp) + " while measured");
             }
         }
     }
@@ -181,10 +199,16 @@ public final class SpeedBenchmark {
         return System.nanoTime();
     }
 
+    /** The layer's count of held-back flushes as last sampled at or before {@code millis} (0 before the first sample). */
+    private static long countAt(NavigableMap<Long, Long> samples, long millis) {
+        Map.Entry<Long, Long> at = samples.floorEntry(millis);
+        return at == null ? 0 : at.getValue();
+    }
+
     /** The worst latency of the events sent in each window of the run, to tell a stall from a steady tail. */
     private static String byWindow(List<long[]> sent, long[] latencies, long windowMillis) {
         long first = sent.stream().mapToLong(s -> s[2]).min().orElse(0);
-        java.util.TreeMap<Long, Long> worst = new java.util.TreeMap<>();
+        TreeMap<Long, Long> worst = new TreeMap<>();
         for (int i = 0; i < latencies.length; i++) {
             worst.merge((sent.get(i)[2] - first) / windowMillis, latencies[i], Math::max);
         }
@@ -346,7 +370,7 @@ public final class SpeedBenchmark {
                 gap = Math.max(gap, ends[i] - ends[i - 1]);
             }
             return String.format("%,d sink calls (all stream threads), %,d rows: rows per call p50 %,d max %,d; ms per call p50 %d max %d;"
-                    + " longest gap between calls %d ms", rows.length, java.util.Arrays.stream(rows).sum(), rows[rows.length / 2],
+                    + " longest gap between calls %d ms", rows.length, Arrays.stream(rows).sum(), rows[rows.length / 2],
                     rows[rows.length - 1], millis[millis.length / 2], millis[millis.length - 1], gap);
         }
 
@@ -358,7 +382,7 @@ public final class SpeedBenchmark {
         String cadence(long fromMillis) {
             long[] gaps = byPartition.values().stream().flatMapToLong(flushes -> {
                 List<Long> ends = flushes.stream().map(f -> f[1]).sorted().toList();
-                return java.util.stream.IntStream.range(1, ends.size()).filter(i -> ends.get(i) >= fromMillis)
+                return IntStream.range(1, ends.size()).filter(i -> ends.get(i) >= fromMillis)
                         .mapToLong(i -> ends.get(i) - ends.get(i - 1));
             }).sorted().toArray();
             long[] millis = writes.stream().filter(w -> w[2] >= fromMillis).mapToLong(w -> w[1]).sorted().toArray();
@@ -381,7 +405,7 @@ public final class SpeedBenchmark {
                 long work = inner.writeAll(rows, writeTime);
                 long done = System.currentTimeMillis();
                 writes.add(new long[] {rows.size(), (System.nanoTime() - began) / 1_000_000, done});
-                Map<Integer, Long> newest = new java.util.HashMap<>();
+                Map<Integer, Long> newest = new HashMap<>();
                 for (SpeedRowSink.Write w : rows) {
                     newest.merge(w.row().sourcePartition(), w.row().latestIngest().toEpochMilli(), Math::max);
                 }
