@@ -185,7 +185,7 @@ final class ForkedCassandraNode implements CassandraNode {
      * The node's configuration. Memtables are Cassandra 5's tries with their cells off the heap: the speed
      * layer rewrites the same rows every flush, and memtables that hold them compactly merge those rewrites
      * in memory. Memtables on the heap (128 MiB) flushed every few seconds under the speed benchmark, and
-     * flushes and compactions together took two fifths of the node's samples (README, Benchmarks).
+     * flushes and compactions together took two fifths of the node's samples (docs/benchmark-log.md).
      * Off-heap cells use native memory besides the node's heap: up to the off-heap space below.
      */
     private static String yaml(Path dir, int port, int storagePort) {
@@ -221,8 +221,6 @@ final class ForkedCassandraNode implements CassandraNode {
                 memtable_offheap_space: 1024MiB
                 memtable:
                   configurations:
-                    skiplist:
-                      class_name: SkipListMemtable
                     trie:
                       class_name: TrieMemtable
                     default:
