@@ -460,13 +460,18 @@ class SpeedTopologyTest {
         assertEquals(4L, sales("minute", "2026-11-21T09:50:00Z", 0), "the next flush comes at the usual interval");
     }
 
+    /** An order of p1 at 10:00 ingested at {@code ingest}, flushed at 10:00:01 by a sink call that took 0.6 s writing. */
+    private void slowFlushOfAnOrderIngestedAt(String ingest) {
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), ingest);
+        nextWriteMillis = 600;
+        nextWriteWorks = true;
+        flush();
+    }
+
     @Test
     void withRecordsWaitingAPartitionLessThanASecondBehindFlushesAtEveryIntervalWhateverTheLastFlushCost() {
         lag.set(500); // records wait in Kafka for a moment, as after a pause or one slow write
-        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), "2026-11-21T09:59:58Z");
-        nextWriteMillis = 600;
-        nextWriteWorks = true;
-        flush(); // the wall clock at 10:00:01: 3 s behind, a slow flush
+        slowFlushOfAnOrderIngestedAt("2026-11-21T09:59:58Z"); // 3 s behind
         send(purchase("b", "2026-11-21T10:00:00Z", "p1", "1.00", "u2"), "2026-11-21T10:00:01.400Z");
         driver.advanceWallClockTime(Duration.ofMillis(500));
         assertEquals(2L, sales("minute", "2026-11-21T10:00:00Z", 0), "its newest record 0.1 s old: the flush comes at the interval");
@@ -476,10 +481,7 @@ class SpeedTopologyTest {
     @Test
     void aPartitionWorkingOffABacklogIsHeldBackNoLongerThanItWasBehindAtItsLastFlush() {
         lag.set(50_000);
-        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), "2026-11-21T09:59:58Z");
-        nextWriteMillis = 600;
-        nextWriteWorks = true;
-        flush(); // the wall clock at 10:00:01: 3 s behind; 12 x 0.6 s would be 7.2 s
+        slowFlushOfAnOrderIngestedAt("2026-11-21T09:59:58Z"); // 3 s behind; 12 x 0.6 s would be 7.2 s
         send(purchase("b", "2026-11-21T10:00:00Z", "p1", "1.00", "u2"), "2026-11-21T09:59:59Z");
         driver.advanceWallClockTime(Duration.ofSeconds(2));
         assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0), "held back while records wait");
@@ -491,10 +493,7 @@ class SpeedTopologyTest {
     @Test
     void withNothingWaitingInKafkaAPartitionFlushesAtEveryIntervalWhateverTheLastFlushCost() {
         lag.set(50_000);
-        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), "2026-11-21T09:59:00Z");
-        nextWriteMillis = 600;
-        nextWriteWorks = true;
-        flush();
+        slowFlushOfAnOrderIngestedAt("2026-11-21T09:59:00Z");
         send(purchase("b", "2026-11-21T10:00:00Z", "p1", "1.00", "u2"), "2026-11-21T09:59:01Z");
         driver.advanceWallClockTime(Duration.ofMillis(500));
         assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0), "held back while records wait");
