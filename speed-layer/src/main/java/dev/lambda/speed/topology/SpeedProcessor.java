@@ -94,9 +94,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      */
     private static final Duration CAUGHT_UP_WITHIN = Duration.ofSeconds(1);
     /**
-     * Working off a backlog, a flush that cost {@code c} is followed by {@code BACKLOG_SPACING * c}
-     * without one (processing keeps up to 12/13 of the time), at most as long as the partition was
-     * behind at that flush. Each flush then rewrites each changed row once for many events: in the
+     * Working off a backlog, a flush that cost {@code c} is followed by no other until
+     * {@code BACKLOG_SPACING * c} after its start (processing keeps up to 11/12 of the time), and at
+     * most as long as the partition was behind at that flush. Each flush then rewrites each changed row once for many events: in the
      * benchmark's 1M-event backlog, 0.7-0.8 rows per event instead of 1.6-1.7 with a spacing of 4.
      */
     private static final int BACKLOG_SPACING = 12;
@@ -190,7 +190,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private SpeedRowSink.Progress recordedProgress;
     private long lastFlushAt;
     private long lastFlushMillis;
-    /** How old the newest processed record was at the last flush (ms): how far behind its input the partition was then. */
+    /**
+     * How old the newest processed record was at the last flush (ms): how far behind its input the
+     * partition was then. 0 if no record had been processed, or the broker's clock was ahead.
+     */
     private long behindAtLastFlush;
     /** After a flush's rows were given back (the sink's store is down): no flush before this, on the wall clock. */
     private long retryAt;

@@ -460,7 +460,11 @@ class SpeedTopologyTest {
         assertEquals(4L, sales("minute", "2026-11-21T09:50:00Z", 0), "the next flush comes at the usual interval");
     }
 
-    /** An order of p1 at 10:00 ingested at {@code ingest}, flushed at 10:00:01 by a sink call that took 0.6 s writing. */
+    /**
+     * An order of p1 at 10:00 ingested at {@code ingest}, flushed by a sink call that took 0.6 s
+     * writing (at 10:00:01 when called first). Sink calls take 0.6 s writing from then on whenever a
+     * test sets {@link #nextWriteMillis}.
+     */
     private void slowFlushOfAnOrderIngestedAt(String ingest) {
         send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), ingest);
         nextWriteMillis = 600;
@@ -483,10 +487,10 @@ class SpeedTopologyTest {
         lag.set(50_000);
         slowFlushOfAnOrderIngestedAt("2026-11-21T09:59:58Z"); // 3 s behind; 12 x 0.6 s would be 7.2 s
         send(purchase("b", "2026-11-21T10:00:00Z", "p1", "1.00", "u2"), "2026-11-21T09:59:59Z");
-        driver.advanceWallClockTime(Duration.ofSeconds(2));
+        driver.advanceWallClockTime(Duration.ofMillis(2_500));
         assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0), "held back while records wait");
         assertTrue(metrics.flushesHeldBack() > 0, "counted");
-        driver.advanceWallClockTime(Duration.ofMillis(1_500));
+        driver.advanceWallClockTime(Duration.ofMillis(500));
         assertEquals(2L, sales("minute", "2026-11-21T10:00:00Z", 0), "3 s after the last flush, as far behind as it was then, it comes");
     }
 
