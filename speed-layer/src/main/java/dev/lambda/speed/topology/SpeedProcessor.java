@@ -96,8 +96,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     /**
      * Working off a backlog, a flush that cost {@code c} is followed by no other until
      * {@code BACKLOG_SPACING * c} after its start (processing keeps up to 11/12 of the time), and at
-     * most as long as the partition was behind at that flush. Each flush then rewrites each changed row once for many events: in the
-     * benchmark's 1M-event backlog, 0.7-0.8 rows per event instead of 1.6-1.7 with a spacing of 4.
+     * most as long as the partition was behind at that flush. Each flush then rewrites each changed
+     * row once for many events: in the benchmark's 1M-event backlog, 0.7-0.8 rows per event instead
+     * of 1.6-1.7 with a spacing of 4.
      */
     private static final int BACKLOG_SPACING = 12;
 
