@@ -462,8 +462,8 @@ class SpeedTopologyTest {
 
     /**
      * An order of p1 at 10:00 ingested at {@code ingest}, flushed by a sink call that took 0.6 s
-     * writing (at 10:00:01 when called first). Sink calls take 0.6 s writing from then on whenever a
-     * test sets {@link #nextWriteMillis}.
+     * writing (at 10:00:01 when called first). It leaves {@link #nextWriteWorks} set, so a later
+     * {@link #nextWriteMillis} is time spent writing too.
      */
     private void slowFlushOfAnOrderIngestedAt(String ingest) {
         send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), ingest);
