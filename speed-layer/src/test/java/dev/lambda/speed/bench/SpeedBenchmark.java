@@ -73,11 +73,15 @@ public final class SpeedBenchmark {
         boolean inMemory = Boolean.getBoolean("bench.inMemoryState");
         // profiling aid: a sink that drops rows shows what the topology alone can do
         boolean nullSink = Boolean.getBoolean("bench.nullSink");
+        String attrs = System.getProperty("bench.attrs", "uniform");
+        if (!List.of("uniform", "skewed").contains(attrs)) {
+            throw new IllegalArgumentException("-Dbench.attrs must be uniform or skewed, got \"" + attrs + "\"");
+        }
         Path data = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "bench-");
         ViewCatalog views = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
-        System.out.printf("speed-layer benchmark: %,d events, %d partitions, %d stream threads, %s state, %s sink, %d cores%n",
+        System.out.printf("speed-layer benchmark: %,d events, %d partitions, %d stream threads, %s state, %s sink, %s attributes, %d cores%n",
                 events, PARTITIONS, threads, inMemory ? "in-memory" : "RocksDB", nullSink ? "null" : "Cassandra",
-                Runtime.getRuntime().availableProcessors());
+                attrs, Runtime.getRuntime().availableProcessors());
         try (LocalCluster cluster = LocalCluster.start(data, 0, 0, 1, false)) {
             String topic = "bench_events";
             createTopic(cluster, topic);
@@ -257,9 +261,17 @@ public final class SpeedBenchmark {
                 new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    /** Realistic events: page views and purchases over 10k users, 200 pages, 500 products, 40 countries; ~1% re-sent. */
+    /**
+     * Realistic events: page views and purchases over 10k users, 200 pages, 500 products, 40 countries;
+     * ~1% re-sent. Pages, products and countries are drawn uniformly, every one as likely as the next
+     * (the worst case for the rows a flush writes: most events of a flush land in cells of their own),
+     * or, with {@code -Dbench.attrs=skewed}, as the batch benchmark draws them: a few take most of
+     * the traffic, as in real traffic (a value's index is the range times a uniform draw raised to the
+     * power 3 for pages and products, 2 for countries).
+     */
     static final class Realistic {
         private final Random random = new Random(7);
+        private final boolean skewed = "skewed".equals(System.getProperty("bench.attrs", "uniform"));
         private final String[] recent = new String[1024];
         private long n;
 
@@ -271,16 +283,21 @@ public final class SpeedBenchmark {
             }
             String ts = Instant.ofEpochMilli(nowMillis - random.nextInt(5_000)).toString();
             String user = "u" + random.nextInt(10_000);
-            String country = "C" + random.nextInt(40);
+            String country = "C" + pick(40, 2);
             String json = random.nextInt(10) < 7
                     ? "{\"id\":\"pv-" + n + "\",\"type\":\"page_view\",\"ts\":\"" + ts + "\",\"attrs\":{\"user_id\":\"" + user
-                        + "\",\"page\":\"/p/" + random.nextInt(200) + "\",\"country\":\"" + country + "\",\"referrer\":\"search\"}}"
+                        + "\",\"page\":\"/p/" + pick(200, 3) + "\",\"country\":\"" + country + "\",\"referrer\":\"search\"}}"
                     : "{\"id\":\"pu-" + n + "\",\"type\":\"purchase\",\"ts\":\"" + ts + "\",\"attrs\":{\"user_id\":\"" + user
-                        + "\",\"product\":\"sku-" + random.nextInt(500) + "\",\"country\":\"" + country + "\",\"amount\":\""
+                        + "\",\"product\":\"sku-" + pick(500, 3) + "\",\"country\":\"" + country + "\",\"amount\":\""
                         + (random.nextInt(50_000) + 100) / 100.0 + "\",\"currency\":\"EUR\"}}";
             recent[slot] = json;
             n++;
             return json.getBytes(StandardCharsets.UTF_8);
+        }
+
+        /** One of {@code range} values: uniformly, or skewed towards the first ones by {@code power}. */
+        private int pick(int range, int power) {
+            return skewed ? (int) (Math.pow(random.nextDouble(), power) * range) : random.nextInt(range);
         }
     }
 
