@@ -35,10 +35,12 @@ public final class BatchRowsTable {
                 + " WHERE view_name = ? AND version = ? AND generation = ? AND level = ? AND period = ?");
     }
 
+    /** One row, its metrics encoded as the speed layer encodes its own ({@link MetricColumns}). */
     public CompletionStage<Void> write(ViewDefinition view, BatchRow row) {
-        StoredMetrics m = StoredMetrics.encode(view, row.aggregate());
-        return session.executeAsync(bind(view.name(), view.version(), row.generation(), row.level(), row.bucket(), row.dims(), m))
-                .thenApply(rs -> null);
+        MetricColumns.Encoded m = new MetricColumns(view).encode(row.aggregate());
+        BoundStatement statement = keyBound(view.name(), view.version(), row.generation(), row.level(), row.bucket(), row.dims())
+                .setBytesUnsafe(7, m.counts()).setBytesUnsafe(8, m.decimals()).setBytesUnsafe(9, m.sketches()).build();
+        return session.executeAsync(statement).thenApply(rs -> null);
     }
 
     /** One row of a generation whose metrics are already in their stored form (the batch layer's path). */
@@ -64,13 +66,17 @@ public final class BatchRowsTable {
         return stages;
     }
 
-    /** The insert's bind markers in the order of its columns ({@link #KEY}, {@link #VALUES}). */
     private BoundStatement bind(String view, String version, long generation, Granularity level, Instant bucket, List<String> dims,
                                 StoredMetrics m) {
-        BoundStatementBuilder statement = insert.boundStatementBuilder()
+        return m.bind(keyBound(view, version, generation, level, bucket, dims), 7).build();
+    }
+
+    /** The insert's bind markers in the order of its columns ({@link #KEY}, {@link #VALUES}): the key and clustering ones. */
+    private BoundStatementBuilder keyBound(String view, String version, long generation, Granularity level, Instant bucket,
+                                           List<String> dims) {
+        return insert.boundStatementBuilder()
                 .setString(0, view).setString(1, version).setLong(2, generation).setString(3, level.id())
                 .setInstant(4, level.periodOf(bucket)).setInstant(5, bucket).set(6, dims, CqlCodecs.TEXTS);
-        return m.bind(statement, 7).build();
     }
 
     /** All rows of one partition: a generation's buckets of one level within one period. */

@@ -9,15 +9,14 @@ import dev.lambda.common.view.ViewDefinition;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The row codec of an {@link Aggregate}: the three metric columns of {@code batch_rows} and
- * {@code speed_rows}, keyed by metric name. An empty decimal or sketch is simply absent, and a
- * metric missing from a row reads as empty. The speed layer writes the same columns through
- * {@link MetricColumns}, without building the maps.
+ * The three metric columns of {@code batch_rows} and {@code speed_rows} as maps keyed by metric
+ * name: what a row read back holds, and what the batch layer writes from Spark's rows. An empty
+ * decimal or sketch is simply absent, and a metric missing from a row reads as empty. An
+ * {@link Aggregate} is written through {@link MetricColumns}, without building the maps.
  */
 public record StoredMetrics(Map<String, Long> counts, Map<String, BigDecimal> decimals, Map<String, ByteBuffer> sketches) {
 
@@ -25,27 +24,6 @@ public record StoredMetrics(Map<String, Long> counts, Map<String, BigDecimal> de
         counts = Map.copyOf(counts);
         decimals = Map.copyOf(decimals);
         sketches = Map.copyOf(sketches);
-    }
-
-    public static StoredMetrics encode(ViewDefinition view, Aggregate aggregate) {
-        Map<String, Long> counts = new HashMap<>();
-        Map<String, BigDecimal> decimals = new HashMap<>();
-        Map<String, ByteBuffer> sketches = new HashMap<>();
-        List<MetricSpec> metrics = view.metrics();
-        for (int i = 0; i < metrics.size(); i++) {
-            String name = metrics.get(i).name();
-            MetricValue value = aggregate.get(i);
-            if (value instanceof MetricValue.Count c) {
-                counts.put(name, c.count());
-            } else if (value instanceof MetricValue.Distinct d) {
-                if (!d.sketch().isEmpty()) {
-                    sketches.put(name, ByteBuffer.wrap(d.toBytes()));
-                }
-            } else if (value.read() != null) {
-                decimals.put(name, (BigDecimal) value.read());
-            }
-        }
-        return new StoredMetrics(counts, decimals, sketches);
     }
 
     /** The metric columns of a row read from {@code batch_rows} or {@code speed_rows}. */
