@@ -7,12 +7,14 @@ import static org.apache.spark.sql.functions.when;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import dev.lambda.batch.config.BatchConfig;
 import dev.lambda.batch.config.CassandraTarget;
 import dev.lambda.batch.ingest.EnvelopeColumns;
 import dev.lambda.batch.ingest.MasterDataset;
 import dev.lambda.batch.recompute.Dedup;
 import dev.lambda.batch.recompute.Recompute;
 import dev.lambda.batch.recompute.ViewAggregation;
+import dev.lambda.batch.spark.SparkSessions;
 import dev.lambda.batch.store.GenerationWriter;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.common.cassandra.BatchRowsTable;
@@ -26,10 +28,10 @@ import dev.lambda.common.view.ViewDefinition;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Timestamp;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import org.apache.spark.sql.Column;
@@ -58,10 +60,8 @@ public final class BatchBenchmark {
         int archivedBy = Integer.getInteger("bench.parserVersion", EnvelopeParser.VERSION);
         Path data = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "bench-");
         ViewCatalog views = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
-        SparkSession spark = SparkSession.builder().master("local[*]").appName("batch-bench")
-                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-                .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC")
-                .config("spark.sql.shuffle.partitions", "8").getOrCreate();
+        BatchConfig defaults = BatchConfig.from(BatchConfig.flags(new String[] {"recompute"}, Map.of()));
+        SparkSession spark = SparkSessions.create(defaults); // the session of a recompute run with default flags
         System.out.printf("batch-layer benchmark: %,d events, %d cores, Spark %s local[*], archived by parser version %d (current %d)%n",
                 events, Runtime.getRuntime().availableProcessors(), spark.version(), archivedBy, EnvelopeParser.VERSION);
 
@@ -71,7 +71,7 @@ public final class BatchBenchmark {
         System.out.printf("generate:  %,d events as Parquet in %.1f s (%s/kafka)%n", events, secs(t0), masterPath);
 
         Instant cutoff = Instant.parse("2030-01-01T00:00:00Z");
-        Dataset<Row> master = EnvelopeColumns.current(new MasterDataset(masterPath).read(spark), Duration.ofMinutes(5));
+        Dataset<Row> master = EnvelopeColumns.current(new MasterDataset(masterPath).read(spark), defaults.futureTolerance());
         for (int run = 0; run < 3; run++) { // first run warms the JIT and the file cache
             long start = System.nanoTime();
             long groups = 0;
