@@ -96,6 +96,7 @@ final class ForkedCassandraNode implements CassandraNode {
         }
         List<String> jvm = new ArrayList<>(List.of(
                 "-Xms256m", "-Xmx1g", "-Xss512k", "-XX:+UseG1GC", "-XX:+ParallelRefProcEnabled", "-Djava.awt.headless=true",
+                "-Xlog:gc:file=" + dir.resolve("gc.log") + ":uptime,time:filecount=2,filesize=10m", // pauses, next to server.log
                 "-Dcassandra.config=" + config.toUri(),
                 "-Dcassandra-foreground=yes",
                 "-Dcassandra.storagedir=" + dir,
