@@ -32,8 +32,11 @@ import org.apache.spark.storage.StorageLevel;
  * {@code recompute}: every view from the whole master dataset, as a new generation (DESIGN §4, §7).
  * Keeps valid events ingested before the cutoff T, applies the duplicate rule, aggregates every view
  * at every level, writes the rows, records the generation, publishes it with one write to
- * {@code view_state}, then drops generations readers no longer need. The generation id is T itself,
- * so re-running with the same cutoff rewrites the same rows.
+ * {@code view_state}, then drops generations readers no longer need. The generation id is derived
+ * from T and the events it is computed from ({@link #generationId}): re-running with the same cutoff
+ * over the same events rewrites the same generation with the same rows, while a re-run whose events
+ * changed (a parser fix parsing the history again) writes a new generation beside the published one,
+ * which readers (and their caches) take as never changing.
  */
 public final class Recompute {
 
@@ -86,6 +89,19 @@ public final class Recompute {
         return c.versionSince() != null ? c.versionSince() : c.publishedAt();
     }
 
+    /**
+     * A generation's id: T and the fingerprint of the deduplicated events it is computed from, mixed
+     * into 53 bits (an exact number in every JSON reader). The same cutoff over the same events gives
+     * the same id; other events give another id but for a chance of about 2^-53.
+     */
+    static long generationId(Instant cutoff, long eventsFingerprint) {
+        long h = cutoff.toEpochMilli() * 0x9E3779B97F4A7C15L + eventsFingerprint;
+        h = (h ^ (h >>> 33)) * 0xFF51AFD7ED558CCDL; // MurmurHash3's 64-bit finalizer
+        h = (h ^ (h >>> 33)) * 0xC4CEB9FE1A85EC53L;
+        h ^= h >>> 33;
+        return h & ((1L << 53) - 1);
+    }
+
     /** The level of this run's row writes and publish ({@code --write-consistency}), told on the progress lines. */
     private ConsistencyLevel writeConsistency() {
         String keyspace = config.cassandra().keyspace();
@@ -106,8 +122,7 @@ public final class Recompute {
         MasterDataset master = new MasterDataset(config.master());
         Optional<Instant> lastIngest = ingestStart.isPresent() ? ingestStart : master.lastIngestStart(spark);
         Instant cutoff = CutoffChoice.choose(Optional.ofNullable(config.cutoff()), lastIngest, config.slots(), config.safetyMargin());
-        long generation = cutoff.toEpochMilli();
-        progress.line("cutoff", 0, "T = " + cutoff + " (generation " + generation + ")");
+        progress.line("cutoff", 0, "T = " + cutoff);
         ConsistencyLevel consistency = writeConsistency();
 
         // records archived under another parser version are read as this release's parser reads them
@@ -116,6 +131,8 @@ public final class Recompute {
         Dedup.Counts counts = Dedup.counts(events); // one pass, which also fills the cache
         progress.line("dedup", counts.kept(), "events counted of " + counts.valid() + " ingested before T (" + counts.duplicates()
                 + " duplicates)");
+        long generation = generationId(cutoff, counts.fingerprint());
+        progress.line("generation", 0, "id " + generation + " (of T and the fingerprint of these events)");
 
         ViewStateTable states = new ViewStateTable(session, config.cassandra().keyspace());
         BatchGenerationsTable generations = new BatchGenerationsTable(session, config.cassandra().keyspace());

@@ -119,7 +119,7 @@ final class BatchFixture implements AutoCloseable {
         }
     }
 
-    private static String json(MasterRows.Event e) {
+    static String json(MasterRows.Event e) {
         StringBuilder a = new StringBuilder();
         e.attrs().forEach((k, v) -> a.append(a.isEmpty() ? "" : ",").append('"').append(k).append("\":\"").append(v).append('"'));
         return "{\"id\":\"" + e.id() + "\",\"type\":\"" + e.type() + "\",\"ts\":\"" + e.ts() + "\",\"attrs\":{" + a + "}}";
@@ -132,7 +132,12 @@ final class BatchFixture implements AutoCloseable {
 
     /** Differences between a generation's rows in Cassandra and the oracle at its cutoff; empty when exact. */
     List<String> differences(long generation, Instant cutoff) {
-        Map<BatchOracle.Key, BatchOracle.Expected> expected = BatchOracle.expected(sent, cutoff);
+        return differences(sent, generation, cutoff);
+    }
+
+    /** The same against {@code events} instead of every event sent. */
+    List<String> differences(List<MasterRows.Event> events, long generation, Instant cutoff) {
+        Map<BatchOracle.Key, BatchOracle.Expected> expected = BatchOracle.expected(events, cutoff);
         BatchRowsTable rows = new BatchRowsTable(session, keyspace());
         Map<BatchOracle.Key, List<MetricValue>> actual = new HashMap<>();
         for (ViewDefinition view : VIEWS.views()) {

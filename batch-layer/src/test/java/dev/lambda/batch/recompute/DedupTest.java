@@ -7,7 +7,9 @@ import dev.lambda.batch.testing.MasterRows;
 import dev.lambda.batch.testing.TestSpark;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -68,5 +70,33 @@ class DedupTest {
         assertTrue(expected.values().stream().filter(v -> !v.endsWith(" x1")).count() > 40, "the data has duplicated ids");
         Dataset<Row> valid = MasterRows.toDataset(TestSpark.get(), events).filter("valid");
         assertEquals(expected, kept(Dedup.earliestPerId(valid)));
+    }
+
+    @Test
+    void theFingerprintFollowsTheKeptEventsOnly() {
+        List<MasterRows.Event> events = withTies();
+        long fingerprint = fingerprint(events);
+        List<MasterRows.Event> reordered = new ArrayList<>(events);
+        Collections.reverse(reordered);
+        assertEquals(fingerprint, fingerprint(reordered), "order and partitioning do not count");
+
+        // a valid event whose id nothing else has: it counts whatever the tie rules
+        int first = events.indexOf(events.stream().filter(MasterRows.Event::valid)
+                .filter(v -> events.stream().filter(o -> o.id().equals(v.id())).count() == 1).findFirst().orElseThrow());
+        MasterRows.Event e = events.get(first);
+        List<MasterRows.Event> resentLater = new ArrayList<>(events);
+        resentLater.add(new MasterRows.Event(e.id(), e.type(), e.ts(), Map.of("user_id", "someone else"), e.ingest().plusSeconds(60),
+                e.partition(), e.offset() + 20_000, e.valid()));
+        assertEquals(fingerprint, fingerprint(resentLater), "a later re-send is not counted, so it changes nothing");
+
+        List<MasterRows.Event> changed = new ArrayList<>(events);
+        Map<String, String> attrs = new LinkedHashMap<>(e.attrs());
+        attrs.put("country", "somewhere else");
+        changed.set(first, new MasterRows.Event(e.id(), e.type(), e.ts(), attrs, e.ingest(), e.partition(), e.offset(), e.valid()));
+        assertTrue(fingerprint != fingerprint(changed), "an event that counts, changed");
+    }
+
+    private static long fingerprint(List<MasterRows.Event> events) {
+        return Dedup.counts(Dedup.earliestPerId(MasterRows.toDataset(TestSpark.get(), events).filter("valid").repartition(3))).fingerprint();
     }
 }

@@ -1,14 +1,19 @@
 package dev.lambda.batch.recompute;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lambda.common.cassandra.ViewState;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Since when a view version counts as published, which times the dropping of its view's other versions. */
+/** Generation ids, and since when a view version counts as published (which times the dropping of its view's other versions). */
 class RecomputeTest {
 
     private static final Instant NOW = Instant.parse("2026-11-21T12:00:00Z");
@@ -41,5 +46,26 @@ class RecomputeTest {
     void aStateOfAnEarlierReleaseCountsFromItsLastPublish() {
         ViewState current = state("b", "2026-11-21T11:00:00Z", null);
         assertEquals(Instant.parse("2026-11-21T11:00:00Z"), Recompute.versionSince(Optional.of(current), List.of(current), NOW));
+    }
+
+    @Test
+    void theSameCutoffOverTheSameEventsIsTheSameGenerationAndAnythingElseAnother() {
+        Instant t = Instant.parse("2026-11-21T10:00:00Z");
+        assertEquals(Recompute.generationId(t, 42L), Recompute.generationId(Instant.parse("2026-11-21T10:00:00Z"), 42L));
+        assertNotEquals(Recompute.generationId(t, 42L), Recompute.generationId(t, 43L), "events changed under the same cutoff");
+        assertNotEquals(Recompute.generationId(t, 42L), Recompute.generationId(t.plusSeconds(3600), 42L), "another cutoff");
+    }
+
+    @Test
+    void generationIdsAreDistinctAndExactInJson() {
+        Random random = new Random(5);
+        Set<Long> ids = new HashSet<>();
+        Instant t = Instant.parse("2026-11-21T00:00:00Z");
+        for (int i = 0; i < 100_000; i++) {
+            long id = Recompute.generationId(t.plusSeconds(3600L * random.nextInt(10_000)), random.nextLong());
+            assertTrue(id >= 0 && id < (1L << 53), id + " is not a number JSON readers hold exactly");
+            ids.add(id);
+        }
+        assertEquals(100_000, ids.size());
     }
 }
