@@ -7,7 +7,8 @@ import java.util.Optional;
 
 /**
  * Chooses the cutoff T of a recompute (DESIGN §4): everything ingested before T must already be in
- * the master dataset, so T is derived from when the last ingest started, never from "now".
+ * the master dataset, so T is derived from when the last ingest started, never from "now". An
+ * explicit cutoff is held to the same bound: it may lie before the derived one, never after it.
  */
 public final class CutoffChoice {
 
@@ -17,17 +18,28 @@ public final class CutoffChoice {
     /**
      * @param explicit        {@code --cutoff}, if given
      * @param lastIngestStart when the last successful ingest started, if any
+     * @param now             the time of the run: with no ingest at all, an explicit cutoff must not be later
+     *                        than the one an ingest starting now would get
      */
-    public static Instant choose(Optional<Instant> explicit, Optional<Instant> lastIngestStart, IngestSlots slots, Duration margin) {
-        if (explicit.isPresent()) {
-            Instant t = explicit.get();
-            if (lastIngestStart.isPresent() && t.isAfter(lastIngestStart.get())) {
-                throw new IllegalArgumentException("cutoff " + t + " is after the last ingest started (" + lastIngestStart.get()
-                        + "): events ingested in between are not in the master dataset yet; run ingest first");
-            }
-            return t;
+    public static Instant choose(Optional<Instant> explicit, Optional<Instant> lastIngestStart, IngestSlots slots, Duration margin,
+                                 Instant now) {
+        if (explicit.isEmpty()) {
+            return slots.cutoff(lastIngestStart.orElseThrow(() -> new IllegalArgumentException(
+                    "no ingest has run on this master dataset yet: run ingest (or give --cutoff explicitly)")), margin);
         }
-        return slots.cutoff(lastIngestStart.orElseThrow(() -> new IllegalArgumentException(
-                "no ingest has run on this master dataset yet: run ingest (or give --cutoff explicitly)")), margin);
+        Instant t = explicit.get();
+        if (lastIngestStart.isPresent()) {
+            Instant latest = slots.cutoff(lastIngestStart.get(), margin);
+            if (t.isAfter(latest)) {
+                throw new IllegalArgumentException("cutoff " + t + " is after " + latest + ", the latest the last ingest (started "
+                        + lastIngestStart.get() + ") allows with --safety-margin " + margin + ": events ingested in between may not be"
+                        + " in the master dataset yet; run ingest first");
+            }
+        } else if (t.isAfter(slots.cutoff(now, margin))) {
+            throw new IllegalArgumentException("cutoff " + t + " is after " + slots.cutoff(now, margin) + ", the latest an ingest"
+                    + " starting now could give (--safety-margin " + margin + "): events after it do not exist yet, and the speed"
+                    + " layer's rows before it would not be read");
+        }
+        return t;
     }
 }

@@ -1,0 +1,52 @@
+package dev.lambda.batch.recompute;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lambda.common.time.IngestSlots;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The cutoff of a recompute (DESIGN §4), derived or given, never past what the master dataset is known to hold. */
+class CutoffChoiceTest {
+
+    private static final IngestSlots HOURS = new IngestSlots(Duration.ofHours(1));
+    private static final Duration MARGIN = Duration.ofMinutes(5);
+    private static final Instant INGEST = Instant.parse("2026-11-21T10:03:00Z");
+    private static final Instant NOW = Instant.parse("2026-11-21T12:30:00Z");
+
+    private static Instant choose(String explicit, Instant lastIngest) {
+        return CutoffChoice.choose(Optional.ofNullable(explicit).map(Instant::parse), Optional.ofNullable(lastIngest), HOURS, MARGIN, NOW);
+    }
+
+    @Test
+    void derivedFromTheLastIngestStartLessTheMarginOnASlotBoundary() {
+        assertEquals(Instant.parse("2026-11-21T09:00:00Z"), choose(null, INGEST), "10:03 - 5 min is in the 09:00 slot");
+        assertEquals(Instant.parse("2026-11-21T10:00:00Z"), choose(null, Instant.parse("2026-11-21T10:05:00Z")));
+    }
+
+    @Test
+    void anExplicitCutoffMayGoBackButNotPastTheDerivedOne() {
+        assertEquals(Instant.parse("2026-11-20T00:00:00Z"), choose("2026-11-20T00:00:00Z", INGEST));
+        assertEquals(Instant.parse("2026-11-21T09:00:00Z"), choose("2026-11-21T09:00:00Z", INGEST));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> choose("2026-11-21T10:00:00Z", INGEST),
+                "10:00 is before the ingest started, but within its margin");
+        assertTrue(e.getMessage().contains("run ingest first"), e.getMessage());
+    }
+
+    @Test
+    void withoutAnIngestAnExplicitCutoffMustNotLieInTheFuture() {
+        assertEquals(Instant.parse("2026-11-21T12:00:00Z"), choose("2026-11-21T12:00:00Z", null));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> choose("2026-11-21T13:00:00Z", null));
+        assertTrue(e.getMessage().contains("2026-11-21T12:00:00Z"), e.getMessage());
+    }
+
+    @Test
+    void withoutAnIngestOrACutoffThereIsNothingToChooseFrom() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> choose(null, null));
+        assertTrue(e.getMessage().contains("run ingest"), e.getMessage());
+    }
+}
