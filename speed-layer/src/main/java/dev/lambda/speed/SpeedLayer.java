@@ -76,7 +76,8 @@ public final class SpeedLayer implements AutoCloseable {
             SpeedMetrics metrics = new SpeedMetrics(registry);
             SpeedRowSink sink = wrapSink.apply(new CassandraSpeedRowSink(
                     new SpeedRowsTable(session, config.cassandra().keyspace(), config.ttl()), config.maxInFlightWrites(),
-                    new SpeedPartitionsTable(session, config.cassandra().keyspace()), config.applicationId()));
+                    new SpeedPartitionsTable(session, config.cassandra().keyspace()), config.applicationId(),
+                    config.topology().slots().width()));
             AtomicLong stopBy = new AtomicLong(Long.MAX_VALUE);
             ConsumerLag lag = new ConsumerLag(config.topology().eventsTopic());
             KafkaStreams streams = new KafkaStreams(SpeedTopology.build(views, config.topology(), sink, metrics, stopBy::get, lag),

@@ -1,9 +1,13 @@
 package dev.lambda.batch.recompute;
 
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.time.IngestSlots;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * Chooses the cutoff T of a recompute (DESIGN §4): everything ingested before T must already be in
@@ -41,5 +45,27 @@ public final class CutoffChoice {
                     + " layer's rows before it would not be read");
         }
         return t;
+    }
+
+    /**
+     * Refuses a cutoff that is not a slot boundary of every speed-layer application recorded in the
+     * keyspace: readers take speed rows of slots at or after T, so the slot T falls inside would be
+     * in neither layer's answer (its events after T lost until a later batch).
+     */
+    public static void requireSpeedSlotBoundary(Instant cutoff, List<SpeedPartitionStatus> speed) {
+        Map<String, Duration> widths = new TreeMap<>();
+        for (SpeedPartitionStatus s : speed) {
+            if (s.slotWidth() != null) {
+                widths.put(s.applicationId(), s.slotWidth());
+            }
+        }
+        widths.forEach((application, width) -> {
+            if (!new IngestSlots(width).isBoundary(cutoff)) {
+                throw new IllegalStateException("cutoff " + cutoff + " is not a slot boundary of speed-layer application " + application
+                        + ", whose slots are " + width + " wide: the speed rows of the slot it falls in would not be read. Give the batch"
+                        + " --slot-width " + width + " (or a multiple of it); if that application no longer runs, delete its rows from"
+                        + " speed_partitions");
+            }
+        });
     }
 }

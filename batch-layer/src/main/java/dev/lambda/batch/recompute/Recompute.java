@@ -13,6 +13,7 @@ import dev.lambda.batch.store.GenerationWriter;
 import dev.lambda.common.cassandra.BatchGeneration;
 import dev.lambda.common.cassandra.BatchGenerationsTable;
 import dev.lambda.common.cassandra.BatchRowsTable;
+import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.cassandra.ViewStateTable;
 import dev.lambda.common.view.ViewCatalog;
@@ -123,6 +124,8 @@ public final class Recompute {
         Optional<Instant> lastIngest = ingestStart.isPresent() ? ingestStart : master.lastIngestStart(spark);
         Instant cutoff = CutoffChoice.choose(Optional.ofNullable(config.cutoff()), lastIngest, config.slots(), config.safetyMargin(),
                 Instant.now());
+        CutoffChoice.requireSpeedSlotBoundary(cutoff,
+                new SpeedPartitionsTable(session, config.cassandra().keyspace()).readAll().toCompletableFuture().join());
         progress.line("cutoff", 0, "T = " + cutoff);
         ConsistencyLevel consistency = writeConsistency();
 

@@ -23,6 +23,8 @@ import dev.lambda.common.cassandra.BatchGeneration;
 import dev.lambda.common.cassandra.BatchGenerationsTable;
 import dev.lambda.common.cassandra.BatchRowsTable;
 import dev.lambda.common.cassandra.Replication;
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
+import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.cassandra.ViewStateTable;
 import dev.lambda.common.config.ConfigException;
@@ -35,6 +37,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -391,6 +394,30 @@ class BatchLayerIT {
             Main.run(f.config("run", "--grace", "0s"), BatchFixture.VIEWS);
             assertEquals(0, rowsOf(f, pageviews, unpublished), "the unpublished generation's rows are gone");
             assertEquals(before.generation(), f.published("pageviews").previousGeneration());
+        }
+    }
+
+    /** A speed layer slotting by the hour and a batch by the second: the batch refuses a cutoff inside an hour. */
+    @Test
+    void aRecomputeRefusesACutoffInsideASpeedLayersSlot(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "slot_widths", dir, 9)) {
+            f.produce(100);
+            Thread.sleep(1_100);
+            SpeedPartitionsTable speed = new SpeedPartitionsTable(f.session, f.keyspace());
+            long writeTime = System.currentTimeMillis() * 1_000;
+            speed.write(new SpeedPartitionStatus("hourly-speed", 0, 10, Instant.now(), 0, Map.of(), Instant.now(), Duration.ofHours(1)),
+                    writeTime).toCompletableFuture().join();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Main.run(f.config("run"), BatchFixture.VIEWS));
+            assertTrue(e.getMessage().contains("not a slot boundary of speed-layer application hourly-speed, whose slots are PT1H wide"),
+                    e.getMessage());
+            ViewDefinition sales = BatchFixture.VIEWS.find("sales").orElseThrow();
+            assertEquals(Optional.empty(), new ViewStateTable(f.session, f.keyspace()).find(sales.name(), sales.version())
+                    .toCompletableFuture().join(), "nothing published");
+
+            speed.write(new SpeedPartitionStatus("hourly-speed", 0, 10, Instant.now(), 0, Map.of(), Instant.now(), Duration.ofSeconds(1)),
+                    writeTime + 1).toCompletableFuture().join(); // the application restarted with the batch's slot width
+            Main.run(f.config("recompute"), BatchFixture.VIEWS);
+            assertTrue(f.differences(f.published("sales").generation(), f.published("sales").cutoff()).isEmpty());
         }
     }
 

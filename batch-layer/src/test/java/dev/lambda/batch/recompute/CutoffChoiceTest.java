@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.time.IngestSlots;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -48,5 +51,19 @@ class CutoffChoiceTest {
     void withoutAnIngestOrACutoffThereIsNothingToChooseFrom() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> choose(null, null));
         assertTrue(e.getMessage().contains("run ingest"), e.getMessage());
+    }
+
+    @Test
+    void theCutoffMustBeASlotBoundaryOfEverySpeedApplication() {
+        Instant hour = Instant.parse("2026-11-21T10:00:00Z");
+        CutoffChoice.requireSpeedSlotBoundary(hour, List.of(speed("minutes", Duration.ofMinutes(1)), speed("hours", Duration.ofHours(1)),
+                speed("older-release", null)));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedSlotBoundary(
+                hour.plusSeconds(37 * 60), List.of(speed("minutes", Duration.ofMinutes(1)), speed("hours", Duration.ofHours(1)))));
+        assertTrue(e.getMessage().contains("speed-layer application hours, whose slots are PT1H wide"), e.getMessage());
+    }
+
+    private static SpeedPartitionStatus speed(String application, Duration slotWidth) {
+        return new SpeedPartitionStatus(application, 0, 1, NOW, 0, Map.of(), NOW, slotWidth);
     }
 }

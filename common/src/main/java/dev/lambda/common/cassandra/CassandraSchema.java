@@ -58,7 +58,8 @@ public final class CassandraSchema {
     }
 
     /** Table, column and type of every column added after the first release. */
-    private static final String[][] ADDED_COLUMNS = {{"view_state", "version_since", "timestamp"}};
+    private static final String[][] ADDED_COLUMNS = {{"view_state", "version_since", "timestamp"},
+        {"speed_partitions", "slot_width_ms", "bigint"}};
 
     List<String> statements() {
         String metrics = """
@@ -127,6 +128,7 @@ public final class CassandraSchema {
                   duplicates_dropped bigint,
                   dead_letters frozen<map<text, bigint>>,
                   updated_at timestamp,
+                  slot_width_ms bigint,
                   PRIMARY KEY ((application_id), source_partition)
                 )""".formatted(keyspace));
     }

@@ -1,8 +1,10 @@
 package dev.lambda.common.cassandra;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BoundStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
@@ -10,7 +12,7 @@ import java.util.concurrent.CompletionStage;
 public final class SpeedPartitionsTable {
 
     private static final String COLUMNS = "application_id, source_partition, next_offset, newest_ingest, duplicates_dropped, "
-            + "dead_letters, updated_at";
+            + "dead_letters, updated_at, slot_width_ms";
 
     private final CqlSession session;
     private final PreparedStatement upsert;
@@ -19,7 +21,7 @@ public final class SpeedPartitionsTable {
     public SpeedPartitionsTable(CqlSession session, String keyspace) {
         this.session = session;
         String table = keyspace + ".speed_partitions";
-        this.upsert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?");
+        this.upsert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?");
         this.selectAll = session.prepare("SELECT " + COLUMNS + " FROM " + table);
     }
 
@@ -28,10 +30,14 @@ public final class SpeedPartitionsTable {
      * writes, the later write time stays (see {@link SpeedRowsTable}).
      */
     public CompletionStage<Void> write(SpeedPartitionStatus s, long writeTime) {
-        return session.executeAsync(upsert.boundStatementBuilder()
+        BoundStatementBuilder statement = upsert.boundStatementBuilder()
                 .setString(0, s.applicationId()).setInt(1, s.partition()).setLong(2, s.nextOffset()).setInstant(3, s.newestIngest())
                 .setLong(4, s.duplicatesDropped()).set(5, s.deadLetters(), CqlCodecs.COUNTS).setInstant(6, s.updatedAt())
-                .setLong(7, writeTime).build()).thenApply(rs -> null);
+                .setLong(8, writeTime);
+        if (s.slotWidth() != null) { // otherwise left unset: the column keeps what it had
+            statement = statement.setLong(7, s.slotWidth().toMillis());
+        }
+        return session.executeAsync(statement.build()).thenApply(rs -> null);
     }
 
     /** Every application's partitions (a handful of rows per application). */
@@ -42,6 +48,7 @@ public final class SpeedPartitionsTable {
     private static SpeedPartitionStatus toStatus(Row row) {
         return new SpeedPartitionStatus(row.getString("application_id"), row.getInt("source_partition"), row.getLong("next_offset"),
                 row.getInstant("newest_ingest"), row.getLong("duplicates_dropped"),
-                row.get("dead_letters", CqlCodecs.COUNTS), row.getInstant("updated_at"));
+                row.get("dead_letters", CqlCodecs.COUNTS), row.getInstant("updated_at"),
+                row.isNull("slot_width_ms") ? null : Duration.ofMillis(row.getLong("slot_width_ms")));
     }
 }

@@ -176,9 +176,9 @@ class CassandraTablesIT {
 
         SpeedPartitionsTable progress = new SpeedPartitionsTable(session, KEYSPACE);
         SpeedPartitionStatus ahead = new SpeedPartitionStatus("fenced", 1, 300, slot.plusSeconds(9), 2,
-                Map.of("malformed_json", 3L, "future_ts", 1L), slot.plusSeconds(20));
+                Map.of("malformed_json", 3L, "future_ts", 1L), slot.plusSeconds(20), java.time.Duration.ofMinutes(15));
         progress.write(ahead, writeTime + 6).toCompletableFuture().join();
-        progress.write(new SpeedPartitionStatus("fenced", 1, 200, slot.plusSeconds(5), 1, Map.of(), slot.plusSeconds(30)), writeTime + 4)
+        progress.write(new SpeedPartitionStatus("fenced", 1, 200, slot.plusSeconds(5), 1, Map.of(), slot.plusSeconds(30), null), writeTime + 4)
                 .toCompletableFuture().join();
         assertEquals(List.of(ahead), progress.readAll().toCompletableFuture().join().stream()
                 .filter(s -> s.applicationId().equals("fenced")).toList());

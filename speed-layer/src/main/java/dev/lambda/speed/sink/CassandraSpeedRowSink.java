@@ -6,6 +6,7 @@ import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.SpeedRowsTable;
 import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewDefinition;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,6 +45,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     private final int maxInFlight;
     private final SpeedPartitionsTable partitions;
     private final String applicationId;
+    private final Duration slotWidth;
     /**
      * Set when a flush gave its rows back, cleared by the next write that succeeds. Shared by every
      * task of the process: while Cassandra is down, one write at a time tries it (at most once per
@@ -64,18 +66,21 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         return chunks.stream().flatMap(c -> c.writes().stream()).toList();
     }
 
-    public CassandraSpeedRowSink(SpeedRowsTable table, int maxInFlight, SpeedPartitionsTable partitions, String applicationId) {
+    /** @param slotWidth the application's slot width, recorded with its progress for the batch's cutoff to match */
+    public CassandraSpeedRowSink(SpeedRowsTable table, int maxInFlight, SpeedPartitionsTable partitions, String applicationId,
+                                 Duration slotWidth) {
         this.table = table;
         this.maxInFlight = maxInFlight;
         this.partitions = partitions;
         this.applicationId = applicationId;
+        this.slotWidth = slotWidth;
     }
 
     @Override
     public boolean writeProgress(Progress p, long writeTime) throws InterruptedException {
         try {
             partitions.write(new SpeedPartitionStatus(applicationId, p.partition(), p.nextOffset(), p.newestIngest(),
-                    p.duplicatesDropped(), p.deadLetters(), Instant.now()), writeTime).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    p.duplicatesDropped(), p.deadLetters(), Instant.now(), slotWidth), writeTime).toCompletableFuture().get(10, TimeUnit.SECONDS);
             return true;
         } catch (ExecutionException | TimeoutException e) {
             LOG.warn("progress of partition {} not recorded (next flush tries again): {}", p.partition(), e.toString());

@@ -49,7 +49,7 @@ class CassandraSpeedRowSinkIT {
                 cluster.cassandra().localDatacenter(), KEYSPACE, Replication.simple(1), null, null));
         session.execute("TRUNCATE " + KEYSPACE + ".speed_rows");
         sink = new CassandraSpeedRowSink(new SpeedRowsTable(session, KEYSPACE, Duration.ofDays(1)), 4,
-                new SpeedPartitionsTable(session, KEYSPACE), "sink-it");
+                new SpeedPartitionsTable(session, KEYSPACE), "sink-it", Duration.ofHours(1));
     }
 
     @AfterEach
