@@ -4,6 +4,7 @@ import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.time.IngestSlots;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -50,22 +51,23 @@ public final class CutoffChoice {
     /**
      * Refuses a cutoff that is not a slot boundary of every speed-layer application recorded in the
      * keyspace: readers take speed rows of slots at or after T, so the slot T falls inside would be
-     * in neither layer's answer (its events after T lost until a later batch).
+     * in neither layer's answer (its events after T lost until a later batch). Every partition's
+     * record counts: one that sat idle since its application changed width still has rows of the old.
      */
     public static void requireSpeedSlotBoundary(Instant cutoff, List<SpeedPartitionStatus> speed) {
-        Map<String, Duration> widths = new TreeMap<>();
+        Map<String, Map<Duration, List<Integer>>> widths = new TreeMap<>(); // application -> width -> its partitions
         for (SpeedPartitionStatus s : speed) {
-            if (s.slotWidth() != null) {
-                widths.put(s.applicationId(), s.slotWidth());
+            if (s.slotWidth() != null && !new IngestSlots(s.slotWidth()).isBoundary(cutoff)) {
+                widths.computeIfAbsent(s.applicationId(), a -> new TreeMap<>())
+                        .computeIfAbsent(s.slotWidth(), w -> new ArrayList<>()).add(s.partition());
             }
         }
-        widths.forEach((application, width) -> {
-            if (!new IngestSlots(width).isBoundary(cutoff)) {
-                throw new IllegalStateException("cutoff " + cutoff + " is not a slot boundary of speed-layer application " + application
-                        + ", whose slots are " + width + " wide: the speed rows of the slot it falls in would not be read. Give the batch"
-                        + " --slot-width " + width + " (or a multiple of it); if that application no longer runs, delete its rows from"
-                        + " speed_partitions");
-            }
-        });
+        widths.forEach((application, byWidth) -> byWidth.forEach((width, partitions) -> {
+            throw new IllegalStateException("cutoff " + cutoff + " is not a slot boundary of speed-layer application " + application
+                    + ", whose slots are " + width + " wide (as recorded for its partitions " + partitions + "): the speed rows of the"
+                    + " slot it falls in would not be read. Choose a cutoff on a " + width + " boundary (the batch's --slot-width a"
+                    + " multiple of " + width + ", or such a --cutoff); if that application no longer runs, delete its rows from"
+                    + " speed_partitions");
+        }));
     }
 }

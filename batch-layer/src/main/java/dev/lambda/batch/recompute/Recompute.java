@@ -91,12 +91,20 @@ public final class Recompute {
     }
 
     /**
-     * A generation's id: T and the fingerprint of the deduplicated events it is computed from, mixed
-     * into 53 bits (an exact number in every JSON reader). The same cutoff over the same events gives
-     * the same id; other events give another id but for a chance of about 2^-53.
+     * The version of how this release computes and encodes a generation's rows from its events: raise
+     * it with every such change, so a re-run of a published cutoff after the change writes a new
+     * generation instead of rewriting that one.
+     */
+    static final int ROWS_VERSION = 1;
+
+    /**
+     * A generation's id: T, the fingerprint of the deduplicated events it is computed from and
+     * {@link #ROWS_VERSION}, mixed into 53 bits (an exact number in every JSON reader). The same
+     * cutoff over the same events gives the same id; other events give another id but for a chance
+     * of about 2^-53. The id is opaque: the cutoff is recorded beside it.
      */
     static long generationId(Instant cutoff, long eventsFingerprint) {
-        long h = cutoff.toEpochMilli() * 0x9E3779B97F4A7C15L + eventsFingerprint;
+        long h = (cutoff.toEpochMilli() * 31 + ROWS_VERSION) * 0x9E3779B97F4A7C15L + eventsFingerprint;
         h = (h ^ (h >>> 33)) * 0xFF51AFD7ED558CCDL; // MurmurHash3's 64-bit finalizer
         h = (h ^ (h >>> 33)) * 0xC4CEB9FE1A85EC53L;
         h ^= h >>> 33;

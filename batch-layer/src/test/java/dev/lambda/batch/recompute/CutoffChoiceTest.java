@@ -60,10 +60,24 @@ class CutoffChoiceTest {
                 speed("older-release", null)));
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedSlotBoundary(
                 hour.plusSeconds(37 * 60), List.of(speed("minutes", Duration.ofMinutes(1)), speed("hours", Duration.ofHours(1)))));
-        assertTrue(e.getMessage().contains("speed-layer application hours, whose slots are PT1H wide"), e.getMessage());
+        assertTrue(e.getMessage().contains("speed-layer application hours, whose slots are PT1H wide (as recorded for its partitions [0])"),
+                e.getMessage());
+    }
+
+    @Test
+    void aPartitionStillOnAnOldWidthCountsToo() {
+        Instant minute = Instant.parse("2026-11-21T10:37:00Z");
+        List<SpeedPartitionStatus> speed = List.of(speed("app", 0, Duration.ofMinutes(1)), speed("app", 1, Duration.ofHours(1)),
+                speed("app", 2, Duration.ofMinutes(1)));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedSlotBoundary(minute, speed));
+        assertTrue(e.getMessage().contains("whose slots are PT1H wide (as recorded for its partitions [1])"), e.getMessage());
     }
 
     private static SpeedPartitionStatus speed(String application, Duration slotWidth) {
-        return new SpeedPartitionStatus(application, 0, 1, NOW, 0, Map.of(), NOW, slotWidth);
+        return speed(application, 0, slotWidth);
+    }
+
+    private static SpeedPartitionStatus speed(String application, int partition, Duration slotWidth) {
+        return new SpeedPartitionStatus(application, partition, 1, NOW, 0, Map.of(), NOW, slotWidth);
     }
 }

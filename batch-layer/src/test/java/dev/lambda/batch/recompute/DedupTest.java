@@ -89,6 +89,15 @@ class DedupTest {
                 e.partition(), e.offset() + 20_000, e.valid()));
         assertEquals(fingerprint, fingerprint(resentLater), "a later re-send is not counted, so it changes nothing");
 
+        List<MasterRows.Event> listedOtherwise = new ArrayList<>(events); // as a record parsed again may list its attributes
+        Map<String, String> reversed = new LinkedHashMap<>();
+        List<String> names = new ArrayList<>(e.attrs().keySet());
+        Collections.reverse(names);
+        names.forEach(n -> reversed.put(n, e.attrs().get(n)));
+        assertTrue(names.size() > 1 && !List.copyOf(reversed.keySet()).equals(List.copyOf(e.attrs().keySet())));
+        listedOtherwise.set(first, new MasterRows.Event(e.id(), e.type(), e.ts(), reversed, e.ingest(), e.partition(), e.offset(), e.valid()));
+        assertEquals(fingerprint, fingerprint(listedOtherwise), "attributes listed in another order are the same attributes");
+
         List<MasterRows.Event> changed = new ArrayList<>(events);
         Map<String, String> attrs = new LinkedHashMap<>(e.attrs());
         attrs.put("country", "somewhere else");

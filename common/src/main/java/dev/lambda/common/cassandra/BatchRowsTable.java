@@ -12,7 +12,9 @@ import dev.lambda.common.view.ViewDefinition;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Writes, reads and drops the rows of batch generations ({@code batch_rows}). */
 public final class BatchRowsTable {
@@ -24,6 +26,7 @@ public final class BatchRowsTable {
     private final PreparedStatement insert;
     private final PreparedStatement selectPartition;
     private final PreparedStatement deletePartition;
+    private final Map<ViewDefinition, MetricColumns> metricColumns = new ConcurrentHashMap<>();
 
     public BatchRowsTable(CqlSession session, String keyspace) {
         this.session = session;
@@ -37,7 +40,7 @@ public final class BatchRowsTable {
 
     /** One row, its metrics encoded as the speed layer encodes its own ({@link MetricColumns}). */
     public CompletionStage<Void> write(ViewDefinition view, BatchRow row) {
-        MetricColumns.Encoded m = new MetricColumns(view).encode(row.aggregate());
+        MetricColumns.Encoded m = metricColumns.computeIfAbsent(view, MetricColumns::new).encode(row.aggregate());
         BoundStatement statement = keyBound(view.name(), view.version(), row.generation(), row.level(), row.bucket(), row.dims())
                 .setBytesUnsafe(7, m.counts()).setBytesUnsafe(8, m.decimals()).setBytesUnsafe(9, m.sketches()).build();
         return session.executeAsync(statement).thenApply(rs -> null);

@@ -12,9 +12,10 @@ import java.util.List;
 /**
  * A view's metric columns encoded straight into the bytes of their frozen maps, as the driver's map
  * codecs encode {@link StoredMetrics}' maps (native protocol 3 and later): how every
- * {@link Aggregate} is written, the speed layer's rows above all. A flush writes tens of thousands of rows, and building three maps per row, copying them and
- * encoding every metric's name again showed in profiles: encoding and binding the rows took 28 % of
- * the stream threads' samples that way, 21 % this way.
+ * {@link Aggregate} is written, the speed layer's rows above all. A flush writes tens of thousands
+ * of rows, and building three maps per row, copying them and encoding every metric's name again
+ * showed in profiles: encoding and binding the rows took 28 % of the stream threads' samples that
+ * way, 21 % this way.
  */
 final class MetricColumns {
 

@@ -182,6 +182,11 @@ class CassandraTablesIT {
                 .toCompletableFuture().join();
         assertEquals(List.of(ahead), progress.readAll().toCompletableFuture().join().stream()
                 .filter(s -> s.applicationId().equals("fenced")).toList());
+        // a release that does not record the slot width leaves the recorded one as it was
+        progress.write(new SpeedPartitionStatus("fenced", 1, 400, slot.plusSeconds(12), 3, Map.of(), slot.plusSeconds(40), null),
+                writeTime + 8).toCompletableFuture().join();
+        assertEquals(List.of(java.time.Duration.ofMinutes(15)), progress.readAll().toCompletableFuture().join().stream()
+                .filter(s -> s.applicationId().equals("fenced")).map(SpeedPartitionStatus::slotWidth).toList());
     }
 
     private <T> void writeAll(List<T> rows, java.util.function.Function<T, java.util.concurrent.CompletionStage<Void>> write) {
