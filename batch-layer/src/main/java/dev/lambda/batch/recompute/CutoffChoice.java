@@ -5,10 +5,13 @@ import dev.lambda.common.time.IngestSlots;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * Chooses the cutoff T of a recompute (DESIGN §4): everything ingested before T must already be in
@@ -49,25 +52,55 @@ public final class CutoffChoice {
     }
 
     /**
-     * Refuses a cutoff that is not a slot boundary of every speed-layer application recorded in the
-     * keyspace: readers take speed rows of slots at or after T, so the slot T falls inside would be
-     * in neither layer's answer (its events after T lost until a later batch). Every partition's
-     * record counts: one that sat idle since its application changed width still has rows of the old.
+     * Refuses a cutoff the speed layer's rows recorded in the keyspace cannot take over from: readers
+     * take the speed rows of slots at or after T (DESIGN §4), so every event ingested before T must
+     * be in the master dataset, T must start a slot of every width a speed row may still have, and
+     * the rows of slots from T on must still be alive. Otherwise events would be in neither layer's
+     * answer until a later batch.
+     *
+     * @param ingested whether an ingest has ever run on the master dataset
      */
-    public static void requireSpeedSlotBoundary(Instant cutoff, List<SpeedPartitionStatus> speed) {
-        Map<String, Map<Duration, List<Integer>>> widths = new TreeMap<>(); // application -> width -> its partitions
-        for (SpeedPartitionStatus s : speed) {
-            if (s.slotWidth() != null && !new IngestSlots(s.slotWidth()).isBoundary(cutoff)) {
-                widths.computeIfAbsent(s.applicationId(), a -> new TreeMap<>())
-                        .computeIfAbsent(s.slotWidth(), w -> new ArrayList<>()).add(s.partition());
-            }
+    public static void requireSpeedAgreement(Instant cutoff, boolean ingested, List<SpeedPartitionStatus> speed, Instant now) {
+        if (!ingested) {
+            grouped(speed, s -> s.newestIngest() == null ? Stream.empty() : Stream.of(s.newestIngest())).forEach((application, p) -> {
+                throw new IllegalStateException("no ingest has run on this master dataset, but speed-layer application " + application
+                        + " has counted events of its partitions " + partitionsOf(p) + ": they are not in the master dataset, and its"
+                        + " rows of slots before the cutoff would not be read. Run ingest first");
+            });
         }
-        widths.forEach((application, byWidth) -> byWidth.forEach((width, partitions) -> {
+        grouped(speed, s -> s.slotWidths().stream().filter(w -> !new IngestSlots(w).isBoundary(cutoff))).forEach((application, p) -> {
+            Duration width = p.keySet().iterator().next();
             throw new IllegalStateException("cutoff " + cutoff + " is not a slot boundary of speed-layer application " + application
-                    + ", whose slots are " + width + " wide (as recorded for its partitions " + partitions + "): the speed rows of the"
-                    + " slot it falls in would not be read. Choose a cutoff on a " + width + " boundary (the batch's --slot-width a"
-                    + " multiple of " + width + ", or such a --cutoff); if that application no longer runs, delete its rows from"
-                    + " speed_partitions");
-        }));
+                    + ", whose rows have slots " + width + " wide (partitions " + p.get(width) + "): the speed rows of the slot it falls"
+                    + " in would not be read. Choose a cutoff on a " + width + " boundary (the batch's --slot-width a multiple of "
+                    + width + ", or such a --cutoff); if that application no longer runs, delete its rows from speed_partitions");
+        });
+        grouped(speed, s -> expiredAfter(cutoff, s, now) ? Stream.of(s.rowsTtl()) : Stream.empty()).forEach((application, p) -> {
+            Duration ttl = p.keySet().iterator().next();
+            throw new IllegalStateException("cutoff " + cutoff + " is more than the TTL of speed-layer application " + application
+                    + "'s rows (" + ttl + ") before now: its rows of slots from the cutoff on written before " + now.minus(ttl)
+                    + " (partitions " + p.get(ttl) + ") have expired, so their events would be in neither layer's answer. Choose a"
+                    + " later cutoff (run ingest first, for a later derived one)");
+        });
+    }
+
+    /** Whether a partition may have had rows of slots at or after the cutoff that have expired by now. */
+    private static boolean expiredAfter(Instant cutoff, SpeedPartitionStatus s, Instant now) {
+        return s.rowsTtl() != null && s.newestIngest() != null && !s.newestIngest().isBefore(cutoff)
+                && cutoff.isBefore(now.minus(s.rowsTtl()));
+    }
+
+    /** Application -> key -> the partitions (in order) a key was found in. */
+    private static <K extends Comparable<K>> Map<String, Map<K, List<Integer>>> grouped(List<SpeedPartitionStatus> speed,
+                                                                                       Function<SpeedPartitionStatus, Stream<K>> keys) {
+        Map<String, Map<K, List<Integer>>> grouped = new TreeMap<>();
+        speed.stream().sorted(Comparator.comparingInt(SpeedPartitionStatus::partition)).forEach(s -> keys.apply(s).forEach(k ->
+                grouped.computeIfAbsent(s.applicationId(), a -> new TreeMap<>()).computeIfAbsent(k, x -> new ArrayList<>())
+                        .add(s.partition())));
+        return grouped;
+    }
+
+    private static List<Integer> partitionsOf(Map<?, List<Integer>> byKey) {
+        return byKey.values().stream().flatMap(List::stream).distinct().sorted().toList();
     }
 }

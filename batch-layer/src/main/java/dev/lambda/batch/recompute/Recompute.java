@@ -132,8 +132,8 @@ public final class Recompute {
         Optional<Instant> lastIngest = ingestStart.isPresent() ? ingestStart : master.lastIngestStart(spark);
         Instant cutoff = CutoffChoice.choose(Optional.ofNullable(config.cutoff()), lastIngest, config.slots(), config.safetyMargin(),
                 Instant.now());
-        CutoffChoice.requireSpeedSlotBoundary(cutoff,
-                new SpeedPartitionsTable(session, config.cassandra().keyspace()).readAll().toCompletableFuture().join());
+        CutoffChoice.requireSpeedAgreement(cutoff, lastIngest.isPresent(),
+                new SpeedPartitionsTable(session, config.cassandra().keyspace()).readAll().toCompletableFuture().join(), Instant.now());
         progress.line("cutoff", 0, "T = " + cutoff);
         ConsistencyLevel consistency = writeConsistency();
 

@@ -45,6 +45,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -397,32 +398,48 @@ class BatchLayerIT {
         }
     }
 
-    /** A speed layer slotting by the hour and a batch by the second: the batch refuses a cutoff inside an hour. */
+    /**
+     * A speed layer that counted events before any ingest, then slotting by the hour while the batch
+     * slots by the second: the batch refuses every cutoff that would leave events out of both layers,
+     * until the hour-wide rows are gone.
+     */
     @Test
-    void aRecomputeRefusesACutoffInsideASpeedLayersSlot(LocalCluster cluster, @TempDir Path dir) throws Exception {
+    void aRecomputeRefusesACutoffTheSpeedRowsCannotTakeOverFrom(LocalCluster cluster, @TempDir Path dir) throws Exception {
         try (BatchFixture f = new BatchFixture(cluster, "slot_widths", dir, 9)) {
             f.produce(100);
             Thread.sleep(1_100);
             SpeedPartitionsTable speed = new SpeedPartitionsTable(f.session, f.keyspace());
             long writeTime = System.currentTimeMillis() * 1_000;
-            speed.write(new SpeedPartitionStatus("hourly-speed", 0, 10, Instant.now(), 0, Map.of(), Instant.now(), Duration.ofHours(1)),
-                    writeTime).toCompletableFuture().join();
+            speed.write(status(Duration.ofHours(1), Duration.ofDays(1)), writeTime).toCompletableFuture().join();
             Instant second = Instant.now().truncatedTo(ChronoUnit.SECONDS); // a 1 s boundary before the ingest starts, not on an hour
             String inside = (second.getEpochSecond() % 3600 == 0 ? second.minusSeconds(1) : second).toString();
-            Main.run(f.config("ingest"), BatchFixture.VIEWS);
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> Main.run(f.config("recompute", "--cutoff", inside), BatchFixture.VIEWS));
-            assertTrue(e.getMessage().contains("not a slot boundary of speed-layer application hourly-speed, whose slots are PT1H wide"),
-                    e.getMessage());
+            assertTrue(e.getMessage().contains("no ingest has run on this master dataset, but speed-layer application hourly-speed has"
+                    + " counted events of its partitions [0]"), e.getMessage());
+
+            Main.run(f.config("ingest"), BatchFixture.VIEWS);
+            e = assertThrows(IllegalStateException.class, () -> Main.run(f.config("recompute", "--cutoff", inside), BatchFixture.VIEWS));
+            assertTrue(e.getMessage().contains("not a slot boundary of speed-layer application hourly-speed, whose rows have slots PT1H"
+                    + " wide (partitions [0])"), e.getMessage());
+            speed.write(status(Duration.ofSeconds(1), Duration.ofDays(1)), writeTime + 1).toCompletableFuture().join(); // restarted
+            e = assertThrows(IllegalStateException.class, () -> Main.run(f.config("recompute"), BatchFixture.VIEWS));
+            assertTrue(e.getMessage().contains("whose rows have slots PT1H wide"), "its hour-wide rows live on: " + e.getMessage());
             ViewDefinition sales = BatchFixture.VIEWS.find("sales").orElseThrow();
             assertEquals(Optional.empty(), new ViewStateTable(f.session, f.keyspace()).find(sales.name(), sales.version())
                     .toCompletableFuture().join(), "nothing published");
 
-            speed.write(new SpeedPartitionStatus("hourly-speed", 0, 10, Instant.now(), 0, Map.of(), Instant.now(), Duration.ofSeconds(1)),
-                    writeTime + 1).toCompletableFuture().join(); // the application restarted with the batch's slot width
+            // the hour-wide rows expire: played by a TTL of 1 s on the width's record, as if written a TTL ago
+            speed.write(status(Duration.ofHours(1), Duration.ofSeconds(1)), writeTime + 2).toCompletableFuture().join();
+            speed.write(status(Duration.ofSeconds(1), Duration.ofDays(1)), writeTime + 3).toCompletableFuture().join();
+            Thread.sleep(2_100);
             Main.run(f.config("recompute"), BatchFixture.VIEWS);
             assertTrue(f.differences(f.published("sales").generation(), f.published("sales").cutoff()).isEmpty());
         }
+    }
+
+    private static SpeedPartitionStatus status(Duration slotWidth, Duration rowsTtl) {
+        return new SpeedPartitionStatus("hourly-speed", 0, 10, Instant.now(), 0, Map.of(), Instant.now(), Set.of(slotWidth), rowsTtl);
     }
 
     /**

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The cutoff of a recompute (DESIGN §4), derived or given, never past what the master dataset is known to hold. */
@@ -56,28 +57,60 @@ class CutoffChoiceTest {
     @Test
     void theCutoffMustBeASlotBoundaryOfEverySpeedApplication() {
         Instant hour = Instant.parse("2026-11-21T10:00:00Z");
-        CutoffChoice.requireSpeedSlotBoundary(hour, List.of(speed("minutes", Duration.ofMinutes(1)), speed("hours", Duration.ofHours(1)),
-                speed("older-release", null)));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedSlotBoundary(
-                hour.plusSeconds(37 * 60), List.of(speed("minutes", Duration.ofMinutes(1)), speed("hours", Duration.ofHours(1)))));
-        assertTrue(e.getMessage().contains("speed-layer application hours, whose slots are PT1H wide (as recorded for its partitions [0])"),
+        CutoffChoice.requireSpeedAgreement(hour, true, List.of(speed("minutes", 0, Duration.ofMinutes(1)),
+                speed("hours", 0, Duration.ofHours(1)), speed("older-release", 0)), NOW);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedAgreement(
+                hour.plusSeconds(37 * 60), true, List.of(speed("minutes", 0, Duration.ofMinutes(1)), speed("hours", 0, Duration.ofHours(1))),
+                NOW));
+        assertTrue(e.getMessage().contains("speed-layer application hours, whose rows have slots PT1H wide (partitions [0])"),
                 e.getMessage());
     }
 
     @Test
-    void aPartitionStillOnAnOldWidthCountsToo() {
-        Instant minute = Instant.parse("2026-11-21T10:37:00Z");
-        List<SpeedPartitionStatus> speed = List.of(speed("app", 0, Duration.ofMinutes(1)), speed("app", 1, Duration.ofHours(1)),
-                speed("app", 2, Duration.ofMinutes(1)));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedSlotBoundary(minute, speed));
-        assertTrue(e.getMessage().contains("whose slots are PT1H wide (as recorded for its partitions [1])"), e.getMessage());
+    void aWidthARowMayStillHaveCountsAfterTheApplicationChangedIt() {
+        Instant minute = Instant.parse("2026-11-21T10:17:00Z");
+        List<SpeedPartitionStatus> narrowed = List.of(speed("app", 2, Duration.ofMinutes(1)),
+                speed("app", 0, Duration.ofMinutes(1), Duration.ofHours(1)), speed("app", 1, Duration.ofHours(1)));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedAgreement(minute, true, narrowed,
+                NOW));
+        assertTrue(e.getMessage().contains("whose rows have slots PT1H wide (partitions [0, 1])"), e.getMessage());
+        CutoffChoice.requireSpeedAgreement(Instant.parse("2026-11-21T10:00:00Z"), true, narrowed, NOW);
     }
 
-    private static SpeedPartitionStatus speed(String application, Duration slotWidth) {
-        return speed(application, 0, slotWidth);
+    @Test
+    void withoutAnIngestEventsTheSpeedLayerCountedWouldBeLost() {
+        Instant hour = Instant.parse("2026-11-21T10:00:00Z");
+        CutoffChoice.requireSpeedAgreement(hour, false, List.of(status("idle", 0, null, Duration.ofDays(7), Duration.ofHours(1))), NOW);
+        List<SpeedPartitionStatus> counted = List.of(speed("app", 3, Duration.ofHours(1)), speed("app", 1, Duration.ofHours(1)));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedAgreement(hour, false, counted,
+                NOW));
+        assertTrue(e.getMessage().contains("speed-layer application app has counted events of its partitions [1, 3]")
+                && e.getMessage().endsWith("Run ingest first"), e.getMessage());
+        CutoffChoice.requireSpeedAgreement(hour, true, counted, NOW);
     }
 
-    private static SpeedPartitionStatus speed(String application, int partition, Duration slotWidth) {
-        return new SpeedPartitionStatus(application, partition, 1, NOW, 0, Map.of(), NOW, slotWidth);
+    @Test
+    void theSpeedRowsFromTheCutoffOnMustStillBeAlive() {
+        Duration week = Duration.ofDays(7);
+        Instant sixDaysAgo = Instant.parse("2026-11-15T12:00:00Z");
+        Instant eightDaysAgo = Instant.parse("2026-11-13T12:00:00Z");
+        List<SpeedPartitionStatus> running = List.of(status("app", 0, NOW, week, Duration.ofHours(1)));
+        CutoffChoice.requireSpeedAgreement(sixDaysAgo, true, running, NOW);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedAgreement(eightDaysAgo, true,
+                running, NOW));
+        assertTrue(e.getMessage().contains("more than the TTL of speed-layer application app's rows (PT168H) before now")
+                && e.getMessage().contains("written before 2026-11-14T12:30:00Z (partitions [0]) have expired"), e.getMessage());
+        List<SpeedPartitionStatus> retiredBeforeIt = List.of(status("app", 0, eightDaysAgo.minusSeconds(1), week, Duration.ofHours(1)));
+        CutoffChoice.requireSpeedAgreement(eightDaysAgo, true, retiredBeforeIt, NOW); // it has no rows from the cutoff on
+    }
+
+    private static SpeedPartitionStatus speed(String application, int partition, Duration... slotWidths) {
+        return status(application, partition, NOW, Duration.ofDays(7), slotWidths);
+    }
+
+    private static SpeedPartitionStatus status(String application, int partition, Instant newestIngest, Duration rowsTtl,
+                                               Duration... slotWidths) {
+        return new SpeedPartitionStatus(application, partition, 1, newestIngest, 0, Map.of(), NOW, Set.of(slotWidths),
+                slotWidths.length == 0 ? null : rowsTtl);
     }
 }

@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  *   <li>{@code batch_generations}: every generation the batch wrote, with the partitions it wrote, so
  *       that old ones can be dropped with partition deletes.</li>
  *   <li>{@code speed_partitions}: per speed-layer application and input partition, how far its rows
- *       reach and its duplicates and dead letters so far (absolute values, for status pages).</li>
+ *       reach and its duplicates and dead letters so far (absolute values, for status pages), and
+ *       the slot widths and TTL of its rows, which a batch cutoff must agree with.</li>
  * </ul>
  *
  * Metric values are stored in three frozen maps keyed by metric name (one cell each, so an upsert
@@ -59,7 +60,7 @@ public final class CassandraSchema {
 
     /** Table, column and type of every column added after the first release. */
     private static final String[][] ADDED_COLUMNS = {{"view_state", "version_since", "timestamp"},
-        {"speed_partitions", "slot_width_ms", "bigint"}};
+        {"speed_partitions", "slot_widths_ms", "set<bigint>"}, {"speed_partitions", "rows_ttl_ms", "bigint"}};
 
     List<String> statements() {
         String metrics = """
@@ -128,7 +129,8 @@ public final class CassandraSchema {
                   duplicates_dropped bigint,
                   dead_letters frozen<map<text, bigint>>,
                   updated_at timestamp,
-                  slot_width_ms bigint,
+                  slot_widths_ms set<bigint>,
+                  rows_ttl_ms bigint,
                   PRIMARY KEY ((application_id), source_partition)
                 )""".formatted(keyspace));
     }

@@ -54,6 +54,11 @@ public final class SpeedRowsTable {
                 + " WHERE view_name = ? AND version = ? AND level = ? AND period = ?");
     }
 
+    /** How long a written row lives. */
+    public Duration ttl() {
+        return Duration.ofSeconds(ttlSeconds);
+    }
+
     /**
      * Upserts one row with the current time as its write time: for tests only. (The speed layer's
      * write times grow slower than the clock, so this row would outlast every later write of it.)

@@ -1,6 +1,7 @@
 package dev.lambda.common.cassandra;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
@@ -21,6 +22,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import org.junit.jupiter.api.AfterAll;
@@ -176,17 +178,41 @@ class CassandraTablesIT {
 
         SpeedPartitionsTable progress = new SpeedPartitionsTable(session, KEYSPACE);
         SpeedPartitionStatus ahead = new SpeedPartitionStatus("fenced", 1, 300, slot.plusSeconds(9), 2,
-                Map.of("malformed_json", 3L, "future_ts", 1L), slot.plusSeconds(20), java.time.Duration.ofMinutes(15));
+                Map.of("malformed_json", 3L, "future_ts", 1L), slot.plusSeconds(20), Set.of(Duration.ofMinutes(15)), Duration.ofDays(1));
         progress.write(ahead, writeTime + 6).toCompletableFuture().join();
-        progress.write(new SpeedPartitionStatus("fenced", 1, 200, slot.plusSeconds(5), 1, Map.of(), slot.plusSeconds(30), null), writeTime + 4)
-                .toCompletableFuture().join();
+        progress.write(new SpeedPartitionStatus("fenced", 1, 200, slot.plusSeconds(5), 1, Map.of(), slot.plusSeconds(30), Set.of(), null),
+                writeTime + 4).toCompletableFuture().join();
         assertEquals(List.of(ahead), progress.readAll().toCompletableFuture().join().stream()
                 .filter(s -> s.applicationId().equals("fenced")).toList());
-        // a release that does not record the slot width leaves the recorded one as it was
-        progress.write(new SpeedPartitionStatus("fenced", 1, 400, slot.plusSeconds(12), 3, Map.of(), slot.plusSeconds(40), null),
+        // a release that does not record widths and TTL leaves the recorded ones as they were
+        progress.write(new SpeedPartitionStatus("fenced", 1, 400, slot.plusSeconds(12), 3, Map.of(), slot.plusSeconds(40), Set.of(), null),
                 writeTime + 8).toCompletableFuture().join();
-        assertEquals(List.of(java.time.Duration.ofMinutes(15)), progress.readAll().toCompletableFuture().join().stream()
-                .filter(s -> s.applicationId().equals("fenced")).map(SpeedPartitionStatus::slotWidth).toList());
+        assertEquals(List.of(Set.of(Duration.ofMinutes(15))), slotWidths(progress, "fenced"));
+        assertEquals(Duration.ofDays(1), progress.readAll().toCompletableFuture().join().stream()
+                .filter(s -> s.applicationId().equals("fenced")).findFirst().orElseThrow().rowsTtl());
+    }
+
+    /** A change of slot width: the old one stays recorded beside the new for as long as rows written with it live. */
+    @Test
+    void aSpeedPartitionKeepsEverySlotWidthItsRowsMayStillHave() {
+        SpeedPartitionsTable progress = new SpeedPartitionsTable(session, KEYSPACE);
+        Instant now = Instant.now();
+        long writeTime = now.toEpochMilli() * 1_000;
+        progress.write(new SpeedPartitionStatus("narrowed", 0, 10, now, 0, Map.of(), now, Set.of(Duration.ofHours(1)), Duration.ofDays(1)),
+                writeTime).toCompletableFuture().join();
+        progress.write(new SpeedPartitionStatus("narrowed", 0, 20, now, 0, Map.of(), now, Set.of(Duration.ofMinutes(1)),
+                Duration.ofSeconds(30)), writeTime + 1).toCompletableFuture().join();
+        assertEquals(List.of(Set.of(Duration.ofHours(1), Duration.ofMinutes(1))), slotWidths(progress, "narrowed"));
+        int ttl = session.execute("SELECT TTL(slot_widths_ms) FROM " + KEYSPACE + ".speed_partitions WHERE application_id = 'narrowed'"
+                + " AND source_partition = 0").one().getList(0, Integer.class).get(0); // the element of 1 min, the smaller key
+        assertTrue(ttl > 0 && ttl <= 30, "the width lives as long as the rows written with it: " + ttl + " s");
+        assertThrows(IllegalArgumentException.class, () -> progress.write(new SpeedPartitionStatus("narrowed", 0, 30, now, 0, Map.of(), now,
+                Set.of(Duration.ofMinutes(1)), null), writeTime + 2), "a width with no TTL would be recorded for good");
+    }
+
+    private static List<Set<Duration>> slotWidths(SpeedPartitionsTable progress, String application) {
+        return progress.readAll().toCompletableFuture().join().stream().filter(s -> s.applicationId().equals(application))
+                .map(SpeedPartitionStatus::slotWidths).toList();
     }
 
     private <T> void writeAll(List<T> rows, java.util.function.Function<T, java.util.concurrent.CompletionStage<Void>> write) {

@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 
@@ -94,7 +95,7 @@ public final class ServingBenchmark {
                     }
                     speed.write(sales, new SpeedRow(Granularity.HOUR, now.minus(Duration.ofHours(1)), List.of("sku-0", "C0"), cutoff, 1, a,
                             Instant.now())).toCompletableFuture().join();
-                    progress.write(new SpeedPartitionStatus("bench", 0, next, Instant.now(), 0, Map.of(), Instant.now(), null),
+                    progress.write(new SpeedPartitionStatus("bench", 0, next, Instant.now(), 0, Map.of(), Instant.now(), Set.of(), null),
                             System.currentTimeMillis() * 1_000).toCompletableFuture().join();
                 }, 250, 250, java.util.concurrent.TimeUnit.MILLISECONDS);
             }

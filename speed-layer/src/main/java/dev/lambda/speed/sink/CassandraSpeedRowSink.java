@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -66,7 +67,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         return chunks.stream().flatMap(c -> c.writes().stream()).toList();
     }
 
-    /** @param slotWidth the application's slot width, recorded with its progress for the batch's cutoff to match */
+    /** @param slotWidth the application's slot width, recorded with its progress (and its rows' TTL) for the batch's cutoff to match */
     public CassandraSpeedRowSink(SpeedRowsTable table, int maxInFlight, SpeedPartitionsTable partitions, String applicationId,
                                  Duration slotWidth) {
         this.table = table;
@@ -80,7 +81,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     public boolean writeProgress(Progress p, long writeTime) throws InterruptedException {
         try {
             partitions.write(new SpeedPartitionStatus(applicationId, p.partition(), p.nextOffset(), p.newestIngest(),
-                    p.duplicatesDropped(), p.deadLetters(), Instant.now(), slotWidth), writeTime).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    p.duplicatesDropped(), p.deadLetters(), Instant.now(), Set.of(slotWidth), table.ttl()), writeTime).toCompletableFuture().get(10, TimeUnit.SECONDS);
             return true;
         } catch (ExecutionException | TimeoutException e) {
             LOG.warn("progress of partition {} not recorded (next flush tries again): {}", p.partition(), e.toString());

@@ -10,6 +10,7 @@ import dev.lambda.cluster.LocalClusterExtension;
 import dev.lambda.common.cassandra.CassandraSessions;
 import dev.lambda.common.cassandra.CassandraSettings;
 import dev.lambda.common.cassandra.Replication;
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.cassandra.SpeedRowsTable;
@@ -26,13 +27,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The speed layer's Cassandra sink on a real Cassandra: write times, and the stop write's deadline. */
+/** The speed layer's Cassandra sink on a real Cassandra: write times, progress, and the stop write's deadline. */
 @ExtendWith(LocalClusterExtension.class)
 class CassandraSpeedRowSinkIT {
 
@@ -94,6 +96,18 @@ class CassandraSpeedRowSinkIT {
         }
         sink.writeAll(rows(200, 1), writeTime - 2 * 100); // an owner 100 records behind, writing last
         assertEquals(400, totalOrders(), "the later write time's values stay");
+    }
+
+    /** What a batch reads to choose a cutoff the speed rows can take over from. */
+    @Test
+    void progressRecordsTheApplicationsSlotWidthAndRowTtl() throws Exception {
+        Instant ingest = SLOT.plusSeconds(42);
+        assertTrue(sink.writeProgress(new SpeedRowSink.Progress(3, 120, ingest, 2, Map.of("malformed_json", 1L)),
+                SLOT.toEpochMilli() * 1_000));
+        SpeedPartitionStatus status = new SpeedPartitionsTable(session, KEYSPACE).readAll().toCompletableFuture().join().stream()
+                .filter(s -> s.applicationId().equals("sink-it") && s.partition() == 3).findFirst().orElseThrow();
+        assertEquals(List.of(120L, ingest, Set.of(Duration.ofHours(1)), Duration.ofDays(1)),
+                List.of(status.nextOffset(), status.newestIngest(), status.slotWidths(), status.rowsTtl()));
     }
 
     @Test
