@@ -286,6 +286,9 @@ class InvariantIT {
         assertEquals(new Oracle(sent, DEDUP_WINDOW).speedDuplicates(), speedStatus.path("duplicatesDropped").asLong(),
                 "duplicates dropped in /status");
         assertEquals(LocalClusterExtension.TEST_EVENT_PARTITIONS, speedStatus.path("partitions").size());
+        for (JsonNode partition : speedStatus.path("partitions")) { // what the batch's cutoff was checked against
+            assertEquals("[\"PT2S\"] PT168H", partition.path("slotWidths") + " " + partition.path("rowsTtl").asText(), partition.toString());
+        }
     }
 
     private void assertEveryMalformedRecordIsInTheDeadLetterTopic() {

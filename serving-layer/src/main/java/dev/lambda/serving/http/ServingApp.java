@@ -218,6 +218,8 @@ public final class ServingApp {
             doc.put("duplicatesDropped", p.duplicatesDropped());
             doc.put("deadLetters", p.deadLetters());
             doc.put("updatedAt", AnswerEncoding.text(p.updatedAt()));
+            doc.put("slotWidths", p.slotWidths().stream().sorted().map(Duration::toString).toList()); // what a batch cutoff must agree with
+            doc.put("rowsTtl", p.rowsTtl() == null ? null : p.rowsTtl().toString());
             each.add(doc);
         }
         Map<String, Object> speed = new LinkedHashMap<>();
