@@ -54,9 +54,9 @@ public final class CutoffChoice {
     /**
      * Refuses a cutoff the speed layer's rows recorded in the keyspace cannot take over from: readers
      * take the speed rows of slots at or after T (DESIGN §4), so every event ingested before T must
-     * be in the master dataset, T must start a slot of every width a speed row may still have, and
-     * the rows of slots from T on must still be alive. Otherwise events would be in neither layer's
-     * answer until a later batch.
+     * be in the master dataset, no speed row that may hold events after T may have a slot before T,
+     * and the rows of slots from T on must still be alive. Otherwise events would be in neither
+     * layer's answer until a later batch.
      *
      * @param ingested whether an ingest has ever run on the master dataset
      */
@@ -68,14 +68,15 @@ public final class CutoffChoice {
                         + " rows of slots before the cutoff would not be read. Run ingest first");
             });
         }
-        grouped(speed, s -> s.slotWidths().stream().filter(w -> !new IngestSlots(w).isBoundary(cutoff))).forEach((application, p) -> {
+        grouped(speed, s -> straddling(cutoff, s)).forEach((application, p) -> {
             Duration width = p.keySet().iterator().next();
             throw new IllegalStateException("cutoff " + cutoff + " is not a slot boundary of speed-layer application " + application
                     + ", whose rows have slots " + width + " wide (partitions " + p.get(width) + "): the speed rows of the slot it falls"
                     + " in would not be read. Choose a cutoff on a " + width + " boundary (the batch's --slot-width a multiple of "
-                    + width + ", or such a --cutoff); if that application no longer runs, delete its rows from speed_partitions");
+                    + width + ", or such a --cutoff). A width the application no longer writes stops counting for cutoffs after the"
+                    + " slot its last rows of that width are in, and once they have expired");
         });
-        grouped(speed, s -> expiredAfter(cutoff, s, now) ? Stream.of(s.rowsTtl()) : Stream.empty()).forEach((application, p) -> {
+        grouped(speed, s -> expiredAfter(cutoff, s, now) ? Stream.of(shortestTtl(s)) : Stream.empty()).forEach((application, p) -> {
             Duration ttl = p.keySet().iterator().next();
             throw new IllegalStateException("cutoff " + cutoff + " is more than the TTL of speed-layer application " + application
                     + "'s rows (" + ttl + ") before now: its rows of slots from the cutoff on written before " + now.minus(ttl)
@@ -84,10 +85,27 @@ public final class CutoffChoice {
         });
     }
 
+    /**
+     * The widths of a partition's rows that may have a slot starting before the cutoff and holding
+     * events after it: the width it was last written with (its next events may land in the slot T
+     * falls in), and an older one while its rows reach that slot.
+     */
+    private static Stream<Duration> straddling(Instant cutoff, SpeedPartitionStatus s) {
+        Instant newest = s.slotWidths().values().stream().max(Instant::compareTo).orElse(null);
+        return s.slotWidths().entrySet().stream().filter(w -> {
+            IngestSlots slots = new IngestSlots(w.getKey());
+            return !slots.isBoundary(cutoff) && (w.getValue().equals(newest) || !w.getValue().isBefore(slots.floor(cutoff)));
+        }).map(Map.Entry::getKey);
+    }
+
     /** Whether a partition may have had rows of slots at or after the cutoff that have expired by now. */
     private static boolean expiredAfter(Instant cutoff, SpeedPartitionStatus s, Instant now) {
-        return s.rowsTtl() != null && s.newestIngest() != null && !s.newestIngest().isBefore(cutoff)
-                && cutoff.isBefore(now.minus(s.rowsTtl()));
+        return !s.rowsTtls().isEmpty() && s.newestIngest() != null && !s.newestIngest().isBefore(cutoff)
+                && cutoff.isBefore(now.minus(shortestTtl(s)));
+    }
+
+    private static Duration shortestTtl(SpeedPartitionStatus s) {
+        return s.rowsTtls().stream().min(Duration::compareTo).orElseThrow();
     }
 
     /** Application -> key -> the partitions (in order) a key was found in. */

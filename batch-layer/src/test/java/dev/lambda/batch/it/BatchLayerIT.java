@@ -423,8 +423,8 @@ class BatchLayerIT {
             assertTrue(e.getMessage().contains("not a slot boundary of speed-layer application hourly-speed, whose rows have slots PT1H"
                     + " wide (partitions [0])"), e.getMessage());
             speed.write(status(Duration.ofSeconds(1), Duration.ofDays(1)), writeTime + 1).toCompletableFuture().join(); // restarted
-            e = assertThrows(IllegalStateException.class, () -> Main.run(f.config("recompute"), BatchFixture.VIEWS));
-            assertTrue(e.getMessage().contains("whose rows have slots PT1H wide"), "its hour-wide rows live on: " + e.getMessage());
+            e = assertThrows(IllegalStateException.class, () -> Main.run(f.config("recompute", "--cutoff", inside), BatchFixture.VIEWS));
+            assertTrue(e.getMessage().contains("whose rows have slots PT1H wide"), "its hour's rows hold events after it: " + e.getMessage());
             ViewDefinition sales = BatchFixture.VIEWS.find("sales").orElseThrow();
             assertEquals(Optional.empty(), new ViewStateTable(f.session, f.keyspace()).find(sales.name(), sales.version())
                     .toCompletableFuture().join(), "nothing published");
@@ -439,7 +439,8 @@ class BatchLayerIT {
     }
 
     private static SpeedPartitionStatus status(Duration slotWidth, Duration rowsTtl) {
-        return new SpeedPartitionStatus("hourly-speed", 0, 10, Instant.now(), 0, Map.of(), Instant.now(), Set.of(slotWidth), rowsTtl);
+        Instant now = Instant.now();
+        return new SpeedPartitionStatus("hourly-speed", 0, 10, now, 0, Map.of(), now, Map.of(slotWidth, now), Set.of(rowsTtl));
     }
 
     /**

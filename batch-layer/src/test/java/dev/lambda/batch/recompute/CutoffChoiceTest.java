@@ -57,31 +57,43 @@ class CutoffChoiceTest {
     @Test
     void theCutoffMustBeASlotBoundaryOfEverySpeedApplication() {
         Instant hour = Instant.parse("2026-11-21T10:00:00Z");
-        CutoffChoice.requireSpeedAgreement(hour, true, List.of(speed("minutes", 0, Duration.ofMinutes(1)),
-                speed("hours", 0, Duration.ofHours(1)), speed("older-release", 0)), NOW);
+        CutoffChoice.requireSpeedAgreement(hour, true, List.of(speed("minutes", 0, Map.of(Duration.ofMinutes(1), NOW)),
+                speed("hours", 0, Map.of(Duration.ofHours(1), NOW)), speed("older-release", 0, Map.of())), NOW);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedAgreement(
-                hour.plusSeconds(37 * 60), true, List.of(speed("minutes", 0, Duration.ofMinutes(1)), speed("hours", 0, Duration.ofHours(1))),
-                NOW));
+                hour.plusSeconds(37 * 60), true, List.of(speed("minutes", 0, Map.of(Duration.ofMinutes(1), NOW)),
+                        speed("hours", 0, Map.of(Duration.ofHours(1), NOW))), NOW));
         assertTrue(e.getMessage().contains("speed-layer application hours, whose rows have slots PT1H wide (partitions [0])"),
                 e.getMessage());
     }
 
     @Test
-    void aWidthARowMayStillHaveCountsAfterTheApplicationChangedIt() {
-        Instant minute = Instant.parse("2026-11-21T10:17:00Z");
-        List<SpeedPartitionStatus> narrowed = List.of(speed("app", 2, Duration.ofMinutes(1)),
-                speed("app", 0, Duration.ofMinutes(1), Duration.ofHours(1)), speed("app", 1, Duration.ofHours(1)));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedAgreement(minute, true, narrowed,
-                NOW));
+    void theWidthAPartitionWasLastWrittenWithCountsThoughItsRowsEndBeforeTheCutoff() {
+        // idle since 09:50, but its next event, at 10:26 say, would land in the 10:00 slot
+        List<SpeedPartitionStatus> idle = List.of(speed("app", 0, Map.of(Duration.ofHours(1), Instant.parse("2026-11-21T09:50:00Z"))));
+        assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedAgreement(Instant.parse("2026-11-21T10:17:00Z"), true,
+                idle, NOW));
+    }
+
+    @Test
+    void anOldWidthCountsWhileItsRowsReachTheSlotTheCutoffFallsIn() {
+        Duration hour = Duration.ofHours(1);
+        Duration minute = Duration.ofMinutes(1);
+        Instant restart = Instant.parse("2026-11-21T10:20:00Z"); // from 1 h slots to 1 min slots
+        List<SpeedPartitionStatus> narrowed = List.of(speed("app", 2, Map.of(minute, NOW)),
+                speed("app", 0, Map.of(hour, restart, minute, NOW)), speed("app", 1, Map.of(hour, restart, minute, NOW)));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedAgreement(
+                Instant.parse("2026-11-21T10:17:00Z"), true, narrowed, NOW), "the 10:00 hour's rows hold events up to 10:20");
         assertTrue(e.getMessage().contains("whose rows have slots PT1H wide (partitions [0, 1])"), e.getMessage());
+        CutoffChoice.requireSpeedAgreement(Instant.parse("2026-11-21T11:17:00Z"), true, narrowed, NOW); // after the old rows' last slot
         CutoffChoice.requireSpeedAgreement(Instant.parse("2026-11-21T10:00:00Z"), true, narrowed, NOW);
     }
 
     @Test
     void withoutAnIngestEventsTheSpeedLayerCountedWouldBeLost() {
         Instant hour = Instant.parse("2026-11-21T10:00:00Z");
-        CutoffChoice.requireSpeedAgreement(hour, false, List.of(status("idle", 0, null, Duration.ofDays(7), Duration.ofHours(1))), NOW);
-        List<SpeedPartitionStatus> counted = List.of(speed("app", 3, Duration.ofHours(1)), speed("app", 1, Duration.ofHours(1)));
+        CutoffChoice.requireSpeedAgreement(hour, false, List.of(status("idle", 0, null, Set.of(Duration.ofDays(7)), Map.of())), NOW);
+        List<SpeedPartitionStatus> counted = List.of(speed("app", 3, Map.of(Duration.ofHours(1), NOW)),
+                speed("app", 1, Map.of(Duration.ofHours(1), NOW)));
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedAgreement(hour, false, counted,
                 NOW));
         assertTrue(e.getMessage().contains("speed-layer application app has counted events of its partitions [1, 3]")
@@ -94,23 +106,27 @@ class CutoffChoiceTest {
         Duration week = Duration.ofDays(7);
         Instant sixDaysAgo = Instant.parse("2026-11-15T12:00:00Z");
         Instant eightDaysAgo = Instant.parse("2026-11-13T12:00:00Z");
-        List<SpeedPartitionStatus> running = List.of(status("app", 0, NOW, week, Duration.ofHours(1)));
+        Map<Duration, Instant> hours = Map.of(Duration.ofHours(1), NOW);
+        List<SpeedPartitionStatus> running = List.of(status("app", 0, NOW, Set.of(week), hours));
         CutoffChoice.requireSpeedAgreement(sixDaysAgo, true, running, NOW);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedAgreement(eightDaysAgo, true,
                 running, NOW));
         assertTrue(e.getMessage().contains("more than the TTL of speed-layer application app's rows (PT168H) before now")
                 && e.getMessage().contains("written before 2026-11-14T12:30:00Z (partitions [0]) have expired"), e.getMessage());
-        List<SpeedPartitionStatus> retiredBeforeIt = List.of(status("app", 0, eightDaysAgo.minusSeconds(1), week, Duration.ofHours(1)));
+        List<SpeedPartitionStatus> retiredBeforeIt = List.of(status("app", 0, eightDaysAgo.minusSeconds(1), Set.of(week), hours));
         CutoffChoice.requireSpeedAgreement(eightDaysAgo, true, retiredBeforeIt, NOW); // it has no rows from the cutoff on
+        List<SpeedPartitionStatus> ttlRaised = List.of(status("app", 0, NOW, Set.of(week, Duration.ofDays(1)), hours));
+        assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedAgreement(sixDaysAgo, true, ttlRaised, NOW),
+                "rows written before the TTL was raised to a week live a day");
     }
 
-    private static SpeedPartitionStatus speed(String application, int partition, Duration... slotWidths) {
-        return status(application, partition, NOW, Duration.ofDays(7), slotWidths);
+    private static SpeedPartitionStatus speed(String application, int partition, Map<Duration, Instant> slotWidths) {
+        return status(application, partition, NOW, Set.of(Duration.ofDays(7)), slotWidths);
     }
 
-    private static SpeedPartitionStatus status(String application, int partition, Instant newestIngest, Duration rowsTtl,
-                                               Duration... slotWidths) {
-        return new SpeedPartitionStatus(application, partition, 1, newestIngest, 0, Map.of(), NOW, Set.of(slotWidths),
-                slotWidths.length == 0 ? null : rowsTtl);
+    private static SpeedPartitionStatus status(String application, int partition, Instant newestIngest, Set<Duration> rowsTtls,
+                                               Map<Duration, Instant> slotWidths) {
+        return new SpeedPartitionStatus(application, partition, 1, newestIngest, 0, Map.of(), NOW, slotWidths,
+                slotWidths.isEmpty() ? Set.of() : rowsTtls);
     }
 }

@@ -60,7 +60,7 @@ public final class CassandraSchema {
 
     /** Table, column and type of every column added after the first release. */
     private static final String[][] ADDED_COLUMNS = {{"view_state", "version_since", "timestamp"},
-        {"speed_partitions", "slot_widths_ms", "set<bigint>"}, {"speed_partitions", "rows_ttl_ms", "bigint"}};
+        {"speed_partitions", "slot_width_ingests", "map<bigint, timestamp>"}, {"speed_partitions", "rows_ttls_ms", "set<bigint>"}};
 
     List<String> statements() {
         String metrics = """
@@ -129,8 +129,8 @@ public final class CassandraSchema {
                   duplicates_dropped bigint,
                   dead_letters frozen<map<text, bigint>>,
                   updated_at timestamp,
-                  slot_widths_ms set<bigint>,
-                  rows_ttl_ms bigint,
+                  slot_width_ingests map<bigint, timestamp>,
+                  rows_ttls_ms set<bigint>,
                   PRIMARY KEY ((application_id), source_partition)
                 )""".formatted(keyspace));
     }

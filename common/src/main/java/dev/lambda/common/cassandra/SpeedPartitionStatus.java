@@ -11,19 +11,22 @@ import java.util.Set;
  * {@code deadLetters} (by reason code) count that partition's records since it was first processed.
  *
  * @param newestIngest {@code null} before the first record
- * @param slotWidths   the slot widths of this partition's speed rows that may still be read: a batch
- *                     cutoff must be a boundary of each. A write records the application's
- *                     {@code --slot-width}; a read gives every width recorded within {@code rowsTtl}
- *                     of now (after a change of width, the old one's rows live that long). Empty in
- *                     rows of releases before widths were recorded
- * @param rowsTtl      the TTL of the speed rows, {@code null} in rows of releases before it was recorded
+ * @param slotWidths   the slot widths this partition's speed rows were written with, each with the
+ *                     partition's newest ingest when last written with it: its rows of that width
+ *                     have slots no later than that ingest's. A write records the application's
+ *                     {@code --slot-width}; a read gives every width whose rows may still live (after a
+ *                     change of width, the old one's rows live a TTL). Empty in rows of releases before
+ *                     widths were recorded
+ * @param rowsTtls     the TTLs the speed rows were written with, for as long as rows written with each
+ *                     may live (a write records one); empty in rows of releases before they were recorded
  */
 public record SpeedPartitionStatus(String applicationId, int partition, long nextOffset, Instant newestIngest,
                                    long duplicatesDropped, Map<String, Long> deadLetters, Instant updatedAt,
-                                   Set<Duration> slotWidths, Duration rowsTtl) {
+                                   Map<Duration, Instant> slotWidths, Set<Duration> rowsTtls) {
 
     public SpeedPartitionStatus {
         deadLetters = Map.copyOf(deadLetters);
-        slotWidths = Set.copyOf(slotWidths);
+        slotWidths = Map.copyOf(slotWidths);
+        rowsTtls = Set.copyOf(rowsTtls);
     }
 }

@@ -3,11 +3,14 @@ package dev.lambda.common.cassandra;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
-import com.datastax.oss.driver.api.core.cql.BoundStatementBuilder;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.Collectors;
@@ -16,7 +19,7 @@ import java.util.stream.Collectors;
 public final class SpeedPartitionsTable {
 
     private static final String COLUMNS = "application_id, source_partition, next_offset, newest_ingest, duplicates_dropped, "
-            + "dead_letters, updated_at, rows_ttl_ms";
+            + "dead_letters, updated_at";
 
     private final CqlSession session;
     private final PreparedStatement upsert;
@@ -26,36 +29,33 @@ public final class SpeedPartitionsTable {
     public SpeedPartitionsTable(CqlSession session, String keyspace) {
         this.session = session;
         String table = keyspace + ".speed_partitions";
-        this.upsert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?");
-        // each width lives as long as a row written with it: the speed rows' TTL from its last write
-        this.addSlotWidths = session.prepare("UPDATE " + table + " USING TTL ? AND TIMESTAMP ? SET slot_widths_ms = slot_widths_ms + ?"
-                + " WHERE application_id = ? AND source_partition = ?");
-        this.selectAll = session.prepare("SELECT " + COLUMNS + ", slot_widths_ms FROM " + table);
+        this.upsert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?");
+        // a width and a TTL live as long as a row written with them: the speed rows' TTL from their last write
+        this.addSlotWidths = session.prepare("UPDATE " + table + " USING TTL ? AND TIMESTAMP ? SET slot_width_ingests = slot_width_ingests"
+                + " + ?, rows_ttls_ms = rows_ttls_ms + ? WHERE application_id = ? AND source_partition = ?");
+        this.selectAll = session.prepare("SELECT " + COLUMNS + ", slot_width_ingests, rows_ttls_ms FROM " + table);
     }
 
     /**
      * Upserts a partition's status with {@code writeTime} (microseconds) as its write time: of two
-     * writes, the later write time stays (see {@link SpeedRowsTable}). Its slot widths are added to
-     * those recorded, each kept for {@code rowsTtl} from now.
+     * writes, the later write time stays (see {@link SpeedRowsTable}). Its slot widths and its rows'
+     * TTL (one) are added to those recorded, each kept for that TTL from now.
      */
     public CompletionStage<Void> write(SpeedPartitionStatus s, long writeTime) {
-        BoundStatementBuilder status = upsert.boundStatementBuilder()
-                .setString(0, s.applicationId()).setInt(1, s.partition()).setLong(2, s.nextOffset()).setInstant(3, s.newestIngest())
-                .setLong(4, s.duplicatesDropped()).set(5, s.deadLetters(), CqlCodecs.COUNTS).setInstant(6, s.updatedAt())
-                .setLong(8, writeTime);
-        if (s.rowsTtl() != null) { // otherwise left unset: the column keeps what it had
-            status = status.setLong(7, s.rowsTtl().toMillis());
+        BoundStatement status = upsert.bind(s.applicationId(), s.partition(), s.nextOffset(), s.newestIngest(), s.duplicatesDropped(),
+                s.deadLetters(), s.updatedAt(), writeTime);
+        if (s.slotWidths().isEmpty() && s.rowsTtls().isEmpty()) {
+            return session.executeAsync(status).thenApply(rs -> null);
         }
-        if (s.slotWidths().isEmpty()) {
-            return session.executeAsync(status.build()).thenApply(rs -> null);
+        if (s.rowsTtls().size() != 1) {
+            throw new IllegalArgumentException("slot widths " + s.slotWidths().keySet() + " of " + s.applicationId() + " are recorded"
+                    + " for as long as its rows live: give the one TTL its rows are written with, not " + s.rowsTtls());
         }
-        if (s.rowsTtl() == null) {
-            throw new IllegalArgumentException("slot widths " + s.slotWidths() + " of " + s.applicationId() + " are recorded for as long as"
-                    + " its rows live: give the rows' TTL with them");
-        }
-        Set<Long> widths = s.slotWidths().stream().map(Duration::toMillis).collect(Collectors.toSet());
-        BatchStatement both = BatchStatement.newInstance(DefaultBatchType.UNLOGGED, status.build(), addSlotWidths.bind(
-                (int) Math.min(Integer.MAX_VALUE, s.rowsTtl().toSeconds()), writeTime, widths, s.applicationId(), s.partition()));
+        Duration ttl = s.rowsTtls().iterator().next();
+        Map<Long, Instant> widths = new HashMap<>();
+        s.slotWidths().forEach((width, ingest) -> widths.put(width.toMillis(), ingest));
+        BatchStatement both = BatchStatement.newInstance(DefaultBatchType.UNLOGGED, status, addSlotWidths.bind(
+                (int) ttl.toSeconds(), writeTime, widths, Set.of(ttl.toMillis()), s.applicationId(), s.partition()));
         return session.executeAsync(both).thenApply(rs -> null); // one partition: applied as one mutation
     }
 
@@ -65,10 +65,11 @@ public final class SpeedPartitionsTable {
     }
 
     private static SpeedPartitionStatus toStatus(Row row) {
+        Map<Duration, Instant> widths = new HashMap<>();
+        row.getMap("slot_width_ingests", Long.class, Instant.class).forEach((width, ingest) -> widths.put(Duration.ofMillis(width), ingest));
         return new SpeedPartitionStatus(row.getString("application_id"), row.getInt("source_partition"), row.getLong("next_offset"),
                 row.getInstant("newest_ingest"), row.getLong("duplicates_dropped"),
-                row.get("dead_letters", CqlCodecs.COUNTS), row.getInstant("updated_at"),
-                row.getSet("slot_widths_ms", Long.class).stream().map(Duration::ofMillis).collect(Collectors.toSet()),
-                row.isNull("rows_ttl_ms") ? null : Duration.ofMillis(row.getLong("rows_ttl_ms")));
+                row.get("dead_letters", CqlCodecs.COUNTS), row.getInstant("updated_at"), widths,
+                row.getSet("rows_ttls_ms", Long.class).stream().map(Duration::ofMillis).collect(Collectors.toSet()));
     }
 }

@@ -21,7 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Upserts and reads the speed layer's absolute aggregates ({@code speed_rows}). Every write carries
- * the TTL, which only bounds storage: readers take slots at or after the cutoff, never relying on it.
+ * the TTL, which bounds storage: readers take slots at or after the cutoff, so they rely on it only
+ * while the published cutoff is younger than it (a recompute refuses an older one).
  * Every write also carries its write time (Cassandra's cell timestamp, microseconds): of two writes
  * of a row, the one with the later write time stays, whichever arrives last. The speed layer derives
  * it from its input position, so a process writing an older value late (one that lost its

@@ -17,6 +17,7 @@ import dev.lambda.common.view.ViewDefinition;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -178,41 +179,41 @@ class CassandraTablesIT {
 
         SpeedPartitionsTable progress = new SpeedPartitionsTable(session, KEYSPACE);
         SpeedPartitionStatus ahead = new SpeedPartitionStatus("fenced", 1, 300, slot.plusSeconds(9), 2,
-                Map.of("malformed_json", 3L, "future_ts", 1L), slot.plusSeconds(20), Set.of(Duration.ofMinutes(15)), Duration.ofDays(1));
+                Map.of("malformed_json", 3L, "future_ts", 1L), slot.plusSeconds(20), Map.of(Duration.ofMinutes(15), slot.plusSeconds(9)),
+                Set.of(Duration.ofDays(1)));
         progress.write(ahead, writeTime + 6).toCompletableFuture().join();
-        progress.write(new SpeedPartitionStatus("fenced", 1, 200, slot.plusSeconds(5), 1, Map.of(), slot.plusSeconds(30), Set.of(), null),
-                writeTime + 4).toCompletableFuture().join();
+        progress.write(new SpeedPartitionStatus("fenced", 1, 200, slot.plusSeconds(5), 1, Map.of(), slot.plusSeconds(30), Map.of(),
+                Set.of()), writeTime + 4).toCompletableFuture().join();
         assertEquals(List.of(ahead), progress.readAll().toCompletableFuture().join().stream()
                 .filter(s -> s.applicationId().equals("fenced")).toList());
-        // a release that does not record widths and TTL leaves the recorded ones as they were
-        progress.write(new SpeedPartitionStatus("fenced", 1, 400, slot.plusSeconds(12), 3, Map.of(), slot.plusSeconds(40), Set.of(), null),
-                writeTime + 8).toCompletableFuture().join();
-        assertEquals(List.of(Set.of(Duration.ofMinutes(15))), slotWidths(progress, "fenced"));
-        assertEquals(Duration.ofDays(1), progress.readAll().toCompletableFuture().join().stream()
-                .filter(s -> s.applicationId().equals("fenced")).findFirst().orElseThrow().rowsTtl());
+        // a release that does not record widths and TTLs leaves the recorded ones as they were
+        progress.write(new SpeedPartitionStatus("fenced", 1, 400, slot.plusSeconds(12), 3, Map.of(), slot.plusSeconds(40), Map.of(),
+                Set.of()), writeTime + 8).toCompletableFuture().join();
+        SpeedPartitionStatus later = progress.readAll().toCompletableFuture().join().stream()
+                .filter(s -> s.applicationId().equals("fenced")).findFirst().orElseThrow();
+        assertEquals(List.of(400L, ahead.slotWidths(), ahead.rowsTtls()), List.of(later.nextOffset(), later.slotWidths(), later.rowsTtls()));
     }
 
-    /** A change of slot width: the old one stays recorded beside the new for as long as rows written with it live. */
+    /** A change of slot width and TTL: the old ones stay recorded beside the new for as long as rows written with them live. */
     @Test
-    void aSpeedPartitionKeepsEverySlotWidthItsRowsMayStillHave() {
+    void aSpeedPartitionKeepsEverySlotWidthAndTtlItsRowsMayStillHave() {
         SpeedPartitionsTable progress = new SpeedPartitionsTable(session, KEYSPACE);
-        Instant now = Instant.now();
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         long writeTime = now.toEpochMilli() * 1_000;
-        progress.write(new SpeedPartitionStatus("narrowed", 0, 10, now, 0, Map.of(), now, Set.of(Duration.ofHours(1)), Duration.ofDays(1)),
-                writeTime).toCompletableFuture().join();
-        progress.write(new SpeedPartitionStatus("narrowed", 0, 20, now, 0, Map.of(), now, Set.of(Duration.ofMinutes(1)),
-                Duration.ofSeconds(30)), writeTime + 1).toCompletableFuture().join();
-        assertEquals(List.of(Set.of(Duration.ofHours(1), Duration.ofMinutes(1))), slotWidths(progress, "narrowed"));
-        int ttl = session.execute("SELECT TTL(slot_widths_ms) FROM " + KEYSPACE + ".speed_partitions WHERE application_id = 'narrowed'"
+        progress.write(new SpeedPartitionStatus("narrowed", 0, 10, now, 0, Map.of(), now, Map.of(Duration.ofHours(1), now),
+                Set.of(Duration.ofDays(1))), writeTime).toCompletableFuture().join();
+        Instant later = now.plusSeconds(5);
+        progress.write(new SpeedPartitionStatus("narrowed", 0, 20, later, 0, Map.of(), later, Map.of(Duration.ofMinutes(1), later),
+                Set.of(Duration.ofSeconds(30))), writeTime + 1).toCompletableFuture().join();
+        SpeedPartitionStatus read = progress.readAll().toCompletableFuture().join().stream()
+                .filter(s -> s.applicationId().equals("narrowed")).findFirst().orElseThrow();
+        assertEquals(Map.of(Duration.ofHours(1), now, Duration.ofMinutes(1), later), read.slotWidths());
+        assertEquals(Set.of(Duration.ofDays(1), Duration.ofSeconds(30)), read.rowsTtls());
+        int ttl = session.execute("SELECT TTL(slot_width_ingests) FROM " + KEYSPACE + ".speed_partitions WHERE application_id = 'narrowed'"
                 + " AND source_partition = 0").one().getList(0, Integer.class).get(0); // the element of 1 min, the smaller key
         assertTrue(ttl > 0 && ttl <= 30, "the width lives as long as the rows written with it: " + ttl + " s");
-        assertThrows(IllegalArgumentException.class, () -> progress.write(new SpeedPartitionStatus("narrowed", 0, 30, now, 0, Map.of(), now,
-                Set.of(Duration.ofMinutes(1)), null), writeTime + 2), "a width with no TTL would be recorded for good");
-    }
-
-    private static List<Set<Duration>> slotWidths(SpeedPartitionsTable progress, String application) {
-        return progress.readAll().toCompletableFuture().join().stream().filter(s -> s.applicationId().equals(application))
-                .map(SpeedPartitionStatus::slotWidths).toList();
+        assertThrows(IllegalArgumentException.class, () -> progress.write(new SpeedPartitionStatus("narrowed", 0, 30, now, 0, Map.of(),
+                now, Map.of(Duration.ofMinutes(1), now), Set.of()), writeTime + 2), "a width with no TTL would be recorded for good");
     }
 
     private <T> void writeAll(List<T> rows, java.util.function.Function<T, java.util.concurrent.CompletionStage<Void>> write) {

@@ -218,8 +218,10 @@ public final class ServingApp {
             doc.put("duplicatesDropped", p.duplicatesDropped());
             doc.put("deadLetters", p.deadLetters());
             doc.put("updatedAt", AnswerEncoding.text(p.updatedAt()));
-            doc.put("slotWidths", p.slotWidths().stream().sorted().map(Duration::toString).toList()); // what a batch cutoff must agree with
-            doc.put("rowsTtl", p.rowsTtl() == null ? null : p.rowsTtl().toString());
+            Map<String, String> widths = new java.util.TreeMap<>(); // what a batch cutoff must agree with
+            p.slotWidths().forEach((width, ingest) -> widths.put(width.toString(), ingest.toString()));
+            doc.put("slotWidths", widths);
+            doc.put("rowsTtls", p.rowsTtls().stream().sorted().map(Duration::toString).toList());
             each.add(doc);
         }
         Map<String, Object> speed = new LinkedHashMap<>();

@@ -91,8 +91,9 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
             throw new ConfigException(e.getMessage());
         }
         Duration ttl = f.duration("ttl", Duration.ofDays(7));
-        if (ttl.compareTo(Duration.ofHours(1)) < 0) {
-            throw new ConfigException("--ttl must be at least 1h (it only bounds storage; readers never depend on it), got " + ttl);
+        if (ttl.compareTo(Duration.ofHours(1)) < 0 || ttl.compareTo(Duration.ofDays(3650)) > 0) {
+            throw new ConfigException("--ttl must be between 1h and 3650d (it bounds storage; keep it well above the batch interval and the"
+                    + " serving layer's --batch-overdue: answers need the speed rows from the published cutoff on), got " + ttl);
         }
         int cacheBytes = f.integer("cache-bytes", 64 * 1024 * 1024, 0, Integer.MAX_VALUE);
         return new SpeedConfig(KafkaClientSettings.from(f), CassandraSettings.from(f), Path.of(f.string("views", "config/views.yml")),

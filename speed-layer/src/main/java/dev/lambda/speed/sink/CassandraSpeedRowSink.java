@@ -81,7 +81,8 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     public boolean writeProgress(Progress p, long writeTime) throws InterruptedException {
         try {
             partitions.write(new SpeedPartitionStatus(applicationId, p.partition(), p.nextOffset(), p.newestIngest(),
-                    p.duplicatesDropped(), p.deadLetters(), Instant.now(), Set.of(slotWidth), table.ttl()), writeTime).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    p.duplicatesDropped(), p.deadLetters(), Instant.now(),
+                    p.newestIngest() == null ? Map.of() : Map.of(slotWidth, p.newestIngest()), Set.of(table.ttl())), writeTime).toCompletableFuture().get(10, TimeUnit.SECONDS);
             return true;
         } catch (ExecutionException | TimeoutException e) {
             LOG.warn("progress of partition {} not recorded (next flush tries again): {}", p.partition(), e.toString());

@@ -106,8 +106,8 @@ class CassandraSpeedRowSinkIT {
                 SLOT.toEpochMilli() * 1_000));
         SpeedPartitionStatus status = new SpeedPartitionsTable(session, KEYSPACE).readAll().toCompletableFuture().join().stream()
                 .filter(s -> s.applicationId().equals("sink-it") && s.partition() == 3).findFirst().orElseThrow();
-        assertEquals(List.of(120L, ingest, Set.of(Duration.ofHours(1)), Duration.ofDays(1)),
-                List.of(status.nextOffset(), status.newestIngest(), status.slotWidths(), status.rowsTtl()));
+        assertEquals(List.of(120L, ingest, Map.of(Duration.ofHours(1), ingest), Set.of(Duration.ofDays(1))),
+                List.of(status.nextOffset(), status.newestIngest(), status.slotWidths(), status.rowsTtls()));
     }
 
     @Test
