@@ -289,7 +289,8 @@ class InvariantIT {
         for (JsonNode partition : speedStatus.path("partitions")) { // what the batch's cutoff was checked against
             List<String> widths = new ArrayList<>();
             partition.path("slotWidths").fieldNames().forEachRemaining(widths::add);
-            assertEquals(List.of(List.of("PT2S"), "[\"PT168H\"]"), List.of(widths, partition.path("rowsTtls").toString()), partition.toString());
+            assertEquals(List.of(List.of("PT2S"), "[\"PT168H\"]"), List.of(widths, partition.path("rowsTtls").toString()),
+                    partition.toString());
         }
     }
 

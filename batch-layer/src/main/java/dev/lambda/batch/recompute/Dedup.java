@@ -33,7 +33,8 @@ public final class Dedup {
 
     /** The counts of an {@link #earliestPerId} result, in one pass over it. */
     public static Counts counts(Dataset<Row> deduplicated) {
-        Column eventHash = functions.xxhash64(col("event_id"), col("event_type"), col("event_ts"), functions.array_sort(functions.map_entries(col("attrs"))));
+        Column eventHash = functions.xxhash64(col("event_id"), col("event_type"), col("event_ts"),
+                functions.array_sort(functions.map_entries(col("attrs"))));
         Row totals = deduplicated.agg(functions.sum(OCCURRENCES), functions.count(functions.lit(1)), functions.bit_xor(eventHash)).first();
         return new Counts(totals.isNullAt(0) ? 0 : totals.getLong(0), totals.getLong(1), totals.isNullAt(2) ? 0 : totals.getLong(2));
     }

@@ -424,7 +424,8 @@ class BatchLayerIT {
                     + " wide (partitions [0])"), e.getMessage());
             speed.write(status(Duration.ofSeconds(1), Duration.ofDays(1)), writeTime + 1).toCompletableFuture().join(); // restarted
             e = assertThrows(IllegalStateException.class, () -> Main.run(f.config("recompute", "--cutoff", inside), BatchFixture.VIEWS));
-            assertTrue(e.getMessage().contains("whose rows have slots PT1H wide"), "its hour's rows hold events after it: " + e.getMessage());
+            assertTrue(e.getMessage().contains("whose rows have slots PT1H wide"),
+                    "its hour's rows hold events after it: " + e.getMessage());
             ViewDefinition sales = BatchFixture.VIEWS.find("sales").orElseThrow();
             assertEquals(Optional.empty(), new ViewStateTable(f.session, f.keyspace()).find(sales.name(), sales.version())
                     .toCompletableFuture().join(), "nothing published");

@@ -66,7 +66,8 @@ public final class SpeedPartitionsTable {
 
     private static SpeedPartitionStatus toStatus(Row row) {
         Map<Duration, Instant> widths = new HashMap<>();
-        row.getMap("slot_width_ingests", Long.class, Instant.class).forEach((width, ingest) -> widths.put(Duration.ofMillis(width), ingest));
+        row.getMap("slot_width_ingests", Long.class, Instant.class)
+                .forEach((width, ingest) -> widths.put(Duration.ofMillis(width), ingest));
         return new SpeedPartitionStatus(row.getString("application_id"), row.getInt("source_partition"), row.getLong("next_offset"),
                 row.getInstant("newest_ingest"), row.getLong("duplicates_dropped"),
                 row.get("dead_letters", CqlCodecs.COUNTS), row.getInstant("updated_at"), widths,

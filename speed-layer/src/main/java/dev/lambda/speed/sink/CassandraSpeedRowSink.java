@@ -80,9 +80,10 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     @Override
     public boolean writeProgress(Progress p, long writeTime) throws InterruptedException {
         try {
+            boolean rowsWritten = p.newestIngest() != null; // before the first record, no row has a width or a TTL
             partitions.write(new SpeedPartitionStatus(applicationId, p.partition(), p.nextOffset(), p.newestIngest(),
-                    p.duplicatesDropped(), p.deadLetters(), Instant.now(),
-                    p.newestIngest() == null ? Map.of() : Map.of(slotWidth, p.newestIngest()), Set.of(table.ttl())), writeTime).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    p.duplicatesDropped(), p.deadLetters(), Instant.now(), rowsWritten ? Map.of(slotWidth, p.newestIngest()) : Map.of(),
+                    rowsWritten ? Set.of(table.ttl()) : Set.of()), writeTime).toCompletableFuture().get(10, TimeUnit.SECONDS);
             return true;
         } catch (ExecutionException | TimeoutException e) {
             LOG.warn("progress of partition {} not recorded (next flush tries again): {}", p.partition(), e.toString());
