@@ -9,6 +9,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -24,7 +25,8 @@ import scala.jdk.javaapi.CollectionConverters;
  * Parses raw record values with the shared envelope parser (the speed layer's parser) inside Spark,
  * into the master dataset's envelope columns: valid flag, reject reason and detail, id, type, event
  * time and attributes, and the version of the parser that read them. Rejected records are kept,
- * flagged.
+ * flagged. Attributes are stored in name order, so a value parsed again (in any JVM, whatever order
+ * its JSON lists them in) gives the same bytes: the generation's fingerprint hashes them as stored.
  */
 public final class EnvelopeColumns {
 
@@ -90,6 +92,6 @@ public final class EnvelopeColumns {
         }
         Event e = ((ParseResult.Valid) result).event();
         return RowFactory.create(true, null, null, e.id(), e.type(), Timestamp.from(e.ts()),
-                CollectionConverters.asScala(e.attrs()), EnvelopeParser.VERSION);
+                CollectionConverters.asScala(new TreeMap<>(e.attrs())), EnvelopeParser.VERSION);
     }
 }

@@ -21,9 +21,9 @@ public final class Dedup {
 
     /**
      * How many valid rows went in, how many came out (one per id), and a fingerprint of those that
-     * came out: a hash of every kept event's id, type, time and attributes (sorted by name: a record
-     * parsed again need not list them in the same order), the same whatever the events' order or
-     * partitioning, and different (but for a 2^-64 chance) when any of them differs.
+     * came out: a hash of every kept event's id, type, time and attributes (in their stored order, which
+     * the parse makes name order: see {@link dev.lambda.batch.ingest.EnvelopeColumns}), the same whatever
+     * the events' order or partitioning, and different (but for a 2^-64 chance) when any of them differs.
      */
     public record Counts(long valid, long kept, long fingerprint) {
         public long duplicates() {
@@ -33,8 +33,7 @@ public final class Dedup {
 
     /** The counts of an {@link #earliestPerId} result, in one pass over it. */
     public static Counts counts(Dataset<Row> deduplicated) {
-        Column eventHash = functions.xxhash64(col("event_id"), col("event_type"), col("event_ts"),
-                functions.array_sort(functions.map_entries(col("attrs"))));
+        Column eventHash = functions.xxhash64(col("event_id"), col("event_type"), col("event_ts"), functions.map_entries(col("attrs")));
         Row totals = deduplicated.agg(functions.sum(OCCURRENCES), functions.count(functions.lit(1)), functions.bit_xor(eventHash)).first();
         return new Counts(totals.isNullAt(0) ? 0 : totals.getLong(0), totals.getLong(1), totals.isNullAt(2) ? 0 : totals.getLong(2));
     }
