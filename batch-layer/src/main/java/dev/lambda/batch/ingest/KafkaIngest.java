@@ -51,9 +51,20 @@ public final class KafkaIngest {
                 .withColumn("ingest_date", functions.to_date(col("ingest_ts")));
     }
 
-    /** @return when this ingest started (everything appended to Kafka before it is now archived) */
+    /**
+     * @return when this ingest started or, if earlier, when the first record of a transaction still
+     *         open then was appended: every record appended to Kafka before it is now archived or
+     *         aborted, and the next cutoff may not pass it (DESIGN §4)
+     */
     public static Instant run(SparkSession spark, BatchConfig config, Progress progress) {
+        // taken before Spark reads the end offsets: what was open now is open then, or committed and read
         Instant start = Instant.now();
+        Instant complete = start;
+        for (var open : EventsTopic.openTransactionStarts(config.kafka(), config.topic()).entrySet()) {
+            progress.line("ingest", 0, "partition " + open.getKey() + " has a transaction open since " + open.getValue()
+                    + ": its records are archived by the first ingest after it commits, and the next cutoff stays before them");
+            complete = open.getValue().isBefore(complete) ? open.getValue() : complete;
+        }
         if (config.acceptGap()) {
             progress.line("ingest", 0, "--accept-gap: records Kafka deleted before they were archived are skipped (Spark logs the ranges)");
         }
@@ -110,8 +121,8 @@ public final class KafkaIngest {
             }
             throw new IllegalStateException("ingest from Kafka topic " + config.topic() + " failed: " + rootMessage(e), e);
         }
-        master.recordIngestStart(spark, start);
-        return start;
+        master.recordIngestStart(spark, complete);
+        return complete;
     }
 
     /** Whether no ingest has committed anything to this checkpoint yet. */

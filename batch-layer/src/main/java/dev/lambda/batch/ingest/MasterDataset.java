@@ -80,7 +80,10 @@ public final class MasterDataset {
         return all;
     }
 
-    /** When the last successful ingest started: everything Kafka appended before it is in the dataset. */
+    /**
+     * When the last successful ingest started, or appended the first record of a transaction open
+     * then if that was earlier: everything Kafka appended before it is in the dataset (or aborted).
+     */
     public Optional<Instant> lastIngestStart(SparkSession spark) {
         Path marker = new Path(root + "/_ingest_state/last_start");
         try {

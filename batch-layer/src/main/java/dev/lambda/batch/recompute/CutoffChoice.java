@@ -25,7 +25,8 @@ public final class CutoffChoice {
 
     /**
      * @param explicit        {@code --cutoff}, if given
-     * @param lastIngestStart when the last successful ingest started, if any
+     * @param lastIngestStart when the last successful ingest started (or appended the first record of a
+     *                        transaction it found open), if any
      * @param now             the time of the run: with no ingest at all, an explicit cutoff must not be later
      *                        than the one an ingest starting now would get
      */
@@ -39,7 +40,7 @@ public final class CutoffChoice {
         if (lastIngestStart.isPresent()) {
             Instant latest = slots.cutoff(lastIngestStart.get(), margin);
             if (t.isAfter(latest)) {
-                throw new IllegalArgumentException("cutoff " + t + " is after " + latest + ", the latest the last ingest (started "
+                throw new IllegalArgumentException("cutoff " + t + " is after " + latest + ", the latest the last ingest (complete before "
                         + lastIngestStart.get() + ") allows with --safety-margin " + margin + ": events ingested in between may not be"
                         + " in the master dataset yet; run ingest first");
             }

@@ -46,6 +46,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -57,6 +58,7 @@ import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.config.TopicConfig;
@@ -164,6 +166,10 @@ class BatchLayerIT {
         }
     }
 
+    /**
+     * Committed records only, as the speed layer reads; and a transaction open during an ingest holds
+     * the next cutoff before its records, which keep their append times when it commits later.
+     */
     @Test
     void anIngestArchivesOnlyWhatTransactionalProducersCommitted(LocalCluster cluster, @TempDir Path dir) throws Exception {
         try (BatchFixture f = new BatchFixture(cluster, "transactions", dir, 8);
@@ -173,13 +179,21 @@ class BatchLayerIT {
             sendInTransaction(committer, f.topic(), "aborted-", 40, false);
             sendInTransaction(committer, f.topic(), "committed-", 40, true);
             pending.beginTransaction(); // still open when the ingest runs: the speed layer does not see it yet either
-            sendAll(pending, f.topic(), "late-", 20);
-            Main.run(f.config("ingest"), BatchFixture.VIEWS);
+            Instant firstPending = sendAll(pending, f.topic(), "late-", 20);
+            Thread.sleep(1_100); // so a cutoff from the ingest's start alone (1 s slots, no margin) would pass the open records
+            Main.run(f.config("run"), BatchFixture.VIEWS);
             assertEquals(expectedIds(f, List.of("committed-")), masterIds(f), "committed records only; none of the open transaction yet");
+            Instant cutoff = f.published("sales").cutoff();
+            assertFalse(cutoff.isAfter(firstPending), "cutoff " + cutoff + " leaves the open transaction's records, appended from "
+                    + firstPending + ", to the speed layer once they commit");
 
             pending.commitTransaction();
-            Main.run(f.config("ingest"), BatchFixture.VIEWS);
+            Thread.sleep(1_100);
+            Main.run(f.config("run"), BatchFixture.VIEWS);
             assertEquals(expectedIds(f, List.of("committed-", "late-")), masterIds(f), "the open transaction once committed");
+            ViewState state = f.published("sales");
+            assertTrue(state.cutoff().isAfter(firstPending), "once committed, the cutoff passes them: " + state.cutoff());
+            assertEquals(expectedIds(f, List.of("committed-", "late-")).size(), state.eventsIn(), "each counted once by the batch");
         }
     }
 
@@ -192,7 +206,8 @@ class BatchLayerIT {
         return producer;
     }
 
-    private static void sendInTransaction(KafkaProducer<byte[], byte[]> producer, String topic, String prefix, int n, boolean commit) {
+    private static void sendInTransaction(KafkaProducer<byte[], byte[]> producer, String topic, String prefix, int n, boolean commit)
+            throws Exception {
         producer.beginTransaction();
         sendAll(producer, topic, prefix, n);
         if (commit) {
@@ -202,12 +217,20 @@ class BatchLayerIT {
         }
     }
 
-    private static void sendAll(KafkaProducer<byte[], byte[]> producer, String topic, String prefix, int n) {
+    /** @return the broker's append time of the first record sent */
+    private static Instant sendAll(KafkaProducer<byte[], byte[]> producer, String topic, String prefix, int n) throws Exception {
+        List<Future<RecordMetadata>> acks = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             String json = "{\"id\":\"" + prefix + i + "\",\"type\":\"purchase\",\"ts\":\"" + Instant.now() + "\",\"attrs\":{}}";
-            producer.send(new ProducerRecord<>(topic, i % 3, null, json.getBytes(StandardCharsets.UTF_8)));
+            acks.add(producer.send(new ProducerRecord<>(topic, i % 3, null, json.getBytes(StandardCharsets.UTF_8))));
         }
         producer.flush();
+        Instant first = Instant.MAX;
+        for (Future<RecordMetadata> ack : acks) {
+            Instant appended = Instant.ofEpochMilli(ack.get(30, TimeUnit.SECONDS).timestamp());
+            first = appended.isBefore(first) ? appended : first;
+        }
+        return first;
     }
 
     /** The ids of the plain producer's valid records and of the transactional ones with these prefixes, sorted. */

@@ -2,6 +2,8 @@ package dev.lambda.common.kafka;
 
 import dev.lambda.common.config.ConfigException;
 import dev.lambda.common.config.KafkaClientSettings;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,12 +15,18 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,6 +96,79 @@ public final class EventsTopic {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while listing the offsets of Kafka topic " + topic, e);
         }
+    }
+
+    /**
+     * Where a transaction writing the topic is still open: per partition, the broker's append time of
+     * the first record a committed-only reader cannot read yet (the one at the last stable offset).
+     * Empty when every record appended so far is committed or aborted. Such a transaction's records
+     * keep their append times when it commits, however much later; a reader that starts now reads
+     * every other record appended before the earliest time returned (DESIGN §4).
+     *
+     * @throws IllegalStateException if Kafka does not answer or the topic is missing
+     */
+    public static Map<Integer, Instant> openTransactionStarts(KafkaClientSettings kafka, String topic) {
+        Map<TopicPartition, Long> stable;
+        Map<TopicPartition, Long> end;
+        try (Admin admin = Admin.create(adminProperties(kafka))) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic).partitions()
+                    .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+            stable = latestOffsets(admin, latest, IsolationLevel.READ_COMMITTED);
+            end = latestOffsets(admin, latest, IsolationLevel.READ_UNCOMMITTED);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot list the offsets of Kafka topic " + topic + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while listing the offsets of Kafka topic " + topic, e);
+        }
+        Map<TopicPartition, Long> open = new HashMap<>();
+        stable.forEach((tp, offset) -> {
+            if (offset < end.get(tp)) {
+                open.put(tp, offset);
+            }
+        });
+        return open.isEmpty() ? Map.of() : appendTimes(kafka, open);
+    }
+
+    private static Map<TopicPartition, Long> latestOffsets(Admin admin, Map<TopicPartition, OffsetSpec> latest, IsolationLevel isolation)
+            throws ExecutionException, TimeoutException, InterruptedException {
+        Map<TopicPartition, Long> offsets = new HashMap<>();
+        admin.listOffsets(latest, new ListOffsetsOptions(isolation)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                .forEach((tp, info) -> offsets.put(tp, info.offset()));
+        return offsets;
+    }
+
+    /** The timestamp of the first record at or after each offset, read uncommitted. */
+    private static Map<Integer, Instant> appendTimes(KafkaClientSettings kafka, Map<TopicPartition, Long> offsets) {
+        Map<String, Object> props = new HashMap<>();
+        kafka.clientProperties().forEach((k, v) -> {
+            if (ConsumerConfig.configNames().contains(k)) {
+                props.put(k, v);
+            }
+        });
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 * 1024); // one batch per partition is all it needs
+        Map<Integer, Instant> times = new TreeMap<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.assign(offsets.keySet());
+            offsets.forEach(consumer::seek);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+            while (times.size() < offsets.size()) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("cannot read the records of open transactions at " + offsets + " within "
+                            + TIMEOUT_SECONDS + " s");
+                }
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    times.putIfAbsent(r.partition(), Instant.ofEpochMilli(r.timestamp()));
+                }
+                consumer.pause(offsets.keySet().stream().filter(tp -> times.containsKey(tp.partition())).toList());
+            }
+        }
+        return times;
     }
 
     private static Map<String, Object> adminProperties(KafkaClientSettings kafka) {

@@ -1,6 +1,7 @@
 package dev.lambda.common.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,11 +10,17 @@ import dev.lambda.cluster.LocalClusterExtension;
 import dev.lambda.cluster.SystemTopics;
 import dev.lambda.common.config.ConfigException;
 import dev.lambda.common.config.KafkaClientSettings;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -37,6 +44,39 @@ class EventsTopicIT {
         ConfigException e = assertThrows(ConfigException.class, () -> EventsTopic.requireBrokerTimestamps(kafka, "create_time_events"));
         assertTrue(e.getMessage().contains("create_time_events") && e.getMessage().contains("message.timestamp.type=CreateTime")
                 && e.getMessage().contains("--add-config message.timestamp.type=LogAppendTime"), e.getMessage());
+    }
+
+    @Test
+    void anOpenTransactionIsFoundWhereItBeganAndGoneOnceItCommits(LocalCluster cluster) throws Exception {
+        try (Admin admin = cluster.kafka().admin()) {
+            SystemTopics.create(admin, List.of(new NewTopic("open_transaction_events", 2, (short) 1)
+                    .configs(Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"))));
+        }
+        KafkaClientSettings kafka = new KafkaClientSettings(cluster.bootstrapServers(), Map.of());
+        try (KafkaProducer<byte[], byte[]> plain = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                cluster.bootstrapServers()), new ByteArraySerializer(), new ByteArraySerializer());
+             KafkaProducer<byte[], byte[]> transactional = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                cluster.bootstrapServers(), ProducerConfig.TRANSACTIONAL_ID_CONFIG, "events-topic-it"),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            plain.send(record(0)).get();
+            assertEquals(Map.of(), EventsTopic.openTransactionStarts(kafka, "open_transaction_events"), "nothing open");
+
+            transactional.initTransactions();
+            transactional.beginTransaction();
+            Instant first = Instant.ofEpochMilli(transactional.send(record(1)).get().timestamp());
+            Thread.sleep(20);
+            transactional.send(record(1)).get();
+            plain.send(record(1)).get(); // committed, but after the open record: not readable before it either
+            plain.send(record(0)).get();
+            assertEquals(Map.of(1, first), EventsTopic.openTransactionStarts(kafka, "open_transaction_events"));
+
+            transactional.commitTransaction();
+            assertEquals(Map.of(), EventsTopic.openTransactionStarts(kafka, "open_transaction_events"), "committed");
+        }
+    }
+
+    private static ProducerRecord<byte[], byte[]> record(int partition) {
+        return new ProducerRecord<>("open_transaction_events", partition, null, "{}".getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
