@@ -51,12 +51,27 @@ public final class SpeedPartitionsTable {
             throw new IllegalArgumentException("slot widths " + s.slotWidths().keySet() + " of " + s.applicationId() + " are recorded"
                     + " for as long as its rows live: give the one TTL its rows are written with, not " + s.rowsTtls());
         }
-        Duration ttl = s.rowsTtls().iterator().next();
-        Map<Long, Instant> widths = new HashMap<>();
-        s.slotWidths().forEach((width, ingest) -> widths.put(width.toMillis(), ingest));
-        BatchStatement both = BatchStatement.newInstance(DefaultBatchType.UNLOGGED, status, addSlotWidths.bind(
-                (int) ttl.toSeconds(), writeTime, widths, Set.of(ttl.toMillis()), s.applicationId(), s.partition()));
+        BatchStatement both = BatchStatement.newInstance(DefaultBatchType.UNLOGGED, status,
+                slotWidths(s.applicationId(), s.partition(), s.slotWidths(), s.rowsTtls().iterator().next(), writeTime));
         return session.executeAsync(both).thenApply(rs -> null); // one partition: applied as one mutation
+    }
+
+    /**
+     * Adds slot widths (each with the partition's newest ingest written with it) and the TTL rows
+     * are written with, as {@link #write} does, leaving the progress as it is: the speed layer
+     * records a width before the first rows it writes with it, so that no reader sees rows of a
+     * width this table does not name.
+     */
+    public CompletionStage<Void> addSlotWidths(String applicationId, int partition, Map<Duration, Instant> slotWidths, Duration rowsTtl,
+                                               long writeTime) {
+        return session.executeAsync(slotWidths(applicationId, partition, slotWidths, rowsTtl, writeTime)).thenApply(rs -> null);
+    }
+
+    private BoundStatement slotWidths(String applicationId, int partition, Map<Duration, Instant> slotWidths, Duration ttl,
+                                      long writeTime) {
+        Map<Long, Instant> widths = new HashMap<>();
+        slotWidths.forEach((width, ingest) -> widths.put(width.toMillis(), ingest));
+        return addSlotWidths.bind((int) ttl.toSeconds(), writeTime, widths, Set.of(ttl.toMillis()), applicationId, partition);
     }
 
     /** Every application's partitions (a handful of rows per application). */

@@ -92,6 +92,18 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     }
 
     @Override
+    public boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime) throws InterruptedException {
+        try {
+            partitions.addSlotWidths(applicationId, partition, Map.of(slotWidth, newestIngest), table.ttl(), writeTime)
+                    .toCompletableFuture().get(10, TimeUnit.SECONDS);
+            return true;
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("slot width of partition {} not recorded; its rows wait for the next flush: {}", partition, e.toString());
+            return false;
+        }
+    }
+
+    @Override
     public long writeAll(List<Write> writes, long writeTime) throws InterruptedException, RowsNotWrittenException {
         if (down) {
             return probe(chunks(writes, writeTime));

@@ -68,6 +68,17 @@ public interface SpeedRowSink {
     }
 
     /**
+     * Records, before a task writes its partition's first rows, the slot width and TTL they are
+     * written with, and {@code newestIngest}, the newest ingest among them. A batch choosing its
+     * cutoff meanwhile must see that width, or it could cut through one of those rows' slots (the
+     * progress written after each flush records it again). Returns whether it was stored; the
+     * caller writes no row until it was.
+     */
+    default boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime) throws InterruptedException {
+        return true;
+    }
+
+    /**
      * Records a partition's progress for status pages, with {@code writeTime} as for rows. Best
      * effort: returns whether it was stored (the caller tries again after its next flush); rows
      * never depend on it.

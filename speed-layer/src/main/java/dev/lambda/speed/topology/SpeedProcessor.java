@@ -200,6 +200,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private long retryAt;
     /** Whether the last flush gave its rows back (the sink's store was down): logged once per outage. */
     private boolean givenBack;
+    /** Whether the sink recorded the slot width of this task's rows, which it does before their first write. */
+    private boolean slotWidthRecorded;
 
     /**
      * One aggregate in memory, updated in place: a base-level one, with the input position after its
@@ -578,6 +580,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         long writeTime = writeTime(through, now);
         long waited; // for a store that was down, between attempts: not what the flush costs
         try {
+            if (!recordSlotWidthOnce(writes, writeTime)) {
+                retryAt = now + 4 * settings.flushInterval().toMillis();
+                return;
+            }
             long called = ticker.getAsLong();
             long work = sink.writeAll(writes, writeTime);
             waited = Math.max(0, ticker.getAsLong() - called - work);
@@ -669,7 +675,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         List<SpeedRowSink.Write> writes = changedRows();
         long started = System.nanoTime();
         try {
-            if (started - deadline >= 0 || !sink.tryWriteAll(writes, writeTime(processedThrough, System.currentTimeMillis()), deadline)) {
+            if (started - deadline >= 0 || !recordSlotWidthOnce(writes, writeTime(processedThrough, System.currentTimeMillis()))
+                    || !sink.tryWriteAll(writes, writeTime(processedThrough, System.currentTimeMillis()), deadline)) {
                 LOG.warn("partition {}: {} changed rows could not be written while stopping; they are written when the partition's"
                         + " task next starts", partition, writes.size());
                 return;
@@ -684,6 +691,18 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             reportFlushedThrough(processedThrough);
         }
         LOG.info("partition {}: wrote the {} rows changed since the last flush before stopping", partition, writes.size());
+    }
+
+    /**
+     * Whether the sink has recorded the slot width of this task's rows, recording it before their
+     * first write ({@link SpeedRowSink#recordSlotWidth}): once per task, as a restart may change it.
+     */
+    private boolean recordSlotWidthOnce(List<SpeedRowSink.Write> writes, long writeTime) throws InterruptedException {
+        if (!slotWidthRecorded && !writes.isEmpty()) {
+            slotWidthRecorded = sink.recordSlotWidth(partition, Instant.ofEpochMilli(newestIngest(writes)), writeTime);
+            return slotWidthRecorded;
+        }
+        return true;
     }
 
     /**

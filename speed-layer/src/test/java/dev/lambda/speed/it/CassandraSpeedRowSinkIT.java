@@ -25,6 +25,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -108,6 +109,17 @@ class CassandraSpeedRowSinkIT {
                 .filter(s -> s.applicationId().equals("sink-it") && s.partition() == 3).findFirst().orElseThrow();
         assertEquals(List.of(120L, ingest, Map.of(Duration.ofHours(1), ingest), Set.of(Duration.ofDays(1))),
                 List.of(status.nextOffset(), status.newestIngest(), status.slotWidths(), status.rowsTtls()));
+    }
+
+    /** Before a task's first rows: the width alone, readable as a partition with no progress yet. */
+    @Test
+    void aSlotWidthRecordedBeforeTheFirstRowsIsReadBeforeAnyProgress() throws Exception {
+        Instant ingest = SLOT.plusSeconds(7);
+        assertTrue(sink.recordSlotWidth(4, ingest, SLOT.toEpochMilli() * 1_000));
+        SpeedPartitionStatus status = new SpeedPartitionsTable(session, KEYSPACE).readAll().toCompletableFuture().join().stream()
+                .filter(s -> s.applicationId().equals("sink-it") && s.partition() == 4).findFirst().orElseThrow();
+        assertEquals(Arrays.asList(0L, null, Map.of(Duration.ofHours(1), ingest), Set.of(Duration.ofDays(1))),
+                Arrays.asList(status.nextOffset(), status.newestIngest(), status.slotWidths(), status.rowsTtls()));
     }
 
     @Test

@@ -69,6 +69,10 @@ class SpeedTopologyTest {
     private volatile boolean nextWriteGivesBackCopies;
     /** View and level of every row the last sink call was handed, sorted. */
     private volatile List<String> lastWriteRows = List.of();
+    /** Whether the next try at recording the slot width fails (the store is down). */
+    private volatile boolean nextWidthRecordFails;
+    /** Every slot width recorded: partition, newest ingest, and how many rows the sink held then. */
+    private final List<String> widthRecords = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Whether a stopping task's one try at writing fails (the store is down). */
     private volatile boolean finalWriteFails;
     private final SpeedMetrics metrics = new SpeedMetrics(new PrometheusRegistry());
@@ -110,6 +114,16 @@ class SpeedTopologyTest {
             @Override
             public boolean tryWriteAll(List<Write> writes, long writeTime, long deadlineNanos) throws InterruptedException {
                 return !finalWriteFails && SpeedRowSink.super.tryWriteAll(writes, writeTime, deadlineNanos);
+            }
+
+            @Override
+            public boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime) {
+                if (nextWidthRecordFails) {
+                    nextWidthRecordFails = false;
+                    return false;
+                }
+                widthRecords.add(partition + " " + newestIngest + ", " + sink.rows().size() + " rows before");
+                return true;
             }
 
             @Override
@@ -180,6 +194,24 @@ class SpeedTopologyTest {
         stopBy.set(System.nanoTime() - 1); // the tasks closed before it used the time up
         closeDriver();
         assertTrue(sink.rows().isEmpty());
+    }
+
+    @Test
+    void aTaskRecordsItsSlotWidthOnceBeforeItsFirstRowsAndWritesNoneUntilItIsStored() {
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.50", "u1"), "2026-11-21T10:00:00Z");
+        send(purchase("b", "2026-11-21T10:00:05Z", "p1", "2.00", "u2"), "2026-11-21T10:00:04Z");
+        nextWidthRecordFails = true;
+        flush();
+        assertTrue(sink.rows().isEmpty() && widthRecords.isEmpty(), "no row before its slot width is recorded");
+        flush();
+        assertTrue(sink.rows().isEmpty(), "the next try waits a few flush intervals");
+        flush();
+        assertEquals(List.of("0 2026-11-21T10:00:04Z, 0 rows before"), widthRecords);
+        assertEquals(2L, sales("minute", "2026-11-21T10:00:00Z", 0));
+        send(purchase("c", "2026-11-21T10:00:06Z", "p1", "1.00", "u3"), "2026-11-21T10:00:06Z");
+        flush();
+        assertEquals(3L, sales("minute", "2026-11-21T10:00:00Z", 0));
+        assertEquals(1, widthRecords.size(), "once per task");
     }
 
     @Test
