@@ -179,11 +179,14 @@ public final class BatchBenchmark {
         Column isPurchase = functions.rand(3).lt(0.3);
         Column user = concat(lit("u"), functions.floor(functions.rand(11).multiply(10_000)).cast("int").cast("string"));
         Column country = concat(lit("C"), functions.floor(functions.pow(functions.rand(13), 2).multiply(40)).cast("int").cast("string"));
-        Column attrs = when(isPurchase, functions.map(lit("user_id"), user, lit("product"),
+        // attributes in name order, as the ingest stores them
+        Column attrs = when(isPurchase, functions.map(lit("amount"), functions.format_number(functions.rand(19).multiply(500).plus(1), 2),
+                        lit("country"), country, lit("product"),
                         concat(lit("sku-"), functions.floor(functions.pow(functions.rand(17), 3).multiply(500)).cast("int").cast("string")),
-                        lit("country"), country, lit("amount"), functions.format_number(functions.rand(19).multiply(500).plus(1), 2)))
-                .otherwise(functions.map(lit("user_id"), user, lit("page"),
-                        concat(lit("/p/"), functions.floor(functions.pow(functions.rand(23), 3).multiply(200)).cast("int").cast("string")), lit("country"), country));
+                        lit("user_id"), user))
+                .otherwise(functions.map(lit("country"), country, lit("page"),
+                        concat(lit("/p/"), functions.floor(functions.pow(functions.rand(23), 3).multiply(200)).cast("int").cast("string")),
+                        lit("user_id"), user));
         Column id = when(rand.lt(0.01).and(i.gt(1000)), concat(lit("e"), i.minus(1000).cast("string")))
                 .otherwise(concat(lit("e"), i.cast("string")));
         return spark.range(n).select(

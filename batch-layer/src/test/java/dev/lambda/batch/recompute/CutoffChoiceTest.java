@@ -99,6 +99,12 @@ class CutoffChoiceTest {
         assertTrue(e.getMessage().contains("speed-layer application app has counted events of its partitions [1, 3]")
                 && e.getMessage().endsWith("Run ingest first"), e.getMessage());
         CutoffChoice.requireSpeedAgreement(hour, true, counted, NOW);
+
+        // a width recorded just before the first rows, progress not yet
+        List<SpeedPartitionStatus> aboutToWrite = List.of(status("app", 2, null, Set.of(Duration.ofDays(7)),
+                Map.of(Duration.ofHours(1), NOW)));
+        e = assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedAgreement(hour, false, aboutToWrite, NOW));
+        assertTrue(e.getMessage().contains("speed-layer application app has counted events of its partitions [2]"), e.getMessage());
     }
 
     @Test

@@ -43,7 +43,7 @@ public final class SpeedPartitionsTable {
      */
     public CompletionStage<Void> write(SpeedPartitionStatus s, long writeTime) {
         BoundStatement status = upsert.bind(s.applicationId(), s.partition(), s.nextOffset(), s.newestIngest(), s.duplicatesDropped(),
-                s.deadLetters(), s.updatedAt(), writeTime);
+                null, s.updatedAt(), writeTime).set(5, s.deadLetters(), CqlCodecs.COUNTS); // the codec its read uses
         if (s.slotWidths().isEmpty() && s.rowsTtls().isEmpty()) {
             return session.executeAsync(status).thenApply(rs -> null);
         }
@@ -59,8 +59,8 @@ public final class SpeedPartitionsTable {
     /**
      * Adds slot widths (each with the partition's newest ingest written with it) and the TTL rows
      * are written with, as {@link #write} does, leaving the progress as it is: the speed layer
-     * records a width before the first rows it writes with it, so that no reader sees rows of a
-     * width this table does not name.
+     * records a width before it writes rows of a slot the width's recorded ingest does not reach,
+     * so that no reader sees rows of a width, or of a slot, this table does not name.
      */
     public CompletionStage<Void> addSlotWidths(String applicationId, int partition, Map<Duration, Instant> slotWidths, Duration rowsTtl,
                                                long writeTime) {

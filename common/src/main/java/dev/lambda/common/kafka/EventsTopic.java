@@ -19,6 +19,8 @@ import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.InvalidOffsetException;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
@@ -99,11 +101,12 @@ public final class EventsTopic {
     }
 
     /**
-     * Where a transaction writing the topic is still open: per partition, the broker's append time of
-     * the first record a committed-only reader cannot read yet (the one at the last stable offset).
-     * Empty when every record appended so far is committed or aborted. Such a transaction's records
-     * keep their append times when it commits, however much later; a reader that starts now reads
-     * every other record appended before the earliest time returned (DESIGN §4).
+     * Where a transaction writing the topic began before this call and is still open (or its commit
+     * not yet visible): per partition, the broker's append time of the first record a committed-only
+     * reader cannot read yet (the one at the last stable offset). Empty when every record appended
+     * before the call is committed or aborted. Such a transaction's records keep their append times
+     * when it commits, however much later: a committed-only reader started after this call reads
+     * every record appended before the call and before the earliest time returned (DESIGN §4).
      *
      * @throws IllegalStateException if Kafka does not answer or the topic is missing
      */
@@ -114,8 +117,10 @@ public final class EventsTopic {
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
             admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic).partitions()
                     .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
-            stable = latestOffsets(admin, latest, IsolationLevel.READ_COMMITTED);
+            // the end first: a record below it that is still not stable afterwards belongs to a transaction
+            // open since before this call; one that began after it appends after the caller's start
             end = latestOffsets(admin, latest, IsolationLevel.READ_UNCOMMITTED);
+            stable = latestOffsets(admin, latest, IsolationLevel.READ_COMMITTED);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot list the offsets of Kafka topic " + topic + ": " + e, e);
         } catch (InterruptedException e) {
@@ -152,6 +157,7 @@ public final class EventsTopic {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
         props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 * 1024); // one batch per partition is all it needs
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none"); // never another record's time than the one asked for
         Map<Integer, Instant> times = new TreeMap<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.assign(offsets.keySet());
@@ -162,7 +168,14 @@ public final class EventsTopic {
                     throw new IllegalStateException("cannot read the records of open transactions at " + offsets + " within "
                             + TIMEOUT_SECONDS + " s");
                 }
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                ConsumerRecords<byte[], byte[]> records;
+                try {
+                    records = consumer.poll(Duration.ofMillis(500));
+                } catch (InvalidOffsetException e) {
+                    throw new IllegalStateException("the first records of open transactions at " + e.partitions() + " are gone from"
+                            + " Kafka (retention or a deletion passed them)", e);
+                }
+                for (ConsumerRecord<byte[], byte[]> r : records) {
                     times.putIfAbsent(r.partition(), Instant.ofEpochMilli(r.timestamp()));
                 }
                 consumer.pause(offsets.keySet().stream().filter(tp -> times.containsKey(tp.partition())).toList());

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -70,8 +71,15 @@ class EventsTopicIT {
             plain.send(record(0)).get();
             assertEquals(Map.of(1, first), EventsTopic.openTransactionStarts(kafka, "open_transaction_events"));
 
-            transactional.commitTransaction();
-            assertEquals(Map.of(), EventsTopic.openTransactionStarts(kafka, "open_transaction_events"), "committed");
+            transactional.commitTransaction(); // its markers reach the partitions right after
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            Map<Integer, Instant> open = EventsTopic.openTransactionStarts(kafka, "open_transaction_events");
+            while (!open.isEmpty() && System.nanoTime() < deadline) {
+                assertEquals(Map.of(1, first), open, "until the commit is visible, where it began");
+                Thread.sleep(50);
+                open = EventsTopic.openTransactionStarts(kafka, "open_transaction_events");
+            }
+            assertEquals(Map.of(), open, "committed");
         }
     }
 

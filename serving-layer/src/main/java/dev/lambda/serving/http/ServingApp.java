@@ -213,7 +213,7 @@ public final class ServingApp {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("applicationId", p.applicationId());
             doc.put("partition", p.partition());
-            doc.put("nextOffset", p.nextOffset());
+            doc.put("nextOffset", p.updatedAt() == null ? null : p.nextOffset()); // no progress yet: only a width recorded
             doc.put("newestIngest", AnswerEncoding.text(p.newestIngest()));
             doc.put("duplicatesDropped", p.duplicatesDropped());
             doc.put("deadLetters", p.deadLetters());

@@ -92,15 +92,26 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     }
 
     @Override
-    public boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime) throws InterruptedException {
-        try {
-            partitions.addSlotWidths(applicationId, partition, Map.of(slotWidth, newestIngest), table.ttl(), writeTime)
-                    .toCompletableFuture().get(10, TimeUnit.SECONDS);
-            return true;
-        } catch (ExecutionException | TimeoutException e) {
-            LOG.warn("slot width of partition {} not recorded; its rows wait for the next flush: {}", partition, e.toString());
+    public boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime, long deadlineNanos) throws InterruptedException {
+        if (down && !probeDue()) {
+            return false; // as a flush's rows are given back while Cassandra is down
+        }
+        long wait = Math.min(deadlineNanos - System.nanoTime(), PATIENCE_NANOS);
+        if (wait <= 0) {
             return false;
         }
+        try {
+            partitions.addSlotWidths(applicationId, partition, Map.of(slotWidth, newestIngest), table.ttl(), writeTime)
+                    .toCompletableFuture().get(wait, TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            if (!down) {
+                LOG.warn("slot width of partition {} not recorded, so none of its rows are written yet: {}", partition, e.toString());
+            }
+            markDown();
+            return false;
+        }
+        markUp();
+        return true;
     }
 
     @Override
@@ -133,24 +144,36 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
 
     /** While Cassandra is down: one write tries it when the back-off allows, the others give their rows back at once. */
     private long probe(List<Chunk> chunks) throws InterruptedException, RowsNotWrittenException {
-        synchronized (this) {
-            if (System.nanoTime() - nextProbeAt < 0) {
-                throw new RowsNotWrittenException("Cassandra is down", writesOf(chunks));
-            }
-            nextProbeAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(probeBackoffMillis);
-            probeBackoffMillis = Math.min(probeBackoffMillis * 2, MAX_BACKOFF_MILLIS);
+        if (!probeDue()) {
+            throw new RowsNotWrittenException("Cassandra is down", writesOf(chunks));
         }
         long began = System.nanoTime();
         List<Chunk> failed = writeOnce(chunks, began + PATIENCE_NANOS);
         if (!failed.isEmpty()) {
             throw new RowsNotWrittenException("Cassandra is still down (" + failed.size() + " speed-row batches failed)", writesOf(failed));
         }
-        synchronized (this) {
-            down = false;
-            probeBackoffMillis = 100;
-        }
-        LOG.info("speed rows are written again");
+        markUp();
         return System.nanoTime() - began;
+    }
+
+    /** Whether the caller may try Cassandra now that it is down: when the back-off allows, and then no other caller until it ends. */
+    private synchronized boolean probeDue() {
+        if (System.nanoTime() - nextProbeAt < 0) {
+            return false;
+        }
+        nextProbeAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(probeBackoffMillis);
+        probeBackoffMillis = Math.min(probeBackoffMillis * 2, MAX_BACKOFF_MILLIS);
+        return true;
+    }
+
+    private void markUp() {
+        if (down) {
+            synchronized (this) {
+                down = false;
+                probeBackoffMillis = 100;
+            }
+            LOG.info("speed rows are written again");
+        }
     }
 
     private synchronized void markDown() {

@@ -68,13 +68,15 @@ public interface SpeedRowSink {
     }
 
     /**
-     * Records, before a task writes its partition's first rows, the slot width and TTL they are
-     * written with, and {@code newestIngest}, the newest ingest among them. A batch choosing its
-     * cutoff meanwhile must see that width, or it could cut through one of those rows' slots (the
-     * progress written after each flush records it again). Returns whether it was stored; the
-     * caller writes no row until it was.
+     * Records the slot width and TTL a partition's rows are written with, and {@code newestIngest},
+     * the newest ingest among the rows about to be written: before a task's first rows, and before
+     * any rows that reach a slot past the one recorded last. A batch choosing its cutoff meanwhile
+     * must see how far rows of that width reach, or it could cut through one of their slots (the
+     * progress written after each flush records the same). Returns whether it was stored by
+     * {@code deadlineNanos} ({@link System#nanoTime()}); the caller writes none of those rows until it
+     * was.
      */
-    default boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime) throws InterruptedException {
+    default boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime, long deadlineNanos) throws InterruptedException {
         return true;
     }
 

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -101,6 +102,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      * of 1.6-1.7 with a spacing of 4.
      */
     private static final int BACKLOG_SPACING = 12;
+    /** How long a flush waits for the sink to record a slot width before it leaves its rows for a later flush. */
+    private static final long WIDTH_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final ViewCatalog catalog;
     private final SpeedSettings settings;
@@ -200,8 +203,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private long retryAt;
     /** Whether the last flush gave its rows back (the sink's store was down): logged once per outage. */
     private boolean givenBack;
-    /** Whether the sink recorded the slot width of this task's rows, which it does before their first write. */
-    private boolean slotWidthRecorded;
+    /** The slot of the newest ingest the sink last recorded this task's slot width with; Long.MIN_VALUE before that. */
+    private long slotWidthRecordedThrough;
 
     /**
      * One aggregate in memory, updated in place: a base-level one, with the input position after its
@@ -280,6 +283,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         behindAtLastFlush = 0;
         retryAt = 0;
         givenBack = false;
+        slotWidthRecordedThrough = Long.MIN_VALUE;
         this.context = context;
         this.partition = context.taskId().partition();
         this.aggregates = context.getStateStore(SpeedTopology.AGGREGATES_STORE);
@@ -580,7 +584,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         long writeTime = writeTime(through, now);
         long waited; // for a store that was down, between attempts: not what the flush costs
         try {
-            if (!recordSlotWidthOnce(writes, writeTime)) {
+            if (!recordSlotWidthAhead(writes, writeTime, System.nanoTime() + WIDTH_PATIENCE_NANOS)) {
                 retryAt = now + 4 * settings.flushInterval().toMillis();
                 return;
             }
@@ -675,7 +679,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         List<SpeedRowSink.Write> writes = changedRows();
         long started = System.nanoTime();
         try {
-            if (started - deadline >= 0 || !recordSlotWidthOnce(writes, writeTime(processedThrough, System.currentTimeMillis()))
+            if (started - deadline >= 0 || !recordSlotWidthAhead(writes, writeTime(processedThrough, System.currentTimeMillis()), deadline)
                     || !sink.tryWriteAll(writes, writeTime(processedThrough, System.currentTimeMillis()), deadline)) {
                 LOG.warn("partition {}: {} changed rows could not be written while stopping; they are written when the partition's"
                         + " task next starts", partition, writes.size());
@@ -694,14 +698,25 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     }
 
     /**
-     * Whether the sink has recorded the slot width of this task's rows, recording it before their
-     * first write ({@link SpeedRowSink#recordSlotWidth}): once per task, as a restart may change it.
+     * Records the slot width of {@code writes} with their newest ingest before they are written, when
+     * they reach a slot past the one recorded last ({@link SpeedRowSink#recordSlotWidth}): so a task
+     * records it before its first rows (a restart may have changed the width), then once a slot.
+     *
+     * @return whether the rows may be written
      */
-    private boolean recordSlotWidthOnce(List<SpeedRowSink.Write> writes, long writeTime) throws InterruptedException {
-        if (!slotWidthRecorded && !writes.isEmpty()) {
-            slotWidthRecorded = sink.recordSlotWidth(partition, Instant.ofEpochMilli(newestIngest(writes)), writeTime);
-            return slotWidthRecorded;
+    private boolean recordSlotWidthAhead(List<SpeedRowSink.Write> writes, long writeTime, long deadlineNanos) throws InterruptedException {
+        if (writes.isEmpty()) {
+            return true;
         }
+        long newest = newestIngest(writes);
+        long slot = settings.slots().slotOf(newest).toEpochMilli();
+        if (slot <= slotWidthRecordedThrough) {
+            return true;
+        }
+        if (!sink.recordSlotWidth(partition, Instant.ofEpochMilli(newest), writeTime, deadlineNanos)) {
+            return false;
+        }
+        slotWidthRecordedThrough = slot;
         return true;
     }
 

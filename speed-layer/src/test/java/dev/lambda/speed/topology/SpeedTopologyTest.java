@@ -117,7 +117,7 @@ class SpeedTopologyTest {
             }
 
             @Override
-            public boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime) {
+            public boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime, long deadlineNanos) {
                 if (nextWidthRecordFails) {
                     nextWidthRecordFails = false;
                     return false;
@@ -197,7 +197,7 @@ class SpeedTopologyTest {
     }
 
     @Test
-    void aTaskRecordsItsSlotWidthOnceBeforeItsFirstRowsAndWritesNoneUntilItIsStored() {
+    void aTaskRecordsItsSlotWidthBeforeItsFirstRowsAndRowsOfEachLaterSlotAndWritesNoneUntilItIsStored() {
         send(purchase("a", "2026-11-21T10:00:00Z", "p1", "1.50", "u1"), "2026-11-21T10:00:00Z");
         send(purchase("b", "2026-11-21T10:00:05Z", "p1", "2.00", "u2"), "2026-11-21T10:00:04Z");
         nextWidthRecordFails = true;
@@ -211,7 +211,13 @@ class SpeedTopologyTest {
         send(purchase("c", "2026-11-21T10:00:06Z", "p1", "1.00", "u3"), "2026-11-21T10:00:06Z");
         flush();
         assertEquals(3L, sales("minute", "2026-11-21T10:00:00Z", 0));
-        assertEquals(1, widthRecords.size(), "once per task");
+        assertEquals(1, widthRecords.size(), "rows of a slot already recorded");
+        int rowsBefore = sink.rows().size();
+        send(purchase("d", "2026-11-21T11:00:02Z", "p1", "1.00", "u4"), "2026-11-21T11:00:01Z");
+        flush();
+        assertEquals(List.of("0 2026-11-21T10:00:04Z, 0 rows before", "0 2026-11-21T11:00:01Z, " + rowsBefore + " rows before"),
+                widthRecords, "the next slot's rows, before they are written");
+        assertTrue(sink.rows().size() > rowsBefore);
     }
 
     @Test
