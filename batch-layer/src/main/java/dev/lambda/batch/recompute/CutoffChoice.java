@@ -63,10 +63,7 @@ public final class CutoffChoice {
      */
     public static void requireSpeedAgreement(Instant cutoff, boolean ingested, List<SpeedPartitionStatus> speed, Instant now) {
         if (!ingested) {
-            // a width is recorded just before the rows written with it, so one alone says rows may exist
-            Function<SpeedPartitionStatus, Stream<Instant>> counted = s -> s.newestIngest() != null ? Stream.of(s.newestIngest())
-                    : s.slotWidths().values().stream().limit(1);
-            grouped(speed, counted).forEach((application, p) -> {
+            grouped(speed, s -> Stream.ofNullable(newestRow(s))).forEach((application, p) -> {
                 throw new IllegalStateException("no ingest has run on this master dataset, but speed-layer application " + application
                         + " has counted events of its partitions " + partitionsOf(p) + ": they are not in the master dataset, and its"
                         + " rows of slots before the cutoff would not be read. Run ingest first");
@@ -104,8 +101,16 @@ public final class CutoffChoice {
 
     /** Whether a partition may have had rows of slots at or after the cutoff that have expired by now. */
     private static boolean expiredAfter(Instant cutoff, SpeedPartitionStatus s, Instant now) {
-        return !s.rowsTtls().isEmpty() && s.newestIngest() != null && !s.newestIngest().isBefore(cutoff)
-                && cutoff.isBefore(now.minus(shortestTtl(s)));
+        Instant newest = newestRow(s);
+        return !s.rowsTtls().isEmpty() && newest != null && !newest.isBefore(cutoff) && cutoff.isBefore(now.minus(shortestTtl(s)));
+    }
+
+    /**
+     * The newest ingest a partition's rows may hold: its progress's, or with none recorded yet (a
+     * width is recorded just before the rows written with it), its widths'; {@code null} if neither.
+     */
+    private static Instant newestRow(SpeedPartitionStatus s) {
+        return s.newestIngest() != null ? s.newestIngest() : s.slotWidths().values().stream().max(Instant::compareTo).orElse(null);
     }
 
     private static Duration shortestTtl(SpeedPartitionStatus s) {

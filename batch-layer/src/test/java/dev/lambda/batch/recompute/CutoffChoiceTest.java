@@ -121,6 +121,8 @@ class CutoffChoiceTest {
                 && e.getMessage().contains("written before 2026-11-14T12:30:00Z (partitions [0]) have expired"), e.getMessage());
         List<SpeedPartitionStatus> retiredBeforeIt = List.of(status("app", 0, eightDaysAgo.minusSeconds(1), Set.of(week), hours));
         CutoffChoice.requireSpeedAgreement(eightDaysAgo, true, retiredBeforeIt, NOW); // it has no rows from the cutoff on
+        List<SpeedPartitionStatus> widthOnly = List.of(status("app", 0, null, Set.of(week), hours)); // rows being written, no progress yet
+        assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedAgreement(eightDaysAgo, true, widthOnly, NOW));
         List<SpeedPartitionStatus> ttlRaised = List.of(status("app", 0, NOW, Set.of(week, Duration.ofDays(1)), hours));
         assertThrows(IllegalStateException.class, () -> CutoffChoice.requireSpeedAgreement(sixDaysAgo, true, ttlRaised, NOW),
                 "rows written before the TTL was raised to a week live a day");

@@ -157,7 +157,7 @@ public final class EventsTopic {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
         props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 * 1024); // one batch per partition is all it needs
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none"); // never another record's time than the one asked for
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none"); // never a later record's time than the one asked for
         Map<Integer, Instant> times = new TreeMap<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.assign(offsets.keySet());
@@ -172,8 +172,10 @@ public final class EventsTopic {
                 try {
                     records = consumer.poll(Duration.ofMillis(500));
                 } catch (InvalidOffsetException e) {
-                    throw new IllegalStateException("the first records of open transactions at " + e.partitions() + " are gone from"
-                            + " Kafka (retention or a deletion passed them)", e);
+                    // retention passed the offset since it was listed: the oldest record left is
+                    // still no later than any record after it
+                    consumer.seekToBeginning(e.partitions());
+                    continue;
                 }
                 for (ConsumerRecord<byte[], byte[]> r : records) {
                     times.putIfAbsent(r.partition(), Instant.ofEpochMilli(r.timestamp()));

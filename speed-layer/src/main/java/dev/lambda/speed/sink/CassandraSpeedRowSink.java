@@ -55,6 +55,8 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
      */
     private volatile boolean down;
     private volatile long nextProbeAt;
+    /** Whether a write is trying Cassandra while it is down ({@link #probeDue}). */
+    private boolean probing;
     private long probeBackoffMillis = 100;
 
     private record Partition(ViewDefinition view, Granularity level, Instant period) {
@@ -92,10 +94,29 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     }
 
     @Override
-    public boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime, long deadlineNanos) throws InterruptedException {
-        if (down && !probeDue()) {
+    public boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime) throws InterruptedException {
+        if (!down) {
+            return writeSlotWidth(partition, newestIngest, writeTime, System.nanoTime() + PATIENCE_NANOS);
+        }
+        if (!probeDue()) {
             return false; // as a flush's rows are given back while Cassandra is down
         }
+        try {
+            // one small write going through does not say the rows' batches do: the next probe of
+            // writeAll tells, so this leaves the store marked down
+            return writeSlotWidth(partition, newestIngest, writeTime, System.nanoTime() + PATIENCE_NANOS);
+        } finally {
+            probeEnded();
+        }
+    }
+
+    @Override
+    public boolean tryRecordSlotWidth(int partition, Instant newestIngest, long writeTime, long deadlineNanos)
+            throws InterruptedException {
+        return writeSlotWidth(partition, newestIngest, writeTime, deadlineNanos);
+    }
+
+    private boolean writeSlotWidth(int partition, Instant newestIngest, long writeTime, long deadlineNanos) throws InterruptedException {
         long wait = Math.min(deadlineNanos - System.nanoTime(), PATIENCE_NANOS);
         if (wait <= 0) {
             return false;
@@ -103,15 +124,12 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         try {
             partitions.addSlotWidths(applicationId, partition, Map.of(slotWidth, newestIngest), table.ttl(), writeTime)
                     .toCompletableFuture().get(wait, TimeUnit.NANOSECONDS);
+            return true;
         } catch (ExecutionException | TimeoutException e) {
-            if (!down) {
-                LOG.warn("slot width of partition {} not recorded, so none of its rows are written yet: {}", partition, e.toString());
-            }
+            LOG.debug("slot width of partition {} not recorded: {}", partition, e.toString());
             markDown();
             return false;
         }
-        markUp();
-        return true;
     }
 
     @Override
@@ -147,23 +165,36 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         if (!probeDue()) {
             throw new RowsNotWrittenException("Cassandra is down", writesOf(chunks));
         }
-        long began = System.nanoTime();
-        List<Chunk> failed = writeOnce(chunks, began + PATIENCE_NANOS);
-        if (!failed.isEmpty()) {
-            throw new RowsNotWrittenException("Cassandra is still down (" + failed.size() + " speed-row batches failed)", writesOf(failed));
+        try {
+            long began = System.nanoTime();
+            List<Chunk> failed = writeOnce(chunks, began + PATIENCE_NANOS);
+            if (!failed.isEmpty()) {
+                throw new RowsNotWrittenException("Cassandra is still down (" + failed.size() + " speed-row batches failed)",
+                        writesOf(failed));
+            }
+            markUp();
+            return System.nanoTime() - began;
+        } finally {
+            probeEnded();
         }
-        markUp();
-        return System.nanoTime() - began;
     }
 
-    /** Whether the caller may try Cassandra now that it is down: when the back-off allows, and then no other caller until it ends. */
+    /**
+     * Whether the caller may try Cassandra while it is down: when the back-off allows and no other
+     * caller is trying it; a caller told yes calls {@link #probeEnded} when done.
+     */
     private synchronized boolean probeDue() {
-        if (System.nanoTime() - nextProbeAt < 0) {
+        if (probing || System.nanoTime() - nextProbeAt < 0) {
             return false;
         }
+        probing = true;
         nextProbeAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(probeBackoffMillis);
         probeBackoffMillis = Math.min(probeBackoffMillis * 2, MAX_BACKOFF_MILLIS);
         return true;
+    }
+
+    private synchronized void probeEnded() {
+        probing = false;
     }
 
     private void markUp() {

@@ -72,12 +72,23 @@ public interface SpeedRowSink {
      * the newest ingest among the rows about to be written: before a task's first rows, and before
      * any rows that reach a slot past the one recorded last. A batch choosing its cutoff meanwhile
      * must see how far rows of that width reach, or it could cut through one of their slots (the
-     * progress written after each flush records the same). Returns whether it was stored by
-     * {@code deadlineNanos} ({@link System#nanoTime()}); the caller writes none of those rows until it
-     * was.
+     * progress written after each flush records the same). Returns whether it was stored; the
+     * caller writes none of those rows until it was. Like {@link #writeAll}, it waits for a store
+     * that is down only so long, and not at all while another write is finding out whether it is
+     * back.
      */
-    default boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime, long deadlineNanos) throws InterruptedException {
+    default boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime) throws InterruptedException {
         return true;
+    }
+
+    /**
+     * {@link #recordSlotWidth}, tried once, whatever the store did before, giving up at
+     * {@code deadlineNanos} ({@link System#nanoTime()}): for a stopping instance, as
+     * {@link #tryWriteAll}.
+     */
+    default boolean tryRecordSlotWidth(int partition, Instant newestIngest, long writeTime, long deadlineNanos)
+            throws InterruptedException {
+        return recordSlotWidth(partition, newestIngest, writeTime);
     }
 
     /**

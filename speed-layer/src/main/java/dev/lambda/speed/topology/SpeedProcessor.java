@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -102,8 +101,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      * of 1.6-1.7 with a spacing of 4.
      */
     private static final int BACKLOG_SPACING = 12;
-    /** How long a flush waits for the sink to record a slot width before it leaves its rows for a later flush. */
-    private static final long WIDTH_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final ViewCatalog catalog;
     private final SpeedSettings settings;
@@ -584,9 +581,12 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         long writeTime = writeTime(through, now);
         long waited; // for a store that was down, between attempts: not what the flush costs
         try {
-            if (!recordSlotWidthAhead(writes, writeTime, System.nanoTime() + WIDTH_PATIENCE_NANOS)) {
-                retryAt = now + 4 * settings.flushInterval().toMillis();
-                return;
+            Instant widthThrough = slotWidthToRecord(writes);
+            if (widthThrough != null) {
+                if (!sink.recordSlotWidth(partition, widthThrough, writeTime)) {
+                    throw new RowsNotWrittenException("slot width not recorded, so none of the rows are written", writes);
+                }
+                slotWidthRecorded(widthThrough);
             }
             long called = ticker.getAsLong();
             long work = sink.writeAll(writes, writeTime);
@@ -679,8 +679,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         List<SpeedRowSink.Write> writes = changedRows();
         long started = System.nanoTime();
         try {
-            if (started - deadline >= 0 || !recordSlotWidthAhead(writes, writeTime(processedThrough, System.currentTimeMillis()), deadline)
-                    || !sink.tryWriteAll(writes, writeTime(processedThrough, System.currentTimeMillis()), deadline)) {
+            long writeTime = writeTime(processedThrough, System.currentTimeMillis());
+            Instant widthThrough = slotWidthToRecord(writes);
+            if (started - deadline >= 0 || widthThrough != null && !sink.tryRecordSlotWidth(partition, widthThrough, writeTime, deadline)
+                    || !sink.tryWriteAll(writes, writeTime, deadline)) {
                 LOG.warn("partition {}: {} changed rows could not be written while stopping; they are written when the partition's"
                         + " task next starts", partition, writes.size());
                 return;
@@ -698,26 +700,21 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     }
 
     /**
-     * Records the slot width of {@code writes} with their newest ingest before they are written, when
-     * they reach a slot past the one recorded last ({@link SpeedRowSink#recordSlotWidth}): so a task
-     * records it before its first rows (a restart may have changed the width), then once a slot.
-     *
-     * @return whether the rows may be written
+     * The newest ingest of {@code writes} when they reach a slot past the one their slot width was
+     * last recorded with, else {@code null}: the sink records it before they are written
+     * ({@link SpeedRowSink#recordSlotWidth}), so a task records it before its first rows (a restart
+     * may have changed the width), then once a slot.
      */
-    private boolean recordSlotWidthAhead(List<SpeedRowSink.Write> writes, long writeTime, long deadlineNanos) throws InterruptedException {
+    private Instant slotWidthToRecord(List<SpeedRowSink.Write> writes) {
         if (writes.isEmpty()) {
-            return true;
+            return null;
         }
         long newest = newestIngest(writes);
-        long slot = settings.slots().slotOf(newest).toEpochMilli();
-        if (slot <= slotWidthRecordedThrough) {
-            return true;
-        }
-        if (!sink.recordSlotWidth(partition, Instant.ofEpochMilli(newest), writeTime, deadlineNanos)) {
-            return false;
-        }
-        slotWidthRecordedThrough = slot;
-        return true;
+        return settings.slots().slotOf(newest).toEpochMilli() > slotWidthRecordedThrough ? Instant.ofEpochMilli(newest) : null;
+    }
+
+    private void slotWidthRecorded(Instant through) {
+        slotWidthRecordedThrough = settings.slots().slotOf(through.toEpochMilli()).toEpochMilli();
     }
 
     /**

@@ -115,7 +115,7 @@ class CassandraSpeedRowSinkIT {
     @Test
     void aSlotWidthRecordedBeforeTheFirstRowsIsReadBeforeAnyProgress() throws Exception {
         Instant ingest = SLOT.plusSeconds(7);
-        assertTrue(sink.recordSlotWidth(4, ingest, SLOT.toEpochMilli() * 1_000, System.nanoTime() + 10_000_000_000L));
+        assertTrue(sink.recordSlotWidth(4, ingest, SLOT.toEpochMilli() * 1_000));
         SpeedPartitionStatus status = new SpeedPartitionsTable(session, KEYSPACE).readAll().toCompletableFuture().join().stream()
                 .filter(s -> s.applicationId().equals("sink-it") && s.partition() == 4).findFirst().orElseThrow();
         assertEquals(Arrays.asList(0L, null, Map.of(Duration.ofHours(1), ingest), Set.of(Duration.ofDays(1))),

@@ -8,6 +8,8 @@ import dev.lambda.cluster.CassandraNode;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.SystemTopics;
 import dev.lambda.common.cassandra.CassandraSessions;
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
+import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.CassandraSettings;
 import dev.lambda.common.cassandra.Replication;
 import dev.lambda.common.view.ViewCatalog;
@@ -90,6 +92,11 @@ final class SpeedFixture implements AutoCloseable {
 
     String keyspace() {
         return "speed_" + name;
+    }
+
+    /** What the speed layer recorded of each input partition in this scenario's keyspace. */
+    List<SpeedPartitionStatus> partitions() {
+        return new SpeedPartitionsTable(session, keyspace()).readAll().toCompletableFuture().join();
     }
 
     /** The speed layer's command line for this scenario. */

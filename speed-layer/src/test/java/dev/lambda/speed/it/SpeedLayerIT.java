@@ -99,7 +99,9 @@ class SpeedLayerIT {
                                                                           @TempDir Path cassandraDir) throws Exception {
         CassandraNode node = CassandraNode.start(cassandraDir, 0, false);
         int port = node.contactPoint().getPort();
-        try (SpeedFixture f = new SpeedFixture(cluster, node, "outage", 4); SpeedLayer layer = startInProcess(f, state)) {
+        // 1 s slots: the rows of each new slot wait for their slot width to be recorded, through the outage too
+        try (SpeedFixture f = new SpeedFixture(cluster, node, "outage", 4);
+             SpeedLayer layer = SpeedLayer.start(config(f, state, "--slot-width", "1s"), SpeedFixture.VIEWS)) {
             f.produce(2_000);
             f.awaitExact(CATCH_UP);
             Thread.sleep(1_000); // the flush that wrote the last rows has counted them
@@ -111,9 +113,23 @@ class SpeedLayerIT {
             node = CassandraNode.start(cassandraDir, port, false);
             f.awaitExact(CATCH_UP);
             awaitRunning(layer); // a long outage may have cost a rebalance
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            List<String> unrecorded = unrecordedWidths(f);
+            while (!unrecorded.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+                unrecorded = unrecordedWidths(f);
+            }
+            assertEquals(List.of(), unrecorded, "every partition's 1 s width recorded as far as its rows reach");
         } finally {
             node.close();
         }
+    }
+
+    /** The partitions whose recorded 1 s width does not reach their newest ingest. */
+    private static List<String> unrecordedWidths(SpeedFixture f) {
+        return f.partitions().stream().filter(p -> p.newestIngest() != null
+                        && !p.newestIngest().equals(p.slotWidths().get(Duration.ofSeconds(1))))
+                .map(p -> p.partition() + ": " + p.newestIngest() + " vs " + p.slotWidths()).toList();
     }
 
     /** Waits until the layer's consumer group has {@code members} members, each assigned a partition of the events topic. */

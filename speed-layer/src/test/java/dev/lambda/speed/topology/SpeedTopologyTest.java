@@ -117,7 +117,7 @@ class SpeedTopologyTest {
             }
 
             @Override
-            public boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime, long deadlineNanos) {
+            public boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime) {
                 if (nextWidthRecordFails) {
                     nextWidthRecordFails = false;
                     return false;
@@ -203,6 +203,7 @@ class SpeedTopologyTest {
         nextWidthRecordFails = true;
         flush();
         assertTrue(sink.rows().isEmpty() && widthRecords.isEmpty(), "no row before its slot width is recorded");
+        assertEquals(1, metrics.flushesGivenBack(), "counted as a flush the store did not take");
         flush();
         assertTrue(sink.rows().isEmpty(), "the next try waits a few flush intervals");
         flush();
