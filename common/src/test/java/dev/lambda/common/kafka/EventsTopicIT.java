@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -80,6 +81,37 @@ class EventsTopicIT {
                 open = EventsTopic.openTransactionStarts(kafka, "open_transaction_events");
             }
             assertEquals(Map.of(), open, "committed");
+        }
+    }
+
+    @Test
+    void recordsAppendedWhileItLooksAreNoOpenTransaction(LocalCluster cluster) throws Exception {
+        try (Admin admin = cluster.kafka().admin()) {
+            SystemTopics.create(admin, List.of(new NewTopic("busy_events", 2, (short) 1)
+                    .configs(Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"))));
+        }
+        KafkaClientSettings kafka = new KafkaClientSettings(cluster.bootstrapServers(), Map.of());
+        AtomicBoolean sending = new AtomicBoolean(true);
+        try (KafkaProducer<byte[], byte[]> plain = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                cluster.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 0), new ByteArraySerializer(), new ByteArraySerializer())) {
+            Thread sender = new Thread(() -> {
+                for (int i = 0; sending.get(); i++) {
+                    try {
+                        plain.send(new ProducerRecord<>("busy_events", i % 2, null, "{}".getBytes(StandardCharsets.UTF_8))).get();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            });
+            sender.start();
+            try {
+                for (int look = 0; look < 30; look++) {
+                    assertEquals(Map.of(), EventsTopic.openTransactionStarts(kafka, "busy_events"), "look " + look);
+                }
+            } finally {
+                sending.set(false);
+                sender.join();
+            }
         }
     }
 
