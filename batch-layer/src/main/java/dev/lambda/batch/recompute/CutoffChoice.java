@@ -92,7 +92,7 @@ public final class CutoffChoice {
      * falls in), and an older one while its rows reach that slot.
      */
     private static Stream<Duration> straddling(Instant cutoff, SpeedPartitionStatus s) {
-        Instant newest = s.slotWidths().values().stream().max(Instant::compareTo).orElse(null);
+        Instant newest = newestWidthIngest(s);
         return s.slotWidths().entrySet().stream().filter(w -> {
             IngestSlots slots = new IngestSlots(w.getKey());
             return !slots.isBoundary(cutoff) && (w.getValue().equals(newest) || !w.getValue().isBefore(slots.floor(cutoff)));
@@ -110,7 +110,12 @@ public final class CutoffChoice {
      * width is recorded just before the rows written with it), its widths'; {@code null} if neither.
      */
     private static Instant newestRow(SpeedPartitionStatus s) {
-        return s.newestIngest() != null ? s.newestIngest() : s.slotWidths().values().stream().max(Instant::compareTo).orElse(null);
+        return s.newestIngest() != null ? s.newestIngest() : newestWidthIngest(s);
+    }
+
+    /** How far the rows of the width last written reach; {@code null} with no width recorded. */
+    private static Instant newestWidthIngest(SpeedPartitionStatus s) {
+        return s.slotWidths().values().stream().max(Instant::compareTo).orElse(null);
     }
 
     private static Duration shortestTtl(SpeedPartitionStatus s) {

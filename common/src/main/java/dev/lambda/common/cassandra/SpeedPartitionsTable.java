@@ -42,8 +42,10 @@ public final class SpeedPartitionsTable {
      * TTL (one) are added to those recorded, each kept for that TTL from now.
      */
     public CompletionStage<Void> write(SpeedPartitionStatus s, long writeTime) {
-        BoundStatement status = upsert.bind(s.applicationId(), s.partition(), s.nextOffset(), s.newestIngest(), s.duplicatesDropped(),
-                null, s.updatedAt(), writeTime).set(5, s.deadLetters(), CqlCodecs.COUNTS); // the codec its read uses
+        BoundStatement status = upsert.boundStatementBuilder()
+                .setString(0, s.applicationId()).setInt(1, s.partition()).setLong(2, s.nextOffset()).setInstant(3, s.newestIngest())
+                .setLong(4, s.duplicatesDropped()).set(5, s.deadLetters(), CqlCodecs.COUNTS).setInstant(6, s.updatedAt())
+                .setLong(7, writeTime).build();
         if (s.slotWidths().isEmpty() && s.rowsTtls().isEmpty()) {
             return session.executeAsync(status).thenApply(rs -> null);
         }

@@ -50,11 +50,7 @@ class EventsTopicIT {
 
     @Test
     void anOpenTransactionIsFoundWhereItBeganAndGoneOnceItCommits(LocalCluster cluster) throws Exception {
-        try (Admin admin = cluster.kafka().admin()) {
-            SystemTopics.create(admin, List.of(new NewTopic("open_transaction_events", 2, (short) 1)
-                    .configs(Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"))));
-        }
-        KafkaClientSettings kafka = new KafkaClientSettings(cluster.bootstrapServers(), Map.of());
+        KafkaClientSettings kafka = brokerStampedTopic(cluster, "open_transaction_events");
         try (KafkaProducer<byte[], byte[]> plain = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
                 cluster.bootstrapServers()), new ByteArraySerializer(), new ByteArraySerializer());
              KafkaProducer<byte[], byte[]> transactional = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -86,11 +82,7 @@ class EventsTopicIT {
 
     @Test
     void recordsAppendedWhileItLooksAreNoOpenTransaction(LocalCluster cluster) throws Exception {
-        try (Admin admin = cluster.kafka().admin()) {
-            SystemTopics.create(admin, List.of(new NewTopic("busy_events", 2, (short) 1)
-                    .configs(Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"))));
-        }
-        KafkaClientSettings kafka = new KafkaClientSettings(cluster.bootstrapServers(), Map.of());
+        KafkaClientSettings kafka = brokerStampedTopic(cluster, "busy_events");
         AtomicBoolean sending = new AtomicBoolean(true);
         try (KafkaProducer<byte[], byte[]> plain = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
                 cluster.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 0), new ByteArraySerializer(), new ByteArraySerializer())) {
@@ -113,6 +105,15 @@ class EventsTopicIT {
                 sender.join();
             }
         }
+    }
+
+    /** Creates a topic of two partitions stamped by the broker, as the events topic is; returns the client settings to read it. */
+    private static KafkaClientSettings brokerStampedTopic(LocalCluster cluster, String topic) {
+        try (Admin admin = cluster.kafka().admin()) {
+            SystemTopics.create(admin, List.of(new NewTopic(topic, 2, (short) 1)
+                    .configs(Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"))));
+        }
+        return new KafkaClientSettings(cluster.bootstrapServers(), Map.of());
     }
 
     private static ProducerRecord<byte[], byte[]> record(int partition) {
