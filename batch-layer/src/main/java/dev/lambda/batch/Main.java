@@ -85,7 +85,7 @@ public final class Main {
     private static void recompute(SparkSession spark, BatchConfig config, ViewCatalog views, Progress progress, Optional<Instant> start) {
         try (CqlSession session = CassandraSessions.openWithSchema(config.cassandra().settings())) {
             ViewStateTable states = new ViewStateTable(session, config.cassandra().keyspace());
-            Publisher publisher = (s, level) -> states.publish(s, level).toCompletableFuture().join();
+            Publisher publisher = (s, replacing, level) -> states.publish(s, replacing, level).toCompletableFuture().join();
             new Recompute(spark, config, views, session, publisher, progress).run(start);
         }
     }

@@ -1,5 +1,6 @@
 package dev.lambda.batch.recompute;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import dev.lambda.common.cassandra.BatchGeneration;
 import dev.lambda.common.cassandra.BatchGenerationsTable;
 import dev.lambda.common.cassandra.BatchRowsTable;
@@ -37,7 +38,7 @@ public final class GenerationCleanup {
     }
 
     /** @return how many generations were dropped */
-    public int clean(ViewDefinition view, ViewState published, Instant now) {
+    public int clean(ViewDefinition view, ViewState published, ConsistencyLevel consistency, Instant now) {
         int dropped = 0;
         for (BatchGeneration g : generations.list(view.name(), view.version()).toCompletableFuture().join()) {
             boolean kept = g.generation() == published.generation()
@@ -50,7 +51,7 @@ public final class GenerationCleanup {
         if (published.versionSince() == null || !published.versionSince().isBefore(now.minus(grace))) {
             return dropped;
         }
-        for (ViewState old : states.findAll(view.name()).toCompletableFuture().join()) {
+        for (ViewState old : states.findAll(view.name(), consistency).toCompletableFuture().join()) {
             if (old.version().equals(view.version())) {
                 continue;
             }
@@ -58,8 +59,12 @@ public final class GenerationCleanup {
                 drop(g);
                 dropped++;
             }
-            states.delete(view.name(), old.version()).toCompletableFuture().join();
-            LOG.info("dropped old version {} of view {}", old.version(), view.name());
+            if (states.delete(view.name(), old.version(), old.generation(), consistency).toCompletableFuture().join()) {
+                LOG.info("dropped old version {} of view {}", old.version(), view.name());
+            } else {
+                LOG.warn("old version {} of view {} was published again while its generations were dropped; its state stays for"
+                        + " the next run's cleanup", old.version(), view.name());
+            }
         }
         return dropped;
     }

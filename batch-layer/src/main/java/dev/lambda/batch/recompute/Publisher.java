@@ -3,8 +3,12 @@ package dev.lambda.batch.recompute;
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import dev.lambda.common.cassandra.ViewState;
 
-/** Makes a written generation the one readers use: one write to {@code view_state}, at {@code consistency}. */
+/**
+ * Makes a written generation the one readers use: one write to {@code view_state}, at {@code consistency},
+ * if the view version's published generation is still {@code replacing} ({@code null}: none yet).
+ */
 public interface Publisher {
 
-    void publish(ViewState state, ConsistencyLevel consistency);
+    /** @return whether it was published; {@code false} when another run published since {@code replacing} was read */
+    boolean publish(ViewState state, Long replacing, ConsistencyLevel consistency);
 }

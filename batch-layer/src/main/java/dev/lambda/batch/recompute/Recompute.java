@@ -125,6 +125,25 @@ public final class Recompute {
         return level;
     }
 
+    /**
+     * The state another run published while this one wrote {@code ours}: if it is the same generation
+     * (the same cutoff over the same events), this run's rows are the published ones and the run goes
+     * on; otherwise this run's generation stays unpublished, for a later run's cleanup to drop.
+     */
+    private static ViewState publishedMeanwhile(ViewStateTable states, ViewState ours, Optional<ViewState> read, ConsistencyLevel consistency) {
+        Optional<ViewState> found = states.findAll(ours.view(), consistency).toCompletableFuture().join().stream()
+                .filter(s -> s.version().equals(ours.version())).findFirst();
+        if (found.isPresent() && found.get().generation() == ours.generation()) {
+            return found.get();
+        }
+        throw new IllegalStateException("view " + ours.view() + " was published by another recompute while this one ran: it now answers from "
+                + found.map(s -> "generation " + s.generation() + " (cutoff " + s.cutoff() + ", published " + s.publishedAt() + ")")
+                        .orElse("no generation (its state was removed)")
+                + " instead of " + read.map(s -> "generation " + s.generation()).orElse("none") + " as read before writing, so this run's"
+                + " generation " + ours.generation() + " (cutoff " + ours.cutoff() + ") was not published and a later run's cleanup drops it;"
+                + " run one recompute at a time (README, Schedule)");
+    }
+
     /** @param ingestStart when this run's ingest started, or empty to use the master dataset's record of it */
     public Instant run(Optional<Instant> ingestStart) {
         long started = System.currentTimeMillis();
@@ -151,6 +170,10 @@ public final class Recompute {
         GenerationCleanup cleanup = new GenerationCleanup(generations, new BatchRowsTable(session, config.cassandra().keyspace()),
                 states, config.grace());
         for (ViewDefinition view : views.views()) {
+            // read before any row of the view is written: the publish requires the view unchanged since,
+            // as a run that published meanwhile may have dropped this run's rows in its cleanup
+            List<ViewState> versions = states.findAll(view.name(), consistency).toCompletableFuture().join();
+            Optional<ViewState> current = versions.stream().filter(s -> s.version().equals(view.version())).findFirst();
             // recorded before a row is written: a run that dies while writing leaves a generation the
             // cleanup of a later run finds and drops, not rows nobody knows of
             generations.record(new BatchGeneration(view.name(), view.version(), generation, cutoff,
@@ -161,17 +184,20 @@ public final class Recompute {
             Instant now = Instant.now();
             progress.line("write", rows, "rows of " + view.name() + " in " + written.size() + " partitions");
 
-            List<ViewState> versions = states.findAll(view.name()).toCompletableFuture().join();
-            Optional<ViewState> current = versions.stream().filter(s -> s.version().equals(view.version())).findFirst();
             Long previous = current.map(s -> s.generation() == generation ? s.previousGeneration() : Long.valueOf(s.generation()))
                     .orElse(null);
             Instant publishedAt = Instant.now();
             Instant versionSince = versionSince(current, versions, publishedAt);
             ViewState state = new ViewState(view.name(), view.version(), generation, cutoff, now, publishedAt, counts.valid(),
                     counts.duplicates(), rows, System.currentTimeMillis() - started, previous, versionSince);
-            publisher.publish(state, consistency);
-            progress.line("publish", rows, view.name() + " now answers from generation " + generation);
-            int dropped = cleanup.clean(view, state, Instant.now());
+            if (publisher.publish(state, current.map(ViewState::generation).orElse(null), consistency)) {
+                progress.line("publish", rows, view.name() + " now answers from generation " + generation);
+            } else {
+                state = publishedMeanwhile(states, state, current, consistency);
+                progress.line("publish", rows, view.name() + " answers from generation " + generation
+                        + ", which another run of the same cutoff published meanwhile");
+            }
+            int dropped = cleanup.clean(view, state, consistency, Instant.now());
             if (dropped > 0) {
                 progress.line("cleanup", dropped, "old generations of " + view.name() + " dropped");
             }

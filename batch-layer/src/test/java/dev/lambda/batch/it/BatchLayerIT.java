@@ -393,7 +393,7 @@ class BatchLayerIT {
             SparkSession spark = SparkSessions.create(config);
             try {
                 List<ConsistencyLevel> levels = new ArrayList<>();
-                Recompute crashing = new Recompute(spark, config, BatchFixture.VIEWS, f.session, (state, consistency) -> {
+                Recompute crashing = new Recompute(spark, config, BatchFixture.VIEWS, f.session, (state, replacing, consistency) -> {
                     levels.add(consistency);
                     throw new IllegalStateException("process died before publishing");
                 }, new Progress(System.err));
@@ -419,6 +419,77 @@ class BatchLayerIT {
             assertEquals(0, rowsOf(f, pageviews, unpublished), "the unpublished generation's rows are gone");
             assertEquals(before.generation(), f.published("pageviews").previousGeneration());
         }
+    }
+
+    /**
+     * Two recomputes overlapping, the second run entirely while the first writes: a first run whose
+     * view was published meanwhile publishes only if that is its own generation (the same cutoff
+     * over the same events), and otherwise fails, naming the other run's generation, which stays
+     * published with its rows intact.
+     */
+    @Test
+    void aRecomputeDoesNotPublishOverAGenerationAnotherRunPublishedWhileItRan(LocalCluster cluster, @TempDir Path dir)
+            throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "overlap", dir, 5)) {
+            List<Instant> cutoffs = new ArrayList<>();
+            for (int round = 0; round < 3; round++) { // three rounds of events, a cutoff (1 s slots) after each
+                f.produce(300);
+                Thread.sleep(1_100);
+                cutoffs.add(f.sent.stream().map(MasterRows.Event::ingest).max(Instant::compareTo).orElseThrow()
+                        .truncatedTo(ChronoUnit.SECONDS).plusSeconds(1));
+            }
+            Main.run(f.config("ingest"), BatchFixture.VIEWS);
+            SparkSession spark = SparkSessions.create(f.config("recompute"));
+            try {
+                // from no state, both of the same cutoff: the second to publish finds its own generation
+                String first = cutoffs.get(0).toString();
+                overlapped(spark, f, f.config("recompute", "--cutoff", first), f.config("recompute", "--cutoff", first));
+                ViewState twin = f.published("pageviews");
+                assertEquals(cutoffs.get(0), twin.cutoff());
+                for (String view : List.of("pageviews", "sales", "activity")) {
+                    assertEquals(twin.generation(), f.published(view).generation(), view);
+                }
+                List<String> twinDiffs = f.differences(twin.generation(), twin.cutoff());
+                assertTrue(twinDiffs.isEmpty(), "exact: " + twinDiffs.subList(0, Math.min(8, twinDiffs.size())));
+
+                // an earlier cutoff, overlapped by a run of a later one: the earlier one must not replace it
+                Instant between = cutoffs.get(1);
+                IllegalStateException refused = assertThrows(IllegalStateException.class,
+                        () -> overlapped(spark, f, f.config("recompute", "--cutoff", between.toString()), f.config("recompute")));
+                ViewState later = f.published("pageviews");
+                assertTrue(later.cutoff().isAfter(between), later.cutoff() + " after " + between);
+                assertTrue(refused.getMessage().contains("generation " + later.generation() + " (cutoff " + later.cutoff()),
+                        refused.getMessage());
+                assertTrue(refused.getMessage().contains("instead of generation " + twin.generation()), refused.getMessage());
+                for (String view : List.of("pageviews", "sales", "activity")) {
+                    assertEquals(later.generation(), f.published(view).generation(), view);
+                    assertEquals(twin.generation(), f.published(view).previousGeneration(), view);
+                }
+                List<String> diffs = f.differences(later.generation(), later.cutoff());
+                assertTrue(diffs.isEmpty(), "the other run's generation is intact: " + diffs.subList(0, Math.min(8, diffs.size())));
+                ViewDefinition pageviews = BatchFixture.VIEWS.find("pageviews").orElseThrow();
+                assertTrue(new BatchGenerationsTable(f.session, f.keyspace()).list(pageviews.name(), pageviews.version())
+                        .toCompletableFuture().join().stream().anyMatch(g -> g.cutoff().equals(between)),
+                        "the refused generation is recorded, for a later cleanup");
+            } finally {
+                spark.stop();
+            }
+        }
+    }
+
+    /** Runs a recompute of {@code outer} whose first publish runs a whole recompute of {@code inner} first. */
+    private static void overlapped(SparkSession spark, BatchFixture f, BatchConfig outer, BatchConfig inner) {
+        ViewStateTable states = new ViewStateTable(f.session, f.keyspace());
+        boolean[] innerRan = {false};
+        new Recompute(spark, outer, BatchFixture.VIEWS, f.session, (state, replacing, consistency) -> {
+            if (!innerRan[0]) {
+                innerRan[0] = true;
+                new Recompute(spark, inner, BatchFixture.VIEWS, f.session, (s, r, c) -> states.publish(s, r, c).toCompletableFuture().join(),
+                        new Progress(System.err)).run(Optional.empty());
+            }
+            return states.publish(state, replacing, consistency).toCompletableFuture().join();
+        }, new Progress(System.err)).run(Optional.empty());
+        assertTrue(innerRan[0]);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.lambda.common.cassandra;
 
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
@@ -9,14 +10,19 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
-/** Reads and publishes {@code view_state} rows. Statements are prepared once, here. */
+/**
+ * Reads and publishes {@code view_state} rows. Statements are prepared once, here. A publish is a
+ * lightweight transaction conditioned on the generation its writer read before writing its rows,
+ * so of two recomputes that overlap, the one whose view changed under it does not publish.
+ */
 public final class ViewStateTable {
 
     private static final String COLUMNS = "view_name, version, generation, cutoff, built_at, published_at, events_in, "
             + "duplicates_dropped, rows_written, duration_ms, previous_generation, version_since";
 
     private final CqlSession session;
-    private final PreparedStatement publish;
+    private final PreparedStatement publishFirst;
+    private final PreparedStatement publishReplacing;
     private final PreparedStatement selectOne;
     private final PreparedStatement selectView;
     private final PreparedStatement delete;
@@ -24,21 +30,40 @@ public final class ViewStateTable {
     public ViewStateTable(CqlSession session, String keyspace) {
         this.session = session;
         String table = keyspace + ".view_state";
-        this.publish = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        this.publishFirst = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " IF NOT EXISTS");
+        this.publishReplacing = session.prepare("UPDATE " + table + " SET generation = ?, cutoff = ?, built_at = ?, published_at = ?,"
+                + " events_in = ?, duplicates_dropped = ?, rows_written = ?, duration_ms = ?, previous_generation = ?, version_since = ?"
+                + " WHERE view_name = ? AND version = ? IF generation = ?");
         this.selectOne = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ? AND version = ?");
         this.selectView = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ?");
-        this.delete = session.prepare("DELETE FROM " + table + " WHERE view_name = ? AND version = ?");
+        this.delete = session.prepare("DELETE FROM " + table + " WHERE view_name = ? AND version = ? IF generation = ?");
     }
 
     /**
-     * Publishes a generation: one write (at {@code consistency}), so readers switch from the old
-     * generation to the new one at once.
+     * Publishes a generation with one write (at {@code consistency}), so readers switch from the old
+     * generation to the new one at once, if the view version's published generation is still
+     * {@code replacing} ({@code null}: none published yet).
+     *
+     * @return whether it was published; {@code false} when another writer published (or removed the
+     *         state) since {@code replacing} was read
      */
-    public CompletionStage<Void> publish(ViewState s, ConsistencyLevel consistency) {
-        BoundStatement bound = publish.bind(s.view(), s.version(), s.generation(), s.cutoff(), s.builtAt(), s.publishedAt(),
-                s.eventsIn(), s.duplicatesDropped(), s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.versionSince())
-                .setConsistencyLevel(consistency);
-        return session.executeAsync(bound).thenApply(rs -> null);
+    public CompletionStage<Boolean> publish(ViewState s, Long replacing, ConsistencyLevel consistency) {
+        BoundStatement bound = replacing == null
+                ? publishFirst.bind(s.view(), s.version(), s.generation(), s.cutoff(), s.builtAt(), s.publishedAt(), s.eventsIn(),
+                        s.duplicatesDropped(), s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.versionSince())
+                : publishReplacing.bind(s.generation(), s.cutoff(), s.builtAt(), s.publishedAt(), s.eventsIn(), s.duplicatesDropped(),
+                        s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.versionSince(), s.view(), s.version(), replacing);
+        return session.executeAsync(bound.setConsistencyLevel(consistency).setSerialConsistencyLevel(serialFor(consistency)))
+                .thenApply(rs -> rs.wasApplied());
+    }
+
+    /**
+     * The serial level matching a write level: a datacenter's own replicas decide for a LOCAL_
+     * level, every datacenter's for the others.
+     */
+    static ConsistencyLevel serialFor(ConsistencyLevel consistency) {
+        return consistency.isDcLocal() ? DefaultConsistencyLevel.LOCAL_SERIAL : DefaultConsistencyLevel.SERIAL;
     }
 
     public CompletionStage<Optional<ViewState>> find(String view, String version) {
@@ -51,8 +76,20 @@ public final class ViewStateTable {
         return Pages.collect(session.executeAsync(selectView.bind(view)), ViewStateTable::toState);
     }
 
-    public CompletionStage<Void> delete(String view, String version) {
-        return session.executeAsync(delete.bind(view, version)).thenApply(rs -> null);
+    /**
+     * Every published version of a view as {@link #publish publishes} at {@code consistency} left it:
+     * read at the matching serial level, which sees every publish that completed on any replica.
+     * What a publish's condition is read with.
+     */
+    public CompletionStage<List<ViewState>> findAll(String view, ConsistencyLevel consistency) {
+        return Pages.collect(session.executeAsync(selectView.bind(view).setConsistencyLevel(serialFor(consistency))),
+                ViewStateTable::toState);
+    }
+
+    /** Removes a view version's state, if its published generation is still {@code generation}. @return whether it was removed */
+    public CompletionStage<Boolean> delete(String view, String version, long generation, ConsistencyLevel consistency) {
+        return session.executeAsync(delete.bind(view, version, generation).setConsistencyLevel(consistency)
+                .setSerialConsistencyLevel(serialFor(consistency))).thenApply(rs -> rs.wasApplied());
     }
 
     private static ViewState toState(Row row) {

@@ -1,6 +1,7 @@
 package dev.lambda.common.cassandra;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,7 +74,7 @@ class CassandraTablesIT {
         assertEquals(7, old.generation(), "the row is kept");
         assertEquals(null, old.versionSince(), "unknown for a row of the earlier release");
         ViewState next = new ViewState("sales", "v1", 8, old.cutoff(), old.builtAt(), old.publishedAt(), 1, 0, 1, 1, 7L, old.publishedAt());
-        table.publish(next, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join();
+        assertTrue(table.publish(next, 7L, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
         assertEquals(Optional.of(next), table.find("sales", "v1").toCompletableFuture().join());
     }
 
@@ -83,20 +84,46 @@ class CassandraTablesIT {
         Instant now = Instant.parse("2026-11-21T12:00:00.123Z");
         ViewState first = new ViewState("sales", sales.version(), 100, Instant.parse("2026-11-21T11:00:00Z"), now, now.plusSeconds(1),
                 5_000, 12, 340, 4_321, null, null);
-        table.publish(first, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join();
+        assertTrue(table.publish(first, null, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
         assertEquals(Optional.of(first), table.find("sales", sales.version()).toCompletableFuture().join());
 
         ViewState second = new ViewState("sales", sales.version(), 200, Instant.parse("2026-11-21T12:00:00Z"), now, now.plusSeconds(2),
                 6_000, 13, 350, 4_000, 100L, now.plusSeconds(1));
-        table.publish(second, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join();
+        assertTrue(table.publish(second, 100L, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
         assertEquals(Optional.of(second), table.find("sales", sales.version()).toCompletableFuture().join());
+        assertEquals(List.of(second), table.findAll("sales", DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
 
         ViewState otherVersion = new ViewState("sales", "000000000000", 1, first.cutoff(), now, now, 1, 0, 1, 1, null, null);
-        table.publish(otherVersion, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join();
+        assertTrue(table.publish(otherVersion, null, DefaultConsistencyLevel.QUORUM).toCompletableFuture().join());
         assertEquals(2, table.findAll("sales").toCompletableFuture().join().size());
-        table.delete("sales", "000000000000").toCompletableFuture().join();
+        assertFalse(table.delete("sales", "000000000000", 2, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(),
+                "published again since read");
+        assertEquals(2, table.findAll("sales").toCompletableFuture().join().size());
+        assertTrue(table.delete("sales", "000000000000", 1, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
         assertEquals(List.of(second), table.findAll("sales").toCompletableFuture().join());
         assertEquals(Optional.empty(), table.find("nope", "x").toCompletableFuture().join());
+    }
+
+    /** Two recomputes that read the same state: the first to publish wins, the other learns it lost. */
+    @Test
+    void aPublishOverAStateThatChangedSinceItWasReadIsRefused() {
+        ViewStateTable table = new ViewStateTable(session, KEYSPACE);
+        Instant t = Instant.parse("2026-11-21T11:00:00Z");
+        ViewState first = new ViewState("activity", "v1", 10, t, t, t, 1, 0, 1, 1, null, t);
+        ViewState rival = new ViewState("activity", "v1", 11, t.plusSeconds(3600), t, t, 2, 0, 1, 1, null, t);
+        assertTrue(table.publish(first, null, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+        assertFalse(table.publish(rival, null, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(),
+                "both read no state: the second is refused");
+        assertEquals(Optional.of(first), table.find("activity", "v1").toCompletableFuture().join());
+
+        ViewState next = new ViewState("activity", "v1", 12, t.plusSeconds(7200), t, t, 3, 0, 1, 1, 10L, t);
+        assertTrue(table.publish(next, 10L, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+        assertFalse(table.publish(new ViewState("activity", "v1", 11, t.plusSeconds(3600), t, t, 2, 0, 1, 1, 10L, t), 10L,
+                DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(), "read 10, but 12 was published since");
+        assertEquals(Optional.of(next), table.find("activity", "v1").toCompletableFuture().join());
+        assertFalse(table.publish(new ViewState("activity", "v2", 13, t, t, t, 1, 0, 1, 1, null, t), 12L,
+                DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(), "a replacement where there is no state");
+        assertEquals(Optional.empty(), table.find("activity", "v2").toCompletableFuture().join(), "not created by it");
     }
 
     @Test

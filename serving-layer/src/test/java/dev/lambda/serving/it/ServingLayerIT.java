@@ -207,7 +207,7 @@ class ServingLayerIT {
                 (List<String>) k.get(2), (Instant) k.get(3), (Integer) k.get(4), a, latest.get(k)))));
         CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
         new ViewStateTable(session, keyspace).publish(new ViewState("sales", SALES.version(), generation, cutoff, cutoff, cutoff,
-                sales.size(), 0, batch.size(), 1, null, null), DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join();
+                sales.size(), 0, batch.size(), 1, null, null), null, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join();
     }
 
     @Test
