@@ -130,6 +130,16 @@ public final class ForkedServer implements AutoCloseable {
         }
     }
 
+    /** Ends the server at once with SIGKILL, as a crash would: no shutdown of its own. */
+    public void kill() {
+        try {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close();
+    }
+
     private void stop(long graceSeconds) {
         if (!process.isAlive()) {
             return;

@@ -109,6 +109,11 @@ public final class KafkaBroker implements AutoCloseable {
         server.close();
     }
 
+    /** Ends the broker as a crash would (SIGKILL); {@link #start} on the same directory and port brings it back. */
+    public void kill() {
+        server.kill();
+    }
+
     private void awaitReady() {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         Properties props = new Properties();

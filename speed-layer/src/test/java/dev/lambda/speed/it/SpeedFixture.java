@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.DriverException;
 import dev.lambda.cluster.CassandraNode;
+import dev.lambda.cluster.KafkaBroker;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.SystemTopics;
 import dev.lambda.common.cassandra.CassandraSessions;
@@ -48,7 +49,7 @@ final class SpeedFixture implements AutoCloseable {
     static final ViewCatalog VIEWS = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml"));
     static final int PARTITIONS = 3;
 
-    final LocalCluster cluster;
+    final KafkaBroker kafka;
     private final CassandraNode cassandra;
     final String name;
     final String topic;
@@ -62,24 +63,29 @@ final class SpeedFixture implements AutoCloseable {
     private int malformed;
 
     SpeedFixture(LocalCluster cluster, String name, long seed) {
-        this(cluster, cluster.cassandra(), name, seed);
+        this(cluster.kafka(), cluster.cassandra(), name, seed);
     }
 
     /** A scenario whose rows go to {@code cassandra} instead of the cluster's node (one a test may stop). */
     SpeedFixture(LocalCluster cluster, CassandraNode cassandra, String name, long seed) {
-        this.cluster = cluster;
+        this(cluster.kafka(), cassandra, name, seed);
+    }
+
+    /** A scenario on servers of its own (ones a test may stop). */
+    SpeedFixture(KafkaBroker kafka, CassandraNode cassandra, String name, long seed) {
+        this.kafka = kafka;
         this.cassandra = cassandra;
         this.name = name;
         this.topic = "events_" + name;
         this.dlqTopic = "events_" + name + ".dlq";
         this.events = new RandomEvents(seed);
         this.random = new Random(seed);
-        try (Admin admin = cluster.kafka().admin()) {
+        try (Admin admin = kafka.admin()) {
             SystemTopics.create(admin, List.of(
                     new NewTopic(topic, PARTITIONS, (short) 1).configs(Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime")),
                     new NewTopic(dlqTopic, 1, (short) 1)));
         }
-        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
+        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5),
                 new ByteArraySerializer(), new ByteArraySerializer());
         session = CassandraSessions.openWithSchema(cassandraSettings());
@@ -102,7 +108,7 @@ final class SpeedFixture implements AutoCloseable {
     /** The speed layer's command line for this scenario. */
     List<String> args(Path stateDir) {
         var c = cassandra.contactPoint();
-        return new ArrayList<>(List.of("--bootstrap", cluster.bootstrapServers(), "--topic", topic, "--dlq-topic", dlqTopic,
+        return new ArrayList<>(List.of("--bootstrap", kafka.bootstrapServers(), "--topic", topic, "--dlq-topic", dlqTopic,
                 "--cassandra", c.getHostString() + ":" + c.getPort(), "--cassandra-dc", cassandra.localDatacenter(),
                 "--keyspace", keyspace(), "--views", Path.of("..", "config", "views.yml").toString(),
                 "--application-id", "speed-" + name, "--state-dir", stateDir.toString(), "--metrics-port", "0",
@@ -167,7 +173,7 @@ final class SpeedFixture implements AutoCloseable {
     List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> deadLetters(int expected, Duration timeout) {
         List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.assign(List.of(new TopicPartition(dlqTopic, 0)));
             consumer.seekToBeginning(List.of(new TopicPartition(dlqTopic, 0)));
