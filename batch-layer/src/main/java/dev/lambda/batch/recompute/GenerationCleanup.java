@@ -55,21 +55,24 @@ public final class GenerationCleanup {
             if (old.version().equals(view.version())) {
                 continue;
             }
+            // the state goes first, and only as read: a version published again meanwhile (by a run
+            // of another views file) keeps its state and the rows it answers from
+            if (!states.delete(view.name(), old.version(), old.generation(), consistency).toCompletableFuture().join()) {
+                LOG.warn("old version {} of view {} was published again while this run cleaned up; it stays for a later run's cleanup",
+                        old.version(), view.name());
+                continue;
+            }
             for (BatchGeneration g : generations.list(view.name(), old.version()).toCompletableFuture().join()) {
                 drop(g);
                 dropped++;
             }
-            if (states.delete(view.name(), old.version(), old.generation(), consistency).toCompletableFuture().join()) {
-                LOG.info("dropped old version {} of view {}", old.version(), view.name());
-            } else {
-                LOG.warn("old version {} of view {} was published again while its generations were dropped; its state stays for"
-                        + " the next run's cleanup", old.version(), view.name());
-            }
+            LOG.info("dropped old version {} of view {}", old.version(), view.name());
         }
         return dropped;
     }
 
-    private void drop(BatchGeneration g) {
+    /** Deletes a generation's rows, then forgets it. */
+    public void drop(BatchGeneration g) {
         List<CompletableFuture<Void>> deletes = new ArrayList<>();
         for (String p : g.partitions()) {
             deletes.add(rows.deletePartition(g.view(), g.version(), g.generation(), BatchGeneration.levelOf(p),

@@ -20,6 +20,7 @@ import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewDefinition;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -126,22 +127,31 @@ public final class Recompute {
     }
 
     /**
-     * The state another run published while this one wrote {@code ours}: if it is the same generation
-     * (the same cutoff over the same events), this run's rows are the published ones and the run goes
-     * on; otherwise this run's generation stays unpublished, for a later run's cleanup to drop.
+     * After a refused publish, the state another run published since this one started. If it is this
+     * run's generation (the same cutoff over the same events), this run's rows are the published ones
+     * and the run goes on. Otherwise this run's generation is dropped here (the other run's cleanup
+     * may already have forgotten it, leaving rows written since that no cleanup would find) and the
+     * run fails.
      */
-    private static ViewState publishedMeanwhile(ViewStateTable states, ViewState ours, Optional<ViewState> read, ConsistencyLevel consistency) {
+    private static ViewState publishedMeanwhile(ViewStateTable states, GenerationCleanup cleanup, BatchGeneration ours,
+                                                Optional<ViewState> atStart, ConsistencyLevel consistency) {
         Optional<ViewState> found = states.findAll(ours.view(), consistency).toCompletableFuture().join().stream()
                 .filter(s -> s.version().equals(ours.version())).findFirst();
         if (found.isPresent() && found.get().generation() == ours.generation()) {
             return found.get();
         }
-        throw new IllegalStateException("view " + ours.view() + " was published by another recompute while this one ran: it now answers from "
-                + found.map(s -> "generation " + s.generation() + " (cutoff " + s.cutoff() + ", published " + s.publishedAt() + ")")
-                        .orElse("no generation (its state was removed)")
-                + " instead of " + read.map(s -> "generation " + s.generation()).orElse("none") + " as read before writing, so this run's"
-                + " generation " + ours.generation() + " (cutoff " + ours.cutoff() + ") was not published and a later run's cleanup drops it;"
-                + " run one recompute at a time (README, Schedule)");
+        boolean stillNeeded = found.isPresent() && Long.valueOf(ours.generation()).equals(found.get().previousGeneration());
+        if (!stillNeeded) {
+            cleanup.drop(ours);
+        }
+        throw new IllegalStateException("view " + ours.view() + " was published by another recompute since this run started: it now"
+                + " answers from " + found.map(s -> "generation " + s.generation() + " (cutoff " + s.cutoff() + ", published "
+                        + s.publishedAt() + ")").orElse("no generation (its state was removed by a run whose views file has another"
+                        + " version of this view)")
+                + "; this run read " + atStart.map(s -> "generation " + s.generation()).orElse("none") + " at its start. This run's"
+                + " generation " + ours.generation() + " (cutoff " + ours.cutoff() + ") is not published"
+                + (stillNeeded ? "" : " and its rows were dropped") + "; views it published before stay published."
+                + " Run one recompute at a time (README, Schedule)");
     }
 
     /** @param ingestStart when this run's ingest started, or empty to use the master dataset's record of it */
@@ -155,6 +165,13 @@ public final class Recompute {
                 new SpeedPartitionsTable(session, config.cassandra().keyspace()).readAll().toCompletableFuture().join(), Instant.now());
         progress.line("cutoff", 0, "T = " + cutoff);
         ConsistencyLevel consistency = writeConsistency();
+        ViewStateTable states = new ViewStateTable(session, config.cassandra().keyspace());
+        // read before anything is computed: a view is published only if no other run published it since
+        // (a later cutoff, perhaps, whose cleanup may also drop this run's rows)
+        Map<String, List<ViewState>> statesAtStart = new HashMap<>();
+        for (ViewDefinition view : views.views()) {
+            statesAtStart.put(view.name(), states.findAll(view.name(), consistency).toCompletableFuture().join());
+        }
 
         // records archived under another parser version are read as this release's parser reads them
         Dataset<Row> archived = EnvelopeColumns.current(master.read(spark), config.futureTolerance());
@@ -165,24 +182,22 @@ public final class Recompute {
         long generation = generationId(cutoff, counts.fingerprint());
         progress.line("generation", 0, "id " + generation + " (of T and the fingerprint of these events)");
 
-        ViewStateTable states = new ViewStateTable(session, config.cassandra().keyspace());
         BatchGenerationsTable generations = new BatchGenerationsTable(session, config.cassandra().keyspace());
         GenerationCleanup cleanup = new GenerationCleanup(generations, new BatchRowsTable(session, config.cassandra().keyspace()),
                 states, config.grace());
         for (ViewDefinition view : views.views()) {
-            // read before any row of the view is written: the publish requires the view unchanged since,
-            // as a run that published meanwhile may have dropped this run's rows in its cleanup
-            List<ViewState> versions = states.findAll(view.name(), consistency).toCompletableFuture().join();
+            List<ViewState> versions = statesAtStart.get(view.name());
             Optional<ViewState> current = versions.stream().filter(s -> s.version().equals(view.version())).findFirst();
             // recorded before a row is written: a run that dies while writing leaves a generation the
             // cleanup of a later run finds and drops, not rows nobody knows of
-            generations.record(new BatchGeneration(view.name(), view.version(), generation, cutoff,
-                    GenerationWriter.partitionsOf(events, view), Instant.now())).toCompletableFuture().join();
-            Map<String, Long> written = GenerationWriter.write(ViewAggregation.aggregate(events, view), view, generation,
+            BatchGeneration written = new BatchGeneration(view.name(), view.version(), generation, cutoff,
+                    GenerationWriter.partitionsOf(events, view), Instant.now());
+            generations.record(written).toCompletableFuture().join();
+            Map<String, Long> rowsByPartition = GenerationWriter.write(ViewAggregation.aggregate(events, view), view, generation,
                     config.cassandra(), config.maxInFlightWrites(), consistency.name());
-            long rows = written.values().stream().mapToLong(Long::longValue).sum();
+            long rows = rowsByPartition.values().stream().mapToLong(Long::longValue).sum();
             Instant now = Instant.now();
-            progress.line("write", rows, "rows of " + view.name() + " in " + written.size() + " partitions");
+            progress.line("write", rows, "rows of " + view.name() + " in " + rowsByPartition.size() + " partitions");
 
             Long previous = current.map(s -> s.generation() == generation ? s.previousGeneration() : Long.valueOf(s.generation()))
                     .orElse(null);
@@ -193,7 +208,7 @@ public final class Recompute {
             if (publisher.publish(state, current.map(ViewState::generation).orElse(null), consistency)) {
                 progress.line("publish", rows, view.name() + " now answers from generation " + generation);
             } else {
-                state = publishedMeanwhile(states, state, current, consistency);
+                state = publishedMeanwhile(states, cleanup, written, current, consistency);
                 progress.line("publish", rows, view.name() + " answers from generation " + generation
                         + ", which another run of the same cutoff published meanwhile");
             }

@@ -423,9 +423,9 @@ class BatchLayerIT {
 
     /**
      * Two recomputes overlapping, the second run entirely while the first writes: a first run whose
-     * view was published meanwhile publishes only if that is its own generation (the same cutoff
-     * over the same events), and otherwise fails, naming the other run's generation, which stays
-     * published with its rows intact.
+     * views were published since it started goes on only if that is its own generation (the same
+     * cutoff over the same events), and otherwise fails, naming the other run's generation, which
+     * stays published with its rows intact, and drops its own.
      */
     @Test
     void aRecomputeDoesNotPublishOverAGenerationAnotherRunPublishedWhileItRan(LocalCluster cluster, @TempDir Path dir)
@@ -443,7 +443,7 @@ class BatchLayerIT {
             try {
                 // from no state, both of the same cutoff: the second to publish finds its own generation
                 String first = cutoffs.get(0).toString();
-                overlapped(spark, f, f.config("recompute", "--cutoff", first), f.config("recompute", "--cutoff", first));
+                overlapped(spark, f, f.config("recompute", "--cutoff", first), f.config("recompute", "--cutoff", first), new ArrayList<>());
                 ViewState twin = f.published("pageviews");
                 assertEquals(cutoffs.get(0), twin.cutoff());
                 for (String view : List.of("pageviews", "sales", "activity")) {
@@ -454,13 +454,15 @@ class BatchLayerIT {
 
                 // an earlier cutoff, overlapped by a run of a later one: the earlier one must not replace it
                 Instant between = cutoffs.get(1);
-                IllegalStateException refused = assertThrows(IllegalStateException.class,
-                        () -> overlapped(spark, f, f.config("recompute", "--cutoff", between.toString()), f.config("recompute")));
+                List<BatchGeneration> refusedGeneration = new ArrayList<>();
+                IllegalStateException refused = assertThrows(IllegalStateException.class, () -> overlapped(spark, f,
+                        f.config("recompute", "--cutoff", between.toString()), f.config("recompute"), refusedGeneration));
                 ViewState later = f.published("pageviews");
                 assertTrue(later.cutoff().isAfter(between), later.cutoff() + " after " + between);
                 assertTrue(refused.getMessage().contains("generation " + later.generation() + " (cutoff " + later.cutoff()),
                         refused.getMessage());
-                assertTrue(refused.getMessage().contains("instead of generation " + twin.generation()), refused.getMessage());
+                assertTrue(refused.getMessage().contains("this run read generation " + twin.generation() + " at its start"),
+                        refused.getMessage());
                 for (String view : List.of("pageviews", "sales", "activity")) {
                     assertEquals(later.generation(), f.published(view).generation(), view);
                     assertEquals(twin.generation(), f.published(view).previousGeneration(), view);
@@ -468,29 +470,38 @@ class BatchLayerIT {
                 List<String> diffs = f.differences(later.generation(), later.cutoff());
                 assertTrue(diffs.isEmpty(), "the other run's generation is intact: " + diffs.subList(0, Math.min(8, diffs.size())));
                 ViewDefinition pageviews = BatchFixture.VIEWS.find("pageviews").orElseThrow();
-                assertTrue(new BatchGenerationsTable(f.session, f.keyspace()).list(pageviews.name(), pageviews.version())
-                        .toCompletableFuture().join().stream().anyMatch(g -> g.cutoff().equals(between)),
-                        "the refused generation is recorded, for a later cleanup");
+                assertEquals(Set.of(twin.generation(), later.generation()), new BatchGenerationsTable(f.session, f.keyspace())
+                        .list(pageviews.name(), pageviews.version()).toCompletableFuture().join().stream()
+                        .map(BatchGeneration::generation).collect(java.util.stream.Collectors.toSet()),
+                        "the refused generation is dropped at once: the other run's cleanup may have forgotten it already");
+                assertEquals(between, refusedGeneration.get(0).cutoff());
+                assertEquals(0, rowsOf(f, pageviews, refusedGeneration.get(0)), "with its rows");
             } finally {
                 spark.stop();
             }
         }
     }
 
-    /** Runs a recompute of {@code outer} whose first publish runs a whole recompute of {@code inner} first. */
-    private static void overlapped(SparkSession spark, BatchFixture f, BatchConfig outer, BatchConfig inner) {
+    /**
+     * Runs a recompute of {@code outer} whose first publish runs a whole recompute of {@code inner} first.
+     *
+     * @param written receives the generation outer recorded for the view of that first publish
+     */
+    private static void overlapped(SparkSession spark, BatchFixture f, BatchConfig outer, BatchConfig inner, List<BatchGeneration> written) {
         ViewStateTable states = new ViewStateTable(f.session, f.keyspace());
-        boolean[] innerRan = {false};
+        BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
         new Recompute(spark, outer, BatchFixture.VIEWS, f.session, (state, replacing, consistency) -> {
-            if (!innerRan[0]) {
-                innerRan[0] = true;
+            if (written.isEmpty()) {
+                written.add(generations.list(state.view(), state.version()).toCompletableFuture().join().stream()
+                        .filter(g -> g.generation() == state.generation()).findFirst().orElseThrow());
+                assertTrue(rowsOf(f, BatchFixture.VIEWS.find(state.view()).orElseThrow(), written.get(0)) > 0, "written before publishing");
                 new Recompute(spark, inner, BatchFixture.VIEWS, f.session, (s, r, c) -> states.publish(s, r, c).toCompletableFuture().join(),
                         new Progress(System.err)).run(Optional.empty());
             }
             return states.publish(state, replacing, consistency).toCompletableFuture().join();
         }, new Progress(System.err)).run(Optional.empty());
-        assertTrue(innerRan[0]);
     }
+
 
     /**
      * A speed layer that counted events before any ingest, then slotting by the hour while the batch

@@ -71,15 +71,11 @@ public final class ViewStateTable {
                 .thenApply(rs -> Optional.ofNullable(rs.one()).map(ViewStateTable::toState));
     }
 
-    /** Every published version of a view (old versions linger until the batch drops them). */
-    public CompletionStage<List<ViewState>> findAll(String view) {
-        return Pages.collect(session.executeAsync(selectView.bind(view)), ViewStateTable::toState);
-    }
-
     /**
-     * Every published version of a view as {@link #publish publishes} at {@code consistency} left it:
-     * read at the matching serial level, which sees every publish that completed on any replica.
-     * What a publish's condition is read with.
+     * Every published version of a view (old versions linger until the batch drops them), read at the
+     * serial level matching {@code consistency}: it sees every publish a quorum accepted and finishes
+     * any still in progress, so a publish conditioned on what it read is refused only if another
+     * writer came in between.
      */
     public CompletionStage<List<ViewState>> findAll(String view, ConsistencyLevel consistency) {
         return Pages.collect(session.executeAsync(selectView.bind(view).setConsistencyLevel(serialFor(consistency))),

@@ -206,8 +206,9 @@ class ServingLayerIT {
         speed.forEach((k, a) -> write.accept(() -> speedTable.write(SALES, new SpeedRow((Granularity) k.get(0), (Instant) k.get(1),
                 (List<String>) k.get(2), (Instant) k.get(3), (Integer) k.get(4), a, latest.get(k)))));
         CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
-        new ViewStateTable(session, keyspace).publish(new ViewState("sales", SALES.version(), generation, cutoff, cutoff, cutoff,
-                sales.size(), 0, batch.size(), 1, null, null), null, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join();
+        assertTrue(new ViewStateTable(session, keyspace).publish(new ViewState("sales", SALES.version(), generation, cutoff, cutoff, cutoff,
+                sales.size(), 0, batch.size(), 1, null, null), null, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(),
+                "the first state of " + keyspace);
     }
 
     @Test
