@@ -19,6 +19,7 @@ import dev.lambda.batch.testing.BatchOracle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -117,6 +118,21 @@ final class BatchFixture implements AutoCloseable {
             sent.add(new MasterRows.Event(e.id(), e.type(), e.ts(), e.attrs(), Instant.ofEpochMilli(m.timestamp()), m.partition(),
                     m.offset(), e.valid()));
         }
+    }
+
+    /**
+     * Produces {@code rounds} rounds of {@code n} records, each followed by a pause past the next
+     * second. @return after each round, the cutoff with 1 s slots that takes in every record sent so far
+     */
+    List<Instant> produceRounds(int rounds, int n) throws Exception {
+        List<Instant> cutoffs = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            produce(n);
+            Thread.sleep(1_100);
+            cutoffs.add(sent.stream().map(MasterRows.Event::ingest).max(Instant::compareTo).orElseThrow()
+                    .truncatedTo(ChronoUnit.SECONDS).plusSeconds(1));
+        }
+        return cutoffs;
     }
 
     static String json(MasterRows.Event e) {

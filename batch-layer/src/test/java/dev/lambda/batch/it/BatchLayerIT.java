@@ -270,13 +270,7 @@ class BatchLayerIT {
     @Test
     void generationsBeforeThePreviousOneAreDroppedOnceTheGraceIsOver(LocalCluster cluster, @TempDir Path dir) throws Exception {
         try (BatchFixture f = new BatchFixture(cluster, "cleanup", dir, 7)) {
-            List<Instant> cutoffs = new ArrayList<>();
-            for (int round = 0; round < 3; round++) { // three rounds of events, a cutoff (1 s slots) after each
-                f.produce(200);
-                Thread.sleep(1_100);
-                cutoffs.add(f.sent.stream().map(MasterRows.Event::ingest).max(Instant::compareTo).orElseThrow()
-                        .truncatedTo(ChronoUnit.SECONDS).plusSeconds(1));
-            }
+            List<Instant> cutoffs = f.produceRounds(3, 200);
             Main.run(f.config("ingest"), BatchFixture.VIEWS);
             for (Instant cutoff : cutoffs) {
                 Main.run(f.config("recompute", "--cutoff", cutoff.toString()), BatchFixture.VIEWS); // within the default 1 h grace
@@ -306,10 +300,7 @@ class BatchLayerIT {
     @Test
     void aChangedViewsOldVersionStaysForTheGraceThenGoes(LocalCluster cluster, @TempDir Path dir) throws Exception {
         try (BatchFixture f = new BatchFixture(cluster, "versions", dir, 9)) {
-            f.produce(200);
-            Thread.sleep(1_100);
-            String cutoff = f.sent.stream().map(MasterRows.Event::ingest).max(Instant::compareTo).orElseThrow()
-                    .truncatedTo(ChronoUnit.SECONDS).plusSeconds(1).toString();
+            String cutoff = f.produceRounds(1, 200).get(0).toString();
             Main.run(f.config("ingest"), BatchFixture.VIEWS);
             Main.run(f.config("recompute", "--cutoff", cutoff), BatchFixture.VIEWS);
             ViewDefinition before = BatchFixture.VIEWS.find("sales").orElseThrow();
@@ -431,13 +422,7 @@ class BatchLayerIT {
     void aRecomputeDoesNotPublishOverAGenerationAnotherRunPublishedWhileItRan(LocalCluster cluster, @TempDir Path dir)
             throws Exception {
         try (BatchFixture f = new BatchFixture(cluster, "overlap", dir, 5)) {
-            List<Instant> cutoffs = new ArrayList<>();
-            for (int round = 0; round < 3; round++) { // three rounds of events, a cutoff (1 s slots) after each
-                f.produce(300);
-                Thread.sleep(1_100);
-                cutoffs.add(f.sent.stream().map(MasterRows.Event::ingest).max(Instant::compareTo).orElseThrow()
-                        .truncatedTo(ChronoUnit.SECONDS).plusSeconds(1));
-            }
+            List<Instant> cutoffs = f.produceRounds(3, 300);
             Main.run(f.config("ingest"), BatchFixture.VIEWS);
             SparkSession spark = SparkSessions.create(f.config("recompute"));
             try {
