@@ -109,7 +109,7 @@ public final class KafkaBroker implements AutoCloseable {
         server.close();
     }
 
-    /** Ends the broker as a crash would (SIGKILL); {@link #start} on the same directory and port brings it back. */
+    /** Ends the broker as a crash would (SIGKILL); {@link #start} on the same directory and client port brings it back. */
     public void kill() {
         server.kill();
     }

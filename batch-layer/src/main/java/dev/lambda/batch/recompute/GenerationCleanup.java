@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,8 +20,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Drops what readers no longer need, with partition deletes: generations other than the published
  * one and the one it replaced, once they are older than the grace period, and every generation of
- * a view's old versions once the current version was first published longer than the grace period
- * ago (serving instances still on the old views file keep their answers while they are switched over).
+ * a view's old versions once the current version was first published, and the old one last
+ * published, longer than the grace period ago (serving instances still on the old views file keep
+ * their answers while they are switched over), as well as generations older than the grace period
+ * of versions that have no state.
  */
 public final class GenerationCleanup {
 
@@ -48,15 +52,19 @@ public final class GenerationCleanup {
                 dropped++;
             }
         }
-        if (published.versionSince() == null || !published.versionSince().isBefore(now.minus(grace))) {
+        Instant graceStart = now.minus(grace);
+        if (published.versionSince() == null || !published.versionSince().isBefore(graceStart)) {
             return dropped;
         }
-        for (ViewState old : states.findAll(view.name(), consistency).toCompletableFuture().join()) {
-            if (old.version().equals(view.version())) {
-                continue;
+        Map<String, ViewState> oldStates = new TreeMap<>();
+        states.findAll(view.name(), consistency).toCompletableFuture().join().stream()
+                .filter(s -> !s.version().equals(view.version())).forEach(s -> oldStates.put(s.version(), s));
+        for (ViewState old : oldStates.values()) {
+            if (!old.publishedAt().isBefore(graceStart)) {
+                continue; // published again within the grace, by a run of another views file: its servers still read it
             }
-            // the state goes first, and only as read: a version published again meanwhile (by a run
-            // of another views file) keeps its state and the rows it answers from
+            // the state goes first, and only as read: a version published again meanwhile keeps its
+            // state and the rows it answers from
             if (!states.delete(view.name(), old.version(), old.generation(), consistency).toCompletableFuture().join()) {
                 LOG.warn("old version {} of view {} was published again while this run cleaned up; it stays for a later run's cleanup",
                         old.version(), view.name());
@@ -68,11 +76,24 @@ public final class GenerationCleanup {
             }
             LOG.info("dropped old version {} of view {}", old.version(), view.name());
         }
+        // generations of versions without a state: never published, or left by a cleanup that died
+        // between a state's delete and its generations'
+        for (String version : generations.versions(view.name()).toCompletableFuture().join()) {
+            if (version.equals(view.version()) || oldStates.containsKey(version)) {
+                continue;
+            }
+            for (BatchGeneration g : generations.list(view.name(), version).toCompletableFuture().join()) {
+                if (g.writtenAt().isBefore(graceStart)) {
+                    drop(g);
+                    dropped++;
+                }
+            }
+        }
         return dropped;
     }
 
     /** Deletes a generation's rows, then forgets it. */
-    public void drop(BatchGeneration g) {
+    private void drop(BatchGeneration g) {
         List<CompletableFuture<Void>> deletes = new ArrayList<>();
         for (String p : g.partitions()) {
             deletes.add(rows.deletePartition(g.view(), g.version(), g.generation(), BatchGeneration.levelOf(p),

@@ -129,29 +129,28 @@ public final class Recompute {
     /**
      * After a refused publish, the state another run published since this one started. If it is this
      * run's generation (the same cutoff over the same events), this run's rows are the published ones
-     * and the run goes on. Otherwise this run's generation is dropped here (the other run's cleanup
-     * may already have forgotten it, leaving rows written since that no cleanup would find) and the
-     * run fails.
+     * and the run goes on. Otherwise the run fails, its generation recorded again as written now: the
+     * other run's cleanup may have forgotten it while this run wrote, and rows written since would
+     * be found by no cleanup. A later run's cleanup drops it after the grace period, unless some run
+     * published it meanwhile (the same id).
      */
-    private static ViewState publishedMeanwhile(ViewStateTable states, GenerationCleanup cleanup, BatchGeneration ours,
+    private static ViewState publishedMeanwhile(ViewStateTable states, BatchGenerationsTable generations, BatchGeneration ours,
                                                 Optional<ViewState> atStart, ConsistencyLevel consistency) {
         Optional<ViewState> found = states.findAll(ours.view(), consistency).toCompletableFuture().join().stream()
                 .filter(s -> s.version().equals(ours.version())).findFirst();
         if (found.isPresent() && found.get().generation() == ours.generation()) {
             return found.get();
         }
-        boolean stillNeeded = found.isPresent() && Long.valueOf(ours.generation()).equals(found.get().previousGeneration());
-        if (!stillNeeded) {
-            cleanup.drop(ours);
-        }
+        generations.record(new BatchGeneration(ours.view(), ours.version(), ours.generation(), ours.cutoff(), ours.partitions(),
+                Instant.now())).toCompletableFuture().join();
         throw new IllegalStateException("view " + ours.view() + " was published by another recompute since this run started: it now"
                 + " answers from " + found.map(s -> "generation " + s.generation() + " (cutoff " + s.cutoff() + ", published "
                         + s.publishedAt() + ")").orElse("no generation (its state was removed by a run whose views file has another"
                         + " version of this view)")
                 + "; this run read " + atStart.map(s -> "generation " + s.generation()).orElse("none") + " at its start. This run's"
-                + " generation " + ours.generation() + " (cutoff " + ours.cutoff() + ") is not published"
-                + (stillNeeded ? "" : " and its rows were dropped") + "; views it published before stay published."
-                + " Run one recompute at a time (README, Schedule)");
+                + " generation " + ours.generation() + " (cutoff " + ours.cutoff() + ") is not published, and a later run's cleanup"
+                + " drops it after --grace; views this run published before stay published. Run one recompute at a time (README,"
+                + " Schedule)");
     }
 
     /** @param ingestStart when this run's ingest started, or empty to use the master dataset's record of it */
@@ -176,48 +175,51 @@ public final class Recompute {
         // records archived under another parser version are read as this release's parser reads them
         Dataset<Row> archived = EnvelopeColumns.current(master.read(spark), config.futureTolerance());
         Dataset<Row> events = eventsBefore(archived, cutoff).persist(StorageLevel.MEMORY_AND_DISK());
-        Dedup.Counts counts = Dedup.counts(events); // one pass, which also fills the cache
-        progress.line("dedup", counts.kept(), "events counted of " + counts.valid() + " ingested before T (" + counts.duplicates()
-                + " duplicates)");
-        long generation = generationId(cutoff, counts.fingerprint());
-        progress.line("generation", 0, "id " + generation + " (of T and the fingerprint of these events)");
+        try {
+            Dedup.Counts counts = Dedup.counts(events); // one pass, which also fills the cache
+            progress.line("dedup", counts.kept(), "events counted of " + counts.valid() + " ingested before T (" + counts.duplicates()
+                    + " duplicates)");
+            long generation = generationId(cutoff, counts.fingerprint());
+            progress.line("generation", 0, "id " + generation + " (of T and the fingerprint of these events)");
 
-        BatchGenerationsTable generations = new BatchGenerationsTable(session, config.cassandra().keyspace());
-        GenerationCleanup cleanup = new GenerationCleanup(generations, new BatchRowsTable(session, config.cassandra().keyspace()),
-                states, config.grace());
-        for (ViewDefinition view : views.views()) {
-            List<ViewState> versions = statesAtStart.get(view.name());
-            Optional<ViewState> current = versions.stream().filter(s -> s.version().equals(view.version())).findFirst();
-            // recorded before a row is written: a run that dies while writing leaves a generation the
-            // cleanup of a later run finds and drops, not rows nobody knows of
-            BatchGeneration written = new BatchGeneration(view.name(), view.version(), generation, cutoff,
-                    GenerationWriter.partitionsOf(events, view), Instant.now());
-            generations.record(written).toCompletableFuture().join();
-            Map<String, Long> rowsByPartition = GenerationWriter.write(ViewAggregation.aggregate(events, view), view, generation,
-                    config.cassandra(), config.maxInFlightWrites(), consistency.name());
-            long rows = rowsByPartition.values().stream().mapToLong(Long::longValue).sum();
-            Instant now = Instant.now();
-            progress.line("write", rows, "rows of " + view.name() + " in " + rowsByPartition.size() + " partitions");
+            BatchGenerationsTable generations = new BatchGenerationsTable(session, config.cassandra().keyspace());
+            GenerationCleanup cleanup = new GenerationCleanup(generations, new BatchRowsTable(session, config.cassandra().keyspace()),
+                    states, config.grace());
+            for (ViewDefinition view : views.views()) {
+                List<ViewState> versions = statesAtStart.get(view.name());
+                Optional<ViewState> current = versions.stream().filter(s -> s.version().equals(view.version())).findFirst();
+                // recorded before a row is written: a run that dies while writing leaves a generation the
+                // cleanup of a later run finds and drops, not rows nobody knows of
+                BatchGeneration written = new BatchGeneration(view.name(), view.version(), generation, cutoff,
+                        GenerationWriter.partitionsOf(events, view), Instant.now());
+                generations.record(written).toCompletableFuture().join();
+                Map<String, Long> rowsByPartition = GenerationWriter.write(ViewAggregation.aggregate(events, view), view, generation,
+                        config.cassandra(), config.maxInFlightWrites(), consistency.name());
+                long rows = rowsByPartition.values().stream().mapToLong(Long::longValue).sum();
+                Instant now = Instant.now();
+                progress.line("write", rows, "rows of " + view.name() + " in " + rowsByPartition.size() + " partitions");
 
-            Long previous = current.map(s -> s.generation() == generation ? s.previousGeneration() : Long.valueOf(s.generation()))
-                    .orElse(null);
-            Instant publishedAt = Instant.now();
-            Instant versionSince = versionSince(current, versions, publishedAt);
-            ViewState state = new ViewState(view.name(), view.version(), generation, cutoff, now, publishedAt, counts.valid(),
-                    counts.duplicates(), rows, System.currentTimeMillis() - started, previous, versionSince);
-            if (publisher.publish(state, current.map(ViewState::generation).orElse(null), consistency)) {
-                progress.line("publish", rows, view.name() + " now answers from generation " + generation);
-            } else {
-                state = publishedMeanwhile(states, cleanup, written, current, consistency);
-                progress.line("publish", rows, view.name() + " answers from generation " + generation
-                        + ", which another run of the same cutoff published meanwhile");
+                Long previous = current.map(s -> s.generation() == generation ? s.previousGeneration() : Long.valueOf(s.generation()))
+                        .orElse(null);
+                Instant publishedAt = Instant.now();
+                Instant versionSince = versionSince(current, versions, publishedAt);
+                ViewState state = new ViewState(view.name(), view.version(), generation, cutoff, now, publishedAt, counts.valid(),
+                        counts.duplicates(), rows, System.currentTimeMillis() - started, previous, versionSince);
+                if (publisher.publish(state, current.map(ViewState::generation).orElse(null), consistency)) {
+                    progress.line("publish", rows, view.name() + " now answers from generation " + generation);
+                } else {
+                    state = publishedMeanwhile(states, generations, written, current, consistency);
+                    progress.line("publish", rows, view.name() + " answers from generation " + generation
+                            + ", which another run of the same cutoff published meanwhile");
+                }
+                int dropped = cleanup.clean(view, state, consistency, Instant.now());
+                if (dropped > 0) {
+                    progress.line("cleanup", dropped, "old generations of " + view.name() + " dropped");
+                }
             }
-            int dropped = cleanup.clean(view, state, consistency, Instant.now());
-            if (dropped > 0) {
-                progress.line("cleanup", dropped, "old generations of " + view.name() + " dropped");
-            }
+        } finally {
+            events.unpersist();
         }
-        events.unpersist();
         return cutoff;
     }
 }

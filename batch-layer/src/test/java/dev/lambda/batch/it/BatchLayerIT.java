@@ -13,6 +13,7 @@ import dev.lambda.batch.config.BatchConfig;
 import dev.lambda.batch.ingest.FileImport;
 import dev.lambda.batch.ingest.KafkaIngest;
 import dev.lambda.batch.ingest.MasterDataset;
+import dev.lambda.batch.recompute.Publisher;
 import dev.lambda.batch.recompute.Recompute;
 import dev.lambda.batch.spark.SparkSessions;
 import dev.lambda.batch.testing.MasterRows;
@@ -43,6 +44,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -50,6 +52,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -304,12 +307,17 @@ class BatchLayerIT {
             Main.run(f.config("ingest"), BatchFixture.VIEWS);
             Main.run(f.config("recompute", "--cutoff", cutoff), BatchFixture.VIEWS);
             ViewDefinition before = BatchFixture.VIEWS.find("sales").orElseThrow();
+            ViewDefinition pageviewsBefore = BatchFixture.VIEWS.find("pageviews").orElseThrow();
             ViewCatalog changed = new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
-                    .replace("dimensions: [product, country]", "dimensions: [product, country, currency]"));
+                    .replace("dimensions: [product, country]", "dimensions: [product, country, currency]")
+                    .replace("dimensions: [page, country]", "dimensions: [page, country, device]"));
             ViewDefinition after = changed.find("sales").orElseThrow();
             assertFalse(before.version().equals(after.version()));
+            assertFalse(pageviewsBefore.version().equals(changed.find("pageviews").orElseThrow().version()));
             BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
             List<BatchGeneration> old = generations.list(before.name(), before.version()).toCompletableFuture().join();
+            List<BatchGeneration> oldPageviews = generations.list(pageviewsBefore.name(), pageviewsBefore.version()).toCompletableFuture()
+                    .join();
 
             Main.run(f.config("recompute", "--cutoff", cutoff), changed); // the new version is published, within the grace
             ViewStateTable states = new ViewStateTable(f.session, f.keyspace());
@@ -320,13 +328,22 @@ class BatchLayerIT {
             ViewState firstPublished = states.find("sales", after.version()).toCompletableFuture().join().orElseThrow();
             assertEquals(firstPublished.publishedAt(), firstPublished.versionSince());
 
+            // a cleanup that died between deleting the old pageviews' state and dropping its generations
+            ViewState oldPageviewsState = states.find("pageviews", pageviewsBefore.version()).toCompletableFuture().join().orElseThrow();
+            assertTrue(states.delete("pageviews", pageviewsBefore.version(), oldPageviewsState.generation(),
+                    DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+            assertTrue(rowsOf(f, pageviewsBefore, oldPageviews.get(0)) > 0);
+
             Main.run(f.config("recompute", "--cutoff", cutoff, "--grace", "0s"), changed);
             assertEquals(firstPublished.versionSince(), states.find("sales", after.version()).toCompletableFuture().join().orElseThrow()
                     .versionSince(), "the grace counts from the first publish");
             assertTrue(states.find("sales", before.version()).toCompletableFuture().join().isEmpty(), "the old version is gone");
             assertEquals(List.of(), generations.list(before.name(), before.version()).toCompletableFuture().join());
             assertEquals(0, rowsOf(f, before, old.get(0)), "with its rows");
-            assertTrue(states.find("pageviews", BatchFixture.VIEWS.find("pageviews").orElseThrow().version()).toCompletableFuture().join()
+            assertEquals(List.of(), generations.list(pageviewsBefore.name(), pageviewsBefore.version()).toCompletableFuture().join(),
+                    "generations of a version without a state are found too");
+            assertEquals(0, rowsOf(f, pageviewsBefore, oldPageviews.get(0)), "with their rows");
+            assertTrue(states.find("activity", BatchFixture.VIEWS.find("activity").orElseThrow().version()).toCompletableFuture().join()
                     .isPresent(), "an unchanged view keeps its version");
         }
     }
@@ -439,9 +456,9 @@ class BatchLayerIT {
 
                 // an earlier cutoff, overlapped by a run of a later one: the earlier one must not replace it
                 Instant between = cutoffs.get(1);
-                List<BatchGeneration> refusedGeneration = new ArrayList<>();
+                List<BatchGeneration> refusedWritten = new ArrayList<>();
                 IllegalStateException refused = assertThrows(IllegalStateException.class, () -> overlapped(spark, f,
-                        f.config("recompute", "--cutoff", between.toString()), f.config("recompute"), refusedGeneration));
+                        f.config("recompute", "--cutoff", between.toString()), f.config("recompute"), refusedWritten));
                 ViewState later = f.published("pageviews");
                 assertTrue(later.cutoff().isAfter(between), later.cutoff() + " after " + between);
                 assertTrue(refused.getMessage().contains("generation " + later.generation() + " (cutoff " + later.cutoff()),
@@ -455,12 +472,22 @@ class BatchLayerIT {
                 List<String> diffs = f.differences(later.generation(), later.cutoff());
                 assertTrue(diffs.isEmpty(), "the other run's generation is intact: " + diffs.subList(0, Math.min(8, diffs.size())));
                 ViewDefinition pageviews = BatchFixture.VIEWS.find("pageviews").orElseThrow();
-                assertEquals(Set.of(twin.generation(), later.generation()), new BatchGenerationsTable(f.session, f.keyspace())
-                        .list(pageviews.name(), pageviews.version()).toCompletableFuture().join().stream()
-                        .map(BatchGeneration::generation).collect(java.util.stream.Collectors.toSet()),
-                        "the refused generation is dropped at once: the other run's cleanup may have forgotten it already");
-                assertEquals(between, refusedGeneration.get(0).cutoff());
-                assertEquals(0, rowsOf(f, pageviews, refusedGeneration.get(0)), "with its rows");
+                BatchGeneration refusedGeneration = refusedWritten.get(0);
+                assertEquals(between, refusedGeneration.cutoff());
+                BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
+                BatchGeneration recorded = generations.list(pageviews.name(), pageviews.version()).toCompletableFuture().join().stream()
+                        .filter(g -> g.generation() == refusedGeneration.generation()).findFirst().orElseThrow();
+                assertTrue(recorded.writtenAt().isAfter(refusedGeneration.writtenAt()),
+                        "recorded again when refused, for a later cleanup after the grace (the other run's may have forgotten it)");
+                assertTrue(rowsOf(f, pageviews, refusedGeneration) > 0, "nothing dropped within the grace");
+
+                new Recompute(spark, f.config("recompute", "--grace", "0s"), BatchFixture.VIEWS, f.session,
+                        (s, r, c) -> new ViewStateTable(f.session, f.keyspace()).publish(s, r, c).toCompletableFuture().join(),
+                        new Progress(System.err)).run(Optional.empty());
+                assertEquals(Set.of(twin.generation(), later.generation()), generations.list(pageviews.name(), pageviews.version())
+                        .toCompletableFuture().join().stream().map(BatchGeneration::generation).collect(Collectors.toSet()),
+                        "a later run's cleanup drops it");
+                assertEquals(0, rowsOf(f, pageviews, refusedGeneration), "with its rows");
             } finally {
                 spark.stop();
             }
@@ -468,31 +495,37 @@ class BatchLayerIT {
     }
 
     /**
-     * Runs a recompute of {@code outer} whose first publish runs a whole recompute of {@code inner} first.
+     * Runs a recompute of {@code outer} that runs a whole recompute of {@code inner} right after it
+     * read the views' states, as it tells its generation.
      *
-     * @param written receives the generation outer recorded for the view of that first publish
+     * @param written receives the generation outer recorded for the view it published first
      */
     private static void overlapped(SparkSession spark, BatchFixture f, BatchConfig outer, BatchConfig inner, List<BatchGeneration> written) {
         ViewStateTable states = new ViewStateTable(f.session, f.keyspace());
         BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
+        Publisher publisher = (s, r, c) -> states.publish(s, r, c).toCompletableFuture().join();
+        boolean[] innerRan = {false};
+        PrintStream progress = new PrintStream(System.err, true, StandardCharsets.UTF_8) {
+            @Override
+            public PrintStream format(Locale l, String format, Object... args) {
+                if (!innerRan[0] && args.length > 0 && "generation".equals(args[0])) {
+                    innerRan[0] = true;
+                    new Recompute(spark, inner, BatchFixture.VIEWS, f.session, publisher, new Progress(System.err)).run(Optional.empty());
+                }
+                return super.format(l, format, args);
+            }
+        };
         new Recompute(spark, outer, BatchFixture.VIEWS, f.session, (state, replacing, consistency) -> {
             if (written.isEmpty()) {
                 written.add(generations.list(state.view(), state.version()).toCompletableFuture().join().stream()
                         .filter(g -> g.generation() == state.generation()).findFirst().orElseThrow());
                 assertTrue(rowsOf(f, BatchFixture.VIEWS.find(state.view()).orElseThrow(), written.get(0)) > 0, "written before publishing");
-                new Recompute(spark, inner, BatchFixture.VIEWS, f.session, (s, r, c) -> states.publish(s, r, c).toCompletableFuture().join(),
-                        new Progress(System.err)).run(Optional.empty());
             }
-            return states.publish(state, replacing, consistency).toCompletableFuture().join();
-        }, new Progress(System.err)).run(Optional.empty());
+            return publisher.publish(state, replacing, consistency);
+        }, new Progress(progress)).run(Optional.empty());
+        assertTrue(innerRan[0]);
     }
 
-
-    /**
-     * A speed layer that counted events before any ingest, then slotting by the hour while the batch
-     * slots by the second: the batch refuses every cutoff that would leave events out of both layers,
-     * until the hour-wide rows are gone.
-     */
     @Test
     void aRecomputeRefusesACutoffTheSpeedRowsCannotTakeOverFrom(LocalCluster cluster, @TempDir Path dir) throws Exception {
         try (BatchFixture f = new BatchFixture(cluster, "slot_widths", dir, 9)) {
