@@ -11,8 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,10 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Drops what readers no longer need, with partition deletes: generations other than the published
  * one and the one it replaced, once they are older than the grace period, and every generation of
- * a view's old versions once the current version was first published, and the old one last
- * published, longer than the grace period ago (serving instances still on the old views file keep
- * their answers while they are switched over), as well as generations older than the grace period
- * of versions that have no state.
+ * a view's old versions once the current version was first published longer than the grace period
+ * ago (serving instances still on the old views file keep their answers while they are switched over).
  */
 public final class GenerationCleanup {
 
@@ -52,43 +48,34 @@ public final class GenerationCleanup {
                 dropped++;
             }
         }
-        Instant graceStart = now.minus(grace);
-        if (published.versionSince() == null || !published.versionSince().isBefore(graceStart)) {
+        if (published.versionSince() == null || !published.versionSince().isBefore(now.minus(grace))) {
             return dropped;
         }
-        Map<String, ViewState> oldStates = new TreeMap<>();
-        states.findAll(view.name(), consistency).toCompletableFuture().join().stream()
-                .filter(s -> !s.version().equals(view.version())).forEach(s -> oldStates.put(s.version(), s));
-        for (ViewState old : oldStates.values()) {
-            if (!old.publishedAt().isBefore(graceStart)) {
-                continue; // published again within the grace, by a run of another views file: its servers still read it
-            }
-            // the state goes first, and only as read: a version published again meanwhile keeps its
-            // state and the rows it answers from
-            if (!states.delete(view.name(), old.version(), old.generation(), consistency).toCompletableFuture().join()) {
-                LOG.warn("old version {} of view {} was published again while this run cleaned up; it stays for a later run's cleanup",
-                        old.version(), view.name());
-                continue;
-            }
-            for (BatchGeneration g : generations.list(view.name(), old.version()).toCompletableFuture().join()) {
-                drop(g);
-                dropped++;
-            }
-            LOG.info("dropped old version {} of view {}", old.version(), view.name());
-        }
-        // generations of versions without a state: never published, or left by a cleanup that died
-        // between a state's delete and its generations'
-        for (String version : generations.versions(view.name()).toCompletableFuture().join()) {
-            if (version.equals(view.version()) || oldStates.containsKey(version)) {
-                continue;
-            }
-            for (BatchGeneration g : generations.list(view.name(), version).toCompletableFuture().join()) {
-                if (g.writtenAt().isBefore(graceStart)) {
-                    drop(g);
-                    dropped++;
-                }
+        for (ViewState old : states.findAll(view.name(), consistency).toCompletableFuture().join()) {
+            if (!old.version().equals(view.version())) {
+                dropped += dropOldVersion(view, old, consistency);
             }
         }
+        return dropped;
+    }
+
+    /**
+     * The state goes first, and only as read: a version published again meanwhile (by a run of
+     * another views file) keeps its state and the rows it answers from. A run that dies between
+     * the two leaves the version's generations for good: nothing lists a version without a state.
+     */
+    private int dropOldVersion(ViewDefinition view, ViewState old, ConsistencyLevel consistency) {
+        if (!states.delete(old, consistency).toCompletableFuture().join()) {
+            LOG.warn("old version {} of view {} was published again while this run cleaned up; it stays for a later run's cleanup",
+                    old.version(), view.name());
+            return 0;
+        }
+        int dropped = 0;
+        for (BatchGeneration g : generations.list(view.name(), old.version()).toCompletableFuture().join()) {
+            drop(g);
+            dropped++;
+        }
+        LOG.info("dropped old version {} of view {}", old.version(), view.name());
         return dropped;
     }
 

@@ -307,17 +307,12 @@ class BatchLayerIT {
             Main.run(f.config("ingest"), BatchFixture.VIEWS);
             Main.run(f.config("recompute", "--cutoff", cutoff), BatchFixture.VIEWS);
             ViewDefinition before = BatchFixture.VIEWS.find("sales").orElseThrow();
-            ViewDefinition pageviewsBefore = BatchFixture.VIEWS.find("pageviews").orElseThrow();
             ViewCatalog changed = new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
-                    .replace("dimensions: [product, country]", "dimensions: [product, country, currency]")
-                    .replace("dimensions: [page, country]", "dimensions: [page, country, device]"));
+                    .replace("dimensions: [product, country]", "dimensions: [product, country, currency]"));
             ViewDefinition after = changed.find("sales").orElseThrow();
             assertFalse(before.version().equals(after.version()));
-            assertFalse(pageviewsBefore.version().equals(changed.find("pageviews").orElseThrow().version()));
             BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
             List<BatchGeneration> old = generations.list(before.name(), before.version()).toCompletableFuture().join();
-            List<BatchGeneration> oldPageviews = generations.list(pageviewsBefore.name(), pageviewsBefore.version()).toCompletableFuture()
-                    .join();
 
             Main.run(f.config("recompute", "--cutoff", cutoff), changed); // the new version is published, within the grace
             ViewStateTable states = new ViewStateTable(f.session, f.keyspace());
@@ -328,22 +323,13 @@ class BatchLayerIT {
             ViewState firstPublished = states.find("sales", after.version()).toCompletableFuture().join().orElseThrow();
             assertEquals(firstPublished.publishedAt(), firstPublished.versionSince());
 
-            // a cleanup that died between deleting the old pageviews' state and dropping its generations
-            ViewState oldPageviewsState = states.find("pageviews", pageviewsBefore.version()).toCompletableFuture().join().orElseThrow();
-            assertTrue(states.delete("pageviews", pageviewsBefore.version(), oldPageviewsState.generation(),
-                    DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
-            assertTrue(rowsOf(f, pageviewsBefore, oldPageviews.get(0)) > 0);
-
             Main.run(f.config("recompute", "--cutoff", cutoff, "--grace", "0s"), changed);
             assertEquals(firstPublished.versionSince(), states.find("sales", after.version()).toCompletableFuture().join().orElseThrow()
                     .versionSince(), "the grace counts from the first publish");
             assertTrue(states.find("sales", before.version()).toCompletableFuture().join().isEmpty(), "the old version is gone");
             assertEquals(List.of(), generations.list(before.name(), before.version()).toCompletableFuture().join());
             assertEquals(0, rowsOf(f, before, old.get(0)), "with its rows");
-            assertEquals(List.of(), generations.list(pageviewsBefore.name(), pageviewsBefore.version()).toCompletableFuture().join(),
-                    "generations of a version without a state are found too");
-            assertEquals(0, rowsOf(f, pageviewsBefore, oldPageviews.get(0)), "with their rows");
-            assertTrue(states.find("activity", BatchFixture.VIEWS.find("activity").orElseThrow().version()).toCompletableFuture().join()
+            assertTrue(states.find("pageviews", BatchFixture.VIEWS.find("pageviews").orElseThrow().version()).toCompletableFuture().join()
                     .isPresent(), "an unchanged view keeps its version");
         }
     }
@@ -430,10 +416,11 @@ class BatchLayerIT {
     }
 
     /**
-     * Two recomputes overlapping, the second run entirely while the first writes: a first run whose
-     * views were published since it started goes on only if that is its own generation (the same
-     * cutoff over the same events), and otherwise fails, naming the other run's generation, which
-     * stays published with its rows intact, and drops its own.
+     * Two recomputes overlapping, the second run entirely after the first read the views' states and
+     * before it writes: a first run whose views were published since it started goes on only if that
+     * is its own generation (the same cutoff over the same events), and otherwise fails, naming the
+     * other run's generation, which stays published with its rows intact, and leaves its own to a
+     * later run's cleanup.
      */
     @Test
     void aRecomputeDoesNotPublishOverAGenerationAnotherRunPublishedWhileItRan(LocalCluster cluster, @TempDir Path dir)
@@ -526,6 +513,11 @@ class BatchLayerIT {
         assertTrue(innerRan[0]);
     }
 
+    /**
+     * A speed layer that counted events before any ingest, then slotting by the hour while the batch
+     * slots by the second: the batch refuses every cutoff that would leave events out of both layers,
+     * until the hour-wide rows are gone.
+     */
     @Test
     void aRecomputeRefusesACutoffTheSpeedRowsCannotTakeOverFrom(LocalCluster cluster, @TempDir Path dir) throws Exception {
         try (BatchFixture f = new BatchFixture(cluster, "slot_widths", dir, 9)) {

@@ -37,7 +37,7 @@ public final class ViewStateTable {
                 + " WHERE view_name = ? AND version = ? IF generation = ?");
         this.selectOne = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ? AND version = ?");
         this.selectView = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ?");
-        this.delete = session.prepare("DELETE FROM " + table + " WHERE view_name = ? AND version = ? IF generation = ?");
+        this.delete = session.prepare("DELETE FROM " + table + " WHERE view_name = ? AND version = ? IF generation = ? AND published_at = ?");
     }
 
     /**
@@ -82,10 +82,10 @@ public final class ViewStateTable {
                 ViewStateTable::toState);
     }
 
-    /** Removes a view version's state, if its published generation is still {@code generation}. @return whether it was removed */
-    public CompletionStage<Boolean> delete(String view, String version, long generation, ConsistencyLevel consistency) {
-        return session.executeAsync(delete.bind(view, version, generation).setConsistencyLevel(consistency)
-                .setSerialConsistencyLevel(serialFor(consistency))).thenApply(rs -> rs.wasApplied());
+    /** Removes a view version's state, if it is still as {@code read} (not published again since). @return whether it was removed */
+    public CompletionStage<Boolean> delete(ViewState read, ConsistencyLevel consistency) {
+        return session.executeAsync(delete.bind(read.view(), read.version(), read.generation(), read.publishedAt())
+                .setConsistencyLevel(consistency).setSerialConsistencyLevel(serialFor(consistency))).thenApply(rs -> rs.wasApplied());
     }
 
     private static ViewState toState(Row row) {

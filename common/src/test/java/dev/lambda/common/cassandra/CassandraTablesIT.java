@@ -96,10 +96,12 @@ class CassandraTablesIT {
         ViewState otherVersion = new ViewState("sales", "000000000000", 1, first.cutoff(), now, now, 1, 0, 1, 1, null, null);
         assertTrue(table.publish(otherVersion, null, DefaultConsistencyLevel.QUORUM).toCompletableFuture().join());
         assertEquals(2, table.findAll("sales", DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join().size());
-        assertFalse(table.delete("sales", "000000000000", 2, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(),
+        ViewState republished = new ViewState("sales", "000000000000", 1, first.cutoff(), now, now.plusSeconds(5), 1, 0, 1, 1, null, null);
+        assertTrue(table.publish(republished, 1L, DefaultConsistencyLevel.QUORUM).toCompletableFuture().join(), "the same generation again");
+        assertFalse(table.delete(otherVersion, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(),
                 "published again since read");
         assertEquals(2, table.findAll("sales", DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join().size());
-        assertTrue(table.delete("sales", "000000000000", 1, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+        assertTrue(table.delete(republished, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
         assertEquals(List.of(second), table.findAll("sales", DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
         assertEquals(Optional.empty(), table.find("nope", "x").toCompletableFuture().join());
     }
