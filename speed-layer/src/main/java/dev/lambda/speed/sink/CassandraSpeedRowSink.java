@@ -32,7 +32,6 @@ import org.slf4j.LoggerFactory;
 public final class CassandraSpeedRowSink implements SpeedRowSink {
 
     private static final Logger LOG = LoggerFactory.getLogger(CassandraSpeedRowSink.class);
-    private static final long MAX_BACKOFF_MILLIS = 5_000;
     /**
      * How long one flush waits for a Cassandra that is down before giving the rows back: far below
      * Kafka's {@code max.poll.interval.ms}, so the stream thread polls in between and keeps its
@@ -48,16 +47,11 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     private final String applicationId;
     private final Duration slotWidth;
     /**
-     * Set when a flush gave its rows back, cleared by the next write that succeeds. Shared by every
-     * task of the process: while Cassandra is down, one write at a time tries it (at most once per
-     * back-off) and the other flushes give their rows back at once, so a thread with many tasks is
-     * not held for each of them in turn.
+     * Down when a flush gave its rows back, up again with the next batch of rows that goes through.
+     * Shared by every task of the process: while Cassandra is down, one write at a time tries it and
+     * the other flushes give their rows back at once.
      */
-    private volatile boolean down;
-    private volatile long nextProbeAt;
-    /** Whether a write is trying Cassandra while it is down ({@link #probeDue}). */
-    private boolean probing;
-    private long probeBackoffMillis = 100;
+    private final CassandraOutage outage = new CassandraOutage();
 
     private record Partition(ViewDefinition view, Granularity level, Instant period) {
     }
@@ -95,10 +89,10 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
 
     @Override
     public boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime) throws InterruptedException {
-        if (!down) {
+        if (!outage.isDown()) {
             return writeSlotWidth(partition, newestIngest, writeTime, System.nanoTime() + PATIENCE_NANOS);
         }
-        if (!probeDue()) {
+        if (!outage.probeDue()) {
             return false; // as a flush's rows are given back while Cassandra is down
         }
         try {
@@ -106,7 +100,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
             // writeAll tells, so this leaves the store marked down
             return writeSlotWidth(partition, newestIngest, writeTime, System.nanoTime() + PATIENCE_NANOS);
         } finally {
-            probeEnded();
+            outage.probeEnded();
         }
     }
 
@@ -127,14 +121,14 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
             return true;
         } catch (ExecutionException | TimeoutException e) {
             LOG.debug("slot width of partition {} not recorded: {}", partition, e.toString());
-            markDown();
+            outage.markDown();
             return false;
         }
     }
 
     @Override
     public long writeAll(List<Write> writes, long writeTime) throws InterruptedException, RowsNotWrittenException {
-        if (down) {
+        if (outage.isDown()) {
             return probe(chunks(writes, writeTime));
         }
         List<Chunk> pending = chunks(writes, writeTime);
@@ -148,21 +142,21 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
             }
             long left = TimeUnit.NANOSECONDS.toMillis(giveBackAt - System.nanoTime());
             if (left <= backoff) { // no time left to write after the back-off
-                markDown();
+                outage.markDown();
                 throw new RowsNotWrittenException(failed.size() + " of " + pending.size() + " speed-row batches still failing after "
                         + attempt + " attempts", writesOf(failed));
             }
             LOG.warn("{} of {} speed-row batches failed to write (attempt {}); retrying in {} ms",
                     failed.size(), pending.size(), attempt, backoff);
             Thread.sleep(backoff);
-            backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+            backoff = Math.min(backoff * 2, CassandraOutage.MAX_BACKOFF_MILLIS);
             pending = failed;
         }
     }
 
     /** While Cassandra is down: one write tries it when the back-off allows, the others give their rows back at once. */
     private long probe(List<Chunk> chunks) throws InterruptedException, RowsNotWrittenException {
-        if (!probeDue()) {
+        if (!outage.probeDue()) {
             throw new RowsNotWrittenException("Cassandra is down", writesOf(chunks));
         }
         try {
@@ -172,45 +166,12 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
                 throw new RowsNotWrittenException("Cassandra is still down (" + failed.size() + " speed-row batches failed)",
                         writesOf(failed));
             }
-            markUp();
+            if (outage.markUp()) {
+                LOG.info("speed rows are written again");
+            }
             return System.nanoTime() - began;
         } finally {
-            probeEnded();
-        }
-    }
-
-    /**
-     * Whether the caller may try Cassandra while it is down: when the back-off allows and no other
-     * caller is trying it; a caller told yes calls {@link #probeEnded} when done.
-     */
-    private synchronized boolean probeDue() {
-        if (probing || System.nanoTime() - nextProbeAt < 0) {
-            return false;
-        }
-        probing = true;
-        nextProbeAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(probeBackoffMillis);
-        probeBackoffMillis = Math.min(probeBackoffMillis * 2, MAX_BACKOFF_MILLIS);
-        return true;
-    }
-
-    private synchronized void probeEnded() {
-        probing = false;
-    }
-
-    private void markUp() {
-        if (down) {
-            synchronized (this) {
-                down = false;
-                probeBackoffMillis = 100;
-            }
-            LOG.info("speed rows are written again");
-        }
-    }
-
-    private synchronized void markDown() {
-        if (!down) {
-            down = true;
-            nextProbeAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(probeBackoffMillis);
+            outage.probeEnded();
         }
     }
 

@@ -1,0 +1,70 @@
+package dev.lambda.speed.sink;
+
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Whether Cassandra is down for a process's speed-row writes, and which write may try it meanwhile:
+ * one at a time, at most once per back-off, the back-off doubling from 100 ms to 5 s while the tries
+ * fail and starting from 100 ms again once Cassandra is up. One per process, shared by every task,
+ * so that while Cassandra is down a stream thread with many tasks is not held for each in turn.
+ */
+final class CassandraOutage {
+
+    static final long FIRST_BACKOFF_MILLIS = 100;
+    static final long MAX_BACKOFF_MILLIS = 5_000;
+
+    private final LongSupplier nanoTime;
+    private volatile boolean down;
+    private long nextProbeAt;
+    /** Whether a write is trying Cassandra while it is down. */
+    private boolean probing;
+    private long backoffMillis = FIRST_BACKOFF_MILLIS;
+
+    CassandraOutage() {
+        this(System::nanoTime);
+    }
+
+    CassandraOutage(LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+    }
+
+    boolean isDown() {
+        return down;
+    }
+
+    /**
+     * Whether the caller may try Cassandra while it is down: when the back-off allows and no other
+     * caller is trying it. A caller told yes calls {@link #probeEnded} when done.
+     */
+    synchronized boolean probeDue() {
+        long now = nanoTime.getAsLong();
+        if (probing || now - nextProbeAt < 0) {
+            return false;
+        }
+        probing = true;
+        nextProbeAt = now + TimeUnit.MILLISECONDS.toNanos(backoffMillis);
+        backoffMillis = Math.min(backoffMillis * 2, MAX_BACKOFF_MILLIS);
+        return true;
+    }
+
+    synchronized void probeEnded() {
+        probing = false;
+    }
+
+    /** A write that says Cassandra takes rows again went through. @return whether it was down until now */
+    synchronized boolean markUp() {
+        boolean wasDown = down;
+        down = false;
+        backoffMillis = FIRST_BACKOFF_MILLIS;
+        return wasDown;
+    }
+
+    /** A write failed for longer than it could wait: the first try after it waits a back-off. */
+    synchronized void markDown() {
+        if (!down) {
+            down = true;
+            nextProbeAt = nanoTime.getAsLong() + TimeUnit.MILLISECONDS.toNanos(backoffMillis);
+        }
+    }
+}
