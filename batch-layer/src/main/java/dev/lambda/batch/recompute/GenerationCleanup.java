@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * Drops what readers no longer need, with partition deletes: generations other than the published
  * one and the one it replaced, once they are older than the grace period, and every generation of
  * a view's old versions once the current version was first published longer than the grace period
- * ago (serving instances still on the old views file keep their answers while they are switched over).
+ * ago (serving instances still on the old views file keep their answers while they are switched
+ * over), as well as generations older than the grace period of versions that have no state.
  */
 public final class GenerationCleanup {
 
@@ -39,16 +40,17 @@ public final class GenerationCleanup {
 
     /** @return how many generations were dropped */
     public int clean(ViewDefinition view, ViewState published, ConsistencyLevel consistency, Instant now) {
+        Instant graceStart = now.minus(grace);
         int dropped = 0;
         for (BatchGeneration g : generations.list(view.name(), view.version()).toCompletableFuture().join()) {
             boolean kept = g.generation() == published.generation()
                     || (published.previousGeneration() != null && g.generation() == published.previousGeneration());
-            if (!kept && g.writtenAt().isBefore(now.minus(grace))) {
+            if (!kept && g.writtenAt().isBefore(graceStart)) {
                 drop(g);
                 dropped++;
             }
         }
-        if (published.versionSince() == null || !published.versionSince().isBefore(now.minus(grace))) {
+        if (published.versionSince() == null || !published.versionSince().isBefore(graceStart)) {
             return dropped;
         }
         for (ViewState old : states.findAll(view.name(), consistency).toCompletableFuture().join()) {
@@ -56,13 +58,17 @@ public final class GenerationCleanup {
                 dropped += dropOldVersion(view, old, consistency);
             }
         }
+        for (String version : generations.versions(view.name()).toCompletableFuture().join()) {
+            if (!version.equals(view.version())) {
+                dropped += dropWithoutState(view, version, consistency, graceStart);
+            }
+        }
         return dropped;
     }
 
     /**
      * The state goes first, and only as read: a version published again meanwhile (by a run of
-     * another views file) keeps its state and the rows it answers from. A run that dies between
-     * the two leaves the version's generations for good: nothing lists a version without a state.
+     * another views file) keeps its state and the rows it answers from.
      */
     private int dropOldVersion(ViewDefinition view, ViewState old, ConsistencyLevel consistency) {
         if (!states.delete(old, consistency).toCompletableFuture().join()) {
@@ -76,6 +82,29 @@ public final class GenerationCleanup {
             dropped++;
         }
         LOG.info("dropped old version {} of view {}", old.version(), view.name());
+        return dropped;
+    }
+
+    /**
+     * Generations, older than the grace period, of a version that has no state: one whose runs all
+     * failed or were refused, or one a cleanup left when it died between the state's delete and its
+     * generations'. A version of a newer views file whose first generation is being written has
+     * none that old while a view's write takes less than the grace period; the state is read again
+     * right before, so one just published is left alone.
+     */
+    private int dropWithoutState(ViewDefinition view, String version, ConsistencyLevel consistency, Instant graceStart) {
+        boolean hasState = states.findAll(view.name(), consistency).toCompletableFuture().join().stream()
+                .anyMatch(s -> s.version().equals(version));
+        if (hasState) {
+            return 0;
+        }
+        int dropped = 0;
+        for (BatchGeneration g : generations.list(view.name(), version).toCompletableFuture().join()) {
+            if (g.writtenAt().isBefore(graceStart)) {
+                drop(g);
+                dropped++;
+            }
+        }
         return dropped;
     }
 

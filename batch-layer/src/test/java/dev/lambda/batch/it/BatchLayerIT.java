@@ -307,12 +307,17 @@ class BatchLayerIT {
             Main.run(f.config("ingest"), BatchFixture.VIEWS);
             Main.run(f.config("recompute", "--cutoff", cutoff), BatchFixture.VIEWS);
             ViewDefinition before = BatchFixture.VIEWS.find("sales").orElseThrow();
+            ViewDefinition pageviewsBefore = BatchFixture.VIEWS.find("pageviews").orElseThrow();
             ViewCatalog changed = new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
-                    .replace("dimensions: [product, country]", "dimensions: [product, country, currency]"));
+                    .replace("dimensions: [product, country]", "dimensions: [product, country, currency]")
+                    .replace("dimensions: [page, country]", "dimensions: [page, country, device]"));
             ViewDefinition after = changed.find("sales").orElseThrow();
             assertFalse(before.version().equals(after.version()));
+            assertFalse(pageviewsBefore.version().equals(changed.find("pageviews").orElseThrow().version()));
             BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
             List<BatchGeneration> old = generations.list(before.name(), before.version()).toCompletableFuture().join();
+            List<BatchGeneration> oldPageviews = generations.list(pageviewsBefore.name(), pageviewsBefore.version()).toCompletableFuture()
+                    .join();
 
             Main.run(f.config("recompute", "--cutoff", cutoff), changed); // the new version is published, within the grace
             ViewStateTable states = new ViewStateTable(f.session, f.keyspace());
@@ -323,13 +328,21 @@ class BatchLayerIT {
             ViewState firstPublished = states.find("sales", after.version()).toCompletableFuture().join().orElseThrow();
             assertEquals(firstPublished.publishedAt(), firstPublished.versionSince());
 
+            // a cleanup that died between deleting the old pageviews' state and dropping its generations
+            ViewState oldPageviewsState = states.find("pageviews", pageviewsBefore.version()).toCompletableFuture().join().orElseThrow();
+            assertTrue(states.delete(oldPageviewsState, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+            assertTrue(rowsOf(f, pageviewsBefore, oldPageviews.get(0)) > 0);
+
             Main.run(f.config("recompute", "--cutoff", cutoff, "--grace", "0s"), changed);
             assertEquals(firstPublished.versionSince(), states.find("sales", after.version()).toCompletableFuture().join().orElseThrow()
                     .versionSince(), "the grace counts from the first publish");
             assertTrue(states.find("sales", before.version()).toCompletableFuture().join().isEmpty(), "the old version is gone");
             assertEquals(List.of(), generations.list(before.name(), before.version()).toCompletableFuture().join());
             assertEquals(0, rowsOf(f, before, old.get(0)), "with its rows");
-            assertTrue(states.find("pageviews", BatchFixture.VIEWS.find("pageviews").orElseThrow().version()).toCompletableFuture().join()
+            assertEquals(List.of(), generations.list(pageviewsBefore.name(), pageviewsBefore.version()).toCompletableFuture().join(),
+                    "generations of a version without a state are found too");
+            assertEquals(0, rowsOf(f, pageviewsBefore, oldPageviews.get(0)), "with their rows");
+            assertTrue(states.find("activity", BatchFixture.VIEWS.find("activity").orElseThrow().version()).toCompletableFuture().join()
                     .isPresent(), "an unchanged view keeps its version");
         }
     }

@@ -15,6 +15,7 @@ public final class BatchGenerationsTable {
     private final PreparedStatement insert;
     private final PreparedStatement selectAll;
     private final PreparedStatement delete;
+    private final PreparedStatement selectVersions;
 
     public BatchGenerationsTable(CqlSession session, String keyspace) {
         this.session = session;
@@ -22,6 +23,7 @@ public final class BatchGenerationsTable {
         this.insert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?)");
         this.selectAll = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ? AND version = ?");
         this.delete = session.prepare("DELETE FROM " + table + " WHERE view_name = ? AND version = ? AND generation = ?");
+        this.selectVersions = session.prepare("SELECT DISTINCT view_name, version FROM " + table);
     }
 
     public CompletionStage<Void> record(BatchGeneration g) {
@@ -31,6 +33,12 @@ public final class BatchGenerationsTable {
 
     public CompletionStage<List<BatchGeneration>> list(String view, String version) {
         return Pages.collect(session.executeAsync(selectAll.bind(view, version)), BatchGenerationsTable::toGeneration);
+    }
+
+    /** The versions of a view with generations recorded: a scan of the table's partition keys, a few per view. */
+    public CompletionStage<List<String>> versions(String view) {
+        return Pages.collect(session.executeAsync(selectVersions.bind()), row -> view.equals(row.getString("view_name")),
+                row -> row.getString("version"));
     }
 
     public CompletionStage<Void> forget(String view, String version, long generation) {

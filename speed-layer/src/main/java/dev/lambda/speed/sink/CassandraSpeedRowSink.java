@@ -132,7 +132,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
             return probe(chunks(writes, writeTime));
         }
         List<Chunk> pending = chunks(writes, writeTime);
-        long backoff = 100;
+        long backoff = CassandraOutage.FIRST_BACKOFF_MILLIS;
         long giveBackAt = System.nanoTime() + PATIENCE_NANOS;
         for (int attempt = 1; ; attempt++) {
             long began = System.nanoTime();
