@@ -20,6 +20,7 @@ import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewDefinition;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -168,8 +169,22 @@ public final class Recompute {
         // read before anything is computed: a view is published only if no other run published it since
         // (a later cutoff, perhaps, whose cleanup may also drop this run's rows)
         Map<String, List<ViewState>> statesAtStart = new HashMap<>();
+        List<ViewDefinition> toPublish = new ArrayList<>();
         for (ViewDefinition view : views.views()) {
-            statesAtStart.put(view.name(), states.findAll(view.name(), consistency).toCompletableFuture().join());
+            List<ViewState> versions = states.findAll(view.name(), consistency).toCompletableFuture().join();
+            statesAtStart.put(view.name(), versions);
+            Optional<ViewState> current = versions.stream().filter(s -> s.version().equals(view.version())).findFirst();
+            // a derived cutoff before the published one (a run with a smaller --safety-margin or --slot-width
+            // published it): this run has fewer events to offer, and publishing would move the view back
+            if (config.cutoff() == null && current.isPresent() && current.get().cutoff().isAfter(cutoff)) {
+                progress.line("skip", 0, view.name() + " already answers from a later cutoff, " + current.get().cutoff()
+                        + ": left as it is (--cutoff publishes an earlier one on purpose)");
+            } else {
+                toPublish.add(view);
+            }
+        }
+        if (toPublish.isEmpty()) {
+            return cutoff;
         }
 
         // records archived under another parser version are read as this release's parser reads them
@@ -185,7 +200,7 @@ public final class Recompute {
             BatchGenerationsTable generations = new BatchGenerationsTable(session, config.cassandra().keyspace());
             GenerationCleanup cleanup = new GenerationCleanup(generations, new BatchRowsTable(session, config.cassandra().keyspace()),
                     states, config.grace());
-            for (ViewDefinition view : views.views()) {
+            for (ViewDefinition view : toPublish) {
                 List<ViewState> versions = statesAtStart.get(view.name());
                 Optional<ViewState> current = versions.stream().filter(s -> s.version().equals(view.version())).findFirst();
                 // recorded before a row is written: a run that dies while writing leaves a generation the

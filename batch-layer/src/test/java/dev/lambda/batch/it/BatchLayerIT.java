@@ -488,6 +488,17 @@ class BatchLayerIT {
                         .toCompletableFuture().join().stream().map(BatchGeneration::generation).collect(Collectors.toSet()),
                         "a later run's cleanup drops it");
                 assertEquals(0, rowsOf(f, pageviews, refusedGeneration), "with its rows");
+
+                // a run whose derived cutoff is before the published one (a larger margin) leaves every view as it is
+                ViewState published = f.published("pageviews");
+                Instant derived = new Recompute(spark, f.config("recompute", "--safety-margin", "1h"), BatchFixture.VIEWS, f.session,
+                        (s, r, c) -> {
+                            throw new AssertionError("published " + s);
+                        }, new Progress(System.err)).run(Optional.empty());
+                assertTrue(derived.isBefore(published.cutoff()), derived + " before " + published.cutoff());
+                assertEquals(published, f.published("pageviews"));
+                assertTrue(generations.list(pageviews.name(), pageviews.version()).toCompletableFuture().join().stream()
+                        .noneMatch(g -> g.cutoff().equals(derived)), "nothing written for it");
             } finally {
                 spark.stop();
             }
