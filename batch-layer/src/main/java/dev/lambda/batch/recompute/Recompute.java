@@ -161,8 +161,6 @@ public final class Recompute {
         Optional<Instant> lastIngest = ingestStart.isPresent() ? ingestStart : master.lastIngestStart(spark);
         Instant cutoff = CutoffChoice.choose(Optional.ofNullable(config.cutoff()), lastIngest, config.slots(), config.safetyMargin(),
                 Instant.now());
-        CutoffChoice.requireSpeedAgreement(cutoff, lastIngest.isPresent(),
-                new SpeedPartitionsTable(session, config.cassandra().keyspace()).readAll().toCompletableFuture().join(), Instant.now());
         progress.line("cutoff", 0, "T = " + cutoff);
         ConsistencyLevel consistency = writeConsistency();
         ViewStateTable states = new ViewStateTable(session, config.cassandra().keyspace());
@@ -186,6 +184,8 @@ public final class Recompute {
         if (toPublish.isEmpty()) {
             return cutoff;
         }
+        CutoffChoice.requireSpeedAgreement(cutoff, lastIngest.isPresent(),
+                new SpeedPartitionsTable(session, config.cassandra().keyspace()).readAll().toCompletableFuture().join(), Instant.now());
 
         // records archived under another parser version are read as this release's parser reads them
         Dataset<Row> archived = EnvelopeColumns.current(master.read(spark), config.futureTolerance());

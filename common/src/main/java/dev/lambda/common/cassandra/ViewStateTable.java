@@ -12,8 +12,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Reads and publishes {@code view_state} rows. Statements are prepared once, here. A publish is a
- * lightweight transaction conditioned on the generation its writer read before writing its rows,
- * so of two recomputes that overlap, the one whose view changed under it does not publish.
+ * lightweight transaction conditioned on the generation its run read when it started, so of two
+ * recomputes that overlap, the one whose view was published by the other meanwhile does not publish.
  */
 public final class ViewStateTable {
 
