@@ -89,8 +89,8 @@ public final class GenerationCleanup {
      * Generations, older than the grace period, of a version that has no state: one whose runs all
      * failed or were refused, or one a cleanup left when it died between the state's delete and its
      * generations'. A version of a newer views file whose first generation is being written has
-     * none that old while a view's write takes less than the grace period; the state is read again
-     * right before, so one just published is left alone.
+     * none that old: the writing run renews its record ({@link GenerationLease}); the state is read
+     * again right before, so one just published is left alone.
      */
     private int dropWithoutState(ViewDefinition view, String version, ConsistencyLevel consistency, Instant graceStart) {
         boolean hasState = states.findAll(view.name(), consistency).toCompletableFuture().join().stream()

@@ -20,7 +20,6 @@ import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewDefinition;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -49,6 +48,9 @@ public final class Recompute {
     private final CqlSession session;
     private final Publisher publisher;
     private final Progress progress;
+    private final ViewStateTable states;
+    private final BatchGenerationsTable generations;
+    private final GenerationCleanup cleanup;
 
     public Recompute(SparkSession spark, BatchConfig config, ViewCatalog views, CqlSession session, Publisher publisher, Progress progress) {
         this.spark = spark;
@@ -57,6 +59,10 @@ public final class Recompute {
         this.session = session;
         this.publisher = publisher;
         this.progress = progress;
+        String keyspace = config.cassandra().keyspace();
+        this.states = new ViewStateTable(session, keyspace);
+        this.generations = new BatchGenerationsTable(session, keyspace);
+        this.cleanup = new GenerationCleanup(generations, new BatchRowsTable(session, keyspace), states, config.grace());
     }
 
     /** The columns aggregation needs: the raw value and reject details stay out of the shuffle. */
@@ -135,15 +141,13 @@ public final class Recompute {
      * be found by no cleanup. A later run's cleanup drops it after the grace period, unless some run
      * published it meanwhile (the same id).
      */
-    private static ViewState publishedMeanwhile(ViewStateTable states, BatchGenerationsTable generations, BatchGeneration ours,
-                                                Optional<ViewState> atStart, ConsistencyLevel consistency) {
+    private ViewState publishedMeanwhile(BatchGeneration ours, Optional<ViewState> atStart, ConsistencyLevel consistency) {
         Optional<ViewState> found = states.findAll(ours.view(), consistency).toCompletableFuture().join().stream()
                 .filter(s -> s.version().equals(ours.version())).findFirst();
         if (found.isPresent() && found.get().generation() == ours.generation()) {
             return found.get();
         }
-        generations.record(new BatchGeneration(ours.view(), ours.version(), ours.generation(), ours.cutoff(), ours.partitions(),
-                Instant.now())).toCompletableFuture().join();
+        generations.record(recordedAt(ours, Instant.now())).toCompletableFuture().join();
         throw new IllegalStateException("view " + ours.view() + " was published by another recompute since this run started: it now"
                 + " answers from " + found.map(s -> "generation " + s.generation() + " (cutoff " + s.cutoff() + ", published "
                         + s.publishedAt() + ")").orElse("no generation (its state was removed by a run whose views file has another"
@@ -163,24 +167,13 @@ public final class Recompute {
                 Instant.now());
         progress.line("cutoff", 0, "T = " + cutoff);
         ConsistencyLevel consistency = writeConsistency();
-        ViewStateTable states = new ViewStateTable(session, config.cassandra().keyspace());
         // read before anything is computed: a view is published only if no other run published it since
         // (a later cutoff, perhaps, whose cleanup may also drop this run's rows)
         Map<String, List<ViewState>> statesAtStart = new HashMap<>();
-        List<ViewDefinition> toPublish = new ArrayList<>();
         for (ViewDefinition view : views.views()) {
-            List<ViewState> versions = states.findAll(view.name(), consistency).toCompletableFuture().join();
-            statesAtStart.put(view.name(), versions);
-            Optional<ViewState> current = versions.stream().filter(s -> s.version().equals(view.version())).findFirst();
-            // a derived cutoff before the published one (a run with a smaller --safety-margin or --slot-width
-            // published it): this run has fewer events to offer, and publishing would move the view back
-            if (config.cutoff() == null && current.isPresent() && current.get().cutoff().isAfter(cutoff)) {
-                progress.line("skip", 0, view.name() + " already answers from a later cutoff, " + current.get().cutoff()
-                        + ": left as it is (--cutoff publishes an earlier one on purpose)");
-            } else {
-                toPublish.add(view);
-            }
+            statesAtStart.put(view.name(), states.findAll(view.name(), consistency).toCompletableFuture().join());
         }
+        List<ViewDefinition> toPublish = views.views().stream().filter(v -> movesForward(v, statesAtStart.get(v.name()), cutoff)).toList();
         if (toPublish.isEmpty()) {
             return cutoff;
         }
@@ -194,47 +187,83 @@ public final class Recompute {
             Dedup.Counts counts = Dedup.counts(events); // one pass, which also fills the cache
             progress.line("dedup", counts.kept(), "events counted of " + counts.valid() + " ingested before T (" + counts.duplicates()
                     + " duplicates)");
-            long generation = generationId(cutoff, counts.fingerprint());
-            progress.line("generation", 0, "id " + generation + " (of T and the fingerprint of these events)");
-
-            BatchGenerationsTable generations = new BatchGenerationsTable(session, config.cassandra().keyspace());
-            GenerationCleanup cleanup = new GenerationCleanup(generations, new BatchRowsTable(session, config.cassandra().keyspace()),
-                    states, config.grace());
+            Computed computed = new Computed(cutoff, generationId(cutoff, counts.fingerprint()), events, counts, consistency, started);
+            progress.line("generation", 0, "id " + computed.generation() + " (of T and the fingerprint of these events)");
             for (ViewDefinition view : toPublish) {
-                List<ViewState> versions = statesAtStart.get(view.name());
-                Optional<ViewState> current = versions.stream().filter(s -> s.version().equals(view.version())).findFirst();
-                // recorded before a row is written: a run that dies while writing leaves a generation the
-                // cleanup of a later run finds and drops, not rows nobody knows of
-                BatchGeneration written = new BatchGeneration(view.name(), view.version(), generation, cutoff,
-                        GenerationWriter.partitionsOf(events, view), Instant.now());
-                generations.record(written).toCompletableFuture().join();
-                Map<String, Long> rowsByPartition = GenerationWriter.write(ViewAggregation.aggregate(events, view), view, generation,
-                        config.cassandra(), config.maxInFlightWrites(), consistency.name());
-                long rows = rowsByPartition.values().stream().mapToLong(Long::longValue).sum();
-                Instant now = Instant.now();
-                progress.line("write", rows, "rows of " + view.name() + " in " + rowsByPartition.size() + " partitions");
-
-                Long previous = current.map(s -> s.generation() == generation ? s.previousGeneration() : Long.valueOf(s.generation()))
-                        .orElse(null);
-                Instant publishedAt = Instant.now();
-                Instant versionSince = versionSince(current, versions, publishedAt);
-                ViewState state = new ViewState(view.name(), view.version(), generation, cutoff, now, publishedAt, counts.valid(),
-                        counts.duplicates(), rows, System.currentTimeMillis() - started, previous, versionSince);
-                if (publisher.publish(state, current.map(ViewState::generation).orElse(null), consistency)) {
-                    progress.line("publish", rows, view.name() + " now answers from generation " + generation);
-                } else {
-                    state = publishedMeanwhile(states, generations, written, current, consistency);
-                    progress.line("publish", rows, view.name() + " answers from generation " + generation
-                            + ", which another run of the same cutoff published meanwhile");
-                }
-                int dropped = cleanup.clean(view, state, consistency, Instant.now());
-                if (dropped > 0) {
-                    progress.line("cleanup", dropped, "old generations of " + view.name() + " dropped");
-                }
+                writeAndPublish(view, statesAtStart.get(view.name()), computed);
             }
         } finally {
             events.unpersist();
         }
         return cutoff;
+    }
+
+    /** What every view's rows of this run's generation are computed from. */
+    private record Computed(Instant cutoff, long generation, Dataset<Row> events, Dedup.Counts counts, ConsistencyLevel consistency,
+                            long startedMillis) {
+    }
+
+    private static Optional<ViewState> stateOf(ViewDefinition view, List<ViewState> versions) {
+        return versions.stream().filter(s -> s.version().equals(view.version())).findFirst();
+    }
+
+    /**
+     * Whether publishing this run's cutoff moves the view forward. A derived cutoff before the
+     * published one (a run with a smaller --safety-margin or --slot-width published it) has fewer
+     * events to offer: the view is left as it is.
+     */
+    private boolean movesForward(ViewDefinition view, List<ViewState> versions, Instant cutoff) {
+        Optional<ViewState> current = stateOf(view, versions);
+        if (config.cutoff() == null && current.isPresent() && current.get().cutoff().isAfter(cutoff)) {
+            progress.line("skip", 0, view.name() + " already answers from a later cutoff, " + current.get().cutoff()
+                    + ": left as it is (--cutoff publishes an earlier one on purpose)");
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Writes a view's rows of this run's generation, publishes them over the state read at the
+     * run's start, then drops generations readers no longer need.
+     */
+    private void writeAndPublish(ViewDefinition view, List<ViewState> versionsAtStart, Computed c) {
+        Optional<ViewState> current = stateOf(view, versionsAtStart);
+        BatchGeneration written = new BatchGeneration(view.name(), view.version(), c.generation(), c.cutoff(),
+                GenerationWriter.partitionsOf(c.events(), view), Instant.now());
+        long rows;
+        Instant computedAt;
+        // recorded before a row is written, and renewed while they are: a run that dies while writing leaves a
+        // generation the cleanup of a later run finds and drops, not rows nobody knows of; a live one loses none
+        try (GenerationLease lease = GenerationLease.hold(at -> generations.record(recordedAt(written, at)), config.grace(),
+                view.name() + "/" + c.generation())) {
+            Map<String, Long> rowsByPartition = GenerationWriter.write(ViewAggregation.aggregate(c.events(), view), view,
+                    c.generation(), config.cassandra(), config.maxInFlightWrites(), c.consistency().name());
+            rows = rowsByPartition.values().stream().mapToLong(Long::longValue).sum();
+            computedAt = Instant.now();
+            progress.line("write", rows, "rows of " + view.name() + " in " + rowsByPartition.size() + " partitions");
+            lease.requireHeld();
+        }
+
+        Long previous = current.map(s -> s.generation() == c.generation() ? s.previousGeneration() : Long.valueOf(s.generation()))
+                .orElse(null);
+        Instant publishedAt = Instant.now();
+        ViewState state = new ViewState(view.name(), view.version(), c.generation(), c.cutoff(), computedAt, publishedAt,
+                c.counts().valid(), c.counts().duplicates(), rows, System.currentTimeMillis() - c.startedMillis(), previous,
+                versionSince(current, versionsAtStart, publishedAt));
+        if (publisher.publish(state, current.map(ViewState::generation).orElse(null), c.consistency())) {
+            progress.line("publish", rows, view.name() + " now answers from generation " + c.generation());
+        } else {
+            state = publishedMeanwhile(written, current, c.consistency());
+            progress.line("publish", rows, view.name() + " answers from generation " + c.generation()
+                    + ", which another run of the same cutoff published meanwhile");
+        }
+        int dropped = cleanup.clean(view, state, c.consistency(), Instant.now());
+        if (dropped > 0) {
+            progress.line("cleanup", dropped, "old generations of " + view.name() + " dropped");
+        }
+    }
+
+    private static BatchGeneration recordedAt(BatchGeneration g, Instant writtenAt) {
+        return new BatchGeneration(g.view(), g.version(), g.generation(), g.cutoff(), g.partitions(), writtenAt);
     }
 }

@@ -506,6 +506,67 @@ class BatchLayerIT {
     }
 
     /**
+     * A run of a new views file whose write of a view outlasts {@code --grace}, beside a run of the
+     * old file: the old run's cleanup finds the new version without a state, but the new run renews
+     * its generation's record while it writes, so nothing of it is dropped and it is published whole.
+     */
+    @Test
+    void aViewWhoseWriteOutlastsTheGraceKeepsItsRowsFromAnotherRunsCleanup(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "lease", dir, 11)) {
+            String cutoff = f.produceRounds(1, 300).get(0).toString();
+            Main.run(f.config("ingest"), BatchFixture.VIEWS);
+            Main.run(f.config("recompute", "--cutoff", cutoff), BatchFixture.VIEWS);
+            ViewCatalog changed = new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
+                    .replace("dimensions: [page, country]", "dimensions: [page, country, device]"));
+            ViewDefinition newPageviews = changed.find("pageviews").orElseThrow();
+            assertFalse(newPageviews.version().equals(BatchFixture.VIEWS.find("pageviews").orElseThrow().version()));
+            ViewStateTable states = new ViewStateTable(f.session, f.keyspace());
+            BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
+            Publisher publisher = (s, r, c) -> states.publish(s, r, c).toCompletableFuture().join();
+            long[] rowsWritten = {-1};
+            SparkSession spark = SparkSessions.create(f.config("recompute"));
+            try {
+                PrintStream progress = new PrintStream(System.err, true, StandardCharsets.UTF_8) {
+                    @Override
+                    public PrintStream format(Locale l, String format, Object... args) {
+                        if (rowsWritten[0] < 0 && args.length > 2 && "write".equals(args[0])
+                                && String.valueOf(args[2]).contains(" of pageviews ")) {
+                            BatchGeneration g = generations.list(newPageviews.name(), newPageviews.version()).toCompletableFuture().join()
+                                    .get(0);
+                            rowsWritten[0] = rowsOf(f, newPageviews, g);
+                            sleep(3_000); // the record, made before the write, is now older than the grace
+                            new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "2s"), BatchFixture.VIEWS, f.session,
+                                    publisher, new Progress(System.err)).run(Optional.empty());
+                        }
+                        return super.format(l, format, args);
+                    }
+                };
+                new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "2s"), changed, f.session, publisher,
+                        new Progress(progress)).run(Optional.empty());
+            } finally {
+                spark.stop();
+            }
+            assertTrue(rowsWritten[0] > 0, "the other run ran while the new version was written");
+            ViewState published = states.find("pageviews", newPageviews.version()).toCompletableFuture().join().orElseThrow();
+            Optional<BatchGeneration> recorded = generations.list(newPageviews.name(), newPageviews.version()).toCompletableFuture().join()
+                    .stream().filter(g -> g.generation() == published.generation()).findFirst();
+            assertTrue(recorded.isPresent(), "the published generation was not dropped by the other run's cleanup");
+            assertEquals(rowsWritten[0], rowsOf(f, newPageviews, recorded.get()), "with all its rows");
+            assertEquals(rowsWritten[0], published.rowsWritten());
+            assertTrue(recorded.get().writtenAt().isAfter(published.builtAt()), "renewed while the run went on after its write");
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * Runs a recompute of {@code outer} that runs a whole recompute of {@code inner} right after it
      * read the views' states, as it tells its generation.
      *
