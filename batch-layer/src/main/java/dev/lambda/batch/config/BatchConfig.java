@@ -110,6 +110,11 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
                 throw new ConfigException("--cutoff " + cutoff + " is not a slot boundary of width " + slots.width());
             }
         }
+        Duration grace = f.duration("grace", Duration.ofHours(1));
+        if (grace.isNegative() || (!grace.isZero() && grace.compareTo(Duration.ofSeconds(1)) < 0)) {
+            throw new ConfigException("--grace must be 0s or at least 1s (a run renews its generation's record every quarter of it"
+                    + " while it writes), got " + grace);
+        }
         String master = f.string("master", "data/master");
         String format = f.string("format", "json");
         if (!format.equals("json") && !format.equals("parquet")) {
@@ -122,7 +127,7 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
         return new BatchConfig(command, KafkaClientSettings.from(f), f.string("topic", "events"), master,
                 f.string("checkpoint", master + "/_checkpoints/ingest"), CassandraTarget.from(CassandraSettings.from(f)),
                 f.string("views", "config/views.yml"), slots, f.duration("safety-margin", Duration.ofMinutes(5)), cutoff,
-                f.duration("grace", Duration.ofHours(1)), f.duration("future-tolerance", Duration.ofMinutes(5)),
+                grace, f.duration("future-tolerance", Duration.ofMinutes(5)),
                 f.string("spark-master", null), f.integer("shuffle-partitions", 8, 1, 100_000), input, format, 64,
                 f.integer("ingest-batch-records", 1_000_000, 1, Integer.MAX_VALUE), f.onCommandLine("accept-gap"),
                 WriteConsistency.parse(f.string("write-consistency", "auto")));

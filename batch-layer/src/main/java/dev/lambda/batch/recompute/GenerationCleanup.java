@@ -38,15 +38,23 @@ public final class GenerationCleanup {
         this.grace = grace;
     }
 
-    /** @return how many generations were dropped */
+    /**
+     * Generations whose record is older than the grace are dropped as of half a grace ago: their
+     * rows were all written by then (a run renews its record while it writes), and a run that
+     * records a generation of the same id again after this cleanup listed it (the same cutoff over
+     * the same events) writes its rows later, so they stay.
+     *
+     * @return how many generations were dropped
+     */
     public int clean(ViewDefinition view, ViewState published, ConsistencyLevel consistency, Instant now) {
         Instant graceStart = now.minus(grace);
+        Instant abandonedAsOf = now.minus(grace.dividedBy(2));
         int dropped = 0;
         for (BatchGeneration g : generations.list(view.name(), view.version()).toCompletableFuture().join()) {
             boolean kept = g.generation() == published.generation()
                     || (published.previousGeneration() != null && g.generation() == published.previousGeneration());
             if (!kept && g.writtenAt().isBefore(graceStart)) {
-                drop(g);
+                drop(g, abandonedAsOf);
                 dropped++;
             }
         }
@@ -55,12 +63,12 @@ public final class GenerationCleanup {
         }
         for (ViewState old : states.findAll(view.name(), consistency).toCompletableFuture().join()) {
             if (!old.version().equals(view.version())) {
-                dropped += dropOldVersion(view, old, consistency);
+                dropped += dropOldVersion(view, old, consistency, now);
             }
         }
         for (String version : generations.versions(view.name()).toCompletableFuture().join()) {
             if (!version.equals(view.version())) {
-                dropped += dropWithoutState(view, version, consistency, graceStart);
+                dropped += dropWithoutState(view, version, consistency, graceStart, abandonedAsOf);
             }
         }
         return dropped;
@@ -68,9 +76,10 @@ public final class GenerationCleanup {
 
     /**
      * The state goes first, and only as read: a version published again meanwhile (by a run of
-     * another views file) keeps its state and the rows it answers from.
+     * another views file) keeps its state and the rows it answers from. Its generations go as of
+     * now, whatever their age.
      */
-    private int dropOldVersion(ViewDefinition view, ViewState old, ConsistencyLevel consistency) {
+    private int dropOldVersion(ViewDefinition view, ViewState old, ConsistencyLevel consistency, Instant now) {
         if (!states.delete(old, consistency).toCompletableFuture().join()) {
             LOG.warn("old version {} of view {} was published again while this run cleaned up; it stays for a later run's cleanup",
                     old.version(), view.name());
@@ -78,7 +87,7 @@ public final class GenerationCleanup {
         }
         int dropped = 0;
         for (BatchGeneration g : generations.list(view.name(), old.version()).toCompletableFuture().join()) {
-            drop(g);
+            drop(g, now);
             dropped++;
         }
         LOG.info("dropped old version {} of view {}", old.version(), view.name());
@@ -92,7 +101,8 @@ public final class GenerationCleanup {
      * none that old: the writing run renews its record ({@link GenerationLease}); the state is read
      * again right before, so one just published is left alone.
      */
-    private int dropWithoutState(ViewDefinition view, String version, ConsistencyLevel consistency, Instant graceStart) {
+    private int dropWithoutState(ViewDefinition view, String version, ConsistencyLevel consistency, Instant graceStart,
+                                 Instant asOf) {
         boolean hasState = states.findAll(view.name(), consistency).toCompletableFuture().join().stream()
                 .anyMatch(s -> s.version().equals(version));
         if (hasState) {
@@ -101,22 +111,22 @@ public final class GenerationCleanup {
         int dropped = 0;
         for (BatchGeneration g : generations.list(view.name(), version).toCompletableFuture().join()) {
             if (g.writtenAt().isBefore(graceStart)) {
-                drop(g);
+                drop(g, asOf);
                 dropped++;
             }
         }
         return dropped;
     }
 
-    /** Deletes a generation's rows, then forgets it. */
-    private void drop(BatchGeneration g) {
+    /** Deletes a generation's rows written no later than {@code asOf}, then forgets it if not recorded again since. */
+    private void drop(BatchGeneration g, Instant asOf) {
         List<CompletableFuture<Void>> deletes = new ArrayList<>();
         for (String p : g.partitions()) {
             deletes.add(rows.deletePartition(g.view(), g.version(), g.generation(), BatchGeneration.levelOf(p),
-                    BatchGeneration.periodOf(p)).toCompletableFuture());
+                    BatchGeneration.periodOf(p), asOf).toCompletableFuture());
         }
         CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new)).join();
-        generations.forget(g.view(), g.version(), g.generation()).toCompletableFuture().join();
+        generations.forget(g.view(), g.version(), g.generation(), asOf).toCompletableFuture().join();
         LOG.info("dropped generation {} of {}/{} ({} partitions)", g.generation(), g.view(), g.version(), g.partitions().size());
     }
 }

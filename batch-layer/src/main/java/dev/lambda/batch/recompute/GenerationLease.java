@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
  * runs' cleanups drop an unpublished generation whose record is older than {@code --grace}: without
  * renewals, a view whose write outlasts the grace could lose rows to one, and a run of a newer views
  * file would then publish what is left. The record is written again every quarter of the grace (at
- * most every minute); before publishing, the run checks that it never went unrenewed for the grace,
- * and fails otherwise. Every run is expected to be given the same grace (README, Schedule).
+ * most every minute); right before publishing, the run checks that the record never went
+ * unrenewed for the grace less one such interval (a margin for clocks of other hosts that run
+ * ahead), and fails otherwise. Every run is expected to be given the same grace (README, Schedule).
  */
 final class GenerationLease implements AutoCloseable {
 
@@ -95,8 +96,9 @@ final class GenerationLease implements AutoCloseable {
     }
 
     /**
-     * Fails unless the record was never older than the grace, up to now: another run's cleanup may
-     * otherwise have dropped rows of this generation, which must then not be published.
+     * Fails unless the record was never near the grace's age, up to now: another run's cleanup may
+     * otherwise have dropped rows of this generation, which must then not be published. The record
+     * is written once more first, so that a later cleanup finds rows written since one forgot it.
      */
     synchronized void requireHeld() {
         if (grace.isZero()) {
@@ -104,10 +106,13 @@ final class GenerationLease implements AutoCloseable {
         }
         Duration sinceLast = Duration.between(lastRecorded, clock.instant());
         Duration worst = sinceLast.compareTo(longestGap) > 0 ? sinceLast : longestGap;
-        if (worst.compareTo(grace) >= 0) {
+        Duration limit = grace.minus(interval(grace));
+        if (worst.compareTo(limit) >= 0) {
+            renew();
             throw new IllegalStateException("the record of generation " + name + " went " + worst + " without being renewed, not"
-                    + " shorter than --grace " + grace + " (Cassandra unreachable, or this process stalled): another run's cleanup"
-                    + " may have dropped some of its rows, so it is not published; run the recompute again");
+                    + " shorter than " + limit + " (--grace " + grace + " less one renewal interval; Cassandra unreachable, or this"
+                    + " process stalled): another run's cleanup may have dropped some of its rows, so it is not published; run the"
+                    + " recompute again");
         }
     }
 

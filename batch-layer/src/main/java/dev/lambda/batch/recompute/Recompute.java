@@ -230,32 +230,31 @@ public final class Recompute {
         Optional<ViewState> current = stateOf(view, versionsAtStart);
         BatchGeneration written = new BatchGeneration(view.name(), view.version(), c.generation(), c.cutoff(),
                 GenerationWriter.partitionsOf(c.events(), view), Instant.now());
-        long rows;
-        Instant computedAt;
-        // recorded before a row is written, and renewed while they are: a run that dies while writing leaves a
+        ViewState state;
+        // recorded before a row is written, and renewed until published: a run that dies while writing leaves a
         // generation the cleanup of a later run finds and drops, not rows nobody knows of; a live one loses none
         try (GenerationLease lease = GenerationLease.hold(at -> generations.record(recordedAt(written, at)), config.grace(),
                 view.name() + "/" + c.generation())) {
             Map<String, Long> rowsByPartition = GenerationWriter.write(ViewAggregation.aggregate(c.events(), view), view,
                     c.generation(), config.cassandra(), config.maxInFlightWrites(), c.consistency().name());
-            rows = rowsByPartition.values().stream().mapToLong(Long::longValue).sum();
-            computedAt = Instant.now();
+            long rows = rowsByPartition.values().stream().mapToLong(Long::longValue).sum();
+            Instant computedAt = Instant.now();
             progress.line("write", rows, "rows of " + view.name() + " in " + rowsByPartition.size() + " partitions");
-            lease.requireHeld();
-        }
 
-        Long previous = current.map(s -> s.generation() == c.generation() ? s.previousGeneration() : Long.valueOf(s.generation()))
-                .orElse(null);
-        Instant publishedAt = Instant.now();
-        ViewState state = new ViewState(view.name(), view.version(), c.generation(), c.cutoff(), computedAt, publishedAt,
-                c.counts().valid(), c.counts().duplicates(), rows, System.currentTimeMillis() - c.startedMillis(), previous,
-                versionSince(current, versionsAtStart, publishedAt));
-        if (publisher.publish(state, current.map(ViewState::generation).orElse(null), c.consistency())) {
-            progress.line("publish", rows, view.name() + " now answers from generation " + c.generation());
-        } else {
-            state = publishedMeanwhile(written, current, c.consistency());
-            progress.line("publish", rows, view.name() + " answers from generation " + c.generation()
-                    + ", which another run of the same cutoff published meanwhile");
+            Long previous = current.map(s -> s.generation() == c.generation() ? s.previousGeneration() : Long.valueOf(s.generation()))
+                    .orElse(null);
+            Instant publishedAt = Instant.now();
+            state = new ViewState(view.name(), view.version(), c.generation(), c.cutoff(), computedAt, publishedAt,
+                    c.counts().valid(), c.counts().duplicates(), rows, System.currentTimeMillis() - c.startedMillis(), previous,
+                    versionSince(current, versionsAtStart, publishedAt));
+            lease.requireHeld();
+            if (publisher.publish(state, current.map(ViewState::generation).orElse(null), c.consistency())) {
+                progress.line("publish", rows, view.name() + " now answers from generation " + c.generation());
+            } else {
+                state = publishedMeanwhile(written, current, c.consistency());
+                progress.line("publish", rows, view.name() + " answers from generation " + c.generation()
+                        + ", which another run of the same cutoff published meanwhile");
+            }
         }
         int dropped = cleanup.clean(view, state, c.consistency(), Instant.now());
         if (dropped > 0) {

@@ -534,14 +534,14 @@ class BatchLayerIT {
                             BatchGeneration g = generations.list(newPageviews.name(), newPageviews.version()).toCompletableFuture().join()
                                     .get(0);
                             rowsWritten[0] = rowsOf(f, newPageviews, g);
-                            sleep(3_000); // the record, made before the write, is now older than the grace
-                            new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "2s"), BatchFixture.VIEWS, f.session,
+                            sleep(10_000); // the record, made before the write, is now older than the grace
+                            new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "8s"), BatchFixture.VIEWS, f.session,
                                     publisher, new Progress(System.err)).run(Optional.empty());
                         }
                         return super.format(l, format, args);
                     }
                 };
-                new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "2s"), changed, f.session, publisher,
+                new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "8s"), changed, f.session, publisher,
                         new Progress(progress)).run(Optional.empty());
             } finally {
                 spark.stop();

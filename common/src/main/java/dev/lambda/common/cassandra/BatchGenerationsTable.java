@@ -3,6 +3,7 @@ package dev.lambda.common.cassandra;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
@@ -41,8 +42,10 @@ public final class BatchGenerationsTable {
                 row -> row.getString("version"));
     }
 
-    public CompletionStage<Void> forget(String view, String version, long generation) {
-        return session.executeAsync(delete.bind(view, version, generation)).thenApply(rs -> null);
+    /** Forgets a generation recorded no later than {@code asOf}: one recorded again since stays. */
+    public CompletionStage<Void> forget(String view, String version, long generation, Instant asOf) {
+        return session.executeAsync(delete.bind(view, version, generation).setQueryTimestamp(WriteTimes.micros(asOf)))
+                .thenApply(rs -> null);
     }
 
     private static BatchGeneration toGeneration(Row row) {

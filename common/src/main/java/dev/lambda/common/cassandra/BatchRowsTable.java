@@ -88,8 +88,14 @@ public final class BatchRowsTable {
                 row -> toRow(view, row));
     }
 
-    public CompletionStage<Void> deletePartition(String view, String version, long generation, Granularity level, Instant period) {
-        return session.executeAsync(deletePartition.bind(view, version, generation, level.id(), period)).thenApply(rs -> null);
+    /**
+     * Deletes a partition's rows written no later than {@code asOf} (the delete's write time): rows
+     * another run writes after it, into a generation of the same id, stay.
+     */
+    public CompletionStage<Void> deletePartition(String view, String version, long generation, Granularity level, Instant period,
+                                                 Instant asOf) {
+        return session.executeAsync(deletePartition.bind(view, version, generation, level.id(), period)
+                .setQueryTimestamp(WriteTimes.micros(asOf))).thenApply(rs -> null);
     }
 
     private static BatchRow toRow(ViewDefinition view, Row row) {

@@ -135,8 +135,7 @@ public final class SpeedRowsTable {
     }
 
     private static long nowMicros() {
-        Instant now = Instant.now();
-        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
+        return WriteTimes.micros(Instant.now());
     }
 
     /**

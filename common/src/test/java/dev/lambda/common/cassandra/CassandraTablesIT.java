@@ -129,7 +129,7 @@ class CassandraTablesIT {
     }
 
     @Test
-    void batchRowsRoundTripAcrossPagesAndPartitionDeletesDropThem() {
+    void batchRowsRoundTripAcrossPagesAndPartitionDeletesDropThem() throws InterruptedException {
         BatchRowsTable table = new BatchRowsTable(session, KEYSPACE);
         Instant period = Instant.parse("2026-11-21T10:00:00Z");
         List<BatchRow> written = new ArrayList<>();
@@ -153,9 +153,36 @@ class CassandraTablesIT {
             assertEquals(readable(expected.get(i)), readable(actual.get(i)));
         }
 
-        table.deletePartition("sales", sales.version(), 7, Granularity.MINUTE, period).toCompletableFuture().join();
-        assertEquals(List.of(), table.read(sales, 7, Granularity.MINUTE, period).toCompletableFuture().join());
+        Instant deletedAsOf = Instant.now();
+        Thread.sleep(5);
+        // a run writing a generation of the same id after the delete's time: its rows stay
+        BatchRow rewritten = written.get(0);
+        table.write(sales, rewritten).toCompletableFuture().join();
+        table.deletePartition("sales", sales.version(), 7, Granularity.MINUTE, period, deletedAsOf).toCompletableFuture().join();
+        List<BatchRow> left = table.read(sales, 7, Granularity.MINUTE, period).toCompletableFuture().join();
+        assertEquals(1, left.size(), "only the row written after the delete's time");
+        assertEquals(readable(rewritten), readable(left.get(0)));
         assertEquals(1, table.read(sales, 8, Granularity.MINUTE, period).toCompletableFuture().join().size());
+        table.deletePartition("sales", sales.version(), 7, Granularity.MINUTE, period, Instant.now()).toCompletableFuture().join();
+        assertEquals(List.of(), table.read(sales, 7, Granularity.MINUTE, period).toCompletableFuture().join());
+    }
+
+    @Test
+    void aGenerationRecordedAgainAfterAForgetsTimeStays() throws InterruptedException {
+        BatchGenerationsTable table = new BatchGenerationsTable(session, KEYSPACE);
+        Instant cutoff = Instant.parse("2026-11-21T10:00:00Z");
+        BatchGeneration first = new BatchGeneration("sales", sales.version(), 11, cutoff, Set.of(BatchGeneration.partition(Granularity.MINUTE, cutoff)),
+                Instant.now().truncatedTo(ChronoUnit.MILLIS));
+        table.record(first).toCompletableFuture().join();
+        Instant forgottenAsOf = Instant.now();
+        Thread.sleep(5);
+        BatchGeneration again = new BatchGeneration("sales", sales.version(), 11, cutoff, first.partitions(),
+                Instant.now().truncatedTo(ChronoUnit.MILLIS));
+        table.record(again).toCompletableFuture().join();
+        table.forget("sales", sales.version(), 11, forgottenAsOf).toCompletableFuture().join();
+        assertEquals(List.of(again), table.list("sales", sales.version()).toCompletableFuture().join());
+        table.forget("sales", sales.version(), 11, Instant.now()).toCompletableFuture().join();
+        assertEquals(List.of(), table.list("sales", sales.version()).toCompletableFuture().join());
     }
 
     @Test

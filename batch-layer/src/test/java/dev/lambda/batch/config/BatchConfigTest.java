@@ -1,0 +1,36 @@
+package dev.lambda.batch.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lambda.common.config.ConfigException;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The batch layer's flags that the recompute's safety depends on. */
+class BatchConfigTest {
+
+    private static BatchConfig recompute(String... extra) {
+        String[] args = new String[extra.length + 1];
+        args[0] = "recompute";
+        System.arraycopy(extra, 0, args, 1, extra.length);
+        return BatchConfig.from(BatchConfig.flags(args, Map.of()));
+    }
+
+    @Test
+    void graceIsAnHourUnlessGiven() {
+        assertEquals(Duration.ofHours(1), recompute().grace());
+        assertEquals(Duration.ZERO, recompute("--grace", "0s").grace());
+        assertEquals(Duration.ofSeconds(1), recompute("--grace", "1s").grace());
+    }
+
+    @Test
+    void aGraceTooShortToRenewARecordInIsRefusedByName() {
+        for (String grace : new String[] {"PT-1S", "500ms"}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> recompute("--grace", grace));
+            assertTrue(e.getMessage().startsWith("--grace must be 0s or at least 1s"), e.getMessage());
+        }
+    }
+}
