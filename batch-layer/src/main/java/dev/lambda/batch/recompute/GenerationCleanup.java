@@ -39,16 +39,17 @@ public final class GenerationCleanup {
     }
 
     /**
-     * Generations whose record is older than the grace are dropped as of half a grace ago: their
-     * rows were all written by then (a run renews its record while it writes), and a run that
-     * records a generation of the same id again after this cleanup listed it (the same cutoff over
-     * the same events) writes its rows later, so they stay.
+     * Generations whose record is older than the grace are dropped as of one renewal interval ago
+     * ({@link GenerationLease#interval}): their rows were all written by then, since a run publishes
+     * or fails while its record is younger than the grace less that interval; and a run that records
+     * a generation of the same id again after this cleanup listed it (the same cutoff over the same
+     * events) writes its rows later, so they stay. The interval is the margin for hosts' clocks.
      *
      * @return how many generations were dropped
      */
     public int clean(ViewDefinition view, ViewState published, ConsistencyLevel consistency, Instant now) {
         Instant graceStart = now.minus(grace);
-        Instant abandonedAsOf = now.minus(grace.dividedBy(2));
+        Instant abandonedAsOf = now.minus(GenerationLease.interval(grace));
         int dropped = 0;
         for (BatchGeneration g : generations.list(view.name(), view.version()).toCompletableFuture().join()) {
             boolean kept = g.generation() == published.generation()

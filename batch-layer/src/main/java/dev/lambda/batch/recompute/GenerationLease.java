@@ -69,7 +69,11 @@ final class GenerationLease implements AutoCloseable {
         return lease;
     }
 
+    /** How often the record is renewed: a quarter of the grace, within bounds; never without a grace. */
     static Duration interval(Duration grace) {
+        if (grace.isZero()) {
+            return Duration.ZERO;
+        }
         Duration quarter = grace.dividedBy(4);
         return quarter.compareTo(MAX_INTERVAL) > 0 ? MAX_INTERVAL : quarter.compareTo(MIN_INTERVAL) < 0 ? MIN_INTERVAL : quarter;
     }

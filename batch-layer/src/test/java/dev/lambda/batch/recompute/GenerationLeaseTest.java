@@ -128,6 +128,7 @@ class GenerationLeaseTest {
         assertEquals(Duration.ofSeconds(30), GenerationLease.interval(Duration.ofMinutes(2)));
         assertEquals(Duration.ofMillis(500), GenerationLease.interval(Duration.ofSeconds(2)));
         assertEquals(Duration.ofMillis(100), GenerationLease.interval(Duration.ofMillis(200)));
+        assertEquals(Duration.ZERO, GenerationLease.interval(Duration.ZERO), "no grace: nothing renewed");
     }
 
     private static final class MutableClock extends Clock {
