@@ -39,23 +39,25 @@ public final class GenerationCleanup {
     }
 
     /**
-     * Generations whose record is older than the grace are dropped as of one renewal interval ago
-     * ({@link GenerationLease#interval}): their rows were all written by then, since a run publishes
-     * or fails while its record is younger than the grace less that interval; and a run that records
-     * a generation of the same id again after this cleanup listed it (the same cutoff over the same
-     * events) writes its rows later, so they stay. The interval is the margin for hosts' clocks.
+     * Generations are dropped as of one renewal interval ago ({@link GenerationLease#interval}), the
+     * margin for the hosts' clocks: a run that records a generation of the same id again after this
+     * cleanup listed it (the same cutoff over the same events), or a run of an old views file that
+     * publishes its version again after this cleanup removed its state, writes its rows later, so
+     * they stay. A generation whose record is older than the grace has its rows written by then
+     * unless the run that wrote them lost its record; such a run records it once more after its
+     * rows, later than all of them, so a later cleanup finds whatever stayed.
      *
      * @return how many generations were dropped
      */
     public int clean(ViewDefinition view, ViewState published, ConsistencyLevel consistency, Instant now) {
         Instant graceStart = now.minus(grace);
-        Instant abandonedAsOf = now.minus(GenerationLease.interval(grace));
+        Instant asOf = now.minus(GenerationLease.interval(grace));
         int dropped = 0;
         for (BatchGeneration g : generations.list(view.name(), view.version()).toCompletableFuture().join()) {
             boolean kept = g.generation() == published.generation()
                     || (published.previousGeneration() != null && g.generation() == published.previousGeneration());
             if (!kept && g.writtenAt().isBefore(graceStart)) {
-                drop(g, abandonedAsOf);
+                drop(g, asOf, consistency);
                 dropped++;
             }
         }
@@ -64,12 +66,12 @@ public final class GenerationCleanup {
         }
         for (ViewState old : states.findAll(view.name(), consistency).toCompletableFuture().join()) {
             if (!old.version().equals(view.version())) {
-                dropped += dropOldVersion(view, old, consistency, now);
+                dropped += dropOldVersion(view, old, consistency, asOf);
             }
         }
         for (String version : generations.versions(view.name()).toCompletableFuture().join()) {
             if (!version.equals(view.version())) {
-                dropped += dropWithoutState(view, version, consistency, graceStart, abandonedAsOf);
+                dropped += dropWithoutState(view, version, consistency, graceStart, asOf);
             }
         }
         return dropped;
@@ -77,10 +79,10 @@ public final class GenerationCleanup {
 
     /**
      * The state goes first, and only as read: a version published again meanwhile (by a run of
-     * another views file) keeps its state and the rows it answers from. Its generations go as of
-     * now, whatever their age.
+     * another views file) keeps its state and the rows it answers from. Its generations go whatever
+     * their age.
      */
-    private int dropOldVersion(ViewDefinition view, ViewState old, ConsistencyLevel consistency, Instant now) {
+    private int dropOldVersion(ViewDefinition view, ViewState old, ConsistencyLevel consistency, Instant asOf) {
         if (!states.delete(old, consistency).toCompletableFuture().join()) {
             LOG.warn("old version {} of view {} was published again while this run cleaned up; it stays for a later run's cleanup",
                     old.version(), view.name());
@@ -88,7 +90,7 @@ public final class GenerationCleanup {
         }
         int dropped = 0;
         for (BatchGeneration g : generations.list(view.name(), old.version()).toCompletableFuture().join()) {
-            drop(g, now);
+            drop(g, asOf, consistency);
             dropped++;
         }
         LOG.info("dropped old version {} of view {}", old.version(), view.name());
@@ -112,7 +114,7 @@ public final class GenerationCleanup {
         int dropped = 0;
         for (BatchGeneration g : generations.list(view.name(), version).toCompletableFuture().join()) {
             if (g.writtenAt().isBefore(graceStart)) {
-                drop(g, asOf);
+                drop(g, asOf, consistency);
                 dropped++;
             }
         }
@@ -120,14 +122,14 @@ public final class GenerationCleanup {
     }
 
     /** Deletes a generation's rows written no later than {@code asOf}, then forgets it if not recorded again since. */
-    private void drop(BatchGeneration g, Instant asOf) {
+    private void drop(BatchGeneration g, Instant asOf, ConsistencyLevel consistency) {
         List<CompletableFuture<Void>> deletes = new ArrayList<>();
         for (String p : g.partitions()) {
             deletes.add(rows.deletePartition(g.view(), g.version(), g.generation(), BatchGeneration.levelOf(p),
                     BatchGeneration.periodOf(p), asOf).toCompletableFuture());
         }
         CompletableFuture.allOf(deletes.toArray(CompletableFuture[]::new)).join();
-        generations.forget(g.view(), g.version(), g.generation(), asOf).toCompletableFuture().join();
+        generations.forget(g.view(), g.version(), g.generation(), asOf, consistency).toCompletableFuture().join();
         LOG.info("dropped generation {} of {}/{} ({} partitions)", g.generation(), g.view(), g.version(), g.partitions().size());
     }
 }

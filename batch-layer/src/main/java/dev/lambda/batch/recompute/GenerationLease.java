@@ -15,15 +15,15 @@ import org.slf4j.LoggerFactory;
  * runs' cleanups drop an unpublished generation whose record is older than {@code --grace}: without
  * renewals, a view whose write outlasts the grace could lose rows to one, and a run of a newer views
  * file would then publish what is left. The record is written again every quarter of the grace (at
- * most every minute); right before publishing, the run checks that the record never went
- * unrenewed for the grace less one such interval (a margin for clocks of other hosts that run
- * ahead), and fails otherwise. Every run is expected to be given the same grace (README, Schedule).
+ * most every minute) and once more after the rows, so that its write time follows theirs; right
+ * before publishing, the run checks that the record never went unrenewed for the grace less two
+ * such intervals (one for clocks of other hosts that run ahead, one for the publish to land), and
+ * fails otherwise. Every run is expected to be given the same grace (README, Schedule).
  */
 final class GenerationLease implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(GenerationLease.class);
     private static final Duration MAX_INTERVAL = Duration.ofMinutes(1);
-    private static final Duration MIN_INTERVAL = Duration.ofMillis(100);
 
     /** Writes the generation's record with {@code writtenAt}. */
     interface Recorder {
@@ -75,7 +75,7 @@ final class GenerationLease implements AutoCloseable {
             return Duration.ZERO;
         }
         Duration quarter = grace.dividedBy(4);
-        return quarter.compareTo(MAX_INTERVAL) > 0 ? MAX_INTERVAL : quarter.compareTo(MIN_INTERVAL) < 0 ? MIN_INTERVAL : quarter;
+        return quarter.compareTo(MAX_INTERVAL) > 0 ? MAX_INTERVAL : quarter;
     }
 
     /** Writes the record again; a failed write is logged, and the next renewal tries again. */
@@ -100,21 +100,22 @@ final class GenerationLease implements AutoCloseable {
     }
 
     /**
-     * Fails unless the record was never near the grace's age, up to now: another run's cleanup may
-     * otherwise have dropped rows of this generation, which must then not be published. The record
-     * is written once more first, so that a later cleanup finds rows written since one forgot it.
+     * Called once the rows are written: writes the record once more, its write time after every
+     * row's (a cleanup that forgot it meanwhile has its rows written since found by a later one),
+     * then fails unless the record was never near the grace's age: another run's cleanup may
+     * otherwise have dropped rows of this generation, which must then not be published.
      */
     synchronized void requireHeld() {
         if (grace.isZero()) {
             return;
         }
+        renew();
         Duration sinceLast = Duration.between(lastRecorded, clock.instant());
         Duration worst = sinceLast.compareTo(longestGap) > 0 ? sinceLast : longestGap;
-        Duration limit = grace.minus(interval(grace));
+        Duration limit = grace.minus(interval(grace).multipliedBy(2));
         if (worst.compareTo(limit) >= 0) {
-            renew();
             throw new IllegalStateException("the record of generation " + name + " went " + worst + " without being renewed, not"
-                    + " shorter than " + limit + " (--grace " + grace + " less one renewal interval; Cassandra unreachable, or this"
+                    + " shorter than " + limit + " (--grace " + grace + " less two renewal intervals; Cassandra unreachable, or this"
                     + " process stalled): another run's cleanup may have dropped some of its rows, so it is not published; run the"
                     + " recompute again");
         }

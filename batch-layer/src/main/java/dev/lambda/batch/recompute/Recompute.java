@@ -147,7 +147,7 @@ public final class Recompute {
         if (found.isPresent() && found.get().generation() == ours.generation()) {
             return found.get();
         }
-        generations.record(recordedAt(ours, Instant.now())).toCompletableFuture().join();
+        generations.record(recordedAt(ours, Instant.now()), consistency).toCompletableFuture().join();
         throw new IllegalStateException("view " + ours.view() + " was published by another recompute since this run started: it now"
                 + " answers from " + found.map(s -> "generation " + s.generation() + " (cutoff " + s.cutoff() + ", published "
                         + s.publishedAt() + ")").orElse("no generation (its state was removed by a run whose views file has another"
@@ -233,8 +233,8 @@ public final class Recompute {
         ViewState state;
         // recorded before a row is written, and renewed until published: a run that dies while writing leaves a
         // generation the cleanup of a later run finds and drops, not rows nobody knows of; a live one loses none
-        try (GenerationLease lease = GenerationLease.hold(at -> generations.record(recordedAt(written, at)), config.grace(),
-                view.name() + "/" + c.generation())) {
+        try (GenerationLease lease = GenerationLease.hold(at -> generations.record(recordedAt(written, at), c.consistency()),
+                config.grace(), view.name() + "/" + c.generation())) {
             Map<String, Long> rowsByPartition = GenerationWriter.write(ViewAggregation.aggregate(c.events(), view), view,
                     c.generation(), config.cassandra(), config.maxInFlightWrites(), c.consistency().name());
             long rows = rowsByPartition.values().stream().mapToLong(Long::longValue).sum();

@@ -13,6 +13,7 @@ import dev.lambda.batch.config.BatchConfig;
 import dev.lambda.batch.ingest.FileImport;
 import dev.lambda.batch.ingest.KafkaIngest;
 import dev.lambda.batch.ingest.MasterDataset;
+import dev.lambda.batch.recompute.GenerationCleanup;
 import dev.lambda.batch.recompute.Publisher;
 import dev.lambda.batch.recompute.Recompute;
 import dev.lambda.batch.spark.SparkSessions;
@@ -22,6 +23,7 @@ import dev.lambda.cluster.LocalClusterExtension;
 import dev.lambda.cluster.SystemTopics;
 import dev.lambda.common.cassandra.BatchGeneration;
 import dev.lambda.common.cassandra.BatchGenerationsTable;
+import dev.lambda.common.cassandra.BatchRow;
 import dev.lambda.common.cassandra.BatchRowsTable;
 import dev.lambda.common.cassandra.Replication;
 import dev.lambda.common.cassandra.SpeedPartitionStatus;
@@ -29,6 +31,8 @@ import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.cassandra.ViewStateTable;
 import dev.lambda.common.config.ConfigException;
+import dev.lambda.common.metric.Aggregate;
+import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.common.view.ViewDefinition;
@@ -534,14 +538,14 @@ class BatchLayerIT {
                             BatchGeneration g = generations.list(newPageviews.name(), newPageviews.version()).toCompletableFuture().join()
                                     .get(0);
                             rowsWritten[0] = rowsOf(f, newPageviews, g);
-                            sleep(10_000); // the record, made before the write, is now older than the grace
-                            new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "8s"), BatchFixture.VIEWS, f.session,
+                            sleep(17_000); // without renewals, the record made before the write would now be older than the grace
+                            new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "16s"), BatchFixture.VIEWS, f.session,
                                     publisher, new Progress(System.err)).run(Optional.empty());
                         }
                         return super.format(l, format, args);
                     }
                 };
-                new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "8s"), changed, f.session, publisher,
+                new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "16s"), changed, f.session, publisher,
                         new Progress(progress)).run(Optional.empty());
             } finally {
                 spark.stop();
@@ -554,6 +558,41 @@ class BatchLayerIT {
             assertEquals(rowsWritten[0], rowsOf(f, newPageviews, recorded.get()), "with all its rows");
             assertEquals(rowsWritten[0], published.rowsWritten());
             assertTrue(recorded.get().writtenAt().isAfter(published.builtAt()), "renewed while the run went on after its write");
+        }
+    }
+
+    /**
+     * A cleanup that takes a generation for abandoned (its record older than the grace) while a run
+     * writes a generation of the same id again (the same cutoff over the same events): what was
+     * written within the last renewal interval stays, and a cleanup an interval later drops it.
+     */
+    @Test
+    void aCleanupLeavesWhatARunWritesMeanwhileIntoAGenerationOfTheSameId(LocalCluster cluster, @TempDir Path dir) {
+        try (BatchFixture f = new BatchFixture(cluster, "asof", dir, 13)) {
+            ViewDefinition sales = BatchFixture.VIEWS.find("sales").orElseThrow();
+            ConsistencyLevel quorum = DefaultConsistencyLevel.LOCAL_QUORUM;
+            BatchRowsTable rows = new BatchRowsTable(f.session, f.keyspace());
+            BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
+            Instant cutoff = Instant.parse("2026-11-24T03:00:00Z");
+            Instant period = Granularity.MINUTE.periodOf(cutoff);
+            long id = 99;
+            generations.record(new BatchGeneration("sales", sales.version(), id, cutoff, Set.of(BatchGeneration.partition(Granularity.MINUTE,
+                    period)), Instant.now().minus(Duration.ofHours(2))), quorum).toCompletableFuture().join();
+            rows.write(sales, new BatchRow(id, Granularity.MINUTE, cutoff, List.of("p1", "NP"), Aggregate.zero(sales)))
+                    .toCompletableFuture().join();
+            Instant now = Instant.now();
+            ViewState published = new ViewState("sales", sales.version(), 7, cutoff, now, now, 0, 0, 0, 0, null, now);
+            GenerationCleanup cleanup = new GenerationCleanup(generations, rows, new ViewStateTable(f.session, f.keyspace()),
+                    Duration.ofMinutes(10)); // renewed every minute
+
+            cleanup.clean(sales, published, quorum, now);
+            assertEquals(1, rows.read(sales, id, Granularity.MINUTE, period).toCompletableFuture().join().size(),
+                    "the row written within the interval stays");
+            assertEquals(1, generations.list("sales", sales.version()).toCompletableFuture().join().size(), "and so does the record");
+
+            cleanup.clean(sales, published, quorum, now.plus(Duration.ofMinutes(2)));
+            assertEquals(List.of(), rows.read(sales, id, Granularity.MINUTE, period).toCompletableFuture().join());
+            assertEquals(List.of(), generations.list("sales", sales.version()).toCompletableFuture().join());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.lambda.common.cassandra;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
@@ -27,9 +28,10 @@ public final class BatchGenerationsTable {
         this.selectVersions = session.prepare("SELECT DISTINCT view_name, version FROM " + table);
     }
 
-    public CompletionStage<Void> record(BatchGeneration g) {
-        return session.executeAsync(insert.bind(g.view(), g.version(), g.generation(), g.cutoff(), g.partitions(), g.writtenAt()))
-                .thenApply(rs -> null);
+    /** Records a generation at {@code consistency}: the run's, so that a cleanup in any datacenter sees it. */
+    public CompletionStage<Void> record(BatchGeneration g, ConsistencyLevel consistency) {
+        return session.executeAsync(insert.bind(g.view(), g.version(), g.generation(), g.cutoff(), g.partitions(), g.writtenAt())
+                .setConsistencyLevel(consistency)).thenApply(rs -> null);
     }
 
     public CompletionStage<List<BatchGeneration>> list(String view, String version) {
@@ -43,9 +45,9 @@ public final class BatchGenerationsTable {
     }
 
     /** Forgets a generation recorded no later than {@code asOf}: one recorded again since stays. */
-    public CompletionStage<Void> forget(String view, String version, long generation, Instant asOf) {
-        return session.executeAsync(delete.bind(view, version, generation).setQueryTimestamp(WriteTimes.micros(asOf)))
-                .thenApply(rs -> null);
+    public CompletionStage<Void> forget(String view, String version, long generation, Instant asOf, ConsistencyLevel consistency) {
+        return session.executeAsync(delete.bind(view, version, generation).setQueryTimestamp(WriteTimes.micros(asOf))
+                .setConsistencyLevel(consistency)).thenApply(rs -> null);
     }
 
     private static BatchGeneration toGeneration(Row row) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.LocalClusterExtension;
@@ -170,18 +171,19 @@ class CassandraTablesIT {
     @Test
     void aGenerationRecordedAgainAfterAForgetsTimeStays() throws InterruptedException {
         BatchGenerationsTable table = new BatchGenerationsTable(session, KEYSPACE);
+        ConsistencyLevel quorum = DefaultConsistencyLevel.LOCAL_QUORUM;
         Instant cutoff = Instant.parse("2026-11-21T10:00:00Z");
         BatchGeneration first = new BatchGeneration("sales", sales.version(), 11, cutoff, Set.of(BatchGeneration.partition(Granularity.MINUTE, cutoff)),
                 Instant.now().truncatedTo(ChronoUnit.MILLIS));
-        table.record(first).toCompletableFuture().join();
+        table.record(first, quorum).toCompletableFuture().join();
         Instant forgottenAsOf = Instant.now();
         Thread.sleep(5);
         BatchGeneration again = new BatchGeneration("sales", sales.version(), 11, cutoff, first.partitions(),
                 Instant.now().truncatedTo(ChronoUnit.MILLIS));
-        table.record(again).toCompletableFuture().join();
-        table.forget("sales", sales.version(), 11, forgottenAsOf).toCompletableFuture().join();
+        table.record(again, quorum).toCompletableFuture().join();
+        table.forget("sales", sales.version(), 11, forgottenAsOf, quorum).toCompletableFuture().join();
         assertEquals(List.of(again), table.list("sales", sales.version()).toCompletableFuture().join());
-        table.forget("sales", sales.version(), 11, Instant.now()).toCompletableFuture().join();
+        table.forget("sales", sales.version(), 11, Instant.now(), quorum).toCompletableFuture().join();
         assertEquals(List.of(), table.list("sales", sales.version()).toCompletableFuture().join());
     }
 
