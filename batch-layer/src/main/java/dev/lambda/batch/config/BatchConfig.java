@@ -56,7 +56,10 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
                                            never archived (once, after importing them;
                                            command line only, not from the environment)
               --cutoff INSTANT             explicit cutoff (a slot boundary), e.g. 2026-11-21T00:00:00Z
-              --grace DURATION             keep superseded generations this long            [1h]
+              --grace DURATION             keep superseded generations this long, and       [1h]
+                                           unpublished ones this long after their record's
+                                           last renewal (0s only if runs never overlap;
+                                           otherwise at least 1s)
               --write-consistency LEVEL    rows and publish: auto, local_quorum or          [auto]
                                            each_quorum (auto: each_quorum when the keyspace
                                            is replicated to more than one datacenter)

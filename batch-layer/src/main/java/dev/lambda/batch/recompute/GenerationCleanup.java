@@ -45,7 +45,7 @@ public final class GenerationCleanup {
      * publishes its version again after this cleanup removed its state, writes its rows later, so
      * they stay. A generation whose record is older than the grace has its rows written by then
      * unless the run that wrote them lost its record; such a run records it once more after its
-     * rows, later than all of them, so a later cleanup finds whatever stayed.
+     * rows (best effort), later than all of them, so a later cleanup finds whatever stayed.
      *
      * @return how many generations were dropped
      */

@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * runs' cleanups drop an unpublished generation whose record is older than {@code --grace}: without
  * renewals, a view whose write outlasts the grace could lose rows to one, and a run of a newer views
  * file would then publish what is left. The record is written again every quarter of the grace (at
- * most every minute) and once more after the rows, so that its write time follows theirs; right
+ * most every minute) and once more after the rows (best effort), so its write time follows theirs; right
  * before publishing, the run checks that the record never went unrenewed for the grace less two
  * such intervals (one for clocks of other hosts that run ahead, one for the publish to land), and
  * fails otherwise. Every run is expected to be given the same grace (README, Schedule).
@@ -69,7 +69,7 @@ final class GenerationLease implements AutoCloseable {
         return lease;
     }
 
-    /** How often the record is renewed: a quarter of the grace, within bounds; never without a grace. */
+    /** How often the record is renewed: a quarter of the grace, at most a minute; never without a grace. */
     static Duration interval(Duration grace) {
         if (grace.isZero()) {
             return Duration.ZERO;
@@ -100,9 +100,9 @@ final class GenerationLease implements AutoCloseable {
     }
 
     /**
-     * Called once the rows are written: writes the record once more, its write time after every
-     * row's (a cleanup that forgot it meanwhile has its rows written since found by a later one),
-     * then fails unless the record was never near the grace's age: another run's cleanup may
+     * Called once the rows are written: writes the record once more (best effort), its write time
+     * after every row's, so that if a cleanup forgot it meanwhile a later one finds the rows written
+     * since; then fails unless the record was never near the grace's age: another run's cleanup may
      * otherwise have dropped rows of this generation, which must then not be published.
      */
     synchronized void requireHeld() {

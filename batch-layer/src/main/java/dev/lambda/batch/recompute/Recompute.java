@@ -33,8 +33,8 @@ import org.apache.spark.storage.StorageLevel;
 /**
  * {@code recompute}: every view from the whole master dataset, as a new generation (DESIGN §4, §7).
  * Keeps valid events ingested before the cutoff T, applies the duplicate rule, aggregates every view
- * at every level, writes the rows, records the generation, publishes it with one write to
- * {@code view_state}, then drops generations readers no longer need. The generation id is derived
+ * at every level, records the generation, writes its rows, publishes it with one conditional write
+ * to {@code view_state}, then drops generations readers no longer need. The generation id is derived
  * from T and the events it is computed from ({@link #generationId}): re-running with the same cutoff
  * over the same events rewrites the same generation with the same rows, while a re-run whose events
  * changed (a parser fix parsing the history again) writes a new generation beside the published one,
@@ -136,10 +136,9 @@ public final class Recompute {
     /**
      * After a refused publish, the state another run published since this one started. If it is this
      * run's generation (the same cutoff over the same events), this run's rows are the published ones
-     * and the run goes on. Otherwise the run fails, its generation recorded again as written now: the
-     * other run's cleanup may have forgotten it while this run wrote, and rows written since would
-     * be found by no cleanup. A later run's cleanup drops it after the grace period, unless some run
-     * published it meanwhile (the same id).
+     * and the run goes on. Otherwise the run fails; its generation stays recorded as of its last
+     * renewal, after its rows, and a later run's cleanup drops it after the grace period, unless some
+     * run published it meanwhile (the same id).
      */
     private ViewState publishedMeanwhile(BatchGeneration ours, Optional<ViewState> atStart, ConsistencyLevel consistency) {
         Optional<ViewState> found = states.findAll(ours.view(), consistency).toCompletableFuture().join().stream()
@@ -147,7 +146,6 @@ public final class Recompute {
         if (found.isPresent() && found.get().generation() == ours.generation()) {
             return found.get();
         }
-        generations.record(recordedAt(ours, Instant.now()), consistency).toCompletableFuture().join();
         throw new IllegalStateException("view " + ours.view() + " was published by another recompute since this run started: it now"
                 + " answers from " + found.map(s -> "generation " + s.generation() + " (cutoff " + s.cutoff() + ", published "
                         + s.publishedAt() + ")").orElse("no generation (its state was removed by a run whose views file has another"
@@ -232,7 +230,8 @@ public final class Recompute {
                 GenerationWriter.partitionsOf(c.events(), view), Instant.now());
         ViewState state;
         // recorded before a row is written, and renewed until published: a run that dies while writing leaves a
-        // generation the cleanup of a later run finds and drops, not rows nobody knows of; a live one loses none
+        // generation the cleanup of a later run finds and drops, not rows nobody knows of; a live one keeps its
+        // record fresh, so no other run's cleanup takes it for abandoned
         try (GenerationLease lease = GenerationLease.hold(at -> generations.record(recordedAt(written, at), c.consistency()),
                 config.grace(), view.name() + "/" + c.generation())) {
             Map<String, Long> rowsByPartition = GenerationWriter.write(ViewAggregation.aggregate(c.events(), view), view,

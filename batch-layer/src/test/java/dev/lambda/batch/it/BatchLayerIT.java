@@ -479,10 +479,9 @@ class BatchLayerIT {
                 BatchGeneration refusedGeneration = refusedWritten.get(0);
                 assertEquals(between, refusedGeneration.cutoff());
                 BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
-                BatchGeneration recorded = generations.list(pageviews.name(), pageviews.version()).toCompletableFuture().join().stream()
-                        .filter(g -> g.generation() == refusedGeneration.generation()).findFirst().orElseThrow();
-                assertTrue(recorded.writtenAt().isAfter(refusedGeneration.writtenAt()),
-                        "recorded again when refused, for a later cleanup after the grace (the other run's may have forgotten it)");
+                assertTrue(generations.list(pageviews.name(), pageviews.version()).toCompletableFuture().join().stream()
+                        .anyMatch(g -> g.generation() == refusedGeneration.generation()),
+                        "the refused generation stays recorded, for a later run's cleanup after the grace");
                 assertTrue(rowsOf(f, pageviews, refusedGeneration) > 0, "nothing dropped within the grace");
 
                 new Recompute(spark, f.config("recompute", "--grace", "0s"), BatchFixture.VIEWS, f.session,
@@ -538,14 +537,14 @@ class BatchLayerIT {
                             BatchGeneration g = generations.list(newPageviews.name(), newPageviews.version()).toCompletableFuture().join()
                                     .get(0);
                             rowsWritten[0] = rowsOf(f, newPageviews, g);
-                            sleep(17_000); // without renewals, the record made before the write would now be older than the grace
-                            new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "16s"), BatchFixture.VIEWS, f.session,
+                            sleep(31_000); // without renewals, the record made before the write would now be older than the grace
+                            new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "30s"), BatchFixture.VIEWS, f.session,
                                     publisher, new Progress(System.err)).run(Optional.empty());
                         }
                         return super.format(l, format, args);
                     }
                 };
-                new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "16s"), changed, f.session, publisher,
+                new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "30s"), changed, f.session, publisher,
                         new Progress(progress)).run(Optional.empty());
             } finally {
                 spark.stop();
@@ -557,14 +556,14 @@ class BatchLayerIT {
             assertTrue(recorded.isPresent(), "the published generation was not dropped by the other run's cleanup");
             assertEquals(rowsWritten[0], rowsOf(f, newPageviews, recorded.get()), "with all its rows");
             assertEquals(rowsWritten[0], published.rowsWritten());
-            assertTrue(recorded.get().writtenAt().isAfter(published.builtAt()), "renewed while the run went on after its write");
         }
     }
 
     /**
      * A cleanup that takes a generation for abandoned (its record older than the grace) while a run
      * writes a generation of the same id again (the same cutoff over the same events): what was
-     * written within the last renewal interval stays, and a cleanup an interval later drops it.
+     * written within the last renewal interval stays; a cleanup that still finds the record stale an
+     * interval later drops it.
      */
     @Test
     void aCleanupLeavesWhatARunWritesMeanwhileIntoAGenerationOfTheSameId(LocalCluster cluster, @TempDir Path dir) {
@@ -576,6 +575,7 @@ class BatchLayerIT {
             Instant cutoff = Instant.parse("2026-11-24T03:00:00Z");
             Instant period = Granularity.MINUTE.periodOf(cutoff);
             long id = 99;
+            // the record as the cleanup lists it (its last renewal two hours ago), then the other run's rows
             generations.record(new BatchGeneration("sales", sales.version(), id, cutoff, Set.of(BatchGeneration.partition(Granularity.MINUTE,
                     period)), Instant.now().minus(Duration.ofHours(2))), quorum).toCompletableFuture().join();
             rows.write(sales, new BatchRow(id, Granularity.MINUTE, cutoff, List.of("p1", "NP"), Aggregate.zero(sales)))

@@ -140,7 +140,7 @@ class GenerationLeaseTest {
     }
 
     @Test
-    void renewalsComeEveryQuarterOfTheGraceWithinBounds() {
+    void renewalsComeEveryQuarterOfTheGraceAtMostEveryMinute() {
         assertEquals(Duration.ofMinutes(1), GenerationLease.interval(Duration.ofHours(1)));
         assertEquals(Duration.ofSeconds(30), GenerationLease.interval(Duration.ofMinutes(2)));
         assertEquals(Duration.ofMillis(250), GenerationLease.interval(Duration.ofSeconds(1)));
