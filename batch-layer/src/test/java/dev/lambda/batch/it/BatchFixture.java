@@ -1,6 +1,7 @@
 package dev.lambda.batch.it;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import dev.lambda.batch.Main;
 import dev.lambda.batch.config.BatchConfig;
 import dev.lambda.batch.testing.MasterRows;
 import dev.lambda.cluster.LocalCluster;
@@ -16,7 +17,9 @@ import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.common.view.ViewDefinition;
 import dev.lambda.batch.testing.BatchOracle;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -133,6 +136,26 @@ final class BatchFixture implements AutoCloseable {
                     .truncatedTo(ChronoUnit.SECONDS).plusSeconds(1));
         }
         return cutoffs;
+    }
+
+    /** Produces n records, archives them and publishes every view at the cutoff after them. @return that cutoff */
+    String publishedOnce(int n) throws Exception {
+        String cutoff = produceRounds(1, n).get(0).toString();
+        Main.run(config("ingest"), VIEWS);
+        Main.run(config("recompute", "--cutoff", cutoff), VIEWS);
+        return cutoff;
+    }
+
+    /** The views file with each {@code from} replaced by the {@code to} after it: a view whose definition changed has a new version. */
+    static ViewCatalog viewsWith(String... fromTo) throws IOException {
+        String yaml = Files.readString(Path.of("..", "config", "views.yml"));
+        for (int i = 0; i < fromTo.length; i += 2) {
+            if (!yaml.contains(fromTo[i])) {
+                throw new IllegalArgumentException("views.yml has no " + fromTo[i]);
+            }
+            yaml = yaml.replace(fromTo[i], fromTo[i + 1]);
+        }
+        return new ViewCatalogLoader().parse(yaml);
     }
 
     static String json(MasterRows.Event e) {

@@ -34,7 +34,6 @@ import dev.lambda.common.config.ConfigException;
 import dev.lambda.common.metric.Aggregate;
 import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewCatalog;
-import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.common.view.ViewDefinition;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -307,14 +306,11 @@ class BatchLayerIT {
     @Test
     void aChangedViewsOldVersionStaysForTheGraceThenGoes(LocalCluster cluster, @TempDir Path dir) throws Exception {
         try (BatchFixture f = new BatchFixture(cluster, "versions", dir, 9)) {
-            String cutoff = f.produceRounds(1, 200).get(0).toString();
-            Main.run(f.config("ingest"), BatchFixture.VIEWS);
-            Main.run(f.config("recompute", "--cutoff", cutoff), BatchFixture.VIEWS);
+            String cutoff = f.publishedOnce(200);
             ViewDefinition before = BatchFixture.VIEWS.find("sales").orElseThrow();
             ViewDefinition pageviewsBefore = BatchFixture.VIEWS.find("pageviews").orElseThrow();
-            ViewCatalog changed = new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
-                    .replace("dimensions: [product, country]", "dimensions: [product, country, currency]")
-                    .replace("dimensions: [page, country]", "dimensions: [page, country, device]"));
+            ViewCatalog changed = BatchFixture.viewsWith("dimensions: [product, country]", "dimensions: [product, country, currency]",
+                    "dimensions: [page, country]", "dimensions: [page, country, device]");
             ViewDefinition after = changed.find("sales").orElseThrow();
             assertFalse(before.version().equals(after.version()));
             assertFalse(pageviewsBefore.version().equals(changed.find("pageviews").orElseThrow().version()));
@@ -516,11 +512,8 @@ class BatchLayerIT {
     @Test
     void aViewWhoseWriteOutlastsTheGraceKeepsItsRowsFromAnotherRunsCleanup(LocalCluster cluster, @TempDir Path dir) throws Exception {
         try (BatchFixture f = new BatchFixture(cluster, "lease", dir, 11)) {
-            String cutoff = f.produceRounds(1, 300).get(0).toString();
-            Main.run(f.config("ingest"), BatchFixture.VIEWS);
-            Main.run(f.config("recompute", "--cutoff", cutoff), BatchFixture.VIEWS);
-            ViewCatalog changed = new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
-                    .replace("dimensions: [page, country]", "dimensions: [page, country, device]"));
+            String cutoff = f.publishedOnce(300);
+            ViewCatalog changed = BatchFixture.viewsWith("dimensions: [page, country]", "dimensions: [page, country, device]");
             ViewDefinition newPageviews = changed.find("pageviews").orElseThrow();
             assertFalse(newPageviews.version().equals(BatchFixture.VIEWS.find("pageviews").orElseThrow().version()));
             ViewStateTable states = new ViewStateTable(f.session, f.keyspace());
