@@ -4,8 +4,10 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import dev.lambda.common.cassandra.CassandraSessions;
 import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.SpeedRowsTable;
+import dev.lambda.common.cassandra.ViewStateTable;
 import dev.lambda.common.kafka.EventsTopic;
 import dev.lambda.common.view.ViewCatalog;
+import dev.lambda.speed.config.PublishedCutoffs;
 import dev.lambda.speed.config.SpeedConfig;
 import dev.lambda.speed.metrics.ConsumerLag;
 import dev.lambda.speed.metrics.SpeedMetrics;
@@ -66,12 +68,14 @@ public final class SpeedLayer implements AutoCloseable {
     /**
      * Starts with the Cassandra sink wrapped by {@code wrapSink} (benchmarks observe flushes this way).
      *
-     * @throws dev.lambda.common.config.ConfigException if the events topic is missing or not stamped by the broker
+     * @throws dev.lambda.common.config.ConfigException if the events topic is missing or not stamped by the broker, or a
+     *     published cutoff is not a boundary of the slot width
      */
     public static SpeedLayer start(SpeedConfig config, ViewCatalog views, UnaryOperator<SpeedRowSink> wrapSink) {
         EventsTopic.requireBrokerTimestamps(config.kafka(), config.topology().eventsTopic());
         CqlSession session = CassandraSessions.openWithSchema(config.cassandra());
         try {
+            PublishedCutoffs.requireBoundaries(new ViewStateTable(session, config.cassandra().keyspace()), views, config.topology().slots());
             PrometheusRegistry registry = new PrometheusRegistry();
             SpeedMetrics metrics = new SpeedMetrics(registry);
             SpeedRowSink sink = wrapSink.apply(new CassandraSpeedRowSink(

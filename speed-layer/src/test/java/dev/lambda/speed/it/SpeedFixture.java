@@ -1,8 +1,10 @@
 package dev.lambda.speed.it;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.DriverException;
 import dev.lambda.cluster.CassandraNode;
 import dev.lambda.cluster.KafkaBroker;
@@ -13,8 +15,11 @@ import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.CassandraSettings;
 import dev.lambda.common.cassandra.Replication;
+import dev.lambda.common.cassandra.ViewState;
+import dev.lambda.common.cassandra.ViewStateTable;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.common.view.ViewDefinition;
 import dev.lambda.speed.testing.Oracle;
 import dev.lambda.speed.testing.RandomEvents;
 import dev.lambda.speed.testing.SpeedRowsCheck;
@@ -98,6 +103,14 @@ final class SpeedFixture implements AutoCloseable {
 
     String keyspace() {
         return "speed_" + name;
+    }
+
+    /** Publishes an empty batch generation of {@code view} with {@code cutoff}, as the batch layer would. */
+    void published(String view, Instant cutoff) {
+        ViewDefinition v = VIEWS.find(view).orElseThrow();
+        Instant now = Instant.now();
+        assertTrue(new ViewStateTable(session, keyspace()).publish(new ViewState(v.name(), v.version(), 1, cutoff, now, now, 0, 0, 0, 0,
+                null, now), null, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
     }
 
     /** What the speed layer recorded of each input partition in this scenario's keyspace. */

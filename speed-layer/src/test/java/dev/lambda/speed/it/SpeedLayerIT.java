@@ -1,6 +1,7 @@
 package dev.lambda.speed.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lambda.cluster.CassandraNode;
@@ -8,6 +9,7 @@ import dev.lambda.cluster.KafkaBroker;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.LocalClusterExtension;
 import dev.lambda.cluster.SystemTopics;
+import dev.lambda.common.config.ConfigException;
 import dev.lambda.speed.SpeedLayer;
 import dev.lambda.speed.config.SpeedConfig;
 import dev.lambda.speed.sink.RowsNotWrittenException;
@@ -17,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -334,6 +337,25 @@ class SpeedLayerIT {
                         .forEach((tp, o) -> committed.put(tp, o.offset()));
             }
             assertEquals(ends, committed, "offsets committed by the layer");
+        }
+    }
+
+    /**
+     * The batch publishes on 1 min slots; a speed layer started with 1 h slots would put events
+     * ingested after the cutoff in a slot before it, counted by neither layer.
+     */
+    @Test
+    void refusesASlotWidthThatAPublishedCutoffIsNotABoundaryOf(LocalCluster cluster, @TempDir Path state) throws Exception {
+        try (SpeedFixture f = new SpeedFixture(cluster, "cutoff_width", 37)) {
+            f.published("sales", Instant.parse("2026-11-24T10:30:00Z"));
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> SpeedLayer.start(config(f, state, "--slot-width", "1h"), SpeedFixture.VIEWS));
+            assertTrue(e.getMessage().startsWith("--slot-width PT1H: view sales is published with cutoff 2026-11-24T10:30:00Z, which is"
+                    + " not a boundary of these slots"), e.getMessage());
+            assertTrue(e.getMessage().contains("from 2026-11-24T10:30:00Z to 2026-11-24T11:00:00Z"), e.getMessage());
+            try (SpeedLayer layer = SpeedLayer.start(config(f, state, "--slot-width", "30m"), SpeedFixture.VIEWS)) {
+                awaitRunning(layer); // a width the cutoff is a boundary of
+            }
         }
     }
 
