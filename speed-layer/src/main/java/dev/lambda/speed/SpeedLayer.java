@@ -68,14 +68,14 @@ public final class SpeedLayer implements AutoCloseable {
     /**
      * Starts with the Cassandra sink wrapped by {@code wrapSink} (benchmarks observe flushes this way).
      *
-     * @throws dev.lambda.common.config.ConfigException if the events topic is missing or not stamped by the broker, or a
-     *     published cutoff is not a boundary of the slot width
+     * @throws dev.lambda.common.config.ConfigException if the events topic is missing or not stamped by the broker
      */
     public static SpeedLayer start(SpeedConfig config, ViewCatalog views, UnaryOperator<SpeedRowSink> wrapSink) {
         EventsTopic.requireBrokerTimestamps(config.kafka(), config.topology().eventsTopic());
         CqlSession session = CassandraSessions.openWithSchema(config.cassandra());
         try {
-            PublishedCutoffs.requireBoundaries(new ViewStateTable(session, config.cassandra().keyspace()), views, config.topology().slots());
+            PublishedCutoffs.straddled(new ViewStateTable(session, config.cassandra().keyspace()), views, config.topology().slots())
+                    .ifPresent(warning -> LOG.warn("{}", warning));
             PrometheusRegistry registry = new PrometheusRegistry();
             SpeedMetrics metrics = new SpeedMetrics(registry);
             SpeedRowSink sink = wrapSink.apply(new CassandraSpeedRowSink(

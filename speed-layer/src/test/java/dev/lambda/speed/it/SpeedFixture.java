@@ -105,11 +105,15 @@ final class SpeedFixture implements AutoCloseable {
         return "speed_" + name;
     }
 
+    ViewStateTable viewStates() {
+        return new ViewStateTable(session, keyspace());
+    }
+
     /** Publishes an empty batch generation of {@code view} with {@code cutoff}, as the batch layer would. */
     void published(String view, Instant cutoff) {
         ViewDefinition v = VIEWS.find(view).orElseThrow();
         Instant now = Instant.now();
-        assertTrue(new ViewStateTable(session, keyspace()).publish(new ViewState(v.name(), v.version(), 1, cutoff, now, now, 0, 0, 0, 0,
+        assertTrue(viewStates().publish(new ViewState(v.name(), v.version(), 1, cutoff, now, now, 0, 0, 0, 0,
                 null, now), null, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
     }
 

@@ -1,7 +1,6 @@
 package dev.lambda.speed.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lambda.cluster.CassandraNode;
@@ -9,8 +8,10 @@ import dev.lambda.cluster.KafkaBroker;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.LocalClusterExtension;
 import dev.lambda.cluster.SystemTopics;
-import dev.lambda.common.config.ConfigException;
+import dev.lambda.common.cassandra.ViewStateTable;
+import dev.lambda.common.time.IngestSlots;
 import dev.lambda.speed.SpeedLayer;
+import dev.lambda.speed.config.PublishedCutoffs;
 import dev.lambda.speed.config.SpeedConfig;
 import dev.lambda.speed.sink.RowsNotWrittenException;
 import dev.lambda.speed.sink.SpeedRowSink;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -341,21 +343,24 @@ class SpeedLayerIT {
     }
 
     /**
-     * The batch publishes on 1 min slots; a speed layer started with 1 h slots would put events
-     * ingested after the cutoff in a slot before it, counted by neither layer.
+     * The batch published on 1 min slots; a speed layer on 1 h slots puts events ingested after the
+     * cutoff in a slot before it, counted by neither layer until the batch publishes past that slot:
+     * the operator is told which events, and until when.
      */
     @Test
-    void refusesASlotWidthThatAPublishedCutoffIsNotABoundaryOf(LocalCluster cluster, @TempDir Path state) throws Exception {
+    void tellsWhichEventsASlotWidthThatAPublishedCutoffIsNotABoundaryOfLeavesUncounted(LocalCluster cluster, @TempDir Path state)
+            throws Exception {
         try (SpeedFixture f = new SpeedFixture(cluster, "cutoff_width", 37)) {
             f.published("sales", Instant.parse("2026-11-24T10:30:00Z"));
-            ConfigException e = assertThrows(ConfigException.class,
-                    () -> SpeedLayer.start(config(f, state, "--slot-width", "1h"), SpeedFixture.VIEWS));
-            assertTrue(e.getMessage().startsWith("--slot-width PT1H: view sales is published with cutoff 2026-11-24T10:30:00Z, which is"
-                    + " not a boundary of these slots"), e.getMessage());
-            assertTrue(e.getMessage().contains("from 2026-11-24T10:30:00Z to 2026-11-24T11:00:00Z"), e.getMessage());
-            try (SpeedLayer layer = SpeedLayer.start(config(f, state, "--slot-width", "30m"), SpeedFixture.VIEWS)) {
-                awaitRunning(layer); // a width the cutoff is a boundary of
-            }
+            ViewStateTable states = f.viewStates();
+            String warning = PublishedCutoffs.straddled(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofHours(1))).orElseThrow();
+            assertTrue(warning.startsWith("view sales is published with cutoff 2026-11-24T10:30:00Z, which is not a boundary of"
+                    + " --slot-width PT1H"), warning);
+            assertTrue(warning.contains("ingested from 2026-11-24T10:30:00Z to 2026-11-24T11:00:00Z"), warning);
+            assertTrue(warning.contains("until the batch publishes a cutoff at or after 2026-11-24T11:00:00Z"), warning);
+            assertEquals(Optional.empty(), PublishedCutoffs.straddled(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofMinutes(30))),
+                    "a width the cutoff is a boundary of");
+            assertEquals(Optional.empty(), PublishedCutoffs.straddled(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofMinutes(1))));
         }
     }
 
