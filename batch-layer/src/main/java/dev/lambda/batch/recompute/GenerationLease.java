@@ -15,10 +15,11 @@ import org.slf4j.LoggerFactory;
  * runs' cleanups drop an unpublished generation whose record is older than {@code --grace}: without
  * renewals, a view whose write outlasts the grace could lose rows to one, and a run of a newer views
  * file would then publish what is left. The record is written again every quarter of the grace (at
- * most every minute) and once more after the rows (best effort), so its write time follows theirs; right
- * before publishing, the run checks that the record never went unrenewed for the grace less two
- * such intervals (one for clocks of other hosts that run ahead, one for the publish to land), and
- * fails otherwise. Every run is expected to be given the same grace (README, Schedule).
+ * most every minute) and once more after the rows (best effort), so that its write time follows
+ * theirs; right before publishing, the run checks that the record never went unrenewed for the
+ * grace less two such intervals (one for clocks of other hosts that run ahead, one for the publish
+ * to land), and fails otherwise. Every run is expected to be given the same grace (README,
+ * Schedule).
  */
 final class GenerationLease implements AutoCloseable {
 
