@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * one and the one it replaced, once they are older than the grace period, and every generation of
  * a view's old versions once the current version was first published longer than the grace period
  * ago (serving instances still on the old views file keep their answers while they are switched
- * over), as well as generations older than the grace period of versions that have no state.
+ * over; after that an old version's state is marked retired, so those still on it answer that it
+ * is gone rather than from what is left), as well as generations older than the grace period of
+ * versions that have no current state.
  */
 public final class GenerationCleanup {
 
@@ -65,8 +67,8 @@ public final class GenerationCleanup {
             return dropped;
         }
         for (ViewState old : states.findAll(view.name(), consistency).toCompletableFuture().join()) {
-            if (!old.version().equals(view.version())) {
-                dropped += dropOldVersion(view, old, consistency, asOf);
+            if (!old.version().equals(view.version()) && !old.retired()) {
+                dropped += dropOldVersion(view, old, consistency, now, asOf);
             }
         }
         for (String version : generations.versions(view.name()).toCompletableFuture().join()) {
@@ -78,12 +80,13 @@ public final class GenerationCleanup {
     }
 
     /**
-     * The state goes first, and only as read: a version published again meanwhile (by a run of
-     * another views file) keeps its state and the rows it answers from. Its generations go whatever
-     * their age.
+     * The state is retired first, and only as read: a version published again meanwhile (by a run
+     * of another views file) keeps its state and the rows it answers from. Its generations go
+     * whatever their age: a run that read the state before it was retired is refused its publish,
+     * and one that read it retired writes its rows after this cleanup's time.
      */
-    private int dropOldVersion(ViewDefinition view, ViewState old, ConsistencyLevel consistency, Instant asOf) {
-        if (!states.delete(old, consistency).toCompletableFuture().join()) {
+    private int dropOldVersion(ViewDefinition view, ViewState old, ConsistencyLevel consistency, Instant now, Instant asOf) {
+        if (!states.retire(old, view.version(), now, consistency).toCompletableFuture().join()) {
             LOG.warn("old version {} of view {} was published again while this run cleaned up; it stays for a later run's cleanup",
                     old.version(), view.name());
             return 0;
@@ -93,22 +96,23 @@ public final class GenerationCleanup {
             drop(g, asOf, consistency);
             dropped++;
         }
-        LOG.info("dropped old version {} of view {}", old.version(), view.name());
+        LOG.info("retired old version {} of view {} and dropped its generations", old.version(), view.name());
         return dropped;
     }
 
     /**
-     * Generations, older than the grace period, of a version that has no state: one whose runs all
-     * failed or were refused, or one a cleanup left when it died between the state's delete and its
-     * generations'. A version of a newer views file whose first generation is being written has
+     * Generations, older than the grace period, of a version that has no current state: one whose
+     * runs all failed or were refused, one retired, or one a cleanup left when it died between the
+     * state's retirement and its generations'. A version of a newer views file whose first
+     * generation is being written, or of an older one whose retirement is being rolled back, has
      * none that old: the writing run renews its record ({@link GenerationLease}); the state is read
      * again right before, so one just published is left alone.
      */
     private int dropWithoutState(ViewDefinition view, String version, ConsistencyLevel consistency, Instant graceStart,
                                  Instant asOf) {
-        boolean hasState = states.findAll(view.name(), consistency).toCompletableFuture().join().stream()
-                .anyMatch(s -> s.version().equals(version));
-        if (hasState) {
+        boolean current = states.findAll(view.name(), consistency).toCompletableFuture().join().stream()
+                .anyMatch(s -> s.version().equals(version) && !s.retired());
+        if (current) {
             return 0;
         }
         int dropped = 0;

@@ -81,12 +81,12 @@ public final class Recompute {
 
     /**
      * Since when this view version has been published without a break: carried from its current
-     * state, unless another version of the view was published after it (a change rolled back
-     * counts from now again). A state of an older release has no such time: its last publish is
-     * the best bound known.
+     * state, unless another version of the view was published after it or retired it (a change
+     * rolled back counts from now again). A state of an older release has no such time: its last
+     * publish is the best bound known.
      */
     static Instant versionSince(Optional<ViewState> current, List<ViewState> allVersions, Instant now) {
-        if (current.isEmpty()) {
+        if (current.isEmpty() || current.get().retired()) {
             return now;
         }
         ViewState c = current.get();
@@ -143,17 +143,18 @@ public final class Recompute {
     private ViewState publishedMeanwhile(BatchGeneration ours, Optional<ViewState> atStart, ConsistencyLevel consistency) {
         Optional<ViewState> found = states.findAll(ours.view(), consistency).toCompletableFuture().join().stream()
                 .filter(s -> s.version().equals(ours.version())).findFirst();
-        if (found.isPresent() && found.get().generation() == ours.generation()) {
+        if (found.isPresent() && !found.get().retired() && found.get().generation() == ours.generation()) {
             return found.get();
         }
-        throw new IllegalStateException("view " + ours.view() + " was published by another recompute since this run started: it now"
-                + " answers from " + found.map(s -> "generation " + s.generation() + " (cutoff " + s.cutoff() + ", published "
-                        + s.publishedAt() + ")").orElse("no generation (its state was removed by a run whose views file has another"
-                        + " version of this view)")
-                + "; this run read " + atStart.map(s -> "generation " + s.generation()).orElse("none") + " at its start. This run's"
-                + " generation " + ours.generation() + " (cutoff " + ours.cutoff() + ") is not published, and a later run's cleanup"
-                + " drops it after --grace; views this run published before stay published. Run one recompute at a time (README,"
-                + " Schedule)");
+        String now = found.map(s -> s.retired()
+                ? "was retired at " + s.retiredAt() + " by a run whose views file has version " + s.replacedBy() + " of it"
+                : "was published by another recompute: it now answers from generation " + s.generation() + " (cutoff " + s.cutoff()
+                        + ", published " + s.publishedAt() + ")").orElse("lost its state");
+        throw new IllegalStateException("view " + ours.view() + " (version " + ours.version() + ") " + now + " since this run started,"
+                + " when it read " + atStart.map(s -> (s.retired() ? "retired generation " : "generation ") + s.generation())
+                        .orElse("no state") + ". This run's generation " + ours.generation() + " (cutoff " + ours.cutoff() + ") is not"
+                + " published, and a later run's cleanup drops it after --grace; views this run published before stay published. Run"
+                + " one recompute at a time, all with the same views file (README, Schedule)");
     }
 
     /** @param ingestStart when this run's ingest started, or empty to use the master dataset's record of it */
@@ -212,6 +213,12 @@ public final class Recompute {
      */
     private boolean movesForward(ViewDefinition view, List<ViewState> versions, Instant cutoff) {
         Optional<ViewState> current = stateOf(view, versions);
+        if (current.isPresent() && current.get().retired()) {
+            progress.line("retired", 0, view.name() + " version " + view.version() + " was retired at " + current.get().retiredAt()
+                    + " by a run with version " + current.get().replacedBy() + " of it: publishing it makes it current again (a"
+                    + " rolled-back change; if this views file is out of date, update it)");
+            return true;
+        }
         if (config.cutoff() == null && current.isPresent() && current.get().cutoff().isAfter(cutoff)) {
             progress.line("skip", 0, view.name() + " already answers from a later cutoff, " + current.get().cutoff()
                     + ": left as it is (--cutoff publishes an earlier one on purpose)");
@@ -240,14 +247,15 @@ public final class Recompute {
             Instant computedAt = Instant.now();
             progress.line("write", rows, "rows of " + view.name() + " in " + rowsByPartition.size() + " partitions");
 
-            Long previous = current.map(s -> s.generation() == c.generation() ? s.previousGeneration() : Long.valueOf(s.generation()))
-                    .orElse(null);
+            // a retired state's generations are dropped: none of them is kept for readers of the state before this one
+            Long previous = current.filter(s -> !s.retired())
+                    .map(s -> s.generation() == c.generation() ? s.previousGeneration() : Long.valueOf(s.generation())).orElse(null);
             Instant publishedAt = Instant.now();
             state = new ViewState(view.name(), view.version(), c.generation(), c.cutoff(), computedAt, publishedAt,
                     c.counts().valid(), c.counts().duplicates(), rows, System.currentTimeMillis() - c.startedMillis(), previous,
                     versionSince(current, versionsAtStart, publishedAt));
             lease.requireHeld();
-            if (publisher.publish(state, current.map(ViewState::generation).orElse(null), c.consistency())) {
+            if (publisher.publish(state, current.orElse(null), c.consistency())) {
                 progress.line("publish", rows, view.name() + " now answers from generation " + c.generation());
             } else {
                 state = publishedMeanwhile(written, current, c.consistency());

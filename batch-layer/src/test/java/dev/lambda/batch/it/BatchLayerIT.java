@@ -303,8 +303,13 @@ class BatchLayerIT {
         }
     }
 
+    /**
+     * A changed view's old version answers for the grace, then is retired (its state marked, its
+     * generations dropped), so readers still on the old views file learn it is gone; going back to
+     * the old file publishes the old version again, exact.
+     */
     @Test
-    void aChangedViewsOldVersionStaysForTheGraceThenGoes(LocalCluster cluster, @TempDir Path dir) throws Exception {
+    void aChangedViewsOldVersionStaysForTheGraceThenIsRetiredUntilRolledBack(LocalCluster cluster, @TempDir Path dir) throws Exception {
         try (BatchFixture f = new BatchFixture(cluster, "versions", dir, 9)) {
             String cutoff = f.publishedOnce(200);
             ViewDefinition before = BatchFixture.VIEWS.find("sales").orElseThrow();
@@ -328,15 +333,18 @@ class BatchLayerIT {
             ViewState firstPublished = states.find("sales", after.version()).toCompletableFuture().join().orElseThrow();
             assertEquals(firstPublished.publishedAt(), firstPublished.versionSince());
 
-            // a cleanup that died between deleting the old pageviews' state and dropping its generations
+            // a cleanup that died between retiring the old pageviews' state and dropping its generations
             ViewState oldPageviewsState = states.find("pageviews", pageviewsBefore.version()).toCompletableFuture().join().orElseThrow();
-            assertTrue(states.delete(oldPageviewsState, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+            assertTrue(states.retire(oldPageviewsState, changed.find("pageviews").orElseThrow().version(), Instant.now(),
+                    DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
             assertTrue(rowsOf(f, pageviewsBefore, oldPageviews.get(0)) > 0);
 
             Main.run(f.config("recompute", "--cutoff", cutoff, "--grace", "0s"), changed);
             assertEquals(firstPublished.versionSince(), states.find("sales", after.version()).toCompletableFuture().join().orElseThrow()
                     .versionSince(), "the grace counts from the first publish");
-            assertTrue(states.find("sales", before.version()).toCompletableFuture().join().isEmpty(), "the old version is gone");
+            ViewState retired = states.find("sales", before.version()).toCompletableFuture().join().orElseThrow();
+            assertTrue(retired.retired(), "the old version is retired: " + retired);
+            assertEquals(after.version(), retired.replacedBy());
             assertEquals(List.of(), generations.list(before.name(), before.version()).toCompletableFuture().join());
             assertEquals(0, rowsOf(f, before, old.get(0)), "with its rows");
             assertEquals(List.of(), generations.list(pageviewsBefore.name(), pageviewsBefore.version()).toCompletableFuture().join(),
@@ -344,6 +352,16 @@ class BatchLayerIT {
             assertEquals(0, rowsOf(f, pageviewsBefore, oldPageviews.get(0)), "with their rows");
             assertTrue(states.find("activity", BatchFixture.VIEWS.find("activity").orElseThrow().version()).toCompletableFuture().join()
                     .isPresent(), "an unchanged view keeps its version");
+
+            // the change rolled back: the old file's run publishes its versions again, from rows written after the drop
+            Main.run(f.config("recompute", "--cutoff", cutoff), BatchFixture.VIEWS);
+            ViewState rolledBack = f.published("sales");
+            assertFalse(rolledBack.retired(), "current again: " + rolledBack);
+            assertEquals(null, rolledBack.previousGeneration(), "the retired generation's rows are gone: nothing to fall back on");
+            assertTrue(rolledBack.versionSince().isAfter(retired.retiredAt()), "counted from the roll-back");
+            assertFalse(f.published("pageviews").retired());
+            List<String> diffs = f.differences(rolledBack.generation(), rolledBack.cutoff());
+            assertTrue(diffs.isEmpty(), "exact after the roll-back: " + diffs.subList(0, Math.min(5, diffs.size())));
         }
     }
 
@@ -463,7 +481,7 @@ class BatchLayerIT {
                 assertTrue(later.cutoff().isAfter(between), later.cutoff() + " after " + between);
                 assertTrue(refused.getMessage().contains("generation " + later.generation() + " (cutoff " + later.cutoff()),
                         refused.getMessage());
-                assertTrue(refused.getMessage().contains("this run read generation " + twin.generation() + " at its start"),
+                assertTrue(refused.getMessage().contains("since this run started, when it read generation " + twin.generation() + "."),
                         refused.getMessage());
                 for (String view : List.of("pageviews", "sales", "activity")) {
                     assertEquals(later.generation(), f.published(view).generation(), view);

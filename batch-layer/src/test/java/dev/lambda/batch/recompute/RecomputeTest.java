@@ -43,6 +43,13 @@ class RecomputeTest {
     }
 
     @Test
+    void aRetiredVersionPublishedAgainStartsAgainEvenIfPublishedLast() {
+        ViewState b = state("b", "2026-11-21T09:00:00Z", "2026-11-21T09:00:00Z");
+        ViewState a = state("a", "2026-11-21T11:00:00Z", "2026-11-01T00:00:00Z").retiredBy("b", Instant.parse("2026-11-21T11:30:00Z"));
+        assertEquals(NOW, Recompute.versionSince(Optional.of(a), List.of(a, b), NOW), "a roll-back over its retirement");
+    }
+
+    @Test
     void aStateOfAnEarlierReleaseCountsFromItsLastPublish() {
         ViewState current = state("b", "2026-11-21T11:00:00Z", null);
         assertEquals(Instant.parse("2026-11-21T11:00:00Z"), Recompute.versionSince(Optional.of(current), List.of(current), NOW));

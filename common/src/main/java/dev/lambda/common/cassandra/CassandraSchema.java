@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
  *
  * <ul>
  *   <li>{@code view_state}: per view and version, the published batch generation and how it was built;
- *       publishing a generation is one write to this row.</li>
+ *       publishing a generation is one write to this row; a version another one replaced is marked
+ *       retired here, not deleted, so a reader on an old views file learns it.</li>
  *   <li>{@code batch_rows}: a generation's aggregates, partitioned by (view, version, generation, level,
  *       period) so every partition is bounded and an old generation goes with partition deletes.</li>
  *   <li>{@code speed_rows}: the speed layer's absolute aggregates per (bucket, dims, slot, source
@@ -60,7 +61,8 @@ public final class CassandraSchema {
 
     /** Table, column and type of every column added after the first release. */
     private static final String[][] ADDED_COLUMNS = {{"view_state", "version_since", "timestamp"},
-        {"speed_partitions", "slot_width_ingests", "map<bigint, timestamp>"}, {"speed_partitions", "rows_ttls_ms", "set<bigint>"}};
+        {"speed_partitions", "slot_width_ingests", "map<bigint, timestamp>"}, {"speed_partitions", "rows_ttls_ms", "set<bigint>"},
+        {"view_state", "replaced_by", "text"}, {"view_state", "retired_at", "timestamp"}};
 
     List<String> statements() {
         String metrics = """
@@ -84,6 +86,8 @@ public final class CassandraSchema {
                   duration_ms bigint,
                   previous_generation bigint,
                   version_since timestamp,
+                  replaced_by text,
+                  retired_at timestamp,
                   PRIMARY KEY ((view_name), version)
                 )""".formatted(keyspace),
                 """

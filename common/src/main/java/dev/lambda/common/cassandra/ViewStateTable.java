@@ -6,54 +6,77 @@ import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Reads and publishes {@code view_state} rows. Statements are prepared once, here. A publish is a
- * lightweight transaction conditioned on the generation its run read when it started, so of two
- * recomputes that overlap, the one whose view was published by the other meanwhile does not publish.
+ * Reads, publishes and retires {@code view_state} rows. Statements are prepared once, here. A
+ * publish is a lightweight transaction conditioned on the state its run read when it started, so of
+ * two recomputes that overlap, the one whose view was published (or retired) by the other meanwhile
+ * does not publish.
  */
 public final class ViewStateTable {
 
     private static final String COLUMNS = "view_name, version, generation, cutoff, built_at, published_at, events_in, "
-            + "duplicates_dropped, rows_written, duration_ms, previous_generation, version_since";
+            + "duplicates_dropped, rows_written, duration_ms, previous_generation, version_since, replaced_by, retired_at";
 
     private final CqlSession session;
     private final PreparedStatement publishFirst;
     private final PreparedStatement publishReplacing;
+    private final PreparedStatement publishReplacingRetired;
     private final PreparedStatement selectOne;
     private final PreparedStatement selectView;
-    private final PreparedStatement delete;
+    private final PreparedStatement retire;
 
     public ViewStateTable(CqlSession session, String keyspace) {
         this.session = session;
         String table = keyspace + ".view_state";
-        this.publishFirst = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                + " IF NOT EXISTS");
-        this.publishReplacing = session.prepare("UPDATE " + table + " SET generation = ?, cutoff = ?, built_at = ?, published_at = ?,"
-                + " events_in = ?, duplicates_dropped = ?, rows_written = ?, duration_ms = ?, previous_generation = ?, version_since = ?"
-                + " WHERE view_name = ? AND version = ? IF generation = ?");
+        this.publishFirst = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                + " null, null) IF NOT EXISTS");
+        String set = "UPDATE " + table + " SET generation = ?, cutoff = ?, built_at = ?, published_at = ?, events_in = ?,"
+                + " duplicates_dropped = ?, rows_written = ?, duration_ms = ?, previous_generation = ?, version_since = ?,"
+                + " replaced_by = null, retired_at = null WHERE view_name = ? AND version = ?";
+        this.publishReplacing = session.prepare(set + " IF generation = ? AND retired_at = null");
+        this.publishReplacingRetired = session.prepare(set + " IF generation = ? AND retired_at = ?");
         this.selectOne = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ? AND version = ?");
         this.selectView = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ?");
-        this.delete = session.prepare("DELETE FROM " + table + " WHERE view_name = ? AND version = ? IF generation = ? AND published_at = ?");
+        this.retire = session.prepare("UPDATE " + table + " SET replaced_by = ?, retired_at = ? WHERE view_name = ? AND version = ?"
+                + " IF generation = ? AND published_at = ? AND retired_at = null");
     }
 
     /**
      * Publishes a generation with one write (at {@code consistency}), so readers switch from the old
-     * generation to the new one at once, if the view version's published generation is still
-     * {@code replacing} ({@code null}: none published yet).
+     * generation to the new one at once, if the view version's state is still as {@code replacing}
+     * was read ({@code null}: none published yet): the same generation, and retired or not as it
+     * was. Publishing over a retired state makes the version current again (a change rolled back).
      *
-     * @return whether it was published; {@code false} when another writer published (or removed the
-     *         state) since {@code replacing} was read
+     * @return whether it was published; {@code false} when another writer published or retired the
+     *         state since {@code replacing} was read
      */
-    public CompletionStage<Boolean> publish(ViewState s, Long replacing, ConsistencyLevel consistency) {
-        BoundStatement bound = replacing == null
-                ? publishFirst.bind(s.view(), s.version(), s.generation(), s.cutoff(), s.builtAt(), s.publishedAt(), s.eventsIn(),
-                        s.duplicatesDropped(), s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.versionSince())
-                : publishReplacing.bind(s.generation(), s.cutoff(), s.builtAt(), s.publishedAt(), s.eventsIn(), s.duplicatesDropped(),
-                        s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.versionSince(), s.view(), s.version(), replacing);
+    public CompletionStage<Boolean> publish(ViewState s, ViewState replacing, ConsistencyLevel consistency) {
+        if (s.retired()) {
+            throw new IllegalArgumentException("a retired state is not published: " + s);
+        }
+        BoundStatement bound;
+        if (replacing == null) {
+            bound = publishFirst.bind(s.view(), s.version(), s.generation(), s.cutoff(), s.builtAt(), s.publishedAt(), s.eventsIn(),
+                    s.duplicatesDropped(), s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.versionSince());
+        } else {
+            if (!replacing.view().equals(s.view()) || !replacing.version().equals(s.version())) {
+                throw new IllegalArgumentException("a state is published over one of the same view version, not " + replacing);
+            }
+            List<Object> values = new ArrayList<>(Arrays.asList(s.generation(), s.cutoff(), s.builtAt(), s.publishedAt(), s.eventsIn(),
+                    s.duplicatesDropped(), s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.versionSince(), s.view(),
+                    s.version(), replacing.generation()));
+            if (replacing.retired()) {
+                values.add(replacing.retiredAt());
+            }
+            bound = (replacing.retired() ? publishReplacingRetired : publishReplacing).bind(values.toArray());
+        }
         return session.executeAsync(bound.setConsistencyLevel(consistency).setSerialConsistencyLevel(serialFor(consistency)))
                 .thenApply(rs -> rs.wasApplied());
     }
@@ -72,7 +95,7 @@ public final class ViewStateTable {
     }
 
     /**
-     * Every published version of a view (old versions linger until the batch drops them), read at the
+     * Every published version of a view (retired ones too), read at the
      * serial level matching {@code consistency}: it sees every publish a quorum accepted and finishes
      * any still in progress, so a publish conditioned on what it read is refused only if another
      * writer came in between.
@@ -82,9 +105,18 @@ public final class ViewStateTable {
                 ViewStateTable::toState);
     }
 
-    /** Removes a view version's state, if it is still as {@code read} (not published again since). @return whether it was removed */
-    public CompletionStage<Boolean> delete(ViewState read, ConsistencyLevel consistency) {
-        return session.executeAsync(delete.bind(read.view(), read.version(), read.generation(), read.publishedAt())
+    /**
+     * Marks a view version's state retired by {@code replacedBy}, if it is still as {@code read}: not
+     * published again, nor retired, since. Its row stays, so readers on an old views file learn that
+     * the version is gone instead of finding no state (which reads as "not published yet").
+     *
+     * @return whether it was retired
+     */
+    public CompletionStage<Boolean> retire(ViewState read, String replacedBy, Instant at, ConsistencyLevel consistency) {
+        if (read.retired()) {
+            throw new IllegalArgumentException("already retired: " + read);
+        }
+        return session.executeAsync(retire.bind(replacedBy, at, read.view(), read.version(), read.generation(), read.publishedAt())
                 .setConsistencyLevel(consistency).setSerialConsistencyLevel(serialFor(consistency))).thenApply(rs -> rs.wasApplied());
     }
 
@@ -93,6 +125,6 @@ public final class ViewStateTable {
                 row.getInstant("cutoff"), row.getInstant("built_at"), row.getInstant("published_at"),
                 row.getLong("events_in"), row.getLong("duplicates_dropped"), row.getLong("rows_written"),
                 row.getLong("duration_ms"), row.isNull("previous_generation") ? null : row.getLong("previous_generation"),
-                row.getInstant("version_since"));
+                row.getInstant("version_since"), row.getString("replaced_by"), row.getInstant("retired_at"));
     }
 }

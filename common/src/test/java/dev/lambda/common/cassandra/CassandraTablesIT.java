@@ -75,7 +75,7 @@ class CassandraTablesIT {
         assertEquals(7, old.generation(), "the row is kept");
         assertEquals(null, old.versionSince(), "unknown for a row of the earlier release");
         ViewState next = new ViewState("sales", "v1", 8, old.cutoff(), old.builtAt(), old.publishedAt(), 1, 0, 1, 1, 7L, old.publishedAt());
-        assertTrue(table.publish(next, 7L, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+        assertTrue(table.publish(next, old, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
         assertEquals(Optional.of(next), table.find("sales", "v1").toCompletableFuture().join());
     }
 
@@ -90,7 +90,7 @@ class CassandraTablesIT {
 
         ViewState second = new ViewState("sales", sales.version(), 200, Instant.parse("2026-11-21T12:00:00Z"), now, now.plusSeconds(2),
                 6_000, 13, 350, 4_000, 100L, now.plusSeconds(1));
-        assertTrue(table.publish(second, 100L, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+        assertTrue(table.publish(second, first, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
         assertEquals(Optional.of(second), table.find("sales", sales.version()).toCompletableFuture().join());
         assertEquals(List.of(second), table.findAll("sales", DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
 
@@ -98,12 +98,20 @@ class CassandraTablesIT {
         assertTrue(table.publish(otherVersion, null, DefaultConsistencyLevel.QUORUM).toCompletableFuture().join());
         assertEquals(2, table.findAll("sales", DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join().size());
         ViewState republished = new ViewState("sales", "000000000000", 1, first.cutoff(), now, now.plusSeconds(5), 1, 0, 1, 1, null, null);
-        assertTrue(table.publish(republished, 1L, DefaultConsistencyLevel.QUORUM).toCompletableFuture().join(), "the same generation again");
-        assertFalse(table.delete(otherVersion, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(),
-                "published again since read");
-        assertEquals(2, table.findAll("sales", DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join().size());
-        assertTrue(table.delete(republished, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
-        assertEquals(List.of(second), table.findAll("sales", DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+        assertTrue(table.publish(republished, otherVersion, DefaultConsistencyLevel.QUORUM).toCompletableFuture().join(),
+                "the same generation again");
+        Instant retiredAt = now.plusSeconds(60);
+        assertFalse(table.retire(otherVersion, sales.version(), retiredAt, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture()
+                .join(), "published again since read");
+        assertEquals(List.of(second, republished), table.findAll("sales", DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join()
+                .stream().sorted(Comparator.comparing(ViewState::version).reversed()).toList());
+        assertTrue(table.retire(republished, sales.version(), retiredAt, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+        ViewState retired = table.find("sales", "000000000000").toCompletableFuture().join().orElseThrow();
+        assertEquals(republished.retiredBy(sales.version(), retiredAt), retired, "kept, marked retired");
+        assertTrue(retired.retired());
+        assertFalse(table.retire(republished, sales.version(), retiredAt.plusSeconds(1), DefaultConsistencyLevel.LOCAL_QUORUM)
+                .toCompletableFuture().join(), "retired once");
+        assertEquals(Optional.of(second), table.find("sales", sales.version()).toCompletableFuture().join(), "the current version as it was");
         assertEquals(Optional.empty(), table.find("nope", "x").toCompletableFuture().join());
     }
 
@@ -120,13 +128,44 @@ class CassandraTablesIT {
         assertEquals(Optional.of(first), table.find("activity", "v1").toCompletableFuture().join());
 
         ViewState next = new ViewState("activity", "v1", 12, t.plusSeconds(7200), t, t, 3, 0, 1, 1, 10L, t);
-        assertTrue(table.publish(next, 10L, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
-        assertFalse(table.publish(new ViewState("activity", "v1", 11, t.plusSeconds(3600), t, t, 2, 0, 1, 1, 10L, t), 10L,
+        assertTrue(table.publish(next, first, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+        assertFalse(table.publish(new ViewState("activity", "v1", 11, t.plusSeconds(3600), t, t, 2, 0, 1, 1, 10L, t), first,
                 DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(), "read 10, but 12 was published since");
         assertEquals(Optional.of(next), table.find("activity", "v1").toCompletableFuture().join());
-        assertFalse(table.publish(new ViewState("activity", "v2", 13, t, t, t, 1, 0, 1, 1, null, t), 12L,
+        ViewState absent = new ViewState("activity", "v2", 12, t, t, t, 1, 0, 1, 1, null, t);
+        assertFalse(table.publish(new ViewState("activity", "v2", 13, t, t, t, 1, 0, 1, 1, null, t), absent,
                 DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(), "a replacement where there is no state");
         assertEquals(Optional.empty(), table.find("activity", "v2").toCompletableFuture().join(), "not created by it");
+    }
+
+    /**
+     * A run that read a version's state before another run's cleanup retired it must not publish
+     * over the retirement (the cleanup drops that version's generations, this run's included); a
+     * run that read it retired may (a rolled-back change), and the version is current again.
+     */
+    @Test
+    void aPublishOverARetiredStateOnlyIfItWasReadRetired() {
+        ViewStateTable table = new ViewStateTable(session, KEYSPACE);
+        Instant t = Instant.parse("2026-11-24T09:00:00Z");
+        ViewState live = new ViewState("pageviews", "old1", 20, t, t, t, 1, 0, 1, 1, null, t);
+        assertTrue(table.publish(live, null, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+        assertTrue(table.retire(live, "new1", t.plusSeconds(7200), DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+        ViewState retired = table.find("pageviews", "old1").toCompletableFuture().join().orElseThrow();
+
+        ViewState stale = new ViewState("pageviews", "old1", 21, t.plusSeconds(3600), t, t, 2, 0, 1, 1, 20L, t);
+        assertFalse(table.publish(stale, live, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(),
+                "read before the retirement: refused, though the generation is the same");
+        assertFalse(table.publish(stale, null, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(),
+                "read as absent: refused, the row is there");
+        assertEquals(Optional.of(retired), table.find("pageviews", "old1").toCompletableFuture().join());
+
+        ViewState otherRetirement = retired.retiredBy("new1", t.plusSeconds(1));
+        ViewState rolledBack = new ViewState("pageviews", "old1", 22, t.plusSeconds(10_800), t, t.plusSeconds(10_900), 3, 0, 1, 1, null,
+                t.plusSeconds(10_900));
+        assertFalse(table.publish(rolledBack, otherRetirement, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(),
+                "read another retirement");
+        assertTrue(table.publish(rolledBack, retired, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+        assertEquals(Optional.of(rolledBack), table.find("pageviews", "old1").toCompletableFuture().join(), "current again");
     }
 
     @Test

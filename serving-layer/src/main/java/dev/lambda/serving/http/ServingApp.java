@@ -244,6 +244,8 @@ public final class ServingApp {
             doc.put("batchRowsWritten", s.map(ViewState::rowsWritten).orElse(null));
             doc.put("batchDurationMs", s.map(ViewState::durationMs).orElse(null));
             doc.put("batchOverdue", s.map(v -> v.cutoff().isBefore(now.minus(batchOverdue))).orElse(true));
+            doc.put("retiredAt", s.map(v -> AnswerEncoding.text(v.retiredAt())).orElse(null)); // then queries answer 410
+            doc.put("replacedBy", s.map(ViewState::replacedBy).orElse(null));
             doc.put("speedThrough", AnswerEncoding.text(through));
             doc.put("speedLagSeconds", through == null ? null : Math.max(0, Duration.between(through, now).toMillis() / 1000.0));
             return doc;

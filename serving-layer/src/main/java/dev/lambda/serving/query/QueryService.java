@@ -68,6 +68,9 @@ public final class QueryService {
         long speedVersion = cacheable ? speedChanges.version() : 0;
         return rows.publishedState(q.view()).toCompletableFuture()
                 .thenCompose(state -> {
+                    state.filter(ViewState::retired).ifPresent(retired -> {
+                        throw retired(retired);
+                    });
                     if (!cacheable) {
                         return read(q, level, state.orElse(null));
                     }
@@ -77,6 +80,16 @@ public final class QueryService {
                             () -> read(q, level, state.orElse(null)).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS));
                 })
                 .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A retired version's generations are dropped and its speed rows no longer grow: whatever is
+     * left would be a silent undercount, so the query is refused, naming the version to move to.
+     */
+    static QueryException retired(ViewState state) {
+        return new QueryException(410, "view_version_retired", "view " + state.view() + " is served here with version "
+                + state.version() + ", which the batch layer retired at " + state.retiredAt() + " for version " + state.replacedBy()
+                + " (a changed definition): this serving instance's views file is out of date; restart it with the current one", "view");
     }
 
     public CompletableFuture<Optional<ViewState>> state(ViewDefinition view) {

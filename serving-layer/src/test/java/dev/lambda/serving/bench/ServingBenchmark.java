@@ -176,7 +176,7 @@ public final class ServingBenchmark {
         }
         CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
         ViewStateTable states = new ViewStateTable(session, "bench");
-        Long replacing = states.find(view.name(), view.version()).toCompletableFuture().join().map(ViewState::generation).orElse(null);
+        ViewState replacing = states.find(view.name(), view.version()).toCompletableFuture().join().orElse(null);
         if (!states.publish(new ViewState(view.name(), view.version(), generation, cutoff, cutoff, cutoff, rows * 3, 0, rows, 1, null,
                 null), replacing, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join()) {
             throw new IllegalStateException("the benchmark's view state changed while it was loaded");

@@ -47,6 +47,8 @@ class ServingAppTest {
     private final HttpClient http = HttpClient.newHttpClient();
     private Javalin app;
     private boolean storeDown;
+    /** When set, the batch layer retired the published state for this version. */
+    private String replacedBy;
 
     /** Rows (every level) of one sale of 12.50 (batch) and one of 0.10 ingested after the cutoff (speed), both at 09:59. */
     private final ViewRows store = new ViewRows() {
@@ -55,7 +57,8 @@ class ServingAppTest {
             if (storeDown) {
                 return CompletableFuture.failedFuture(new TimeoutException("no answer"));
             }
-            return CompletableFuture.completedFuture(Optional.of(new ViewState(view.name(), view.version(), 1, T, T, T, 2, 0, 3, 9, null, null)));
+            ViewState state = new ViewState(view.name(), view.version(), 1, T, T, T, 2, 0, 3, 9, null, null);
+            return CompletableFuture.completedFuture(Optional.of(replacedBy == null ? state : state.retiredBy(replacedBy, T.plusSeconds(7200))));
         }
 
         @Override
@@ -120,6 +123,32 @@ class ServingAppTest {
         assertEquals(2, row.get("orders").asLong());
         assertTrue(r.body().contains("\"revenue\":12.60"), "an exact decimal, as a JSON number: " + r.body());
         assertEquals(null, row.get("bucket"), "no bucket column for granularity=all");
+    }
+
+    /**
+     * A serving instance on an old views file, once the batch retired that version: queries are
+     * refused with 410 naming the version to move to, not answered from what is left; the status
+     * page says so.
+     */
+    @Test
+    void aRetiredViewVersionIsGoneNotAnsweredFromWhatIsLeft() throws Exception {
+        replacedBy = "0123456789ab";
+        start(new ApiKeys(Map.of()));
+        HttpResponse<String> r = get("/api/v1/views/sales/query?from=2026-11-21T09:00:00Z&to=2026-11-21T10:00:00Z&granularity=all");
+        assertEquals(410, r.statusCode(), r.body());
+        assertEquals("view_version_retired", error(r).get("code").asText());
+        assertEquals("view", error(r).get("parameter").asText());
+        assertTrue(error(r).get("message").asText().contains("version " + SALES.version() + ", which the batch layer retired at"
+                + " 2026-11-21T12:00:00Z for version 0123456789ab"), r.body());
+        JsonNode sales = JSON.readTree(get("/api/v1/status").body()).get("views").get(1);
+        assertEquals("sales", sales.get("view").asText());
+        assertEquals("2026-11-21T12:00:00Z", sales.get("retiredAt").asText());
+        assertEquals("0123456789ab", sales.get("replacedBy").asText());
+
+        replacedBy = null;
+        assertEquals(200, get("/api/v1/views/sales/query?from=2026-11-21T09:00:00Z&to=2026-11-21T10:00:00Z&granularity=all")
+                .statusCode(), "published again (a roll-back): answered");
+        assertTrue(JSON.readTree(get("/api/v1/status").body()).get("views").get(1).get("retiredAt").isNull());
     }
 
     @Test

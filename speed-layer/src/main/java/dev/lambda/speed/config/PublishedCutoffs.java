@@ -15,17 +15,26 @@ import java.util.Optional;
  * neither layer until the batch publishes a cutoff at or after that slot's end. That happens when
  * the widths change together (the gap closes with the next batch run), or when the batch runs with
  * a width that is not a multiple of this one (its runs then fail: it refuses cutoffs inside these
- * slots once they are written). Either way the operator is told at start, not at the next run.
+ * slots once they are written). Either way the operator is told at start, not at the next run; as
+ * they are when a view's version in this layer's views file was retired by the batch layer.
  */
 public final class PublishedCutoffs {
 
     private PublishedCutoffs() {
     }
 
-    /** @return a warning naming the first view whose published cutoff is inside one of these slots, if any */
+    /**
+     * @return a warning naming the first view whose published cutoff is inside one of these slots, or
+     *         whose version in this layer's views file was retired, if any
+     */
     public static Optional<String> straddled(ViewStateTable states, ViewCatalog views, IngestSlots slots) {
         for (ViewDefinition view : views.views()) {
             Optional<ViewState> state = states.find(view.name(), view.version()).toCompletableFuture().join();
+            if (state.isPresent() && state.get().retired()) {
+                return Optional.of("view " + view.name() + " has version " + view.version() + " in this layer's views file, which the"
+                        + " batch layer retired at " + state.get().retiredAt() + " for version " + state.get().replacedBy() + ": nobody"
+                        + " reads the rows this layer writes for it. This views file is out of date; restart with the current one");
+            }
             if (state.isPresent() && !slots.isBoundary(state.get().cutoff())) {
                 Instant cutoff = state.get().cutoff();
                 Instant slotEnd = slots.floor(cutoff).plus(slots.width());

@@ -3,11 +3,13 @@ package dev.lambda.speed.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import dev.lambda.cluster.CassandraNode;
 import dev.lambda.cluster.KafkaBroker;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.LocalClusterExtension;
 import dev.lambda.cluster.SystemTopics;
+import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.cassandra.ViewStateTable;
 import dev.lambda.common.time.IngestSlots;
 import dev.lambda.speed.SpeedLayer;
@@ -361,6 +363,23 @@ class SpeedLayerIT {
             assertEquals(Optional.empty(), PublishedCutoffs.straddled(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofMinutes(30))),
                     "a width the cutoff is a boundary of");
             assertEquals(Optional.empty(), PublishedCutoffs.straddled(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofMinutes(1))));
+        }
+    }
+
+    /** A batch run with another definition of sales retired this one: nobody reads the rows the layer writes for it. */
+    @Test
+    void tellsThatAViewVersionOfItsViewsFileWasRetired(LocalCluster cluster) {
+        try (SpeedFixture f = new SpeedFixture(cluster, "retired_version", 37)) {
+            f.published("sales", Instant.parse("2026-11-24T10:00:00Z"));
+            ViewStateTable states = f.viewStates();
+            assertEquals(Optional.empty(), PublishedCutoffs.straddled(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofMinutes(1))));
+            ViewState sales = states.find("sales", SpeedFixture.VIEWS.find("sales").orElseThrow().version()).toCompletableFuture().join()
+                    .orElseThrow();
+            Instant retiredAt = Instant.parse("2026-11-24T12:00:00Z");
+            assertTrue(states.retire(sales, "0123456789ab", retiredAt, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
+            String retired = PublishedCutoffs.straddled(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofMinutes(1))).orElseThrow();
+            assertTrue(retired.startsWith("view sales has version " + sales.version() + " in this layer's views file, which the batch"
+                    + " layer retired at 2026-11-24T12:00:00Z for version 0123456789ab"), retired);
         }
     }
 
