@@ -74,8 +74,8 @@ public final class SpeedLayer implements AutoCloseable {
         EventsTopic.requireBrokerTimestamps(config.kafka(), config.topology().eventsTopic());
         CqlSession session = CassandraSessions.openWithSchema(config.cassandra());
         try {
-            PublishedCutoffs.straddled(new ViewStateTable(session, config.cassandra().keyspace()), views, config.topology().slots())
-                    .ifPresent(warning -> LOG.warn("{}", warning));
+            PublishedCutoffs.warnings(new ViewStateTable(session, config.cassandra().keyspace()), views, config.topology().slots())
+                    .forEach(warning -> LOG.warn("{}", warning));
             PrometheusRegistry registry = new PrometheusRegistry();
             SpeedMetrics metrics = new SpeedMetrics(registry);
             SpeedRowSink sink = wrapSink.apply(new CassandraSpeedRowSink(

@@ -87,8 +87,8 @@ public final class GenerationCleanup {
      */
     private int dropOldVersion(ViewDefinition view, ViewState old, ConsistencyLevel consistency, Instant now, Instant asOf) {
         if (!states.retire(old, view.version(), now, consistency).toCompletableFuture().join()) {
-            LOG.warn("old version {} of view {} was published again while this run cleaned up; it stays for a later run's cleanup",
-                    old.version(), view.name());
+            LOG.warn("old version {} of view {} was published again, or retired, by another run while this run cleaned up; a later"
+                    + " run's cleanup takes it from there", old.version(), view.name());
             return 0;
         }
         int dropped = 0;

@@ -215,8 +215,9 @@ public final class Recompute {
         Optional<ViewState> current = stateOf(view, versions);
         if (current.isPresent() && current.get().retired()) {
             progress.line("retired", 0, view.name() + " version " + view.version() + " was retired at " + current.get().retiredAt()
-                    + " by a run with version " + current.get().replacedBy() + " of it: publishing it makes it current again (a"
-                    + " rolled-back change; if this views file is out of date, update it)");
+                    + " by a run with version " + current.get().replacedBy() + " of it: publishing it makes it current again, as a"
+                    + " roll-back to this definition does (every batch host must run the same views file: a host left on an old one"
+                    + " undoes the change until a run with the new file retires this version again)");
             return true;
         }
         if (config.cutoff() == null && current.isPresent() && current.get().cutoff().isAfter(cutoff)) {
@@ -228,38 +229,49 @@ public final class Recompute {
     }
 
     /**
+     * The generation id a view's rows get: the run's, unless the view's state is retired. A retired
+     * version's generations were dropped, perhaps while a reader read and cached some of their rows,
+     * and readers take a published id as never changing: publishing the version again (a roll-back)
+     * takes an id of its own, derived from the run's and the retirement's time.
+     */
+    static long generationFor(Optional<ViewState> current, long runGeneration) {
+        return current.filter(ViewState::retired).map(s -> generationId(s.retiredAt(), runGeneration)).orElse(runGeneration);
+    }
+
+    /**
      * Writes a view's rows of this run's generation, publishes them over the state read at the
      * run's start, then drops generations readers no longer need.
      */
     private void writeAndPublish(ViewDefinition view, List<ViewState> versionsAtStart, Computed c) {
         Optional<ViewState> current = stateOf(view, versionsAtStart);
-        BatchGeneration written = new BatchGeneration(view.name(), view.version(), c.generation(), c.cutoff(),
+        long generation = generationFor(current, c.generation());
+        BatchGeneration written = new BatchGeneration(view.name(), view.version(), generation, c.cutoff(),
                 GenerationWriter.partitionsOf(c.events(), view), Instant.now());
         ViewState state;
         // recorded before a row is written, and renewed until published: a run that dies while writing leaves a
         // generation the cleanup of a later run finds and drops, not rows nobody knows of; a live one keeps its
         // record fresh, so no other run's cleanup takes it for abandoned
         try (GenerationLease lease = GenerationLease.hold(at -> generations.record(recordedAt(written, at), c.consistency()),
-                config.grace(), view.name() + "/" + c.generation())) {
+                config.grace(), view.name() + "/" + generation)) {
             Map<String, Long> rowsByPartition = GenerationWriter.write(ViewAggregation.aggregate(c.events(), view), view,
-                    c.generation(), config.cassandra(), config.maxInFlightWrites(), c.consistency().name());
+                    generation, config.cassandra(), config.maxInFlightWrites(), c.consistency().name());
             long rows = rowsByPartition.values().stream().mapToLong(Long::longValue).sum();
             Instant computedAt = Instant.now();
             progress.line("write", rows, "rows of " + view.name() + " in " + rowsByPartition.size() + " partitions");
 
             // a retired state's generations are dropped: none of them is kept for readers of the state before this one
             Long previous = current.filter(s -> !s.retired())
-                    .map(s -> s.generation() == c.generation() ? s.previousGeneration() : Long.valueOf(s.generation())).orElse(null);
+                    .map(s -> s.generation() == generation ? s.previousGeneration() : Long.valueOf(s.generation())).orElse(null);
             Instant publishedAt = Instant.now();
-            state = new ViewState(view.name(), view.version(), c.generation(), c.cutoff(), computedAt, publishedAt,
+            state = new ViewState(view.name(), view.version(), generation, c.cutoff(), computedAt, publishedAt,
                     c.counts().valid(), c.counts().duplicates(), rows, System.currentTimeMillis() - c.startedMillis(), previous,
                     versionSince(current, versionsAtStart, publishedAt));
             lease.requireHeld();
             if (publisher.publish(state, current.orElse(null), c.consistency())) {
-                progress.line("publish", rows, view.name() + " now answers from generation " + c.generation());
+                progress.line("publish", rows, view.name() + " now answers from generation " + generation);
             } else {
                 state = publishedMeanwhile(written, current, c.consistency());
-                progress.line("publish", rows, view.name() + " answers from generation " + c.generation()
+                progress.line("publish", rows, view.name() + " answers from generation " + generation
                         + ", which another run of the same cutoff published meanwhile");
             }
         }

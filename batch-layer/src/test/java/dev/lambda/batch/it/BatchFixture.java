@@ -174,12 +174,26 @@ final class BatchFixture implements AutoCloseable {
         return differences(sent, generation, cutoff);
     }
 
+    /**
+     * The same for every view's published generation (a view published over its retired state has
+     * an id of its own), all of the same cutoff.
+     */
+    List<String> publishedDifferences(Instant cutoff) {
+        return differences(sent, view -> published(view.name()).generation(), cutoff);
+    }
+
     /** The same against {@code events} instead of every event sent. */
     List<String> differences(List<MasterRows.Event> events, long generation, Instant cutoff) {
+        return differences(events, view -> generation, cutoff);
+    }
+
+    private List<String> differences(List<MasterRows.Event> events, java.util.function.ToLongFunction<ViewDefinition> generationOf,
+                                     Instant cutoff) {
         Map<BatchOracle.Key, BatchOracle.Expected> expected = BatchOracle.expected(events, cutoff);
         BatchRowsTable rows = new BatchRowsTable(session, keyspace());
         Map<BatchOracle.Key, List<MetricValue>> actual = new HashMap<>();
         for (ViewDefinition view : VIEWS.views()) {
+            long generation = generationOf.applyAsLong(view);
             for (var level : view.levels()) {
                 java.util.Set<Instant> periods = new java.util.TreeSet<>();
                 expected.keySet().stream().filter(k -> k.view().equals(view.name()) && k.level().equals(level.id()))

@@ -50,6 +50,20 @@ class RecomputeTest {
     }
 
     @Test
+    void aViewPublishedOverItsRetiredStateGetsAnIdOfItsOwn() {
+        ViewState live = state("a", "2026-11-21T11:00:00Z", "2026-11-01T00:00:00Z");
+        ViewState retired = live.retiredBy("b", Instant.parse("2026-11-21T11:30:00Z"));
+        long run = Recompute.generationId(Instant.parse("2026-11-21T10:00:00Z"), 42L);
+        assertEquals(run, Recompute.generationFor(Optional.empty(), run));
+        assertEquals(run, Recompute.generationFor(Optional.of(live), run));
+        long own = Recompute.generationFor(Optional.of(retired), run);
+        assertNotEquals(run, own, "its old rows may sit partly in readers' caches under the run's id");
+        assertEquals(own, Recompute.generationFor(Optional.of(live.retiredBy("b", Instant.parse("2026-11-21T11:30:00Z"))), run),
+                "the same for a re-run over the same retirement");
+        assertNotEquals(own, Recompute.generationFor(Optional.of(live.retiredBy("b", Instant.parse("2026-11-21T12:30:00Z"))), run));
+    }
+
+    @Test
     void aStateOfAnEarlierReleaseCountsFromItsLastPublish() {
         ViewState current = state("b", "2026-11-21T11:00:00Z", null);
         assertEquals(Instant.parse("2026-11-21T11:00:00Z"), Recompute.versionSince(Optional.of(current), List.of(current), NOW));

@@ -40,8 +40,8 @@ public final class ViewStateTable {
         String set = "UPDATE " + table + " SET generation = ?, cutoff = ?, built_at = ?, published_at = ?, events_in = ?,"
                 + " duplicates_dropped = ?, rows_written = ?, duration_ms = ?, previous_generation = ?, version_since = ?,"
                 + " replaced_by = null, retired_at = null WHERE view_name = ? AND version = ?";
-        this.publishReplacing = session.prepare(set + " IF generation = ? AND retired_at = null");
-        this.publishReplacingRetired = session.prepare(set + " IF generation = ? AND retired_at = ?");
+        this.publishReplacing = session.prepare(set + " IF generation = ? AND published_at = ? AND retired_at = null");
+        this.publishReplacingRetired = session.prepare(set + " IF generation = ? AND published_at = ? AND retired_at = ?");
         this.selectOne = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ? AND version = ?");
         this.selectView = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ?");
         this.retire = session.prepare("UPDATE " + table + " SET replaced_by = ?, retired_at = ? WHERE view_name = ? AND version = ?"
@@ -51,8 +51,9 @@ public final class ViewStateTable {
     /**
      * Publishes a generation with one write (at {@code consistency}), so readers switch from the old
      * generation to the new one at once, if the view version's state is still as {@code replacing}
-     * was read ({@code null}: none published yet): the same generation, and retired or not as it
-     * was. Publishing over a retired state makes the version current again (a change rolled back).
+     * was read ({@code null}: none published yet): the same generation published at the same time
+     * (not published again since, perhaps by a roll-back), and retired or not as it was. Publishing
+     * over a retired state makes the version current again (a change rolled back).
      *
      * @return whether it was published; {@code false} when another writer published or retired the
      *         state since {@code replacing} was read
@@ -71,7 +72,7 @@ public final class ViewStateTable {
             }
             List<Object> values = new ArrayList<>(Arrays.asList(s.generation(), s.cutoff(), s.builtAt(), s.publishedAt(), s.eventsIn(),
                     s.duplicatesDropped(), s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.versionSince(), s.view(),
-                    s.version(), replacing.generation()));
+                    s.version(), replacing.generation(), replacing.publishedAt()));
             if (replacing.retired()) {
                 values.add(replacing.retiredAt());
             }

@@ -160,12 +160,16 @@ class CassandraTablesIT {
         assertEquals(Optional.of(retired), table.find("pageviews", "old1").toCompletableFuture().join());
 
         ViewState otherRetirement = retired.retiredBy("new1", t.plusSeconds(1));
-        ViewState rolledBack = new ViewState("pageviews", "old1", 22, t.plusSeconds(10_800), t, t.plusSeconds(10_900), 3, 0, 1, 1, null,
+        ViewState rolledBack = new ViewState("pageviews", "old1", 20, t, t, t.plusSeconds(10_900), 3, 0, 1, 1, null,
                 t.plusSeconds(10_900));
         assertFalse(table.publish(rolledBack, otherRetirement, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(),
                 "read another retirement");
         assertTrue(table.publish(rolledBack, retired, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
         assertEquals(Optional.of(rolledBack), table.find("pageviews", "old1").toCompletableFuture().join(), "current again");
+
+        assertFalse(table.publish(stale, live, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join(),
+                "read before the retirement and the roll-back: refused, though the generation is the same and not retired");
+        assertEquals(Optional.of(rolledBack), table.find("pageviews", "old1").toCompletableFuture().join());
     }
 
     @Test

@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -355,31 +354,39 @@ class SpeedLayerIT {
         try (SpeedFixture f = new SpeedFixture(cluster, "cutoff_width", 37)) {
             f.published("sales", Instant.parse("2026-11-24T10:30:00Z"));
             ViewStateTable states = f.viewStates();
-            String warning = PublishedCutoffs.straddled(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofHours(1))).orElseThrow();
+            List<String> warnings = PublishedCutoffs.warnings(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofHours(1)));
+            assertEquals(1, warnings.size(), warnings.toString());
+            String warning = warnings.get(0);
             assertTrue(warning.startsWith("view sales is published with cutoff 2026-11-24T10:30:00Z, which is not a boundary of"
                     + " --slot-width PT1H"), warning);
             assertTrue(warning.contains("ingested from 2026-11-24T10:30:00Z to 2026-11-24T11:00:00Z"), warning);
             assertTrue(warning.contains("until the batch publishes a cutoff at or after 2026-11-24T11:00:00Z"), warning);
-            assertEquals(Optional.empty(), PublishedCutoffs.straddled(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofMinutes(30))),
+            assertEquals(List.of(), PublishedCutoffs.warnings(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofMinutes(30))),
                     "a width the cutoff is a boundary of");
-            assertEquals(Optional.empty(), PublishedCutoffs.straddled(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofMinutes(1))));
+            assertEquals(List.of(), PublishedCutoffs.warnings(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofMinutes(1))));
         }
     }
 
-    /** A batch run with another definition of sales retired this one: nobody reads the rows the layer writes for it. */
+    /**
+     * A batch run with another definition of pageviews retired this one: nobody reads the rows the
+     * layer writes for it; told beside any other view's warning.
+     */
     @Test
     void tellsThatAViewVersionOfItsViewsFileWasRetired(LocalCluster cluster) {
         try (SpeedFixture f = new SpeedFixture(cluster, "retired_version", 37)) {
-            f.published("sales", Instant.parse("2026-11-24T10:00:00Z"));
+            f.published("pageviews", Instant.parse("2026-11-24T10:00:00Z"));
+            f.published("sales", Instant.parse("2026-11-24T10:30:00Z"));
             ViewStateTable states = f.viewStates();
-            assertEquals(Optional.empty(), PublishedCutoffs.straddled(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofMinutes(1))));
-            ViewState sales = states.find("sales", SpeedFixture.VIEWS.find("sales").orElseThrow().version()).toCompletableFuture().join()
-                    .orElseThrow();
+            ViewState pageviews = states.find("pageviews", SpeedFixture.VIEWS.find("pageviews").orElseThrow().version())
+                    .toCompletableFuture().join().orElseThrow();
             Instant retiredAt = Instant.parse("2026-11-24T12:00:00Z");
-            assertTrue(states.retire(sales, "0123456789ab", retiredAt, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
-            String retired = PublishedCutoffs.straddled(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofMinutes(1))).orElseThrow();
-            assertTrue(retired.startsWith("view sales has version " + sales.version() + " in this layer's views file, which the batch"
-                    + " layer retired at 2026-11-24T12:00:00Z for version 0123456789ab"), retired);
+            assertTrue(states.retire(pageviews, "0123456789ab", retiredAt, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture()
+                    .join());
+            List<String> warnings = PublishedCutoffs.warnings(states, SpeedFixture.VIEWS, new IngestSlots(Duration.ofHours(1)));
+            assertEquals(2, warnings.size(), warnings.toString());
+            assertTrue(warnings.get(0).startsWith("view pageviews has version " + pageviews.version() + " in this layer's views file,"
+                    + " which the batch layer retired at 2026-11-24T12:00:00Z for version 0123456789ab"), warnings.get(0));
+            assertTrue(warnings.get(1).startsWith("view sales is published with cutoff 2026-11-24T10:30:00Z"), warnings.get(1));
         }
     }
 
