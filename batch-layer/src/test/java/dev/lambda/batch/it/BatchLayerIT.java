@@ -525,6 +525,48 @@ class BatchLayerIT {
     }
 
     /**
+     * A run of the old views file that read a view's state before a run of the new file retired it:
+     * its generation may have lost rows to that run's cleanup, so it is refused the publish and the
+     * version stays retired; what it wrote goes with a later cleanup.
+     */
+    @Test
+    void aRunThatReadAViewVersionBeforeAnotherRunRetiredItDoesNotPublishIt(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "retired_meanwhile", dir, 15)) {
+            String cutoff = f.publishedOnce(100);
+            ViewCatalog changed = BatchFixture.viewsWith("dimensions: [page, country]", "dimensions: [page, country, device]");
+            ViewDefinition oldPageviews = BatchFixture.VIEWS.find("pageviews").orElseThrow();
+            ViewDefinition newPageviews = changed.find("pageviews").orElseThrow();
+            Main.run(f.config("recompute", "--cutoff", cutoff), changed); // the new version published beside the old one
+            ViewState read = f.published("pageviews");
+            SparkSession spark = SparkSessions.create(f.config("recompute"));
+            try {
+                List<BatchGeneration> written = new ArrayList<>();
+                IllegalStateException refused = assertThrows(IllegalStateException.class, () -> overlapped(spark, f,
+                        f.config("recompute", "--cutoff", cutoff), BatchFixture.VIEWS, f.config("recompute", "--cutoff", cutoff,
+                                "--grace", "0s"), changed, written));
+                ViewState retired = new ViewStateTable(f.session, f.keyspace()).find("pageviews", oldPageviews.version())
+                        .toCompletableFuture().join().orElseThrow();
+                assertTrue(retired.retired(), "retired meanwhile, and not published over: " + retired);
+                assertEquals(read.generation(), retired.generation());
+                assertTrue(refused.getMessage().startsWith("view pageviews (version " + oldPageviews.version() + ") was retired at "
+                        + retired.retiredAt() + " by a run whose views file has version " + newPageviews.version() + " of it since this"
+                        + " run started, when it read generation " + read.generation() + "."), refused.getMessage());
+                assertEquals(read.generation(), written.get(0).generation(), "the same cutoff over the same events");
+
+                new Recompute(spark, f.config("recompute", "--cutoff", cutoff, "--grace", "0s"), changed, f.session,
+                        (s, r, c) -> new ViewStateTable(f.session, f.keyspace()).publish(s, r, c).toCompletableFuture().join(),
+                        new Progress(System.err)).run(Optional.empty());
+                BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
+                assertEquals(List.of(), generations.list(oldPageviews.name(), oldPageviews.version()).toCompletableFuture().join(),
+                        "what the refused run wrote goes with a later cleanup");
+                assertEquals(0, rowsOf(f, oldPageviews, written.get(0)));
+            } finally {
+                spark.stop();
+            }
+        }
+    }
+
+    /**
      * A run of a new views file whose write of a view outlasts {@code --grace}, beside a run of the
      * old file: the old run's cleanup finds the new version without a state, but the new run renews
      * its generation's record while it writes, so nothing of it is dropped and it is published whole.
@@ -625,6 +667,12 @@ class BatchLayerIT {
      * @param written receives the generation outer recorded for the view it published first
      */
     private static void overlapped(SparkSession spark, BatchFixture f, BatchConfig outer, BatchConfig inner, List<BatchGeneration> written) {
+        overlapped(spark, f, outer, BatchFixture.VIEWS, inner, BatchFixture.VIEWS, written);
+    }
+
+    /** The same, each run with its own views file. */
+    private static void overlapped(SparkSession spark, BatchFixture f, BatchConfig outer, ViewCatalog outerViews, BatchConfig inner,
+                                   ViewCatalog innerViews, List<BatchGeneration> written) {
         ViewStateTable states = new ViewStateTable(f.session, f.keyspace());
         BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
         Publisher publisher = (s, r, c) -> states.publish(s, r, c).toCompletableFuture().join();
@@ -634,16 +682,16 @@ class BatchLayerIT {
             public PrintStream format(Locale l, String format, Object... args) {
                 if (!innerRan[0] && args.length > 0 && "generation".equals(args[0])) {
                     innerRan[0] = true;
-                    new Recompute(spark, inner, BatchFixture.VIEWS, f.session, publisher, new Progress(System.err)).run(Optional.empty());
+                    new Recompute(spark, inner, innerViews, f.session, publisher, new Progress(System.err)).run(Optional.empty());
                 }
                 return super.format(l, format, args);
             }
         };
-        new Recompute(spark, outer, BatchFixture.VIEWS, f.session, (state, replacing, consistency) -> {
+        new Recompute(spark, outer, outerViews, f.session, (state, replacing, consistency) -> {
             if (written.isEmpty()) {
                 written.add(generations.list(state.view(), state.version()).toCompletableFuture().join().stream()
                         .filter(g -> g.generation() == state.generation()).findFirst().orElseThrow());
-                assertTrue(rowsOf(f, BatchFixture.VIEWS.find(state.view()).orElseThrow(), written.get(0)) > 0, "written before publishing");
+                assertTrue(rowsOf(f, outerViews.find(state.view()).orElseThrow(), written.get(0)) > 0, "written before publishing");
             }
             return publisher.publish(state, replacing, consistency);
         }, new Progress(progress)).run(Optional.empty());
