@@ -8,10 +8,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** Request counts and latency by route and status, in Prometheus' text format. */
+/** Request counts and latency by route and status, and each view's {@link BatchMetrics}, in Prometheus' text format. */
 public final class HttpMetrics {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
+    final BatchMetrics batch = new BatchMetrics(registry);
     private final Counter requests = Counter.builder().name("lambda_http_requests_total")
             .help("HTTP requests by route, method and status").labelNames("route", "method", "status").register(registry);
     private final Histogram latency = Histogram.builder().name("lambda_http_request_seconds")

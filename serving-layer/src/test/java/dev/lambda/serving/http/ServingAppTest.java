@@ -149,6 +149,15 @@ class ServingAppTest {
         assertEquals(200, get("/api/v1/views/sales/query?from=2026-11-21T09:00:00Z&to=2026-11-21T10:00:00Z&granularity=all")
                 .statusCode(), "published again (a roll-back): answered");
         assertTrue(JSON.readTree(get("/api/v1/status").body()).get("views").get(1).get("retiredAt").isNull());
+        assertEquals(0, gauge(get("/metrics").body(), "lambda_view_version_retired{view=\"sales\"}"));
+        replacedBy = "0123456789ab";
+        assertEquals(1, gauge(get("/metrics").body(), "lambda_view_version_retired{view=\"sales\"}"), "an alert can look for it");
+    }
+
+    /** The value of one sample in Prometheus' text format. */
+    private static double gauge(String scrape, String sample) {
+        return scrape.lines().filter(l -> l.startsWith(sample + " ")).map(l -> Double.parseDouble(l.substring(sample.length() + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError("no " + sample + " in\n" + scrape));
     }
 
     @Test
@@ -243,8 +252,15 @@ class ServingAppTest {
                 "overdue once the cutoff is older than 36 h");
         assertTrue(JSON.readTree(get("/openapi.json").body()).get("paths").has("/api/v1/views/{view}/query"));
         assertTrue(get("/docs").body().contains("openapi.json"));
+        Instant before = Instant.now();
         String metrics = get("/metrics").body();
+        Instant after = Instant.now();
         assertTrue(metrics.contains("lambda_http_requests_total{method=\"GET\",route=\"/api/v1/views\",status=\"200\"}"), metrics);
+        double age = gauge(metrics, "lambda_batch_cutoff_age_seconds{view=\"sales\"}");
+        assertTrue(age >= Duration.between(T, before).toMillis() / 1000.0 && age <= Duration.between(T, after).toMillis() / 1000.0,
+                age + " s since the cutoff");
+        assertEquals(T.isBefore(before.minus(Duration.ofHours(36))) ? 1 : 0, gauge(metrics, "lambda_batch_overdue{view=\"sales\"}"));
+        assertEquals(0, gauge(metrics, "lambda_view_version_retired{view=\"sales\"}"));
         assertEquals("*", get("/api/v1/views", "Origin", "http://dash.example").headers().firstValue("Access-Control-Allow-Origin")
                 .orElse(null));
     }

@@ -1,0 +1,44 @@
+package dev.lambda.serving.http;
+
+import dev.lambda.common.cassandra.ViewState;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Each view's batch freshness as gauges, set when {@code /metrics} is scraped: the batch layer runs
+ * on a schedule and has no endpoint of its own, so this is where an alert on a batch that stopped
+ * publishing (before the speed rows' TTL could take events with it) or on a retired view version
+ * looks.
+ */
+final class BatchMetrics {
+
+    private final Gauge cutoffAge;
+    private final Gauge overdue;
+    private final Gauge retired;
+
+    BatchMetrics(PrometheusRegistry registry) {
+        cutoffAge = Gauge.builder().name("lambda_batch_cutoff_age_seconds")
+                .help("seconds since the published batch cutoff of the view's version (NaN: none published, or its state unreadable)")
+                .labelNames("view").register(registry);
+        overdue = Gauge.builder().name("lambda_batch_overdue")
+                .help("1 when the view's batch cutoff is older than --batch-overdue or none is published, as in /api/v1/status")
+                .labelNames("view").register(registry);
+        retired = Gauge.builder().name("lambda_view_version_retired")
+                .help("1 when the batch retired the view version of this instance's views file (its queries answer 410)")
+                .labelNames("view").register(registry);
+    }
+
+    void update(String view, Optional<ViewState> state, Instant now, Duration overdueAfter) {
+        cutoffAge.labelValues(view).set(state.map(s -> Duration.between(s.cutoff(), now).toMillis() / 1000.0).orElse(Double.NaN));
+        overdue.labelValues(view).set(state.map(s -> s.cutoff().isBefore(now.minus(overdueAfter))).orElse(true) ? 1 : 0);
+        retired.labelValues(view).set(state.map(ViewState::retired).orElse(false) ? 1 : 0);
+    }
+
+    /** The view's state could not be read: its age is unknown, the flags keep their last values. */
+    void unknown(String view) {
+        cutoffAge.labelValues(view).set(Double.NaN);
+    }
+}
