@@ -11,7 +11,7 @@ import java.util.Optional;
  * Each view's batch freshness as gauges, set when {@code /metrics} is scraped: the batch layer runs
  * on a schedule and has no endpoint of its own, so this is where an alert on a batch that stopped
  * publishing (before the speed rows' TTL could take events with it) or on a retired view version
- * looks.
+ * looks. A view whose state cannot be read counts as overdue, so such an alert fires then too.
  */
 final class BatchMetrics {
 
@@ -24,21 +24,30 @@ final class BatchMetrics {
                 .help("seconds since the published batch cutoff of the view's version (NaN: none published, or its state unreadable)")
                 .labelNames("view").register(registry);
         overdue = Gauge.builder().name("lambda_batch_overdue")
-                .help("1 when the view's batch cutoff is older than --batch-overdue or none is published, as in /api/v1/status")
+                .help("1 when the view's batch cutoff is older than --batch-overdue, none is published, or its state is unreadable")
                 .labelNames("view").register(registry);
         retired = Gauge.builder().name("lambda_view_version_retired")
                 .help("1 when the batch retired the view version of this instance's views file (its queries answer 410)")
                 .labelNames("view").register(registry);
     }
 
+    /** Whether a view's batch is overdue: its published cutoff is older than {@code after}, or none is published. */
+    static boolean overdue(Optional<ViewState> state, Instant now, Duration after) {
+        return state.map(s -> s.cutoff().isBefore(now.minus(after))).orElse(true);
+    }
+
     void update(String view, Optional<ViewState> state, Instant now, Duration overdueAfter) {
-        cutoffAge.labelValues(view).set(state.map(s -> Duration.between(s.cutoff(), now).toMillis() / 1000.0).orElse(Double.NaN));
-        overdue.labelValues(view).set(state.map(s -> s.cutoff().isBefore(now.minus(overdueAfter))).orElse(true) ? 1 : 0);
+        // a batch host whose clock runs ahead may publish a cutoff after this host's now
+        cutoffAge.labelValues(view).set(state.map(s -> Math.max(0, Duration.between(s.cutoff(), now).toMillis() / 1000.0))
+                .orElse(Double.NaN));
+        overdue.labelValues(view).set(overdue(state, now, overdueAfter) ? 1 : 0);
         retired.labelValues(view).set(state.map(ViewState::retired).orElse(false) ? 1 : 0);
     }
 
-    /** The view's state could not be read: its age is unknown, the flags keep their last values. */
+    /** The view's state could not be read. */
     void unknown(String view) {
         cutoffAge.labelValues(view).set(Double.NaN);
+        overdue.labelValues(view).set(1);
+        retired.labelValues(view).set(Double.NaN);
     }
 }

@@ -54,12 +54,12 @@ public final class ServingApp {
     private final ViewCatalog views;
     private final QueryService queries;
     private final ApiKeys keys;
-    private final HttpMetrics metrics;
+    private final ServingMetrics metrics;
     private final Duration batchOverdue;
     private final ObjectMapper mapper = new ObjectMapper().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
     private final EncodedAnswers encoded = new EncodedAnswers(1_000);
 
-    private ServingApp(ViewCatalog views, QueryService queries, ApiKeys keys, HttpMetrics metrics, Duration batchOverdue) {
+    private ServingApp(ViewCatalog views, QueryService queries, ApiKeys keys, ServingMetrics metrics, Duration batchOverdue) {
         this.views = views;
         this.queries = queries;
         this.keys = keys;
@@ -71,7 +71,7 @@ public final class ServingApp {
      * @param corsOrigins allowed browser origins ({@code *} for any); empty for no CORS headers
      */
     public static Javalin create(ViewCatalog views, QueryService queries, ApiKeys keys, List<String> corsOrigins, Duration batchOverdue) {
-        return new ServingApp(views, queries, keys, new HttpMetrics(), batchOverdue).build(corsOrigins);
+        return new ServingApp(views, queries, keys, new ServingMetrics(), batchOverdue).build(corsOrigins);
     }
 
     private Javalin build(List<String> corsOrigins) {
@@ -243,7 +243,7 @@ public final class ServingApp {
             doc.put("batchDuplicatesDropped", s.map(ViewState::duplicatesDropped).orElse(null));
             doc.put("batchRowsWritten", s.map(ViewState::rowsWritten).orElse(null));
             doc.put("batchDurationMs", s.map(ViewState::durationMs).orElse(null));
-            doc.put("batchOverdue", s.map(v -> v.cutoff().isBefore(now.minus(batchOverdue))).orElse(true));
+            doc.put("batchOverdue", BatchMetrics.overdue(s, now, batchOverdue));
             doc.put("retiredAt", s.map(v -> AnswerEncoding.text(v.retiredAt())).orElse(null)); // then queries answer 410
             doc.put("replacedBy", s.map(ViewState::replacedBy).orElse(null));
             doc.put("speedThrough", AnswerEncoding.text(through));

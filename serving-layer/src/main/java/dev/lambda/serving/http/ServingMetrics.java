@@ -9,7 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /** Request counts and latency by route and status, and each view's {@link BatchMetrics}, in Prometheus' text format. */
-public final class HttpMetrics {
+public final class ServingMetrics {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     final BatchMetrics batch = new BatchMetrics(registry);
