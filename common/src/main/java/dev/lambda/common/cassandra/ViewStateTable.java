@@ -21,8 +21,9 @@ import java.util.concurrent.CompletionStage;
  */
 public final class ViewStateTable {
 
-    private static final String COLUMNS = "view_name, version, generation, cutoff, built_at, published_at, events_in, "
-            + "duplicates_dropped, rows_written, duration_ms, previous_generation, version_since, replaced_by, retired_at";
+    private static final String PUBLISHED_COLUMNS = "view_name, version, generation, cutoff, built_at, published_at, events_in, "
+            + "duplicates_dropped, rows_written, duration_ms, previous_generation, version_since";
+    private static final String COLUMNS = PUBLISHED_COLUMNS + ", replaced_by, retired_at";
 
     private final CqlSession session;
     private final PreparedStatement publishFirst;
@@ -35,13 +36,14 @@ public final class ViewStateTable {
     public ViewStateTable(CqlSession session, String keyspace) {
         this.session = session;
         String table = keyspace + ".view_state";
-        this.publishFirst = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                + " null, null) IF NOT EXISTS");
+        // the retirement's columns are written (as null) only over a retired state: other publishes leave them unset, not tombstoned
+        this.publishFirst = session.prepare("INSERT INTO " + table + " (" + PUBLISHED_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                + " ?, ?) IF NOT EXISTS");
         String set = "UPDATE " + table + " SET generation = ?, cutoff = ?, built_at = ?, published_at = ?, events_in = ?,"
-                + " duplicates_dropped = ?, rows_written = ?, duration_ms = ?, previous_generation = ?, version_since = ?,"
-                + " replaced_by = null, retired_at = null WHERE view_name = ? AND version = ?";
-        this.publishReplacing = session.prepare(set + " IF generation = ? AND published_at = ? AND retired_at = null");
-        this.publishReplacingRetired = session.prepare(set + " IF generation = ? AND published_at = ? AND retired_at = ?");
+                + " duplicates_dropped = ?, rows_written = ?, duration_ms = ?, previous_generation = ?, version_since = ?";
+        String where = " WHERE view_name = ? AND version = ? IF generation = ? AND published_at = ? AND retired_at = ";
+        this.publishReplacing = session.prepare(set + where + "null");
+        this.publishReplacingRetired = session.prepare(set + ", replaced_by = null, retired_at = null" + where + "?");
         this.selectOne = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ? AND version = ?");
         this.selectView = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ?");
         this.retire = session.prepare("UPDATE " + table + " SET replaced_by = ?, retired_at = ? WHERE view_name = ? AND version = ?"
