@@ -144,8 +144,11 @@ public final class EventsTopic {
         return offsets;
     }
 
-    /** The timestamp of the first record at or after each offset, read uncommitted. */
-    private static Map<Integer, Instant> appendTimes(KafkaClientSettings kafka, Map<TopicPartition, Long> offsets) {
+    /**
+     * The timestamp of the first record at or after each offset, read uncommitted; of the oldest
+     * record left where retention has passed the offset.
+     */
+    static Map<Integer, Instant> appendTimes(KafkaClientSettings kafka, Map<TopicPartition, Long> offsets) {
         Map<String, Object> props = new HashMap<>();
         kafka.clientProperties().forEach((k, v) -> {
             if (ConsumerConfig.configNames().contains(k)) {

@@ -12,15 +12,18 @@ import dev.lambda.common.config.ConfigException;
 import dev.lambda.common.config.KafkaClientSettings;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
@@ -105,6 +108,30 @@ class EventsTopicIT {
                 sender.join();
             }
         }
+    }
+
+    /**
+     * Retention may pass an open transaction's first offset between the listing and the read: the
+     * oldest record left is then the earliest time, no later than any record after it.
+     */
+    @Test
+    void anOffsetRetentionPassedReadsTheOldestRecordLeft(LocalCluster cluster) throws Exception {
+        KafkaClientSettings kafka = brokerStampedTopic(cluster, "retention_events");
+        TopicPartition p0 = new TopicPartition("retention_events", 0);
+        List<Instant> appended = new ArrayList<>();
+        try (KafkaProducer<byte[], byte[]> plain = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                cluster.bootstrapServers()), new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < 3; i++) {
+                appended.add(Instant.ofEpochMilli(plain.send(new ProducerRecord<>("retention_events", 0, null,
+                        "{}".getBytes(StandardCharsets.UTF_8))).get().timestamp()));
+                Thread.sleep(5);
+            }
+        }
+        assertEquals(Map.of(0, appended.get(1)), EventsTopic.appendTimes(kafka, Map.of(p0, 1L)));
+        try (Admin admin = cluster.kafka().admin()) {
+            admin.deleteRecords(Map.of(p0, RecordsToDelete.beforeOffset(2))).all().get(30, TimeUnit.SECONDS);
+        }
+        assertEquals(Map.of(0, appended.get(2)), EventsTopic.appendTimes(kafka, Map.of(p0, 0L)), "offset 0 is gone: the oldest left");
     }
 
     /** Creates a topic of two partitions stamped by the broker, as the events topic is; returns the client settings to read it. */
