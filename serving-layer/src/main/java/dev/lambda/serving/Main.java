@@ -50,7 +50,7 @@ public final class Main {
                 : SpeedChanges.every(rows, config.speedPoll());
         QueryService queries = new QueryService(rows, new QueryPlanner(config.maxBuckets(), config.maxReadBuckets()),
                 config.queryTimeout(), config.queryCacheAggregates(), speedChanges, config.answerCacheEntries());
-        Javalin app = ServingApp.create(views, queries, config.apiKeys(), config.corsOrigins(), config.batchOverdue());
+        Javalin app = ServingApp.create(views, queries, config.apiKeys(), config.metricsKeys(), config.corsOrigins(), config.batchOverdue());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.stop();
             if (speedChanges != null) {

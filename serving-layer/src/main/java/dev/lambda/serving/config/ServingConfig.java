@@ -14,7 +14,7 @@ import java.util.Set;
 
 /** Everything the serving layer is configured with, from flags and {@code LAMBDA_*} environment variables. */
 public record ServingConfig(String host, int port, CassandraSettings cassandra, Path viewsFile, ApiKeys apiKeys,
-                            List<String> corsOrigins, Duration queryTimeout, long maxBuckets, long maxReadBuckets,
+                            ApiKeys metricsKeys, List<String> corsOrigins, Duration queryTimeout, long maxBuckets, long maxReadBuckets,
                             Duration batchOverdue, long batchCacheRows, long queryCacheAggregates, Duration stateTtl,
                             int answerCacheEntries, Duration speedPoll) {
 
@@ -31,11 +31,14 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
               --views FILE                 views definition file                          [config/views.yml]
               --api-key HASH[=VIEWS]       SHA-256 hex of an accepted key, optionally limited to
                                            views (view1,view2); repeatable; none = open API [none]
+              --metrics-key HASH           SHA-256 hex of a key /metrics asks for (it names
+                                           every view); repeatable; none = open /metrics  [none]
               --cors-origins LIST          browser origins allowed (comma list, * = any)  [none]
               --query-timeout DURATION     give up on Cassandra after                     [5s]
               --max-buckets N              most output buckets per query                  [10000]
               --max-read-buckets N         most stored buckets a query may read           [200000]
-              --batch-overdue DURATION     /status flags a batch cutoff older than this    [36h]
+              --batch-overdue DURATION     /status and /metrics flag a batch cutoff older
+                                           than this                                      [36h]
               --batch-cache-rows N         batch rows kept in memory (published generations
                                            never change, so they are cached)              [2000000]
               --query-cache-aggregates N   rolled-up batch sides of recent queries kept,
@@ -52,7 +55,7 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
 
     /** Every flag the serving layer takes (each also as a {@code LAMBDA_*} environment variable). */
     public static Set<String> knownFlags() {
-        Set<String> known = new HashSet<>(List.of("host", "api-port", "views", "api-key", "cors-origins", "query-timeout",
+        Set<String> known = new HashSet<>(List.of("host", "api-port", "views", "api-key", "metrics-key", "cors-origins", "query-timeout",
                 "max-buckets", "max-read-buckets", "batch-overdue", "batch-cache-rows", "query-cache-aggregates", "state-ttl",
                 "answer-cache-entries", "speed-poll"));
         known.addAll(CassandraSettings.FLAGS);
@@ -65,14 +68,23 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
 
     public static ServingConfig from(Flags f) {
         ApiKeys keys;
+        ApiKeys metricsKeys;
         try {
             keys = ApiKeys.parse(f.strings("api-key"));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
+        try {
+            metricsKeys = ApiKeys.parse(f.strings("metrics-key"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage().replace("--api-key", "--metrics-key"));
+        }
+        if (metricsKeys.views().stream().anyMatch(v -> !v.equals("*"))) {
+            throw new ConfigException("--metrics-key takes the SHA-256 hex of a key, without views: /metrics names them all");
+        }
         String cors = f.string("cors-origins", "");
         return new ServingConfig(f.string("host", "0.0.0.0"), f.integer("api-port", 7070, 0, 65535), CassandraSettings.from(f),
-                Path.of(f.string("views", "config/views.yml")), keys,
+                Path.of(f.string("views", "config/views.yml")), keys, metricsKeys,
                 cors.isBlank() ? List.of() : List.of(cors.split(",")), f.duration("query-timeout", Duration.ofSeconds(5)),
                 f.integer("max-buckets", 10_000, 1, Integer.MAX_VALUE), f.integer("max-read-buckets", 200_000, 1, Integer.MAX_VALUE),
                 f.duration("batch-overdue", Duration.ofHours(36)), f.integer("batch-cache-rows", 2_000_000, 0, Integer.MAX_VALUE),

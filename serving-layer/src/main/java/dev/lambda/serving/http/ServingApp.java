@@ -54,24 +54,29 @@ public final class ServingApp {
     private final ViewCatalog views;
     private final QueryService queries;
     private final ApiKeys keys;
+    private final ApiKeys metricsKeys;
     private final ServingMetrics metrics;
     private final Duration batchOverdue;
     private final ObjectMapper mapper = new ObjectMapper().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
     private final EncodedAnswers encoded = new EncodedAnswers(1_000);
 
-    private ServingApp(ViewCatalog views, QueryService queries, ApiKeys keys, ServingMetrics metrics, Duration batchOverdue) {
+    private ServingApp(ViewCatalog views, QueryService queries, ApiKeys keys, ApiKeys metricsKeys, ServingMetrics metrics,
+                       Duration batchOverdue) {
         this.views = views;
         this.queries = queries;
         this.keys = keys;
+        this.metricsKeys = metricsKeys;
         this.metrics = metrics;
         this.batchOverdue = batchOverdue;
     }
 
     /**
+     * @param metricsKeys keys {@code /metrics} asks for (it names every view); none: open
      * @param corsOrigins allowed browser origins ({@code *} for any); empty for no CORS headers
      */
-    public static Javalin create(ViewCatalog views, QueryService queries, ApiKeys keys, List<String> corsOrigins, Duration batchOverdue) {
-        return new ServingApp(views, queries, keys, new ServingMetrics(), batchOverdue).build(corsOrigins);
+    public static Javalin create(ViewCatalog views, QueryService queries, ApiKeys keys, ApiKeys metricsKeys, List<String> corsOrigins,
+                                 Duration batchOverdue) {
+        return new ServingApp(views, queries, keys, metricsKeys, new ServingMetrics(), batchOverdue).build(corsOrigins);
     }
 
     private Javalin build(List<String> corsOrigins) {
@@ -88,7 +93,8 @@ public final class ServingApp {
                 }));
             }
             config.routes.before(ctx -> ctx.attribute("started", System.nanoTime()));
-            config.routes.before("/api/*", this::authenticate);
+            config.routes.before("/api/*", ctx -> authenticate(ctx, keys));
+            config.routes.before("/metrics", ctx -> authenticate(ctx, metricsKeys));
             config.routes.after(this::record);
 
             config.routes.get("/health", ctx -> ctx.contentType(JSON).result("{\"status\":\"ok\"}"));
@@ -114,7 +120,7 @@ public final class ServingApp {
         });
     }
 
-    private void authenticate(Context ctx) {
+    private static void authenticate(Context ctx, ApiKeys keys) {
         if (!keys.enabled()) {
             return;
         }

@@ -94,8 +94,12 @@ class ServingAppTest {
     }
 
     private void start(ApiKeys keys) {
+        start(keys, new ApiKeys(Map.of()));
+    }
+
+    private void start(ApiKeys keys, ApiKeys metricsKeys) {
         QueryService service = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(2));
-        app = ServingApp.create(VIEWS, service, keys, List.of("*"), Duration.ofHours(36)).start("127.0.0.1", 0);
+        app = ServingApp.create(VIEWS, service, keys, metricsKeys, List.of("*"), Duration.ofHours(36)).start("127.0.0.1", 0);
     }
 
     @AfterEach
@@ -188,6 +192,21 @@ class ServingAppTest {
         assertEquals(200, down.statusCode(), "the request metrics still answer");
         assertTrue(Double.isNaN(gauge(down.body(), "lambda_batch_cutoff_age_seconds{view=\"sales\"}")));
         assertEquals(1, gauge(down.body(), "lambda_batch_overdue{view=\"sales\"}"), "unknown counts as overdue: the alert fires");
+    }
+
+    /** /metrics names every view: with a metrics key set, it asks for it, whatever the API's keys. */
+    @Test
+    void metricsAskForTheirOwnKeyWhenOneIsSet() throws Exception {
+        start(new ApiKeys(Map.of()), ApiKeys.parse(List.of(ApiKeys.sha256("scraper-key"))));
+        HttpResponse<String> none = get("/metrics");
+        assertEquals(401, none.statusCode());
+        assertEquals("unauthorized", error(none).get("code").asText());
+        assertEquals(401, get("/metrics", "Authorization", "Bearer " + KEY).statusCode(), "another key");
+        HttpResponse<String> scraped = get("/metrics", "Authorization", "Bearer scraper-key");
+        assertEquals(200, scraped.statusCode());
+        assertTrue(scraped.body().contains("lambda_batch_overdue{view=\"sales\"}"), scraped.body());
+        assertEquals(200, get("/api/v1/views").statusCode(), "the API stays as configured: open");
+        assertEquals(200, get("/health").statusCode());
     }
 
     /** The value of one sample in Prometheus' text format. */
