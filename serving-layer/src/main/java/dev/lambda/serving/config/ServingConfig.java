@@ -77,7 +77,7 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
         try {
             metricsKeys = ApiKeys.parse(f.strings("metrics-key"));
         } catch (IllegalArgumentException e) {
-            throw new ConfigException(e.getMessage().replace("--api-key", "--metrics-key"));
+            throw new ConfigException("--metrics-key expects the SHA-256 hex of a key (64 hex digits)");
         }
         if (metricsKeys.views().stream().anyMatch(v -> !v.equals("*"))) {
             throw new ConfigException("--metrics-key takes the SHA-256 hex of a key, without views: /metrics names them all");
