@@ -74,13 +74,14 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
+        List<String> metricsHashes = f.strings("metrics-key");
+        if (metricsHashes.stream().anyMatch(h -> h.contains("="))) {
+            throw new ConfigException("--metrics-key takes the SHA-256 hex of a key, without views: /metrics names them all");
+        }
         try {
-            metricsKeys = ApiKeys.parse(f.strings("metrics-key"));
+            metricsKeys = ApiKeys.parse(metricsHashes);
         } catch (IllegalArgumentException e) {
             throw new ConfigException("--metrics-key expects the SHA-256 hex of a key (64 hex digits)");
-        }
-        if (metricsKeys.views().stream().anyMatch(v -> !v.equals("*"))) {
-            throw new ConfigException("--metrics-key takes the SHA-256 hex of a key, without views: /metrics names them all");
         }
         String cors = f.string("cors-origins", "");
         return new ServingConfig(f.string("host", "0.0.0.0"), f.integer("api-port", 7070, 0, 65535), CassandraSettings.from(f),

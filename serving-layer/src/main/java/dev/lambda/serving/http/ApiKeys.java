@@ -47,13 +47,6 @@ public final class ApiKeys {
         return !byHash.isEmpty();
     }
 
-    /** Every view some key is limited to ({@code *}: all). */
-    public Set<String> views() {
-        Set<String> views = new java.util.TreeSet<>();
-        byHash.values().forEach(g -> views.addAll(g.views()));
-        return views;
-    }
-
     /** The grant of a presented key, if it is known. */
     public Optional<Grant> grantFor(String key) {
         return Optional.ofNullable(byHash.get(sha256(key)));
