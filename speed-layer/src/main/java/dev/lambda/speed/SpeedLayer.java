@@ -24,6 +24,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -131,7 +132,10 @@ public final class SpeedLayer implements AutoCloseable {
     @Override
     public void close() {
         stopBy.set(System.nanoTime() + FINAL_WRITES.toNanos());
-        streams.close(CLOSE_TIMEOUT);
+        // leaving the group hands its partitions on at once: a member that stays would hold them, unprocessed, until the
+        // group's session timeout (45 s) after the close
+        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(CLOSE_TIMEOUT));
         if (metricsServer != null) {
             metricsServer.stop();
         }

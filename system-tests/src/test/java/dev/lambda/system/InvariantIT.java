@@ -29,6 +29,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -87,6 +88,8 @@ class InvariantIT {
     private Path dir;
     private SpeedLayer speed;
     private Javalin api;
+    /** The views file every layer runs: {@link #VIEWS}, until the test changes a view. */
+    private ViewCatalog views = VIEWS;
 
     @Test
     void everyAnswerEqualsTheOracleBeforeDuringAndAfterBatchRuns(LocalCluster cluster, @TempDir Path dir) throws Exception {
@@ -104,11 +107,7 @@ class InvariantIT {
             // the schema exists before the layers start
         }
         TestStream stream = new TestStream(seed);
-        speed = SpeedLayer.start(SpeedConfig.from(SpeedConfig.flags(args("--topic", TOPIC, "--dlq-topic", DLQ,
-                "--application-id", "invariant-speed", "--slot-width", SLOT, "--dedup-window", "20s",
-                "--state-dir", dir.resolve("speed-state").toString(), "--metrics-port", "0"), Map.of())), VIEWS);
-        api = dev.lambda.serving.Main.start(ServingConfig.from(ServingConfig.flags(
-                cassandraArgs("--host", "127.0.0.1", "--api-port", "0", "--state-ttl", "1s"), Map.of())), VIEWS);
+        startSpeedAndApi();
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), new ByteArraySerializer())) {
@@ -147,11 +146,39 @@ class InvariantIT {
             checkQueries("after the final batch run", true);
             assertCutoffAfter(newest);
             assertSpeedStatusCountsEveryDuplicateAndDeadLetter();
+
+            // sales changed in place (a new version): the speed layer, restarted with the new file, has the new version's
+            // rows of the records from its restart on only, so the batch publishes it only at a cutoff past that
+            long now = System.currentTimeMillis();
+            Instant beforeRestart = Instant.ofEpochMilli(now - now % 2000); // a slot boundary before the next wave
+            send(producer, stream.wave(WAVE / 5, Instant.now()));
+            awaitSpeedCaughtUp();
+            api.stop();
+            speed.close();
+            views = new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
+                    .replace("dimensions: [product, country]", "dimensions: [country, product]"));
+            startSpeedAndApi();
+            send(producer, stream.wave(WAVE / 5, Instant.now()));
+            awaitSpeedCaughtUp();
+            runBatch("--cutoff", beforeRestart.toString());
+            checkQueries("sales changed, after a batch run whose cutoff is before the speed layer's restart", Set.of("sales"));
+            newest = sent.stream().mapToLong(Oracle.Sent::ingestMillis).max().orElseThrow();
+            Thread.sleep(Math.max(0, newest + 2 * 2000 - System.currentTimeMillis()));
+            runBatch();
+            checkQueries("sales changed, after a batch run whose cutoff is past the speed layer's restart", true);
         } finally {
             api.stop();
             speed.close();
         }
         assertEveryMalformedRecordIsInTheDeadLetterTopic();
+    }
+
+    private void startSpeedAndApi() {
+        speed = SpeedLayer.start(SpeedConfig.from(SpeedConfig.flags(args("--topic", TOPIC, "--dlq-topic", DLQ,
+                "--application-id", "invariant-speed", "--slot-width", SLOT, "--dedup-window", "20s",
+                "--state-dir", dir.resolve("speed-state").toString(), "--metrics-port", "0"), Map.of())), views);
+        api = dev.lambda.serving.Main.start(ServingConfig.from(ServingConfig.flags(
+                cassandraArgs("--host", "127.0.0.1", "--api-port", "0", "--state-ttl", "1s"), Map.of())), views);
     }
 
     private String[] args(String... extra) {
@@ -175,10 +202,11 @@ class InvariantIT {
         }
     }
 
-    private void runBatch() {
-        dev.lambda.batch.Main.run(BatchConfig.from(BatchConfig.flags(args("run", "--topic", TOPIC,
-                "--master", dir.resolve("master").toString(), "--slot-width", SLOT, "--safety-margin", "0s",
-                "--shuffle-partitions", "4", "--spark-master", "local[2]"), Map.of())), VIEWS);
+    private void runBatch(String... extra) {
+        List<String> flags = new ArrayList<>(List.of("run", "--topic", TOPIC, "--master", dir.resolve("master").toString(),
+                "--slot-width", SLOT, "--safety-margin", "0s", "--shuffle-partitions", "4", "--spark-master", "local[2]"));
+        flags.addAll(List.of(extra));
+        dev.lambda.batch.Main.run(BatchConfig.from(BatchConfig.flags(args(flags.toArray(String[]::new)), Map.of())), views);
         try {
             Thread.sleep(2 * STATE_TTL.toMillis() + 100); // the serving layer picks a new generation up within two --state-ttl
         } catch (InterruptedException e) {
@@ -200,6 +228,15 @@ class InvariantIT {
 
     /** {@link #QUERIES} random queries through the API, each equal to the oracle at the cutoff its answer reports. */
     private void checkQueries(String moment, boolean expectBatch) throws Exception {
+        checkQueries(moment, expectBatch, Set.of());
+    }
+
+    /** As above, but for the queries of {@code unpublished}, which must answer without a batch cutoff: from the speed layer alone. */
+    private void checkQueries(String moment, Set<String> unpublished) throws Exception {
+        checkQueries(moment, false, unpublished);
+    }
+
+    private void checkQueries(String moment, boolean expectBatch, Set<String> unpublished) throws Exception {
         Oracle oracle;
         synchronized (sent) {
             oracle = new Oracle(List.copyOf(sent), DEDUP_WINDOW);
@@ -207,7 +244,7 @@ class InvariantIT {
         int withCutoff = 0;
         int withRows = 0;
         for (int i = 0; i < QUERIES; i++) {
-            QuerySpec q = QuerySpec.random(queryRandom, VIEWS, Instant.now());
+            QuerySpec q = QuerySpec.random(queryRandom, views, Instant.now());
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + q.path()))
                     .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
             String where = moment + ", seed " + seed + ", GET " + q.path();
@@ -217,6 +254,10 @@ class InvariantIT {
             Instant cutoff = cutoffNode.isTextual() ? Instant.parse(cutoffNode.asText()) : null;
             withCutoff += cutoff == null ? 0 : 1;
             withRows += answer.path("rows").isEmpty() ? 0 : 1;
+            if (unpublished.contains(q.view().name())) {
+                assertEquals(null, cutoff, where + ": its speed rows lack records from the cutoff on, so no generation may be published");
+                continue;
+            }
             assertSameRows(where + " (cutoff " + cutoff + ")", q, oracle.answer(q, cutoff), answer.path("rows"));
         }
         assertTrue(withRows >= QUERIES / 2, moment + ": only " + withRows + " of " + QUERIES
@@ -289,8 +330,12 @@ class InvariantIT {
         for (JsonNode partition : speedStatus.path("partitions")) { // what the batch's cutoff was checked against
             List<String> widths = new ArrayList<>();
             partition.path("slotWidths").fieldNames().forEachRemaining(widths::add);
-            assertEquals(List.of(List.of("PT2S"), "[\"PT168H\"]"), List.of(widths, partition.path("rowsTtls").toString()),
-                    partition.toString());
+            Map<String, String> versions = new java.util.TreeMap<>();
+            partition.path("viewVersions").fields().forEachRemaining(v -> versions.put(v.getKey(), v.getValue().asText()));
+            Map<String, String> fromTheStart = new java.util.TreeMap<>(); // what a batch publish was checked against
+            VIEWS.views().forEach(v -> fromTheStart.put(v.name() + "/" + v.version(), Instant.EPOCH.toString()));
+            assertEquals(List.of(List.of("PT2S"), "[\"PT168H\"]", fromTheStart),
+                    List.of(widths, partition.path("rowsTtls").toString(), versions), partition.toString());
         }
     }
 

@@ -8,9 +8,13 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -84,6 +88,46 @@ public final class CutoffChoice {
                     + " (partitions " + p.get(ttl) + ") have expired, so their events would be in neither layer's answer. Choose a"
                     + " later cutoff (run ingest first, for a later derived one)");
         });
+    }
+
+    /**
+     * Why the speed layer's rows of a view version may lack records ingested from the cutoff on, or
+     * empty if they hold all of them: readers of a version published with cutoff T take its speed
+     * rows from T on (DESIGN §4), so the speed layer must have run that version since before T on
+     * every partition. It starts a version with the first record it processes with a views file
+     * that has it (or with a partition's first record ever), so after a view changes, or changes
+     * back, the rows of the version it now runs lack the records before that restart. Some
+     * application must report the version on every partition it has progress of, each since before
+     * T. With no application reporting view versions at all (no speed layer, or one of a release
+     * before they were reported), nothing is known to be missing.
+     */
+    public static Optional<String> speedGap(String view, String version, Instant cutoff, List<SpeedPartitionStatus> speed) {
+        String key = SpeedPartitionStatus.versionKey(view, version);
+        Set<String> reporting = speed.stream().filter(s -> !s.viewVersions().isEmpty()).map(SpeedPartitionStatus::applicationId)
+                .collect(Collectors.toCollection(TreeSet::new));
+        List<String> reasons = new ArrayList<>();
+        for (String application : reporting) {
+            List<SpeedPartitionStatus> rows = speed.stream().filter(s -> s.applicationId().equals(application)).toList();
+            Map<String, List<Integer>> gaps = grouped(rows, s -> gapOf(s, key, cutoff).stream()).getOrDefault(application, Map.of());
+            if (gaps.isEmpty()) {
+                return Optional.empty();
+            }
+            Optional<Instant> latest = rows.stream().map(s -> s.viewVersions().get(key)).filter(Objects::nonNull).max(Instant::compareTo)
+                    .filter(since -> !since.isBefore(cutoff));
+            reasons.add("speed-layer application " + application + " " + gaps.entrySet().stream()
+                    .map(g -> g.getKey() + " on partitions " + g.getValue()).collect(Collectors.joining(", "))
+                    + latest.map(since -> " (the latest at " + since + ")").orElse(""));
+        }
+        return reasons.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", reasons));
+    }
+
+    /** Why a partition's rows of a view version may lack records from the cutoff on; empty if they hold them all. */
+    private static Optional<String> gapOf(SpeedPartitionStatus s, String key, Instant cutoff) {
+        Instant since = s.viewVersions().get(key);
+        if (since == null) {
+            return Optional.of(s.viewVersions().isEmpty() ? "has not reported its view versions yet" : "does not run it");
+        }
+        return since.isBefore(cutoff) ? Optional.empty() : Optional.of("started it at or after the cutoff");
     }
 
     /**

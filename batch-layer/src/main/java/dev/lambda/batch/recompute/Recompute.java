@@ -13,6 +13,7 @@ import dev.lambda.batch.store.GenerationWriter;
 import dev.lambda.common.cassandra.BatchGeneration;
 import dev.lambda.common.cassandra.BatchGenerationsTable;
 import dev.lambda.common.cassandra.BatchRowsTable;
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.cassandra.ViewStateTable;
@@ -172,12 +173,17 @@ public final class Recompute {
         for (ViewDefinition view : views.views()) {
             statesAtStart.put(view.name(), states.findAll(view.name(), consistency).toCompletableFuture().join());
         }
-        List<ViewDefinition> toPublish = views.views().stream().filter(v -> movesForward(v, statesAtStart.get(v.name()), cutoff)).toList();
+        List<ViewDefinition> forward = views.views().stream().filter(v -> movesForward(v, statesAtStart.get(v.name()), cutoff)).toList();
+        if (forward.isEmpty()) {
+            return cutoff;
+        }
+        List<SpeedPartitionStatus> speed = new SpeedPartitionsTable(session, config.cassandra().keyspace()).readAll()
+                .toCompletableFuture().join();
+        CutoffChoice.requireSpeedAgreement(cutoff, lastIngest.isPresent(), speed, Instant.now());
+        List<ViewDefinition> toPublish = forward.stream().filter(v -> speedHoldsEverythingFrom(cutoff, v, speed)).toList();
         if (toPublish.isEmpty()) {
             return cutoff;
         }
-        CutoffChoice.requireSpeedAgreement(cutoff, lastIngest.isPresent(),
-                new SpeedPartitionsTable(session, config.cassandra().keyspace()).readAll().toCompletableFuture().join(), Instant.now());
 
         // records archived under another parser version are read as this release's parser reads them
         Dataset<Row> archived = EnvelopeColumns.current(master.read(spark), config.futureTolerance());
@@ -216,7 +222,7 @@ public final class Recompute {
         if (current.isPresent() && current.get().retired()) {
             progress.line("retired", 0, view.name() + " version " + view.version() + " was retired at " + current.get().retiredAt()
                     + " by a run with version " + current.get().replacedBy() + " of it: publishing it makes it current again, as a"
-                    + " roll-back to this definition does (every batch host must run the same views file: a host left on an old one"
+                    + " roll-back to this definition does, once the speed layer runs it since before the cutoff (every batch host must run the same views file: a host left on an old one"
                     + " undoes the change until a run with the new file retires this version again)");
             return true;
         }
@@ -226,6 +232,20 @@ public final class Recompute {
             return false;
         }
         return true;
+    }
+
+    /**
+     * Whether the speed layer's rows of the view's version hold every record from the cutoff on, as
+     * readers of a generation with that cutoff take them. Not yet after the view changed (or changed
+     * back): the view is left as it is, and a later run whose cutoff is past the speed layer's
+     * restart publishes it.
+     */
+    private boolean speedHoldsEverythingFrom(Instant cutoff, ViewDefinition view, List<SpeedPartitionStatus> speed) {
+        Optional<String> gap = CutoffChoice.speedGap(view.name(), view.version(), cutoff, speed);
+        gap.ifPresent(why -> progress.line("skip", 0, view.name() + " version " + view.version() + " is not published at cutoff "
+                + cutoff + ": its speed rows from the cutoff on would lack records, since " + why + ". A run whose cutoff is past the"
+                + " time the speed layer started it publishes it (README, Changing a view)"));
+        return gap.isEmpty();
     }
 
     /**

@@ -128,6 +128,44 @@ class CutoffChoiceTest {
                 "rows written before the TTL was raised to a week live a day");
     }
 
+    /**
+     * A view version is published at a cutoff only if some speed application has run it on every
+     * partition since before that cutoff: its rows from the cutoff on then hold every record.
+     */
+    @Test
+    void aViewVersionIsPublishedOnlyAtACutoffTheSpeedLayerHasRunItSinceBefore() {
+        Instant cutoff = Instant.parse("2026-11-21T10:00:00Z");
+        String sales = SpeedPartitionStatus.versionKey("sales", "v2");
+        String old = SpeedPartitionStatus.versionKey("sales", "v1");
+        assertEquals(Optional.empty(), CutoffChoice.speedGap("sales", "v2", cutoff, List.of()), "no speed layer: nothing is missing");
+        assertEquals(Optional.empty(), CutoffChoice.speedGap("sales", "v2", cutoff, List.of(versions("app", 0, Map.of()))),
+                "a release before versions were reported");
+
+        List<SpeedPartitionStatus> running = List.of(versions("app", 0, Map.of(sales, Instant.EPOCH)),
+                versions("app", 1, Map.of(sales, cutoff.minusMillis(1))));
+        assertEquals(Optional.empty(), CutoffChoice.speedGap("sales", "v2", cutoff, running));
+
+        List<SpeedPartitionStatus> restarted = List.of(versions("app", 0, Map.of(sales, cutoff)),
+                versions("app", 1, Map.of(sales, cutoff.minusMillis(1))), versions("app", 2, Map.of(old, Instant.EPOCH)),
+                versions("app", 3, Map.of()));
+        assertEquals(Optional.of("speed-layer application app does not run it on partitions [2], has not reported its view versions yet"
+                + " on partitions [3], started it at or after the cutoff on partitions [0] (the latest at 2026-11-21T10:00:00Z)"),
+                CutoffChoice.speedGap("sales", "v2", cutoff, restarted), "records ingested at the cutoff are the speed rows' too");
+        assertEquals(Optional.empty(), CutoffChoice.speedGap("sales", "v2", cutoff.plusSeconds(3600), restarted.subList(0, 2)));
+
+        List<SpeedPartitionStatus> twoApplications = new java.util.ArrayList<>(restarted);
+        twoApplications.add(versions("other", 0, Map.of(sales, Instant.EPOCH)));
+        assertEquals(Optional.empty(), CutoffChoice.speedGap("sales", "v2", cutoff, twoApplications), "one application holds them all");
+        assertEquals(Optional.of("speed-layer application app started it at or after the cutoff on partitions [0, 1] (the latest at"
+                + " 2026-11-21T10:00:01Z); speed-layer application other does not run it on partitions [0]"),
+                CutoffChoice.speedGap("sales", "v1", cutoff.minusSeconds(1), List.of(versions("app", 0, Map.of(old, cutoff)),
+                        versions("app", 1, Map.of(old, cutoff.plusSeconds(1))), versions("other", 0, Map.of(sales, Instant.EPOCH)))));
+    }
+
+    private static SpeedPartitionStatus versions(String application, int partition, Map<String, Instant> viewVersions) {
+        return new SpeedPartitionStatus(application, partition, 1, NOW, 0, Map.of(), NOW, Map.of(), Set.of(), viewVersions);
+    }
+
     private static SpeedPartitionStatus speed(String application, int partition, Map<Duration, Instant> slotWidths) {
         return status(application, partition, NOW, Set.of(Duration.ofDays(7)), slotWidths);
     }

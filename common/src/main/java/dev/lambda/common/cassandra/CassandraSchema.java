@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  *       that old ones can be dropped with partition deletes.</li>
  *   <li>{@code speed_partitions}: per speed-layer application and input partition, how far its rows
  *       reach and its duplicates and dead letters so far (absolute values, for status pages), and
- *       the slot widths and TTL of its rows, which a batch cutoff must agree with.</li>
+ *       the slot widths and TTL of its rows, which a batch cutoff must agree with, and since when its
+ *       rows hold every record for each view version it runs, which a batch publish must wait for.</li>
  * </ul>
  *
  * Metric values are stored in three frozen maps keyed by metric name (one cell each, so an upsert
@@ -62,7 +63,8 @@ public final class CassandraSchema {
     /** Table, column and type of every column added after the first release. */
     private static final String[][] ADDED_COLUMNS = {{"view_state", "version_since", "timestamp"},
         {"speed_partitions", "slot_width_ingests", "map<bigint, timestamp>"}, {"speed_partitions", "rows_ttls_ms", "set<bigint>"},
-        {"view_state", "replaced_by", "text"}, {"view_state", "retired_at", "timestamp"}};
+        {"view_state", "replaced_by", "text"}, {"view_state", "retired_at", "timestamp"},
+        {"speed_partitions", "view_versions", "frozen<map<text, timestamp>>"}};
 
     List<String> statements() {
         String metrics = """
@@ -135,6 +137,7 @@ public final class CassandraSchema {
                   updated_at timestamp,
                   slot_width_ingests map<bigint, timestamp>,
                   rows_ttls_ms set<bigint>,
+                  view_versions frozen<map<text, timestamp>>,
                   PRIMARY KEY ((application_id), source_partition)
                 )""".formatted(keyspace));
     }

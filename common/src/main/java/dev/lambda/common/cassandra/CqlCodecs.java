@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.type.codec.TypeCodec;
 import com.datastax.oss.driver.api.core.type.codec.TypeCodecs;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -26,6 +27,9 @@ final class CqlCodecs {
     static final TypeCodec<Map<String, BigDecimal>> DECIMALS = TypeCodecs.mapOf(TypeCodecs.TEXT, TypeCodecs.DECIMAL);
     /** {@code sketches}: {@code frozen<map<text, blob>>}. */
     static final TypeCodec<Map<String, ByteBuffer>> SKETCHES = TypeCodecs.mapOf(TypeCodecs.TEXT, TypeCodecs.BLOB);
+
+    /** {@code view_versions}: {@code frozen<map<text, timestamp>>}. */
+    static final TypeCodec<Map<String, Instant>> SINCE = TypeCodecs.mapOf(TypeCodecs.TEXT, TypeCodecs.TIMESTAMP);
 
     private CqlCodecs() {
     }

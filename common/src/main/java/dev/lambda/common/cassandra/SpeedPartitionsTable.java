@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
 public final class SpeedPartitionsTable {
 
     private static final String COLUMNS = "application_id, source_partition, next_offset, newest_ingest, duplicates_dropped, "
-            + "dead_letters, updated_at";
+            + "dead_letters, updated_at, view_versions";
 
     private final CqlSession session;
     private final PreparedStatement upsert;
@@ -29,7 +29,7 @@ public final class SpeedPartitionsTable {
     public SpeedPartitionsTable(CqlSession session, String keyspace) {
         this.session = session;
         String table = keyspace + ".speed_partitions";
-        this.upsert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?");
+        this.upsert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?");
         // a width and a TTL live as long as a row written with them: the speed rows' TTL from their last write
         this.addSlotWidths = session.prepare("UPDATE " + table + " USING TTL ? AND TIMESTAMP ? SET slot_width_ingests = slot_width_ingests"
                 + " + ?, rows_ttls_ms = rows_ttls_ms + ? WHERE application_id = ? AND source_partition = ?");
@@ -45,7 +45,7 @@ public final class SpeedPartitionsTable {
         BoundStatement status = upsert.boundStatementBuilder()
                 .setString(0, s.applicationId()).setInt(1, s.partition()).setLong(2, s.nextOffset()).setInstant(3, s.newestIngest())
                 .setLong(4, s.duplicatesDropped()).set(5, s.deadLetters(), CqlCodecs.COUNTS).setInstant(6, s.updatedAt())
-                .setLong(7, writeTime).build();
+                .set(7, s.viewVersions(), CqlCodecs.SINCE).setLong(8, writeTime).build();
         if (s.slotWidths().isEmpty() && s.rowsTtls().isEmpty()) {
             return session.executeAsync(status).thenApply(rs -> null);
         }
@@ -88,6 +88,7 @@ public final class SpeedPartitionsTable {
         return new SpeedPartitionStatus(row.getString("application_id"), row.getInt("source_partition"), row.getLong("next_offset"),
                 row.getInstant("newest_ingest"), row.getLong("duplicates_dropped"),
                 row.get("dead_letters", CqlCodecs.COUNTS), row.getInstant("updated_at"), widths,
-                row.getSet("rows_ttls_ms", Long.class).stream().map(Duration::ofMillis).collect(Collectors.toSet()));
+                row.getSet("rows_ttls_ms", Long.class).stream().map(Duration::ofMillis).collect(Collectors.toSet()),
+                row.isNull("view_versions") ? Map.of() : row.get("view_versions", CqlCodecs.SINCE));
     }
 }

@@ -281,7 +281,8 @@ class CassandraTablesIT {
         SpeedPartitionsTable progress = new SpeedPartitionsTable(session, KEYSPACE);
         SpeedPartitionStatus ahead = new SpeedPartitionStatus("fenced", 1, 300, slot.plusSeconds(9), 2,
                 Map.of("malformed_json", 3L, "future_ts", 1L), slot.plusSeconds(20), Map.of(Duration.ofMinutes(15), slot.plusSeconds(9)),
-                Set.of(Duration.ofDays(1)));
+                Set.of(Duration.ofDays(1)), Map.of(SpeedPartitionStatus.versionKey("sales", "77428ece1e92"), slot.plusSeconds(2),
+                SpeedPartitionStatus.versionKey("pageviews", "0a1b2c3d4e5f"), Instant.EPOCH));
         progress.write(ahead, writeTime + 6).toCompletableFuture().join();
         progress.write(new SpeedPartitionStatus("fenced", 1, 200, slot.plusSeconds(5), 1, Map.of(), slot.plusSeconds(30), Map.of(),
                 Set.of()), writeTime + 4).toCompletableFuture().join();

@@ -228,6 +228,9 @@ public final class ServingApp {
             p.slotWidths().forEach((width, ingest) -> widths.put(width.toString(), ingest.toString()));
             doc.put("slotWidths", widths);
             doc.put("rowsTtls", p.rowsTtls().stream().sorted().map(Duration::toString).toList());
+            Map<String, String> versions = new java.util.TreeMap<>(); // what a batch publish of a view version waits for
+            p.viewVersions().forEach((version, since) -> versions.put(version, since.toString()));
+            doc.put("viewVersions", versions);
             each.add(doc);
         }
         Map<String, Object> speed = new LinkedHashMap<>();

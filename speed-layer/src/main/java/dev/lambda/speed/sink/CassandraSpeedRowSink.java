@@ -79,7 +79,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
             boolean rowsWritten = p.newestIngest() != null; // before the first record, no row has a width or a TTL
             partitions.write(new SpeedPartitionStatus(applicationId, p.partition(), p.nextOffset(), p.newestIngest(),
                     p.duplicatesDropped(), p.deadLetters(), Instant.now(), rowsWritten ? Map.of(slotWidth, p.newestIngest()) : Map.of(),
-                    rowsWritten ? Set.of(table.ttl()) : Set.of()), writeTime).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    rowsWritten ? Set.of(table.ttl()) : Set.of(), p.viewVersions()), writeTime).toCompletableFuture().get(10, TimeUnit.SECONDS);
             return true;
         } catch (ExecutionException | TimeoutException e) {
             LOG.warn("progress of partition {} not recorded (next flush tries again): {}", p.partition(), e.toString());

@@ -60,10 +60,14 @@ public interface SpeedRowSink {
      * rows written; duplicates and dead letters of that partition so far.
      *
      * @param newestIngest {@code null} before the first record
+     * @param viewVersions each view version of the views file, with the time since which the
+     *                     partition's rows of it hold every record (see {@code SpeedPartitionStatus})
      */
-    record Progress(int partition, long nextOffset, Instant newestIngest, long duplicatesDropped, Map<String, Long> deadLetters) {
+    record Progress(int partition, long nextOffset, Instant newestIngest, long duplicatesDropped, Map<String, Long> deadLetters,
+                    Map<String, Instant> viewVersions) {
         public Progress {
             deadLetters = Map.copyOf(deadLetters);
+            viewVersions = Map.copyOf(viewVersions);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.lambda.speed.topology;
 
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.event.EnvelopeParser;
 import dev.lambda.common.event.Event;
@@ -164,6 +165,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private static final String OPEN_FROM_KEY = "open-from";
     private static final String WRITE_TIME_BASE_KEY = "write-time-base";
     private static final String FIRST_POSITION_KEY = "first-position";
+    private static final String VERSION_SINCE_KEY = "version-since:";
 
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
@@ -185,6 +187,15 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      */
     private long firstPosition = -1;
     private KeyValueStore<String, Long> partitionStats;
+    /** Every view version of this process's views file ({@link SpeedPartitionStatus#versionKey}). */
+    private final List<String> versionKeys = new ArrayList<>();
+    /** The view versions the stats store names, each with its since (ms): as restored. */
+    private final Map<String, Long> storedSince = new HashMap<>();
+    /**
+     * Each view version of this process's views file, with the time since which this partition's
+     * rows of it hold every record, reported with the progress; filled at the task's first record.
+     */
+    private final Map<String, Instant> versionsSince = new TreeMap<>();
     private long duplicatesDropped;
     private final Map<String, Long> deadLetters = new TreeMap<>();
     /** The progress last recorded in the sink, so an idle partition does not rewrite it. */
@@ -268,6 +279,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         openFrom = Long.MIN_VALUE;
         lastReportedClosedSlot = Long.MIN_VALUE;
         deadLetters.clear();
+        versionKeys.clear();
+        storedSince.clear();
+        versionsSince.clear();
         duplicatesDropped = 0;
         processedThrough = -1;
         restoredPosition = -1;
@@ -298,6 +312,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                     firstPosition = kv.value;
                 } else if (kv.key.startsWith(DEAD_LETTER_KEY)) {
                     deadLetters.put(kv.key.substring(DEAD_LETTER_KEY.length()), kv.value);
+                } else if (kv.key.startsWith(VERSION_SINCE_KEY)) {
+                    storedSince.put(kv.key.substring(VERSION_SINCE_KEY.length()), kv.value);
                 }
             });
         }
@@ -305,6 +321,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         for (ViewDefinition view : catalog.views()) {
             ViewPlan plan = new ViewPlan(view);
             plansByVersion.put(view.name() + "/" + plan.version(), plan);
+            versionKeys.add(SpeedPartitionStatus.versionKey(view.name(), plan.version()));
             for (String type : view.events()) {
                 plansByType.computeIfAbsent(type, t -> new ArrayList<>()).add(plan);
             }
@@ -312,6 +329,31 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         restore(plansByVersion);
         beforeCommit.register(context.taskId(), this::save);
         context.schedule(settings.flushInterval(), PunctuationType.WALL_CLOCK_TIME, this::flush);
+    }
+
+    /**
+     * At a task's first record: since when this partition's rows of each view version of the views
+     * file hold every record. A version the stats store names keeps its time. Another one starts
+     * with this record: every record before it was ingested no later than it (the broker stamps
+     * them, LogAppendTime), or with the partition's first record ever, from the start
+     * ({@link Instant#EPOCH}). A version the file no longer has is forgotten, so going back to it
+     * later starts it again. The times go in the stats store with this record, so every later owner
+     * of the partition reports the same ones.
+     */
+    private void startVersions(long firstIngest) {
+        long since = writeTimeBase == Long.MIN_VALUE ? Instant.EPOCH.toEpochMilli() : Math.max(firstIngest, newestRecordIngest);
+        for (String key : versionKeys) {
+            Long stored = storedSince.get(key);
+            if (stored == null) {
+                partitionStats.put(VERSION_SINCE_KEY + key, since);
+            }
+            versionsSince.put(key, Instant.ofEpochMilli(stored != null ? stored : since));
+        }
+        for (String key : storedSince.keySet()) {
+            if (!versionsSince.containsKey(key)) {
+                partitionStats.delete(VERSION_SINCE_KEY + key);
+            }
+        }
     }
 
     /**
@@ -374,6 +416,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     @Override
     public void process(Record<byte[], byte[]> record) {
         metrics.eventIn();
+        if (versionsSince.isEmpty() && !versionKeys.isEmpty()) {
+            startVersions(record.timestamp());
+        }
         context.recordMetadata().ifPresent(m -> {
             if (writeTimeBase == Long.MIN_VALUE) { // the partition's first record: its base goes with it
                 writeTimeBase = context.currentSystemTimeMs() * 1_000 - 2 * m.offset();
@@ -743,7 +788,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             return;
         }
         SpeedRowSink.Progress progress = new SpeedRowSink.Progress(partition, offset,
-                newestRecordIngest == Long.MIN_VALUE ? null : Instant.ofEpochMilli(newestRecordIngest), duplicatesDropped, deadLetters);
+                newestRecordIngest == Long.MIN_VALUE ? null : Instant.ofEpochMilli(newestRecordIngest), duplicatesDropped, deadLetters,
+                versionsSince);
         if (!progress.equals(recordedProgress)) {
             try {
                 // readers cache answers until progress moves, so it is recorded before anyone is told the rows are there

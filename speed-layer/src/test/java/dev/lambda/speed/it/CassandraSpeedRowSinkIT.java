@@ -99,16 +99,17 @@ class CassandraSpeedRowSinkIT {
         assertEquals(400, totalOrders(), "the later write time's values stay");
     }
 
-    /** What a batch reads to choose a cutoff the speed rows can take over from. */
+    /** What a batch reads to choose a cutoff the speed rows can take over from, and which view versions it may publish at it. */
     @Test
-    void progressRecordsTheApplicationsSlotWidthAndRowTtl() throws Exception {
+    void progressRecordsTheApplicationsSlotWidthRowTtlAndViewVersions() throws Exception {
         Instant ingest = SLOT.plusSeconds(42);
-        assertTrue(sink.writeProgress(new SpeedRowSink.Progress(3, 120, ingest, 2, Map.of("malformed_json", 1L)),
+        Map<String, Instant> versions = Map.of("sales/77428ece1e92", SLOT.plusSeconds(7), "pageviews/0a1b2c3d4e5f", Instant.EPOCH);
+        assertTrue(sink.writeProgress(new SpeedRowSink.Progress(3, 120, ingest, 2, Map.of("malformed_json", 1L), versions),
                 SLOT.toEpochMilli() * 1_000));
         SpeedPartitionStatus status = new SpeedPartitionsTable(session, KEYSPACE).readAll().toCompletableFuture().join().stream()
                 .filter(s -> s.applicationId().equals("sink-it") && s.partition() == 3).findFirst().orElseThrow();
-        assertEquals(List.of(120L, ingest, Map.of(Duration.ofHours(1), ingest), Set.of(Duration.ofDays(1))),
-                List.of(status.nextOffset(), status.newestIngest(), status.slotWidths(), status.rowsTtls()));
+        assertEquals(List.of(120L, ingest, Map.of(Duration.ofHours(1), ingest), Set.of(Duration.ofDays(1)), versions),
+                List.of(status.nextOffset(), status.newestIngest(), status.slotWidths(), status.rowsTtls(), status.viewVersions()));
     }
 
     /** Before a task's first rows: the width alone, readable as a partition with no progress yet. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.event.Event;
 import dev.lambda.common.metric.Aggregate;
 import dev.lambda.common.time.Granularity;
@@ -17,10 +18,12 @@ import dev.lambda.speed.sink.SpeedRowSink;
 import dev.lambda.speed.testing.CollectingSink;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -150,10 +153,15 @@ class SpeedRestoreTest {
     }
 
     private SpeedProcessor start(MockProcessorContext<byte[], byte[]> task) {
+        return start(task, VIEWS);
+    }
+
+    /** Starts a processor with {@code views} as its views file. */
+    private SpeedProcessor start(MockProcessorContext<byte[], byte[]> task, ViewCatalog views) {
         SpeedSettings settings = new SpeedSettings("events", "events.dlq", new IngestSlots(Duration.ofHours(1)), Duration.ofSeconds(30), WINDOW,
                 Duration.ofMinutes(5), Duration.ofMillis(250), false);
         // nothing waits in Kafka and flushes cost no time on its clock: the pacing never holds one back
-        SpeedProcessor processor = new SpeedProcessor(VIEWS, settings, landing, new SpeedMetrics(new PrometheusRegistry()), () -> Long.MAX_VALUE,
+        SpeedProcessor processor = new SpeedProcessor(views, settings, landing, new SpeedMetrics(new PrometheusRegistry()), () -> Long.MAX_VALUE,
                 commitHooks.get(task), InputLag.NONE, () -> 0L);
         processor.init(task);
         return processor;
@@ -241,6 +249,58 @@ class SpeedRestoreTest {
 
         flush(context, T0 + 120_000); // the old owner's first flush, after the new owner's
         assertEquals(3L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+    }
+
+    /**
+     * Since when a partition's rows of each view version hold every record, as its progress tells
+     * the batch (which publishes a version only at a cutoff after it): since the start for the
+     * versions the partition's first record met; for a version a restart brings, since the first
+     * record after it, reported only once a record was processed with it; kept across restarts;
+     * and anew for a version that comes back after another replaced it.
+     */
+    @Test
+    void eachViewVersionIsReportedSinceTheFirstRecordProcessedWithIt() throws Exception {
+        ViewCatalog changed = new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
+                .replace("dimensions: [product, country]", "dimensions: [product, country, currency]"));
+        String oldSales = SpeedPartitionStatus.versionKey("sales", SALES.version());
+        String newSales = SpeedPartitionStatus.versionKey("sales", changed.find("sales").orElseThrow().version());
+        assertFalse(oldSales.equals(newSales));
+
+        context.setCurrentSystemTimeMs(T0);
+        SpeedProcessor first = start();
+        process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
+        flush(context, T0 + 250);
+        assertEquals(versions(VIEWS, Map.of()), sink.progress(0).viewVersions());
+
+        MockProcessorContext<byte[], byte[]> withChange = restoredCopy();
+        SpeedProcessor second = start(withChange, changed);
+        flush(withChange, T0 + 60_000);
+        assertEquals(versions(VIEWS, Map.of()), sink.progress(0).viewVersions(), "no record processed with the new file yet");
+        process(withChange, 1, second, "b", "p1", "2026-11-21T10:59:55Z");
+        flush(withChange, T0 + 60_250);
+        Map<String, Instant> sinceChange = versions(changed, Map.of(newSales, Instant.parse("2026-11-21T10:59:55Z")));
+        assertEquals(sinceChange, sink.progress(0).viewVersions());
+
+        MockProcessorContext<byte[], byte[]> sameFile = restoredCopy(withChange);
+        SpeedProcessor third = start(sameFile, changed);
+        process(sameFile, 2, third, "c", "p1", "2026-11-21T11:00:10Z");
+        flush(sameFile, T0 + 120_000);
+        assertEquals(sinceChange, sink.progress(0).viewVersions(), "a restart with the same file keeps the times");
+
+        MockProcessorContext<byte[], byte[]> rolledBack = restoredCopy(sameFile);
+        SpeedProcessor fourth = start(rolledBack, VIEWS);
+        process(rolledBack, 3, fourth, "d", "p1", "2026-11-21T11:00:20Z");
+        flush(rolledBack, T0 + 180_000);
+        assertEquals(versions(VIEWS, Map.of(oldSales, Instant.parse("2026-11-21T11:00:20Z"))), sink.progress(0).viewVersions(),
+                "the old version missed the records processed with the new one: it starts again");
+    }
+
+    /** Every view version of {@code views}, since the start but for those given. */
+    private static Map<String, Instant> versions(ViewCatalog views, Map<String, Instant> since) {
+        Map<String, Instant> versions = new HashMap<>();
+        views.views().forEach(v -> versions.put(SpeedPartitionStatus.versionKey(v.name(), v.version()), Instant.EPOCH));
+        versions.putAll(since);
+        return versions;
     }
 
     /**
