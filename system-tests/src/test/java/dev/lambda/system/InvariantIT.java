@@ -1,6 +1,8 @@
 package dev.lambda.system;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -39,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -157,6 +160,7 @@ class InvariantIT {
             speed.close();
             views = new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
                     .replace("dimensions: [product, country]", "dimensions: [country, product]"));
+            assertNotEquals(VIEWS.find("sales").orElseThrow().version(), views.find("sales").orElseThrow().version());
             startSpeedAndApi();
             send(producer, stream.wave(WAVE / 5, Instant.now()));
             awaitSpeedCaughtUp();
@@ -255,7 +259,7 @@ class InvariantIT {
             withCutoff += cutoff == null ? 0 : 1;
             withRows += answer.path("rows").isEmpty() ? 0 : 1;
             if (unpublished.contains(q.view().name())) {
-                assertEquals(null, cutoff, where + ": its speed rows lack records from the cutoff on, so no generation may be published");
+                assertNull(cutoff, where + ": its speed rows lack records from the cutoff on, so no generation may be published");
                 continue;
             }
             assertSameRows(where + " (cutoff " + cutoff + ")", q, oracle.answer(q, cutoff), answer.path("rows"));
@@ -330,10 +334,10 @@ class InvariantIT {
         for (JsonNode partition : speedStatus.path("partitions")) { // what the batch's cutoff was checked against
             List<String> widths = new ArrayList<>();
             partition.path("slotWidths").fieldNames().forEachRemaining(widths::add);
-            Map<String, String> versions = new java.util.TreeMap<>();
+            Map<String, String> versions = new TreeMap<>();
             partition.path("viewVersions").fields().forEachRemaining(v -> versions.put(v.getKey(), v.getValue().asText()));
-            Map<String, String> fromTheStart = new java.util.TreeMap<>(); // what a batch publish was checked against
-            VIEWS.views().forEach(v -> fromTheStart.put(v.name() + "/" + v.version(), Instant.EPOCH.toString()));
+            Map<String, String> fromTheStart = new TreeMap<>(); // what a batch publish was checked against
+            VIEWS.views().forEach(v -> fromTheStart.put(v.versionKey(), Instant.EPOCH.toString()));
             assertEquals(List.of(List.of("PT2S"), "[\"PT168H\"]", fromTheStart),
                     List.of(widths, partition.path("rowsTtls").toString(), versions), partition.toString());
         }

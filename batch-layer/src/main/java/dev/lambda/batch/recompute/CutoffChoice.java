@@ -10,9 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -93,39 +91,40 @@ public final class CutoffChoice {
     /**
      * Why the speed layer's rows of a view version may lack records ingested from the cutoff on, or
      * empty if they hold all of them: readers of a version published with cutoff T take its speed
-     * rows from T on (DESIGN §4), so the speed layer must have run that version since before T on
-     * every partition. It starts a version with the first record it processes with a views file
-     * that has it (or with a partition's first record ever), so after a view changes, or changes
-     * back, the rows of the version it now runs lack the records before that restart. Some
-     * application must report the version on every partition it has progress of, each since before
-     * T. With no application reporting view versions at all (no speed layer, or one of a release
-     * before they were reported), nothing is known to be missing.
+     * rows from T on (DESIGN §4). The speed layer starts a version with the first record it
+     * processes with a views file that has it, so after a view changes, or changes back, the rows of
+     * the version it now runs lack the records before that restart. On every input partition, the
+     * application furthest on it (the greatest next offset; each of them on a tie) must report the
+     * version, since before T: its rows are the ones that go on (an application started over under
+     * a new id leaves the old one's status behind, which must not count). Only applications of a
+     * release that reports view versions count; with none, nothing is known to be missing. The
+     * status is read when the run starts: a restart of the speed layer with another views file
+     * while a run writes is the change of files the README rules out (every layer on one file).
+     *
+     * @param versionKey the view's {@code ViewDefinition.versionKey()}
      */
-    public static Optional<String> speedGap(String view, String version, Instant cutoff, List<SpeedPartitionStatus> speed) {
-        String key = SpeedPartitionStatus.versionKey(view, version);
-        Set<String> reporting = speed.stream().filter(s -> !s.viewVersions().isEmpty()).map(SpeedPartitionStatus::applicationId)
-                .collect(Collectors.toCollection(TreeSet::new));
+    public static Optional<String> speedGap(String versionKey, Instant cutoff, List<SpeedPartitionStatus> speed) {
+        List<SpeedPartitionStatus> reporting = speed.stream().filter(s -> !s.viewVersions().isEmpty()).toList();
+        Map<Integer, Long> furthest = reporting.stream()
+                .collect(Collectors.toMap(SpeedPartitionStatus::partition, SpeedPartitionStatus::nextOffset, Math::max));
+        List<SpeedPartitionStatus> going = reporting.stream().filter(s -> s.nextOffset() == furthest.get(s.partition())).toList();
         List<String> reasons = new ArrayList<>();
-        for (String application : reporting) {
-            List<SpeedPartitionStatus> rows = speed.stream().filter(s -> s.applicationId().equals(application)).toList();
-            Map<String, List<Integer>> gaps = grouped(rows, s -> gapOf(s, key, cutoff).stream()).getOrDefault(application, Map.of());
-            if (gaps.isEmpty()) {
-                return Optional.empty();
-            }
-            Optional<Instant> latest = rows.stream().map(s -> s.viewVersions().get(key)).filter(Objects::nonNull).max(Instant::compareTo)
+        grouped(going, s -> gapOf(s, versionKey, cutoff).stream()).forEach((application, gaps) -> {
+            Optional<Instant> latest = going.stream().filter(s -> s.applicationId().equals(application))
+                    .map(s -> s.viewVersions().get(versionKey)).filter(Objects::nonNull).max(Instant::compareTo)
                     .filter(since -> !since.isBefore(cutoff));
             reasons.add("speed-layer application " + application + " " + gaps.entrySet().stream()
                     .map(g -> g.getKey() + " on partitions " + g.getValue()).collect(Collectors.joining(", "))
                     + latest.map(since -> " (the latest at " + since + ")").orElse(""));
-        }
+        });
         return reasons.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", reasons));
     }
 
     /** Why a partition's rows of a view version may lack records from the cutoff on; empty if they hold them all. */
-    private static Optional<String> gapOf(SpeedPartitionStatus s, String key, Instant cutoff) {
-        Instant since = s.viewVersions().get(key);
+    private static Optional<String> gapOf(SpeedPartitionStatus s, String versionKey, Instant cutoff) {
+        Instant since = s.viewVersions().get(versionKey);
         if (since == null) {
-            return Optional.of(s.viewVersions().isEmpty() ? "has not reported its view versions yet" : "does not run it");
+            return Optional.of("does not run it");
         }
         return since.isBefore(cutoff) ? Optional.empty() : Optional.of("started it at or after the cutoff");
     }

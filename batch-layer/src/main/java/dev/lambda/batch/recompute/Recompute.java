@@ -241,7 +241,7 @@ public final class Recompute {
      * restart publishes it.
      */
     private boolean speedHoldsEverythingFrom(Instant cutoff, ViewDefinition view, List<SpeedPartitionStatus> speed) {
-        Optional<String> gap = CutoffChoice.speedGap(view.name(), view.version(), cutoff, speed);
+        Optional<String> gap = CutoffChoice.speedGap(view.versionKey(), cutoff, speed);
         gap.ifPresent(why -> progress.line("skip", 0, view.name() + " version " + view.version() + " is not published at cutoff "
                 + cutoff + ": its speed rows from the cutoff on would lack records, since " + why + ". A run whose cutoff is past the"
                 + " time the speed layer started it publishes it (README, Changing a view)"));

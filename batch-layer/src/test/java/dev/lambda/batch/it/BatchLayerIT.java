@@ -741,7 +741,7 @@ class BatchLayerIT {
 
     private static SpeedPartitionStatus status(Duration slotWidth, Duration rowsTtl) {
         Instant now = Instant.now();
-        return new SpeedPartitionStatus("hourly-speed", 0, 10, now, 0, Map.of(), now, Map.of(slotWidth, now), Set.of(rowsTtl));
+        return new SpeedPartitionStatus("hourly-speed", 0, 10, now, 0, Map.of(), now, Map.of(slotWidth, now), Set.of(rowsTtl), Map.of());
     }
 
     /**

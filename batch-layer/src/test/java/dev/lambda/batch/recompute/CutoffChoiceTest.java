@@ -129,41 +129,50 @@ class CutoffChoiceTest {
     }
 
     /**
-     * A view version is published at a cutoff only if some speed application has run it on every
-     * partition since before that cutoff: its rows from the cutoff on then hold every record.
+     * A view version is published at a cutoff only if, on every partition, the speed application
+     * furthest on it has run the version since before that cutoff: its rows from the cutoff on then
+     * hold every record.
      */
     @Test
     void aViewVersionIsPublishedOnlyAtACutoffTheSpeedLayerHasRunItSinceBefore() {
         Instant cutoff = Instant.parse("2026-11-21T10:00:00Z");
-        String sales = SpeedPartitionStatus.versionKey("sales", "v2");
-        String old = SpeedPartitionStatus.versionKey("sales", "v1");
-        assertEquals(Optional.empty(), CutoffChoice.speedGap("sales", "v2", cutoff, List.of()), "no speed layer: nothing is missing");
-        assertEquals(Optional.empty(), CutoffChoice.speedGap("sales", "v2", cutoff, List.of(versions("app", 0, Map.of()))),
+        String sales = "sales/v2";
+        String old = "sales/v1";
+        assertEquals(Optional.empty(), CutoffChoice.speedGap(sales, cutoff, List.of()), "no speed layer: nothing is missing");
+        assertEquals(Optional.empty(), CutoffChoice.speedGap(sales, cutoff, List.of(versions("app", 0, 9, Map.of()))),
                 "a release before versions were reported");
 
-        List<SpeedPartitionStatus> running = List.of(versions("app", 0, Map.of(sales, Instant.EPOCH)),
-                versions("app", 1, Map.of(sales, cutoff.minusMillis(1))));
-        assertEquals(Optional.empty(), CutoffChoice.speedGap("sales", "v2", cutoff, running));
+        List<SpeedPartitionStatus> running = List.of(versions("app", 0, 9, Map.of(sales, Instant.EPOCH)),
+                versions("app", 1, 9, Map.of(sales, cutoff.minusMillis(1))));
+        assertEquals(Optional.empty(), CutoffChoice.speedGap(sales, cutoff, running));
 
-        List<SpeedPartitionStatus> restarted = List.of(versions("app", 0, Map.of(sales, cutoff)),
-                versions("app", 1, Map.of(sales, cutoff.minusMillis(1))), versions("app", 2, Map.of(old, Instant.EPOCH)),
-                versions("app", 3, Map.of()));
-        assertEquals(Optional.of("speed-layer application app does not run it on partitions [2], has not reported its view versions yet"
-                + " on partitions [3], started it at or after the cutoff on partitions [0] (the latest at 2026-11-21T10:00:00Z)"),
-                CutoffChoice.speedGap("sales", "v2", cutoff, restarted), "records ingested at the cutoff are the speed rows' too");
-        assertEquals(Optional.empty(), CutoffChoice.speedGap("sales", "v2", cutoff.plusSeconds(3600), restarted.subList(0, 2)));
+        List<SpeedPartitionStatus> restarted = List.of(versions("app", 0, 9, Map.of(sales, cutoff)),
+                versions("app", 1, 9, Map.of(sales, cutoff.minusMillis(1))), versions("app", 2, 9, Map.of(old, Instant.EPOCH)),
+                versions("app", 3, 9, Map.of(sales, cutoff.plusSeconds(5))));
+        assertEquals(Optional.of("speed-layer application app does not run it on partitions [2], started it at or after the cutoff on"
+                + " partitions [0, 3] (the latest at 2026-11-21T10:00:05Z)"), CutoffChoice.speedGap(sales, cutoff, restarted),
+                "records ingested at the cutoff are the speed rows' too");
+        assertEquals(Optional.empty(), CutoffChoice.speedGap(sales, cutoff.plusSeconds(3600), restarted.subList(0, 2)));
 
-        List<SpeedPartitionStatus> twoApplications = new java.util.ArrayList<>(restarted);
-        twoApplications.add(versions("other", 0, Map.of(sales, Instant.EPOCH)));
-        assertEquals(Optional.empty(), CutoffChoice.speedGap("sales", "v2", cutoff, twoApplications), "one application holds them all");
-        assertEquals(Optional.of("speed-layer application app started it at or after the cutoff on partitions [0, 1] (the latest at"
-                + " 2026-11-21T10:00:01Z); speed-layer application other does not run it on partitions [0]"),
-                CutoffChoice.speedGap("sales", "v1", cutoff.minusSeconds(1), List.of(versions("app", 0, Map.of(old, cutoff)),
-                        versions("app", 1, Map.of(old, cutoff.plusSeconds(1))), versions("other", 0, Map.of(sales, Instant.EPOCH)))));
+        // an application started over under a new id: the old one's status stays behind, the new one catches up
+        List<SpeedPartitionStatus> startedOver = List.of(versions("old", 0, 500, Map.of(old, Instant.EPOCH)),
+                versions("new", 0, 300, Map.of(sales, Instant.EPOCH)));
+        assertEquals(Optional.of("speed-layer application old does not run it on partitions [0]"),
+                CutoffChoice.speedGap(sales, cutoff, startedOver), "the old application's rows are the latest until the new one passes it");
+        List<SpeedPartitionStatus> passed = List.of(versions("old", 0, 500, Map.of(old, Instant.EPOCH)),
+                versions("new", 0, 501, Map.of(sales, Instant.EPOCH)));
+        assertEquals(Optional.empty(), CutoffChoice.speedGap(sales, cutoff, passed));
+        assertEquals(Optional.of("speed-layer application new does not run it on partitions [0]"),
+                CutoffChoice.speedGap(old, cutoff, passed), "the old application's status does not stand for the new one's rows");
+        List<SpeedPartitionStatus> tied = List.of(versions("old", 0, 500, Map.of(old, Instant.EPOCH)),
+                versions("new", 0, 500, Map.of(sales, Instant.EPOCH)));
+        assertEquals(Optional.of("speed-layer application new does not run it on partitions [0]; speed-layer application old does not"
+                + " run it on partitions [0]"), CutoffChoice.speedGap("pageviews/v1", cutoff, tied));
+        assertTrue(CutoffChoice.speedGap(sales, cutoff, tied).isPresent(), "on a tie, each application must have run it");
     }
 
-    private static SpeedPartitionStatus versions(String application, int partition, Map<String, Instant> viewVersions) {
-        return new SpeedPartitionStatus(application, partition, 1, NOW, 0, Map.of(), NOW, Map.of(), Set.of(), viewVersions);
+    private static SpeedPartitionStatus versions(String application, int partition, long nextOffset, Map<String, Instant> viewVersions) {
+        return new SpeedPartitionStatus(application, partition, nextOffset, NOW, 0, Map.of(), NOW, Map.of(), Set.of(), viewVersions);
     }
 
     private static SpeedPartitionStatus speed(String application, int partition, Map<Duration, Instant> slotWidths) {
@@ -173,6 +182,6 @@ class CutoffChoiceTest {
     private static SpeedPartitionStatus status(String application, int partition, Instant newestIngest, Set<Duration> rowsTtls,
                                                Map<Duration, Instant> slotWidths) {
         return new SpeedPartitionStatus(application, partition, 1, newestIngest, 0, Map.of(), NOW, slotWidths,
-                slotWidths.isEmpty() ? Set.of() : rowsTtls);
+                slotWidths.isEmpty() ? Set.of() : rowsTtls, Map.of());
     }
 }

@@ -19,12 +19,12 @@ import java.util.Set;
  *                     widths were recorded
  * @param rowsTtls     the TTLs the speed rows were written with, for as long as rows written with each
  *                     may live (a write records one); empty in rows of releases before they were recorded
- * @param viewVersions the view versions ({@link #versionKey}) of the application's views file, each
- *                     with the time since which the partition's rows of it hold every record: every
- *                     record ingested after it was aggregated into that version. {@link Instant#EPOCH}
- *                     when the application has run the version since the partition's first record.
- *                     Recorded with the progress after the first record a task processes with its
- *                     views file; empty before that and in rows of releases before they were recorded
+ * @param viewVersions each view version ({@code ViewDefinition.versionKey}) of the application's views
+ *                     file, with a time no record left out of the partition's rows of that version was
+ *                     ingested after ({@link Instant#EPOCH} when none was: the application has run the
+ *                     version from the partition's first offset). Recorded with the progress after the
+ *                     first record a task processes; empty before that, and in rows of releases before
+ *                     they were recorded
  */
 public record SpeedPartitionStatus(String applicationId, int partition, long nextOffset, Instant newestIngest,
                                    long duplicatesDropped, Map<String, Long> deadLetters, Instant updatedAt,
@@ -35,18 +35,5 @@ public record SpeedPartitionStatus(String applicationId, int partition, long nex
         slotWidths = Map.copyOf(slotWidths);
         rowsTtls = Set.copyOf(rowsTtls);
         viewVersions = Map.copyOf(viewVersions);
-    }
-
-    /** A status without view versions, as releases before they were recorded wrote it. */
-    public SpeedPartitionStatus(String applicationId, int partition, long nextOffset, Instant newestIngest, long duplicatesDropped,
-                                Map<String, Long> deadLetters, Instant updatedAt, Map<Duration, Instant> slotWidths,
-                                Set<Duration> rowsTtls) {
-        this(applicationId, partition, nextOffset, newestIngest, duplicatesDropped, deadLetters, updatedAt, slotWidths, rowsTtls,
-                Map.of());
-    }
-
-    /** How {@link #viewVersions} names a view's version. */
-    public static String versionKey(String view, String version) {
-        return view + "/" + version;
     }
 }

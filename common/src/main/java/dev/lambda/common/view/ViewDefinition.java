@@ -64,6 +64,11 @@ public record ViewDefinition(String name, List<String> events, List<String> dime
 
     private static final Map<ViewDefinition, String> VERSIONS = new ConcurrentHashMap<>();
 
+    /** The view's name and version, {@code name/version}: how the speed layer reports the versions it runs. */
+    public String versionKey() {
+        return name + "/" + version();
+    }
+
     private String computeVersion() {
         StringBuilder canonical = new StringBuilder("v1|").append(name)
                 .append("|events=").append(String.join(",", new TreeSet<>(events)))

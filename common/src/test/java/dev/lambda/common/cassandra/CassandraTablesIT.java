@@ -281,16 +281,15 @@ class CassandraTablesIT {
         SpeedPartitionsTable progress = new SpeedPartitionsTable(session, KEYSPACE);
         SpeedPartitionStatus ahead = new SpeedPartitionStatus("fenced", 1, 300, slot.plusSeconds(9), 2,
                 Map.of("malformed_json", 3L, "future_ts", 1L), slot.plusSeconds(20), Map.of(Duration.ofMinutes(15), slot.plusSeconds(9)),
-                Set.of(Duration.ofDays(1)), Map.of(SpeedPartitionStatus.versionKey("sales", "77428ece1e92"), slot.plusSeconds(2),
-                SpeedPartitionStatus.versionKey("pageviews", "0a1b2c3d4e5f"), Instant.EPOCH));
+                Set.of(Duration.ofDays(1)), Map.of("sales/77428ece1e92", slot.plusSeconds(2), "pageviews/0a1b2c3d4e5f", Instant.EPOCH));
         progress.write(ahead, writeTime + 6).toCompletableFuture().join();
         progress.write(new SpeedPartitionStatus("fenced", 1, 200, slot.plusSeconds(5), 1, Map.of(), slot.plusSeconds(30), Map.of(),
-                Set.of()), writeTime + 4).toCompletableFuture().join();
+                Set.of(), Map.of()), writeTime + 4).toCompletableFuture().join();
         assertEquals(List.of(ahead), progress.readAll().toCompletableFuture().join().stream()
                 .filter(s -> s.applicationId().equals("fenced")).toList());
         // a release that does not record widths and TTLs leaves the recorded ones as they were
         progress.write(new SpeedPartitionStatus("fenced", 1, 400, slot.plusSeconds(12), 3, Map.of(), slot.plusSeconds(40), Map.of(),
-                Set.of()), writeTime + 8).toCompletableFuture().join();
+                Set.of(), Map.of()), writeTime + 8).toCompletableFuture().join();
         SpeedPartitionStatus later = progress.readAll().toCompletableFuture().join().stream()
                 .filter(s -> s.applicationId().equals("fenced")).findFirst().orElseThrow();
         assertEquals(List.of(400L, ahead.slotWidths(), ahead.rowsTtls()), List.of(later.nextOffset(), later.slotWidths(), later.rowsTtls()));
@@ -303,10 +302,10 @@ class CassandraTablesIT {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         long writeTime = now.toEpochMilli() * 1_000;
         progress.write(new SpeedPartitionStatus("narrowed", 0, 10, now, 0, Map.of(), now, Map.of(Duration.ofHours(1), now),
-                Set.of(Duration.ofDays(1))), writeTime).toCompletableFuture().join();
+                Set.of(Duration.ofDays(1)), Map.of()), writeTime).toCompletableFuture().join();
         Instant later = now.plusSeconds(5);
         progress.write(new SpeedPartitionStatus("narrowed", 0, 20, later, 0, Map.of(), later, Map.of(Duration.ofMinutes(1), later),
-                Set.of(Duration.ofSeconds(30))), writeTime + 1).toCompletableFuture().join();
+                Set.of(Duration.ofSeconds(30)), Map.of()), writeTime + 1).toCompletableFuture().join();
         SpeedPartitionStatus read = progress.readAll().toCompletableFuture().join().stream()
                 .filter(s -> s.applicationId().equals("narrowed")).findFirst().orElseThrow();
         assertEquals(Map.of(Duration.ofHours(1), now, Duration.ofMinutes(1), later), read.slotWidths());
@@ -315,7 +314,7 @@ class CassandraTablesIT {
                 + " AND source_partition = 0").one().getList(0, Integer.class).get(0); // the element of 1 min, the smaller key
         assertTrue(ttl > 0 && ttl <= 30, "the width lives as long as the rows written with it: " + ttl + " s");
         assertThrows(IllegalArgumentException.class, () -> progress.write(new SpeedPartitionStatus("narrowed", 0, 30, now, 0, Map.of(),
-                now, Map.of(Duration.ofMinutes(1), now), Set.of()), writeTime + 2), "a width with no TTL would be recorded for good");
+                now, Map.of(Duration.ofMinutes(1), now), Set.of(), Map.of()), writeTime + 2), "a width with no TTL would be recorded for good");
     }
 
     private <T> void writeAll(List<T> rows, java.util.function.Function<T, java.util.concurrent.CompletionStage<Void>> write) {

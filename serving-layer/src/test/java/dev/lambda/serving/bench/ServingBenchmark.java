@@ -95,7 +95,8 @@ public final class ServingBenchmark {
                     }
                     speed.write(sales, new SpeedRow(Granularity.HOUR, now.minus(Duration.ofHours(1)), List.of("sku-0", "C0"), cutoff, 1, a,
                             Instant.now())).toCompletableFuture().join();
-                    progress.write(new SpeedPartitionStatus("bench", 0, next, Instant.now(), 0, Map.of(), Instant.now(), Map.of(), Set.of()),
+                    progress.write(new SpeedPartitionStatus("bench", 0, next, Instant.now(), 0, Map.of(), Instant.now(), Map.of(), Set.of(),
+                            Map.of()),
                             System.currentTimeMillis() * 1_000).toCompletableFuture().join();
                 }, 250, 250, java.util.concurrent.TimeUnit.MILLISECONDS);
             }

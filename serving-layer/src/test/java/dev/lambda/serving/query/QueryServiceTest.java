@@ -191,7 +191,7 @@ class QueryServiceTest {
     private void recordProgress(SpeedChanges changes, long offset) throws InterruptedException {
         long before = changes.version();
         Instant ingest = CUTOFF.plusSeconds(offset - 1);
-        progress = List.of(new SpeedPartitionStatus("speed", 0, offset, ingest, 0, Map.of(), ingest, Map.of(), Set.of()));
+        progress = List.of(new SpeedPartitionStatus("speed", 0, offset, ingest, 0, Map.of(), ingest, Map.of(), Set.of(), Map.of()));
         changes.pollNow();
         assertNotEquals(before, changes.version(), "the poller noticed the progress");
     }

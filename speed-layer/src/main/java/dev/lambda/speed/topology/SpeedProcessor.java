@@ -1,6 +1,5 @@
 package dev.lambda.speed.topology;
 
-import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.event.EnvelopeParser;
 import dev.lambda.common.event.Event;
@@ -179,6 +178,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      */
     private long restoredPosition = -1;
     private long newestRecordIngest = Long.MIN_VALUE;
+    /** The newest ingest among the restored aggregates, of views this process does not have too. */
+    private long newestRestoredIngest = Long.MIN_VALUE;
     /** Write time (µs) of position 0; {@link Long#MIN_VALUE} until the partition's first record sets it. */
     private long writeTimeBase = Long.MIN_VALUE;
     /**
@@ -187,7 +188,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      */
     private long firstPosition = -1;
     private KeyValueStore<String, Long> partitionStats;
-    /** Every view version of this process's views file ({@link SpeedPartitionStatus#versionKey}). */
+    /** Every view version of this process's views file ({@link ViewDefinition#versionKey}). */
     private final List<String> versionKeys = new ArrayList<>();
     /** The view versions the stats store names, each with its since (ms): as restored. */
     private final Map<String, Long> storedSince = new HashMap<>();
@@ -286,6 +287,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         processedThrough = -1;
         restoredPosition = -1;
         newestRecordIngest = Long.MIN_VALUE;
+        newestRestoredIngest = Long.MIN_VALUE;
         writeTimeBase = Long.MIN_VALUE;
         firstPosition = -1;
         recordedProgress = null;
@@ -320,8 +322,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         Map<String, ViewPlan> plansByVersion = new HashMap<>();
         for (ViewDefinition view : catalog.views()) {
             ViewPlan plan = new ViewPlan(view);
-            plansByVersion.put(view.name() + "/" + plan.version(), plan);
-            versionKeys.add(SpeedPartitionStatus.versionKey(view.name(), plan.version()));
+            plansByVersion.put(view.versionKey(), plan);
+            versionKeys.add(view.versionKey());
             for (String type : view.events()) {
                 plansByType.computeIfAbsent(type, t -> new ArrayList<>()).add(plan);
             }
@@ -332,16 +334,18 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     }
 
     /**
-     * At a task's first record: since when this partition's rows of each view version of the views
-     * file hold every record. A version the stats store names keeps its time. Another one starts
-     * with this record: every record before it was ingested no later than it (the broker stamps
-     * them, LogAppendTime), or with the partition's first record ever, from the start
-     * ({@link Instant#EPOCH}). A version the file no longer has is forgotten, so going back to it
-     * later starts it again. The times go in the stats store with this record, so every later owner
-     * of the partition reports the same ones.
+     * At a task's first record: for each view version of the views file, a time no record left out
+     * of this partition's rows of it was ingested after. A version the stats store names keeps its
+     * time. Another one starts with this record: every record before it was ingested no later than
+     * it, or than the newest ingest the restored aggregates hold (the broker stamps them,
+     * LogAppendTime, and a clock stepping back is bounded by the latter); or, at the partition's
+     * first offset, processed by no earlier owner, none was left out ({@link Instant#EPOCH}). A
+     * version the file no longer has is forgotten, so going back to it later starts it again. The
+     * times go in the stats store with this record, so every later owner reports the same ones.
      */
-    private void startVersions(long firstIngest) {
-        long since = writeTimeBase == Long.MIN_VALUE ? Instant.EPOCH.toEpochMilli() : Math.max(firstIngest, newestRecordIngest);
+    private void startVersions(long offset, long ingest) {
+        long since = offset == 0 && writeTimeBase == Long.MIN_VALUE
+                ? Instant.EPOCH.toEpochMilli() : Math.max(ingest, Math.max(newestRecordIngest, newestRestoredIngest));
         for (String key : versionKeys) {
             Long stored = storedSince.get(key);
             if (stored == null) {
@@ -378,6 +382,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         for (KeyValue<AggregateKey, SlotAggregate> kv : stored) {
             ViewPlan plan = plansByVersion.get(kv.key.view() + "/" + kv.key.version());
             everyLevelStored |= plan != null && kv.key.level() != plan.base();
+            newestRestoredIngest = Math.max(newestRestoredIngest, kv.value.latestIngest());
         }
         storingLevels = everyLevelStored;
         for (KeyValue<AggregateKey, SlotAggregate> kv : stored) {
@@ -417,7 +422,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     public void process(Record<byte[], byte[]> record) {
         metrics.eventIn();
         if (versionsSince.isEmpty() && !versionKeys.isEmpty()) {
-            startVersions(record.timestamp());
+            startVersions(context.recordMetadata().map(RecordMetadata::offset).orElse(-1L), record.timestamp());
         }
         context.recordMetadata().ifPresent(m -> {
             if (writeTimeBase == Long.MIN_VALUE) { // the partition's first record: its base goes with it

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.event.Event;
 import dev.lambda.common.metric.Aggregate;
 import dev.lambda.common.time.Granularity;
@@ -16,6 +15,7 @@ import dev.lambda.speed.metrics.SpeedMetrics;
 import dev.lambda.speed.sink.RowsNotWrittenException;
 import dev.lambda.speed.sink.SpeedRowSink;
 import dev.lambda.speed.testing.CollectingSink;
+import dev.lambda.speed.testing.ViewVersions;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -254,7 +254,7 @@ class SpeedRestoreTest {
     /**
      * Since when a partition's rows of each view version hold every record, as its progress tells
      * the batch (which publishes a version only at a cutoff after it): since the start for the
-     * versions the partition's first record met; for a version a restart brings, since the first
+     * versions the partition's first offset met; for a version a restart brings, since the first
      * record after it, reported only once a record was processed with it; kept across restarts;
      * and anew for a version that comes back after another replaced it.
      */
@@ -262,23 +262,24 @@ class SpeedRestoreTest {
     void eachViewVersionIsReportedSinceTheFirstRecordProcessedWithIt() throws Exception {
         ViewCatalog changed = new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
                 .replace("dimensions: [product, country]", "dimensions: [product, country, currency]"));
-        String oldSales = SpeedPartitionStatus.versionKey("sales", SALES.version());
-        String newSales = SpeedPartitionStatus.versionKey("sales", changed.find("sales").orElseThrow().version());
+        String oldSales = SALES.versionKey();
+        String newSales = changed.find("sales").orElseThrow().versionKey();
         assertFalse(oldSales.equals(newSales));
 
         context.setCurrentSystemTimeMs(T0);
         SpeedProcessor first = start();
         process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
         flush(context, T0 + 250);
-        assertEquals(versions(VIEWS, Map.of()), sink.progress(0).viewVersions());
+        assertEquals(ViewVersions.since(VIEWS, Map.of()), sink.progress(0).viewVersions());
 
         MockProcessorContext<byte[], byte[]> withChange = restoredCopy();
         SpeedProcessor second = start(withChange, changed);
         flush(withChange, T0 + 60_000);
-        assertEquals(versions(VIEWS, Map.of()), sink.progress(0).viewVersions(), "no record processed with the new file yet");
+        assertEquals(ViewVersions.since(VIEWS, Map.of()), sink.progress(0).viewVersions(), "no record processed with the new file yet");
         process(withChange, 1, second, "b", "p1", "2026-11-21T10:59:55Z");
         flush(withChange, T0 + 60_250);
-        Map<String, Instant> sinceChange = versions(changed, Map.of(newSales, Instant.parse("2026-11-21T10:59:55Z")));
+        Map<String, Instant> sinceChange = ViewVersions.since(changed, Map.of(newSales, Instant.parse("2026-11-21T10:59:55Z")));
+        assertEquals(sinceChange, sink.progress(0).viewVersions());
         assertEquals(sinceChange, sink.progress(0).viewVersions());
 
         MockProcessorContext<byte[], byte[]> sameFile = restoredCopy(withChange);
@@ -291,16 +292,41 @@ class SpeedRestoreTest {
         SpeedProcessor fourth = start(rolledBack, VIEWS);
         process(rolledBack, 3, fourth, "d", "p1", "2026-11-21T11:00:20Z");
         flush(rolledBack, T0 + 180_000);
-        assertEquals(versions(VIEWS, Map.of(oldSales, Instant.parse("2026-11-21T11:00:20Z"))), sink.progress(0).viewVersions(),
+        assertEquals(ViewVersions.since(VIEWS, Map.of(oldSales, Instant.parse("2026-11-21T11:00:20Z"))), sink.progress(0).viewVersions(),
                 "the old version missed the records processed with the new one: it starts again");
     }
 
-    /** Every view version of {@code views}, since the start but for those given. */
-    private static Map<String, Instant> versions(ViewCatalog views, Map<String, Instant> since) {
-        Map<String, Instant> versions = new HashMap<>();
-        views.views().forEach(v -> versions.put(SpeedPartitionStatus.versionKey(v.name(), v.version()), Instant.EPOCH));
-        versions.putAll(since);
-        return versions;
+    /** As above, with the broker's clock stepped back at the restart: a record before it was ingested later than the first after it. */
+    @Test
+    void aVersionARestartBringsCountsFromTheNewestRestoredIngestIfLaterThanTheFirstRecord() throws Exception {
+        ViewCatalog changed = new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
+                .replace("dimensions: [product, country]", "dimensions: [product, country, currency]"));
+        context.setCurrentSystemTimeMs(T0);
+        SpeedProcessor first = start();
+        process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
+        flush(context, T0 + 250);
+        MockProcessorContext<byte[], byte[]> withChange = restoredCopy();
+        SpeedProcessor second = start(withChange, changed);
+        process(withChange, 1, second, "b", "p1", "2026-11-21T10:59:40Z");
+        flush(withChange, T0 + 60_000);
+        assertEquals(ViewVersions.since(changed, Map.of(changed.find("sales").orElseThrow().versionKey(),
+                Instant.parse("2026-11-21T10:59:50Z"))), sink.progress(0).viewVersions());
+    }
+
+    /**
+     * The first owner of a partition whose first offsets are gone (retention deleted them, or the
+     * application was reset to a later one) has not processed the records before its first: its
+     * versions count from that record.
+     */
+    @Test
+    void aFirstOwnerStartingPastThePartitionsFirstOffsetCountsItsVersionsFromItsFirstRecord() {
+        context.setCurrentSystemTimeMs(T0);
+        SpeedProcessor first = start();
+        process(context, 7, first, "a", "p1", "2026-11-21T10:59:50Z");
+        flush(context, T0 + 250);
+        Map<String, Instant> all = new HashMap<>(ViewVersions.since(VIEWS, Map.of()));
+        all.replaceAll((version, since) -> Instant.parse("2026-11-21T10:59:50Z"));
+        assertEquals(all, sink.progress(0).viewVersions());
     }
 
     /**

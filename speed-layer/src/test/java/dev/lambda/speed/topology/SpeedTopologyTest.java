@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.metric.MetricValue;
 import dev.lambda.common.time.IngestSlots;
 import dev.lambda.common.view.ViewCatalog;
@@ -16,6 +15,7 @@ import dev.lambda.speed.sink.SpeedRowSink;
 import dev.lambda.speed.testing.CollectingSink;
 import dev.lambda.speed.testing.Oracle;
 import dev.lambda.speed.testing.RandomEvents;
+import dev.lambda.speed.testing.ViewVersions;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -148,11 +148,9 @@ class SpeedTopologyTest {
         driver = null;
     }
 
-    /** Every view version of the views file, run since the partition's first record (as the driver's one partition is). */
+    /** Every view version of the views file, run since the partition's first offset (as the driver's one partition is). */
     private static Map<String, Instant> fromTheStart() {
-        Map<String, Instant> versions = new HashMap<>();
-        VIEWS.views().forEach(v -> versions.put(SpeedPartitionStatus.versionKey(v.name(), v.version()), Instant.EPOCH));
-        return versions;
+        return ViewVersions.since(VIEWS, Map.of());
     }
 
     private void send(String json, String ingest) {
