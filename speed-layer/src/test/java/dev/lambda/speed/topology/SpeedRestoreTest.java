@@ -17,6 +17,7 @@ import dev.lambda.speed.sink.SpeedRowSink;
 import dev.lambda.speed.testing.CollectingSink;
 import dev.lambda.speed.testing.ViewVersions;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -260,8 +261,7 @@ class SpeedRestoreTest {
      */
     @Test
     void eachViewVersionIsReportedSinceTheFirstRecordProcessedWithIt() throws Exception {
-        ViewCatalog changed = new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
-                .replace("dimensions: [product, country]", "dimensions: [product, country, currency]"));
+        ViewCatalog changed = salesChanged();
         String oldSales = SALES.versionKey();
         String newSales = changed.find("sales").orElseThrow().versionKey();
         assertFalse(oldSales.equals(newSales));
@@ -296,11 +296,16 @@ class SpeedRestoreTest {
                 "the old version missed the records processed with the new one: it starts again");
     }
 
+    /** The views file with sales given a third dimension: a new version of it. */
+    private static ViewCatalog salesChanged() throws IOException {
+        return new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
+                .replace("dimensions: [product, country]", "dimensions: [product, country, currency]"));
+    }
+
     /** As above, with the broker's clock stepped back at the restart: a record before it was ingested later than the first after it. */
     @Test
     void aVersionARestartBringsCountsFromTheNewestRestoredIngestIfLaterThanTheFirstRecord() throws Exception {
-        ViewCatalog changed = new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
-                .replace("dimensions: [product, country]", "dimensions: [product, country, currency]"));
+        ViewCatalog changed = salesChanged();
         context.setCurrentSystemTimeMs(T0);
         SpeedProcessor first = start();
         process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
