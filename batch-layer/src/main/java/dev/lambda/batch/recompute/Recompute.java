@@ -244,7 +244,8 @@ public final class Recompute {
         Optional<String> gap = CutoffChoice.speedGap(view.versionKey(), cutoff, speed);
         gap.ifPresent(why -> progress.line("skip", 0, view.name() + " version " + view.version() + " is not published at cutoff "
                 + cutoff + ": its speed rows from the cutoff on would lack records, since " + why + ". A run whose cutoff is past the"
-                + " time the speed layer started it publishes it (README, Changing a view)"));
+                + " time the speed layer started it publishes it; one it does not run needs the speed layer on this views file"
+                + " (README, Changing a view)"));
         return gap.isEmpty();
     }
 
