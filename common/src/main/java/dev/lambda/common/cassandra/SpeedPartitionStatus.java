@@ -22,9 +22,9 @@ import java.util.Set;
  * @param viewVersions each view version ({@code ViewDefinition.versionKey}) of the application's views
  *                     file, with a time no record left out of the partition's rows of that version was
  *                     ingested after ({@link Instant#EPOCH} when none was: the application has run the
- *                     version from the partition's first offset). Recorded with the progress after the
- *                     first record a task processes; empty before that, and in rows of releases before
- *                     they were recorded
+ *                     version from the partition's first offset). Recorded by each task as it starts
+ *                     (at its first flush, or its first record when only that tells the time); empty
+ *                     before that, and in rows of releases before they were recorded
  */
 public record SpeedPartitionStatus(String applicationId, int partition, long nextOffset, Instant newestIngest,
                                    long duplicatesDropped, Map<String, Long> deadLetters, Instant updatedAt,

@@ -19,21 +19,24 @@ import java.util.stream.Collectors;
 public final class SpeedPartitionsTable {
 
     private static final String COLUMNS = "application_id, source_partition, next_offset, newest_ingest, duplicates_dropped, "
-            + "dead_letters, updated_at, view_versions";
+            + "dead_letters, updated_at";
 
     private final CqlSession session;
     private final PreparedStatement upsert;
     private final PreparedStatement addSlotWidths;
+    private final PreparedStatement setViewVersions;
     private final PreparedStatement selectAll;
 
     public SpeedPartitionsTable(CqlSession session, String keyspace) {
         this.session = session;
         String table = keyspace + ".speed_partitions";
-        this.upsert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?");
+        this.upsert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?");
         // a width and a TTL live as long as a row written with them: the speed rows' TTL from their last write
         this.addSlotWidths = session.prepare("UPDATE " + table + " USING TTL ? AND TIMESTAMP ? SET slot_width_ingests = slot_width_ingests"
                 + " + ?, rows_ttls_ms = rows_ttls_ms + ? WHERE application_id = ? AND source_partition = ?");
-        this.selectAll = session.prepare("SELECT " + COLUMNS + ", slot_width_ingests, rows_ttls_ms FROM " + table);
+        this.setViewVersions = session.prepare("UPDATE " + table + " USING TIMESTAMP ? SET view_versions = ? WHERE application_id = ?"
+                + " AND source_partition = ?");
+        this.selectAll = session.prepare("SELECT " + COLUMNS + ", slot_width_ingests, rows_ttls_ms, view_versions FROM " + table);
     }
 
     /**
@@ -45,7 +48,7 @@ public final class SpeedPartitionsTable {
         BoundStatement status = upsert.boundStatementBuilder()
                 .setString(0, s.applicationId()).setInt(1, s.partition()).setLong(2, s.nextOffset()).setInstant(3, s.newestIngest())
                 .setLong(4, s.duplicatesDropped()).set(5, s.deadLetters(), CqlCodecs.COUNTS).setInstant(6, s.updatedAt())
-                .set(7, s.viewVersions(), CqlCodecs.SINCE).setLong(8, writeTime).build();
+                .setLong(7, writeTime).build();
         if (s.slotWidths().isEmpty() && s.rowsTtls().isEmpty()) {
             return session.executeAsync(status).thenApply(rs -> null);
         }
@@ -74,6 +77,18 @@ public final class SpeedPartitionsTable {
         Map<Long, Instant> widths = new HashMap<>();
         slotWidths.forEach((width, ingest) -> widths.put(width.toMillis(), ingest));
         return addSlotWidths.bind((int) ttl.toSeconds(), writeTime, widths, Set.of(ttl.toMillis()), applicationId, partition);
+    }
+
+    /**
+     * Records the view versions a partition's rows are written for, each with its time (see
+     * {@link SpeedPartitionStatus#viewVersions}), leaving the rest as it is; {@code writeTime}
+     * (microseconds) decides between two records, as for {@link #write}. A status write leaves
+     * them as they are.
+     */
+    public CompletionStage<Void> recordViewVersions(String applicationId, int partition, Map<String, Instant> viewVersions,
+                                                    long writeTime) {
+        return session.executeAsync(setViewVersions.boundStatementBuilder().setLong(0, writeTime)
+                .set(1, viewVersions, CqlCodecs.SINCE).setString(2, applicationId).setInt(3, partition).build()).thenApply(rs -> null);
     }
 
     /** Every application's partitions (a handful of rows per application). */

@@ -283,6 +283,8 @@ class CassandraTablesIT {
                 Map.of("malformed_json", 3L, "future_ts", 1L), slot.plusSeconds(20), Map.of(Duration.ofMinutes(15), slot.plusSeconds(9)),
                 Set.of(Duration.ofDays(1)), Map.of("sales/77428ece1e92", slot.plusSeconds(2), "pageviews/0a1b2c3d4e5f", Instant.EPOCH));
         progress.write(ahead, writeTime + 6).toCompletableFuture().join();
+        progress.recordViewVersions("fenced", 1, ahead.viewVersions(), writeTime).toCompletableFuture().join();
+        progress.recordViewVersions("fenced", 1, Map.of("sales/0000aaaa1111", slot), writeTime - 1).toCompletableFuture().join();
         progress.write(new SpeedPartitionStatus("fenced", 1, 200, slot.plusSeconds(5), 1, Map.of(), slot.plusSeconds(30), Map.of(),
                 Set.of(), Map.of()), writeTime + 4).toCompletableFuture().join();
         assertEquals(List.of(ahead), progress.readAll().toCompletableFuture().join().stream()

@@ -79,10 +79,30 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
             boolean rowsWritten = p.newestIngest() != null; // before the first record, no row has a width or a TTL
             partitions.write(new SpeedPartitionStatus(applicationId, p.partition(), p.nextOffset(), p.newestIngest(),
                     p.duplicatesDropped(), p.deadLetters(), Instant.now(), rowsWritten ? Map.of(slotWidth, p.newestIngest()) : Map.of(),
-                    rowsWritten ? Set.of(table.ttl()) : Set.of(), p.viewVersions()), writeTime).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    rowsWritten ? Set.of(table.ttl()) : Set.of(), Map.of()), writeTime).toCompletableFuture().get(10, TimeUnit.SECONDS);
             return true;
         } catch (ExecutionException | TimeoutException e) {
             LOG.warn("progress of partition {} not recorded (next flush tries again): {}", p.partition(), e.toString());
+            return false;
+        }
+    }
+
+    /**
+     * Written with the wall clock as its write time: each owner of a partition records its versions
+     * once, as it starts, so the latest owner's record stays, whatever an owner that lost the
+     * partition still writes of its progress (which leaves the versions as they are).
+     */
+    @Override
+    public boolean recordViewVersions(int partition, Map<String, Instant> viewVersions) throws InterruptedException {
+        if (outage.isDown()) {
+            return false; // the next flush tries again
+        }
+        try {
+            partitions.recordViewVersions(applicationId, partition, viewVersions, System.currentTimeMillis() * 1_000)
+                    .toCompletableFuture().get(10, TimeUnit.SECONDS);
+            return true;
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("view versions of partition {} not recorded (next flush tries again): {}", partition, e.toString());
             return false;
         }
     }

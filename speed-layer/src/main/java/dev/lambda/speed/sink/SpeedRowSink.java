@@ -60,14 +60,10 @@ public interface SpeedRowSink {
      * rows written; duplicates and dead letters of that partition so far.
      *
      * @param newestIngest {@code null} before the first record
-     * @param viewVersions each view version of the views file, with the time since which the
-     *                     partition's rows of it hold every record (see {@code SpeedPartitionStatus})
      */
-    record Progress(int partition, long nextOffset, Instant newestIngest, long duplicatesDropped, Map<String, Long> deadLetters,
-                    Map<String, Instant> viewVersions) {
+    record Progress(int partition, long nextOffset, Instant newestIngest, long duplicatesDropped, Map<String, Long> deadLetters) {
         public Progress {
             deadLetters = Map.copyOf(deadLetters);
-            viewVersions = Map.copyOf(viewVersions);
         }
     }
 
@@ -101,6 +97,16 @@ public interface SpeedRowSink {
      * never depend on it.
      */
     default boolean writeProgress(Progress progress, long writeTime) throws InterruptedException {
+        return true;
+    }
+
+    /**
+     * Records the view versions a partition's rows are written for, each with a time no record
+     * left out of its rows of that version was ingested after: what a batch publish of a version
+     * waits for. A later call, by this task or a later owner of the partition, replaces an earlier
+     * one. Best effort, as {@link #writeProgress}: returns whether it was stored.
+     */
+    default boolean recordViewVersions(int partition, Map<String, Instant> viewVersions) throws InterruptedException {
         return true;
     }
 }

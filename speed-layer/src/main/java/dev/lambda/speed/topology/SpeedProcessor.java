@@ -165,6 +165,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private static final String WRITE_TIME_BASE_KEY = "write-time-base";
     private static final String FIRST_POSITION_KEY = "first-position";
     private static final String VERSION_SINCE_KEY = "version-since:";
+    private static final String INGEST_BOUND_KEY = "ingest-bound";
+    /** How far past a record's ingest time the stored bound is set: one put per second of ingest time. */
+    private static final long INGEST_BOUND_STEP_MS = 1_000;
 
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
@@ -193,10 +196,21 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     /** The view versions the stats store names, each with its since (ms): as restored. */
     private final Map<String, Long> storedSince = new HashMap<>();
     /**
-     * Each view version of this process's views file, with the time since which this partition's
-     * rows of it hold every record, reported with the progress; filled at the task's first record.
+     * Each view version of this process's views file, with a time no record left out of this
+     * partition's rows of it was ingested after; filled as the task starts, or at its first record
+     * when only that tells the time ({@link #resolveVersions}).
      */
     private final Map<String, Instant> versionsSince = new TreeMap<>();
+    /** Whether {@link #versionsSince} has entries the stats store does not have yet (or the store entries it lacks). */
+    private boolean versionsUnsaved;
+    /** Whether the sink has {@link #versionsSince}. */
+    private boolean versionsRecorded;
+    /**
+     * No record this partition's stored state reflects was ingested after this (ms), kept in the
+     * stats store with the record that raises it; {@link Long#MIN_VALUE} if not stored (no record
+     * yet, or a store of a release before it).
+     */
+    private long ingestBound = Long.MIN_VALUE;
     private long duplicatesDropped;
     private final Map<String, Long> deadLetters = new TreeMap<>();
     /** The progress last recorded in the sink, so an idle partition does not rewrite it. */
@@ -283,6 +297,9 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         versionKeys.clear();
         storedSince.clear();
         versionsSince.clear();
+        versionsUnsaved = false;
+        versionsRecorded = false;
+        ingestBound = Long.MIN_VALUE;
         duplicatesDropped = 0;
         processedThrough = -1;
         restoredPosition = -1;
@@ -314,6 +331,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                     firstPosition = kv.value;
                 } else if (kv.key.startsWith(DEAD_LETTER_KEY)) {
                     deadLetters.put(kv.key.substring(DEAD_LETTER_KEY.length()), kv.value);
+                } else if (kv.key.equals(INGEST_BOUND_KEY)) {
+                    ingestBound = kv.value;
                 } else if (kv.key.startsWith(VERSION_SINCE_KEY)) {
                     storedSince.put(kv.key.substring(VERSION_SINCE_KEY.length()), kv.value);
                 }
@@ -329,34 +348,61 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             }
         }
         restore(plansByVersion);
+        if (ingestBound != Long.MIN_VALUE) { // every record before the task's first was ingested no later than it
+            resolveVersions(ingestBound);
+        }
         beforeCommit.register(context.taskId(), this::save);
         context.schedule(settings.flushInterval(), PunctuationType.WALL_CLOCK_TIME, this::flush);
     }
 
     /**
-     * At a task's first record: for each view version of the views file, a time no record left out
-     * of this partition's rows of it was ingested after. A version the stats store names keeps its
-     * time. Another one starts with this record: every record before it was ingested no later than
-     * it, or than the newest ingest the restored aggregates hold (the broker stamps them,
-     * LogAppendTime, and a clock stepping back is bounded by the latter); or, at the partition's
-     * first offset, processed by no earlier owner, none was left out ({@link Instant#EPOCH}). A
-     * version the file no longer has is forgotten, so going back to it later starts it again. The
-     * times go in the stats store with this record, so every later owner reports the same ones.
+     * For each view version of the views file, a time no record left out of this partition's rows
+     * of it was ingested after: a version the stats store names keeps its time; another one starts
+     * at {@code since}, a time no record before the task's first was ingested after. A version the
+     * file no longer has is forgotten, so going back to it later starts it again. The times go in
+     * the stats store with the task's first record ({@link #saveVersions}): a task that processes
+     * none finds them again from the same store when it next starts.
      */
-    private void startVersions(long offset, long ingest) {
-        long since = offset == 0 && writeTimeBase == Long.MIN_VALUE
-                ? Instant.EPOCH.toEpochMilli() : Math.max(ingest, Math.max(newestRecordIngest, newestRestoredIngest));
+    private void resolveVersions(long since) {
         for (String key : versionKeys) {
             Long stored = storedSince.get(key);
-            if (stored == null) {
-                partitionStats.put(VERSION_SINCE_KEY + key, since);
-            }
             versionsSince.put(key, Instant.ofEpochMilli(stored != null ? stored : since));
         }
-        for (String key : storedSince.keySet()) {
-            if (!versionsSince.containsKey(key)) {
-                partitionStats.delete(VERSION_SINCE_KEY + key);
+        versionsUnsaved = true;
+    }
+
+    private void saveVersions() {
+        versionsSince.forEach((key, since) -> {
+            if (!storedSince.containsKey(key)) {
+                partitionStats.put(VERSION_SINCE_KEY + key, since.toEpochMilli());
             }
+        });
+        storedSince.keySet().stream().filter(key -> !versionsSince.containsKey(key))
+                .forEach(key -> partitionStats.delete(VERSION_SINCE_KEY + key));
+        versionsUnsaved = false;
+    }
+
+    /**
+     * The time a task's first record gives when its store does not tell one: at the partition's
+     * first offset, processed by no earlier owner, none was left out ({@link Instant#EPOCH});
+     * otherwise every record before it was ingested no later than it, or than the newest ingest the
+     * restored aggregates hold (the broker stamps them, LogAppendTime, and a clock stepping back is
+     * bounded by the latter).
+     */
+    private long sinceFirstRecord(long offset, long ingest) {
+        return offset == 0 && writeTimeBase == Long.MIN_VALUE
+                ? Instant.EPOCH.toEpochMilli() : Math.max(ingest, Math.max(newestRecordIngest, newestRestoredIngest));
+    }
+
+    /** Tells the sink the view versions, once per task, as soon as they are known. */
+    private void recordVersions() {
+        if (versionsRecorded || versionsSince.isEmpty()) {
+            return;
+        }
+        try {
+            versionsRecorded = sink.recordViewVersions(partition, versionsSince);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -422,7 +468,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     public void process(Record<byte[], byte[]> record) {
         metrics.eventIn();
         if (versionsSince.isEmpty() && !versionKeys.isEmpty()) {
-            startVersions(context.recordMetadata().map(RecordMetadata::offset).orElse(-1L), record.timestamp());
+            resolveVersions(sinceFirstRecord(context.recordMetadata().map(RecordMetadata::offset).orElse(-1L), record.timestamp()));
+        }
+        if (versionsUnsaved) {
+            saveVersions();
         }
         context.recordMetadata().ifPresent(m -> {
             if (writeTimeBase == Long.MIN_VALUE) { // the partition's first record: its base goes with it
@@ -435,6 +484,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         });
         long ingest = record.timestamp();
         newestRecordIngest = Math.max(newestRecordIngest, ingest);
+        if (ingest > ingestBound) {
+            ingestBound = ingest + INGEST_BOUND_STEP_MS;
+            partitionStats.put(INGEST_BOUND_KEY, ingestBound);
+        }
         ParseResult parsed = parser.parse(record.value(), ingest);
         if (parsed instanceof ParseResult.Rejected rejected) {
             deadLetter(record, rejected);
@@ -606,6 +659,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
 
     /** Writes every changed aggregate, waits for the sink, then drops aggregates of closed slots. */
     private void flush(long now) {
+        recordVersions();
         if (dirty.isEmpty() && stale.isEmpty()) {
             reportFlushedThrough(processedThrough);
             return;
@@ -793,8 +847,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             return;
         }
         SpeedRowSink.Progress progress = new SpeedRowSink.Progress(partition, offset,
-                newestRecordIngest == Long.MIN_VALUE ? null : Instant.ofEpochMilli(newestRecordIngest), duplicatesDropped, deadLetters,
-                versionsSince);
+                newestRecordIngest == Long.MIN_VALUE ? null : Instant.ofEpochMilli(newestRecordIngest), duplicatesDropped, deadLetters);
         if (!progress.equals(recordedProgress)) {
             try {
                 // readers cache answers until progress moves, so it is recorded before anyone is told the rows are there

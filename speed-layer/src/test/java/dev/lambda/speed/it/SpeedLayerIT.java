@@ -318,6 +318,11 @@ class SpeedLayerIT {
                 public boolean writeProgress(Progress progress, long writeTime) throws InterruptedException {
                     return sink.writeProgress(progress, writeTime);
                 }
+
+                @Override
+                public boolean recordViewVersions(int partition, Map<String, Instant> versions) throws InterruptedException {
+                    return sink.recordViewVersions(partition, versions);
+                }
             };
         }
     }

@@ -4,6 +4,7 @@ import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.metric.Aggregate;
 import dev.lambda.common.metric.MetricValue;
 import dev.lambda.speed.sink.SpeedRowSink;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -29,6 +30,7 @@ public final class CollectingSink implements SpeedRowSink {
     private final List<Long> writeTimes = new ArrayList<>();
     private final Map<Integer, Progress> progress = new HashMap<>();
     private final Map<Integer, Long> progressWriteTimes = new HashMap<>();
+    private final Map<Integer, Map<String, Instant>> viewVersions = new HashMap<>();
 
     @Override
     public synchronized long writeAll(List<Write> writes, long writeTime) {
@@ -79,6 +81,17 @@ public final class CollectingSink implements SpeedRowSink {
             progressWriteTimes.put(p.partition(), writeTime);
         }
         return true;
+    }
+
+    @Override
+    public synchronized boolean recordViewVersions(int partition, Map<String, Instant> versions) {
+        viewVersions.put(partition, Map.copyOf(versions));
+        return true;
+    }
+
+    /** The view versions last recorded for a partition, or {@code null}. */
+    public synchronized Map<String, Instant> viewVersions(int partition) {
+        return viewVersions.get(partition);
     }
 
     /** The progress of a partition that stayed (the latest write time), or {@code null}. */

@@ -74,6 +74,11 @@ class SpeedRestoreTest {
         public boolean writeProgress(Progress progress, long writeTime) {
             return sink.writeProgress(progress, writeTime);
         }
+
+        @Override
+        public boolean recordViewVersions(int partition, Map<String, Instant> versions) {
+            return sink.recordViewVersions(partition, versions);
+        }
     };
     /** Each task's commit hooks: every task here is another process's (they share a task id). */
     private final Map<MockProcessorContext<byte[], byte[]>, BeforeCommit> commitHooks = new IdentityHashMap<>();
@@ -253,14 +258,14 @@ class SpeedRestoreTest {
     }
 
     /**
-     * Since when a partition's rows of each view version hold every record, as its progress tells
-     * the batch (which publishes a version only at a cutoff after it): since the start for the
-     * versions the partition's first offset met; for a version a restart brings, since the first
-     * record after it, reported only once a record was processed with it; kept across restarts;
-     * and anew for a version that comes back after another replaced it.
+     * What a partition reports of each view version, for the batch, which publishes a version only
+     * at a cutoff after it: the start for the versions the partition's first offset met; for a
+     * version a restart brings, the bound the store keeps on the ingest of the records it reflects,
+     * reported at the task's first flush, a record processed or not; kept across restarts; and anew
+     * for a version that comes back after another replaced it.
      */
     @Test
-    void eachViewVersionIsReportedSinceTheFirstRecordProcessedWithIt() throws Exception {
+    void eachViewVersionIsReportedWithATimeNoRecordLeftOutOfItsRowsWasIngestedAfter() throws Exception {
         ViewCatalog changed = salesChanged();
         String oldSales = SALES.versionKey();
         String newSales = changed.find("sales").orElseThrow().versionKey();
@@ -270,29 +275,27 @@ class SpeedRestoreTest {
         SpeedProcessor first = start();
         process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
         flush(context, T0 + 250);
-        assertEquals(ViewVersions.since(VIEWS, Map.of()), sink.progress(0).viewVersions());
+        assertEquals(ViewVersions.since(VIEWS, Map.of()), sink.viewVersions(0));
 
         MockProcessorContext<byte[], byte[]> withChange = restoredCopy();
         SpeedProcessor second = start(withChange, changed);
         flush(withChange, T0 + 60_000);
-        assertEquals(ViewVersions.since(VIEWS, Map.of()), sink.progress(0).viewVersions(), "no record processed with the new file yet");
+        Map<String, Instant> sinceChange = ViewVersions.since(changed, Map.of(newSales, Instant.parse("2026-11-21T10:59:51Z")));
+        assertEquals(sinceChange, sink.viewVersions(0), "reported before any record, a second past the newest ingest stored");
         process(withChange, 1, second, "b", "p1", "2026-11-21T10:59:55Z");
         flush(withChange, T0 + 60_250);
-        Map<String, Instant> sinceChange = ViewVersions.since(changed, Map.of(newSales, Instant.parse("2026-11-21T10:59:55Z")));
-        assertEquals(sinceChange, sink.progress(0).viewVersions());
-        assertEquals(sinceChange, sink.progress(0).viewVersions());
+        assertEquals(sinceChange, sink.viewVersions(0));
 
         MockProcessorContext<byte[], byte[]> sameFile = restoredCopy(withChange);
         SpeedProcessor third = start(sameFile, changed);
         process(sameFile, 2, third, "c", "p1", "2026-11-21T11:00:10Z");
         flush(sameFile, T0 + 120_000);
-        assertEquals(sinceChange, sink.progress(0).viewVersions(), "a restart with the same file keeps the times");
+        assertEquals(sinceChange, sink.viewVersions(0), "a restart with the same file keeps the times");
 
         MockProcessorContext<byte[], byte[]> rolledBack = restoredCopy(sameFile);
-        SpeedProcessor fourth = start(rolledBack, VIEWS);
-        process(rolledBack, 3, fourth, "d", "p1", "2026-11-21T11:00:20Z");
+        start(rolledBack, VIEWS);
         flush(rolledBack, T0 + 180_000);
-        assertEquals(ViewVersions.since(VIEWS, Map.of(oldSales, Instant.parse("2026-11-21T11:00:20Z"))), sink.progress(0).viewVersions(),
+        assertEquals(ViewVersions.since(VIEWS, Map.of(oldSales, Instant.parse("2026-11-21T11:00:11Z"))), sink.viewVersions(0),
                 "the old version missed the records processed with the new one: it starts again");
     }
 
@@ -302,20 +305,27 @@ class SpeedRestoreTest {
                 .replace("dimensions: [product, country]", "dimensions: [product, country, currency]"));
     }
 
-    /** As above, with the broker's clock stepped back at the restart: a record before it was ingested later than the first after it. */
+    /**
+     * A store of a release before the ingest bound tells no time: a version a restart brings starts
+     * at the task's first record, or at the newest ingest the restored aggregates hold (of a view
+     * the file no longer has too) should the broker's clock have stepped back.
+     */
     @Test
-    void aVersionARestartBringsCountsFromTheNewestRestoredIngestIfLaterThanTheFirstRecord() throws Exception {
+    void withoutAStoredBoundAVersionStartsAtTheFirstRecordOrTheNewestRestoredIngest() throws Exception {
         ViewCatalog changed = salesChanged();
         context.setCurrentSystemTimeMs(T0);
         SpeedProcessor first = start();
         process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
         flush(context, T0 + 250);
-        MockProcessorContext<byte[], byte[]> withChange = restoredCopy();
-        SpeedProcessor second = start(withChange, changed);
-        process(withChange, 1, second, "b", "p1", "2026-11-21T10:59:40Z");
-        flush(withChange, T0 + 60_000);
+        MockProcessorContext<byte[], byte[]> upgraded = restoredCopy();
+        upgraded.<KeyValueStore<String, Long>>getStateStore(SpeedTopology.PARTITION_STATS_STORE).delete("ingest-bound");
+        SpeedProcessor second = start(upgraded, changed);
+        flush(upgraded, T0 + 60_000);
+        assertEquals(ViewVersions.since(VIEWS, Map.of()), sink.viewVersions(0), "nothing tells the time before a record");
+        process(upgraded, 1, second, "b", "p1", "2026-11-21T10:59:40Z");
+        flush(upgraded, T0 + 60_250);
         assertEquals(ViewVersions.since(changed, Map.of(changed.find("sales").orElseThrow().versionKey(),
-                Instant.parse("2026-11-21T10:59:50Z"))), sink.progress(0).viewVersions());
+                Instant.parse("2026-11-21T10:59:50Z"))), sink.viewVersions(0));
     }
 
     /**
@@ -331,7 +341,7 @@ class SpeedRestoreTest {
         flush(context, T0 + 250);
         Map<String, Instant> all = new HashMap<>(ViewVersions.since(VIEWS, Map.of()));
         all.replaceAll((version, since) -> Instant.parse("2026-11-21T10:59:50Z"));
-        assertEquals(all, sink.progress(0).viewVersions());
+        assertEquals(all, sink.viewVersions(0));
     }
 
     /**
