@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.BinaryOperator;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -94,20 +95,22 @@ public final class CutoffChoice {
      * rows from T on (DESIGN §4). The speed layer starts a version with the first record it
      * processes with a views file that has it, so after a view changes, or changes back, the rows of
      * the version it now runs lack the records before that restart. On every input partition, the
-     * application furthest on it (the greatest next offset; each of them on a tie) must report the
-     * version, since before T: its rows are the ones that go on (an application started over under
-     * a new id leaves the old one's status behind, which must not count). Only applications of a
-     * release that reports view versions count; with none, nothing is known to be missing. The
+     * application furthest on it (the greatest next offset; on a tie, the one whose progress was
+     * recorded last) must report the version, since before T: its rows are the ones that go on (an
+     * application started over under a new id leaves the old one's status behind, which must not
+     * count). A partition whose furthest application reports no versions (one of a release before
+     * they were reported) is not checked: nothing is known to be missing there. The
      * status is read when the run starts: a restart of the speed layer with another views file
      * while a run writes is the change of files the README rules out (every layer on one file).
      *
      * @param versionKey the view's {@code ViewDefinition.versionKey()}
      */
     public static Optional<String> speedGap(String versionKey, Instant cutoff, List<SpeedPartitionStatus> speed) {
-        List<SpeedPartitionStatus> reporting = speed.stream().filter(s -> !s.viewVersions().isEmpty()).toList();
-        Map<Integer, Long> furthest = reporting.stream()
-                .collect(Collectors.toMap(SpeedPartitionStatus::partition, SpeedPartitionStatus::nextOffset, Math::max));
-        List<SpeedPartitionStatus> going = reporting.stream().filter(s -> s.nextOffset() == furthest.get(s.partition())).toList();
+        Comparator<SpeedPartitionStatus> further = Comparator.comparingLong(SpeedPartitionStatus::nextOffset)
+                .thenComparing(SpeedPartitionStatus::updatedAt);
+        List<SpeedPartitionStatus> going = speed.stream().filter(s -> s.updatedAt() != null) // a row with progress
+                .collect(Collectors.toMap(SpeedPartitionStatus::partition, s -> s, BinaryOperator.maxBy(further))).values().stream()
+                .filter(s -> !s.viewVersions().isEmpty()).toList();
         List<String> reasons = new ArrayList<>();
         grouped(going, s -> gapOf(s, versionKey, cutoff).stream()).forEach((application, gaps) -> {
             Optional<Instant> latest = going.stream().filter(s -> s.applicationId().equals(application))

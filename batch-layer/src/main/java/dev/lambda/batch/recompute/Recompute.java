@@ -222,8 +222,7 @@ public final class Recompute {
         if (current.isPresent() && current.get().retired()) {
             progress.line("retired", 0, view.name() + " version " + view.version() + " was retired at " + current.get().retiredAt()
                     + " by a run with version " + current.get().replacedBy() + " of it: publishing it makes it current again, as a"
-                    + " roll-back to this definition does, once the speed layer runs it since before the cutoff (every batch host must run the same views file: a host left on an old one"
-                    + " undoes the change until a run with the new file retires this version again)");
+                    + " roll-back to this definition does, once the speed layer has run it since before the cutoff");
             return true;
         }
         if (config.cutoff() == null && current.isPresent() && current.get().cutoff().isAfter(cutoff)) {

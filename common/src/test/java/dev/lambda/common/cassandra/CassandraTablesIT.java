@@ -294,7 +294,8 @@ class CassandraTablesIT {
                 Set.of(), Map.of()), writeTime + 8).toCompletableFuture().join();
         SpeedPartitionStatus later = progress.readAll().toCompletableFuture().join().stream()
                 .filter(s -> s.applicationId().equals("fenced")).findFirst().orElseThrow();
-        assertEquals(List.of(400L, ahead.slotWidths(), ahead.rowsTtls()), List.of(later.nextOffset(), later.slotWidths(), later.rowsTtls()));
+        assertEquals(List.of(400L, ahead.slotWidths(), ahead.rowsTtls(), ahead.viewVersions()),
+                List.of(later.nextOffset(), later.slotWidths(), later.rowsTtls(), later.viewVersions()));
     }
 
     /** A change of slot width and TTL: the old ones stay recorded beside the new for as long as rows written with them live. */

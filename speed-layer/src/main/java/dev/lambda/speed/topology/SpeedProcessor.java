@@ -168,6 +168,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private static final String INGEST_BOUND_KEY = "ingest-bound";
     /** How far past a record's ingest time the stored bound is set: one put per second of ingest time. */
     private static final long INGEST_BOUND_STEP_MS = 1_000;
+    private static final Duration RECORD_VERSIONS_EVERY = Duration.ofSeconds(10);
 
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
@@ -203,8 +204,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private final Map<String, Instant> versionsSince = new TreeMap<>();
     /** Whether {@link #versionsSince} has entries the stats store does not have yet (or the store entries it lacks). */
     private boolean versionsUnsaved;
-    /** Whether the sink has {@link #versionsSince}. */
-    private boolean versionsRecorded;
+    /** When the sink was last told {@link #versionsSince} (wall clock, ms); 0 before. */
+    private long versionsRecordedAt;
     /**
      * No record this partition's stored state reflects was ingested after this (ms), kept in the
      * stats store with the record that raises it; {@link Long#MIN_VALUE} if not stored (no record
@@ -298,7 +299,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         storedSince.clear();
         versionsSince.clear();
         versionsUnsaved = false;
-        versionsRecorded = false;
+        versionsRecordedAt = 0;
         ingestBound = Long.MIN_VALUE;
         duplicatesDropped = 0;
         processedThrough = -1;
@@ -373,13 +374,27 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
 
     private void saveVersions() {
         versionsSince.forEach((key, since) -> {
-            if (!storedSince.containsKey(key)) {
+            if (storedSince.putIfAbsent(key, since.toEpochMilli()) == null) {
                 partitionStats.put(VERSION_SINCE_KEY + key, since.toEpochMilli());
             }
         });
-        storedSince.keySet().stream().filter(key -> !versionsSince.containsKey(key))
-                .forEach(key -> partitionStats.delete(VERSION_SINCE_KEY + key));
+        forgetDroppedVersions();
         versionsUnsaved = false;
+    }
+
+    /**
+     * Forgets the times of versions the views file no longer has, with their aggregates (which a
+     * flush drops from the store, a record processed or not): coming back, such a version starts
+     * again, its earlier rows of open slots being rewritten from what comes after.
+     */
+    private void forgetDroppedVersions() {
+        storedSince.keySet().removeIf(key -> {
+            boolean dropped = !versionKeys.contains(key);
+            if (dropped) {
+                partitionStats.delete(VERSION_SINCE_KEY + key);
+            }
+            return dropped;
+        });
     }
 
     /**
@@ -394,13 +409,19 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 ? Instant.EPOCH.toEpochMilli() : Math.max(ingest, Math.max(newestRecordIngest, newestRestoredIngest));
     }
 
-    /** Tells the sink the view versions, once per task, as soon as they are known. */
-    private void recordVersions() {
-        if (versionsRecorded || versionsSince.isEmpty()) {
+    /**
+     * Tells the sink the view versions as soon as they are known, and again every
+     * {@link #RECORD_VERSIONS_EVERY}: a record lost, or replaced by an owner that lost the partition
+     * or whose clock runs ahead, is put right within that time.
+     */
+    private void recordVersions(long now) {
+        if (versionsSince.isEmpty() || now - versionsRecordedAt < RECORD_VERSIONS_EVERY.toMillis()) {
             return;
         }
         try {
-            versionsRecorded = sink.recordViewVersions(partition, versionsSince);
+            if (sink.recordViewVersions(partition, versionsSince)) {
+                versionsRecordedAt = now;
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -659,7 +680,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
 
     /** Writes every changed aggregate, waits for the sink, then drops aggregates of closed slots. */
     private void flush(long now) {
-        recordVersions();
+        recordVersions(now);
         if (dirty.isEmpty() && stale.isEmpty()) {
             reportFlushedThrough(processedThrough);
             return;
@@ -717,6 +738,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         List<KeyValue<AggregateKey, SlotAggregate>> closed = new ArrayList<>();
         stale.forEach(key -> closed.add(KeyValue.pair(key, null)));
         stale.clear();
+        forgetDroppedVersions();
         storingLevels = false;
         long closeBelow = closeBelow();
         if (openFrom < closeBelow) { // a slot closed since the last flush: its aggregates are all written now

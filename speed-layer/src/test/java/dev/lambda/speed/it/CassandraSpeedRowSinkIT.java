@@ -106,7 +106,7 @@ class CassandraSpeedRowSinkIT {
         Map<String, Instant> versions = Map.of("sales/77428ece1e92", SLOT.plusSeconds(7), "pageviews/0a1b2c3d4e5f", Instant.EPOCH);
         assertTrue(sink.recordViewVersions(3, versions));
         assertTrue(sink.writeProgress(new SpeedRowSink.Progress(3, 120, ingest, 2, Map.of("malformed_json", 1L)),
-                SLOT.toEpochMilli() * 1_000), "a progress write leaves the versions as they are");
+                (System.currentTimeMillis() + 60_000) * 1_000), "a later progress write leaves the versions as they are");
         SpeedPartitionStatus status = new SpeedPartitionsTable(session, KEYSPACE).readAll().toCompletableFuture().join().stream()
                 .filter(s -> s.applicationId().equals("sink-it") && s.partition() == 3).findFirst().orElseThrow();
         assertEquals(List.of(120L, ingest, Map.of(Duration.ofHours(1), ingest), Set.of(Duration.ofDays(1)), versions),

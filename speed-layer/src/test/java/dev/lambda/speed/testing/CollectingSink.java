@@ -89,6 +89,11 @@ public final class CollectingSink implements SpeedRowSink {
         return true;
     }
 
+    /** Forgets the view versions recorded, so that a test sees whether they are recorded again. */
+    public synchronized void forgetViewVersions() {
+        viewVersions.clear();
+    }
+
     /** The view versions last recorded for a partition, or {@code null}. */
     public synchronized Map<String, Instant> viewVersions(int partition) {
         return viewVersions.get(partition);
