@@ -13,9 +13,15 @@ public final class ViewVersions {
 
     /** Every view version of {@code views}, run since the partition's first offset, but for those given. */
     public static Map<String, Instant> since(ViewCatalog views, Map<String, Instant> others) {
-        Map<String, Instant> versions = new HashMap<>();
-        views.views().forEach(v -> versions.put(v.versionKey(), Instant.EPOCH));
+        Map<String, Instant> versions = all(views, Instant.EPOCH);
         versions.putAll(others);
+        return versions;
+    }
+
+    /** Every view version of {@code views}, each with the time {@code since}. */
+    public static Map<String, Instant> all(ViewCatalog views, Instant since) {
+        Map<String, Instant> versions = new HashMap<>();
+        views.views().forEach(v -> versions.put(v.versionKey(), since));
         return versions;
     }
 }

@@ -25,7 +25,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -272,10 +271,7 @@ class SpeedRestoreTest {
         String newSales = changed.find("sales").orElseThrow().versionKey();
         assertFalse(oldSales.equals(newSales));
 
-        context.setCurrentSystemTimeMs(T0);
-        SpeedProcessor first = start();
-        process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
-        flush(context, T0 + 250);
+        firstOwnerFlushesOneRecord();
         assertEquals(ViewVersions.since(VIEWS, Map.of()), sink.viewVersions(0));
 
         MockProcessorContext<byte[], byte[]> withChange = restoredCopy();
@@ -301,6 +297,14 @@ class SpeedRestoreTest {
                 "the old version missed the records processed with the new one: it starts again");
     }
 
+    /** The partition's first owner processes a purchase ingested at 10:59:50 and flushes it. */
+    private void firstOwnerFlushesOneRecord() {
+        context.setCurrentSystemTimeMs(T0);
+        SpeedProcessor first = start();
+        process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
+        flush(context, T0 + 250);
+    }
+
     /** The views file with sales given a third dimension: a new version of it. */
     private static ViewCatalog salesChanged() throws IOException {
         return new ViewCatalogLoader().parse(Files.readString(Path.of("..", "config", "views.yml"))
@@ -314,10 +318,7 @@ class SpeedRestoreTest {
      */
     @Test
     void aVersionRolledBackWithNoRecordBetweenStartsAgain() throws Exception {
-        context.setCurrentSystemTimeMs(T0);
-        SpeedProcessor first = start();
-        process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
-        flush(context, T0 + 250);
+        firstOwnerFlushesOneRecord();
         MockProcessorContext<byte[], byte[]> changed = restoredCopy();
         start(changed, salesChanged());
         flush(changed, T0 + 60_000);
@@ -334,10 +335,7 @@ class SpeedRestoreTest {
      */
     @Test
     void aStoreOfAnEarlierReleaseStartsItsVersionsAtTheFirstRecordOrTheNewestRestoredIngest() throws Exception {
-        context.setCurrentSystemTimeMs(T0);
-        SpeedProcessor first = start();
-        process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
-        flush(context, T0 + 250);
+        firstOwnerFlushesOneRecord();
         MockProcessorContext<byte[], byte[]> upgraded = restoredCopy();
         KeyValueStore<String, Long> stats = upgraded.getStateStore(SpeedTopology.PARTITION_STATS_STORE);
         List<String> added = new ArrayList<>();
@@ -351,9 +349,7 @@ class SpeedRestoreTest {
         assertNull(sink.viewVersions(0), "nothing tells the time before a record");
         process(upgraded, 1, second, "b", "p1", "2026-11-21T10:59:40Z");
         flush(upgraded, T0 + 60_250);
-        Map<String, Instant> all = new HashMap<>(ViewVersions.since(VIEWS, Map.of()));
-        all.replaceAll((version, since) -> Instant.parse("2026-11-21T10:59:50Z"));
-        assertEquals(all, sink.viewVersions(0));
+        assertEquals(ViewVersions.all(VIEWS, Instant.parse("2026-11-21T10:59:50Z")), sink.viewVersions(0));
     }
 
     /**
@@ -367,9 +363,7 @@ class SpeedRestoreTest {
         SpeedProcessor first = start();
         process(context, 7, first, "a", "p1", "2026-11-21T10:59:50Z");
         flush(context, T0 + 250);
-        Map<String, Instant> all = new HashMap<>(ViewVersions.since(VIEWS, Map.of()));
-        all.replaceAll((version, since) -> Instant.parse("2026-11-21T10:59:50Z"));
-        assertEquals(all, sink.viewVersions(0));
+        assertEquals(ViewVersions.all(VIEWS, Instant.parse("2026-11-21T10:59:50Z")), sink.viewVersions(0));
     }
 
     /**
