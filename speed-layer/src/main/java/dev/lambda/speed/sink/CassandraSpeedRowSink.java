@@ -89,8 +89,9 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
 
     /**
      * Written with the wall clock as its write time: each owner of a partition records its versions
-     * once, as it starts, so the latest owner's record stays, whatever an owner that lost the
-     * partition still writes of its progress (which leaves the versions as they are).
+     * as it starts and again every few seconds, so the latest owner's record stays, whatever an
+     * owner that lost the partition still writes of its progress (which leaves the versions as they
+     * are).
      */
     @Override
     public boolean recordViewVersions(int partition, Map<String, Instant> viewVersions) throws InterruptedException {
