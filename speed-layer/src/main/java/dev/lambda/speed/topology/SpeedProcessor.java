@@ -164,11 +164,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private static final String OPEN_FROM_KEY = "open-from";
     private static final String WRITE_TIME_BASE_KEY = "write-time-base";
     private static final String FIRST_POSITION_KEY = "first-position";
-    private static final String VERSION_SINCE_KEY = "version-since:";
-    private static final String INGEST_BOUND_KEY = "ingest-bound";
-    /** How far past a record's ingest time the stored bound is set: one put per second of ingest time. */
-    private static final long INGEST_BOUND_STEP_MS = 1_000;
-    private static final Duration RECORD_VERSIONS_EVERY = Duration.ofSeconds(10);
 
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<AggregateKey, SlotAggregate> aggregates;
@@ -192,26 +187,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      */
     private long firstPosition = -1;
     private KeyValueStore<String, Long> partitionStats;
-    /** Every view version of this process's views file ({@link ViewDefinition#versionKey}). */
-    private final List<String> versionKeys = new ArrayList<>();
-    /** The view versions the stats store names, each with its since (ms): as restored. */
-    private final Map<String, Long> storedSince = new HashMap<>();
-    /**
-     * Each view version of this process's views file, with a time no record left out of this
-     * partition's rows of it was ingested after; filled as the task starts, or at its first record
-     * when only that tells the time ({@link #resolveVersions}).
-     */
-    private final Map<String, Instant> versionsSince = new TreeMap<>();
-    /** Whether {@link #versionsSince} has entries the stats store does not have yet (or the store entries it lacks). */
-    private boolean versionsUnsaved;
-    /** When the sink was last told {@link #versionsSince} (wall clock, ms); 0 before. */
-    private long versionsRecordedAt;
-    /**
-     * No record this partition's stored state reflects was ingested after this (ms), kept in the
-     * stats store with the record that raises it; {@link Long#MIN_VALUE} if not stored (no record
-     * yet, or a store of a release before it).
-     */
-    private long ingestBound = Long.MIN_VALUE;
+    /** The view versions this task reports, and since when. */
+    private VersionTimes versions;
     private long duplicatesDropped;
     private final Map<String, Long> deadLetters = new TreeMap<>();
     /** The progress last recorded in the sink, so an idle partition does not rewrite it. */
@@ -295,12 +272,6 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         openFrom = Long.MIN_VALUE;
         lastReportedClosedSlot = Long.MIN_VALUE;
         deadLetters.clear();
-        versionKeys.clear();
-        storedSince.clear();
-        versionsSince.clear();
-        versionsUnsaved = false;
-        versionsRecordedAt = 0;
-        ingestBound = Long.MIN_VALUE;
         duplicatesDropped = 0;
         processedThrough = -1;
         restoredPosition = -1;
@@ -320,6 +291,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         this.aggregates = context.getStateStore(SpeedTopology.AGGREGATES_STORE);
         this.seenIds = context.getStateStore(SpeedTopology.SEEN_IDS_STORE);
         this.partitionStats = context.getStateStore(SpeedTopology.PARTITION_STATS_STORE);
+        this.versions = new VersionTimes(partitionStats, catalog.views().stream().map(ViewDefinition::versionKey).toList());
         try (KeyValueIterator<String, Long> all = partitionStats.all()) {
             all.forEachRemaining(kv -> {
                 if (kv.key.equals(DUPLICATES_KEY)) {
@@ -332,10 +304,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                     firstPosition = kv.value;
                 } else if (kv.key.startsWith(DEAD_LETTER_KEY)) {
                     deadLetters.put(kv.key.substring(DEAD_LETTER_KEY.length()), kv.value);
-                } else if (kv.key.equals(INGEST_BOUND_KEY)) {
-                    ingestBound = kv.value;
-                } else if (kv.key.startsWith(VERSION_SINCE_KEY)) {
-                    storedSince.put(kv.key.substring(VERSION_SINCE_KEY.length()), kv.value);
+                } else {
+                    versions.restore(kv.key, kv.value);
                 }
             });
         }
@@ -343,88 +313,14 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         for (ViewDefinition view : catalog.views()) {
             ViewPlan plan = new ViewPlan(view);
             plansByVersion.put(view.versionKey(), plan);
-            versionKeys.add(view.versionKey());
             for (String type : view.events()) {
                 plansByType.computeIfAbsent(type, t -> new ArrayList<>()).add(plan);
             }
         }
         restore(plansByVersion);
-        if (ingestBound != Long.MIN_VALUE) { // every record before the task's first was ingested no later than it
-            resolveVersions(ingestBound);
-        }
+        versions.restored();
         beforeCommit.register(context.taskId(), this::save);
         context.schedule(settings.flushInterval(), PunctuationType.WALL_CLOCK_TIME, this::flush);
-    }
-
-    /**
-     * For each view version of the views file, a time no record left out of this partition's rows
-     * of it was ingested after: a version the stats store names keeps its time; another one starts
-     * at {@code since}, a time no record before the task's first was ingested after. A version the
-     * file no longer has is forgotten, so going back to it later starts it again. The times go in
-     * the stats store with the task's first record ({@link #saveVersions}): a task that processes
-     * none finds them again from the same store when it next starts.
-     */
-    private void resolveVersions(long since) {
-        for (String key : versionKeys) {
-            Long stored = storedSince.get(key);
-            versionsSince.put(key, Instant.ofEpochMilli(stored != null ? stored : since));
-        }
-        versionsUnsaved = true;
-    }
-
-    private void saveVersions() {
-        versionsSince.forEach((key, since) -> {
-            if (storedSince.putIfAbsent(key, since.toEpochMilli()) == null) {
-                partitionStats.put(VERSION_SINCE_KEY + key, since.toEpochMilli());
-            }
-        });
-        forgetDroppedVersions();
-        versionsUnsaved = false;
-    }
-
-    /**
-     * Forgets the times of versions the views file no longer has, with their aggregates (which a
-     * flush drops from the store, a record processed or not): coming back, such a version starts
-     * again, its earlier rows of open slots being rewritten from what comes after.
-     */
-    private void forgetDroppedVersions() {
-        storedSince.keySet().removeIf(key -> {
-            boolean dropped = !versionKeys.contains(key);
-            if (dropped) {
-                partitionStats.delete(VERSION_SINCE_KEY + key);
-            }
-            return dropped;
-        });
-    }
-
-    /**
-     * The time a task's first record gives when its store does not tell one: at the partition's
-     * first offset, processed by no earlier owner, none was left out ({@link Instant#EPOCH});
-     * otherwise every record before it was ingested no later than it, or than the newest ingest the
-     * restored aggregates hold (the broker stamps them, LogAppendTime, and a clock stepping back is
-     * bounded by the latter).
-     */
-    private long sinceFirstRecord(long offset, long ingest) {
-        return offset == 0 && writeTimeBase == Long.MIN_VALUE
-                ? Instant.EPOCH.toEpochMilli() : Math.max(ingest, Math.max(newestRecordIngest, newestRestoredIngest));
-    }
-
-    /**
-     * Tells the sink the view versions as soon as they are known, and again every
-     * {@link #RECORD_VERSIONS_EVERY}: a record lost, or replaced by an owner that lost the partition
-     * or whose clock runs ahead, is put right within that time.
-     */
-    private void recordVersions(long now) {
-        if (versionsSince.isEmpty() || now - versionsRecordedAt < RECORD_VERSIONS_EVERY.toMillis()) {
-            return;
-        }
-        try {
-            if (sink.recordViewVersions(partition, versionsSince)) {
-                versionsRecordedAt = now;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /**
@@ -488,27 +384,20 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     @Override
     public void process(Record<byte[], byte[]> record) {
         metrics.eventIn();
-        if (versionsSince.isEmpty() && !versionKeys.isEmpty()) {
-            resolveVersions(sinceFirstRecord(context.recordMetadata().map(RecordMetadata::offset).orElse(-1L), record.timestamp()));
-        }
-        if (versionsUnsaved) {
-            saveVersions();
-        }
-        context.recordMetadata().ifPresent(m -> {
+        long ingest = record.timestamp();
+        long offset = context.recordMetadata().map(RecordMetadata::offset).orElse(-1L);
+        versions.beforeRecord(ingest, VersionTimes.sinceFirstRecord(offset, writeTimeBase == Long.MIN_VALUE, ingest,
+                Math.max(newestRecordIngest, newestRestoredIngest)));
+        if (offset >= 0) {
             if (writeTimeBase == Long.MIN_VALUE) { // the partition's first record: its base goes with it
-                writeTimeBase = context.currentSystemTimeMs() * 1_000 - 2 * m.offset();
-                firstPosition = m.offset();
+                writeTimeBase = context.currentSystemTimeMs() * 1_000 - 2 * offset;
+                firstPosition = offset;
                 partitionStats.put(WRITE_TIME_BASE_KEY, writeTimeBase);
                 partitionStats.put(FIRST_POSITION_KEY, firstPosition);
             }
-            processedThrough = m.offset() + 1;
-        });
-        long ingest = record.timestamp();
-        newestRecordIngest = Math.max(newestRecordIngest, ingest);
-        if (ingest > ingestBound) {
-            ingestBound = ingest + INGEST_BOUND_STEP_MS;
-            partitionStats.put(INGEST_BOUND_KEY, ingestBound);
+            processedThrough = offset + 1;
         }
+        newestRecordIngest = Math.max(newestRecordIngest, ingest);
         ParseResult parsed = parser.parse(record.value(), ingest);
         if (parsed instanceof ParseResult.Rejected rejected) {
             deadLetter(record, rejected);
@@ -680,7 +569,11 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
 
     /** Writes every changed aggregate, waits for the sink, then drops aggregates of closed slots. */
     private void flush(long now) {
-        recordVersions(now);
+        try {
+            versions.record(sink, partition, now);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (dirty.isEmpty() && stale.isEmpty()) {
             reportFlushedThrough(processedThrough);
             return;
@@ -738,7 +631,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         List<KeyValue<AggregateKey, SlotAggregate>> closed = new ArrayList<>();
         stale.forEach(key -> closed.add(KeyValue.pair(key, null)));
         stale.clear();
-        forgetDroppedVersions();
+        versions.forgetDropped();
         storingLevels = false;
         long closeBelow = closeBelow();
         if (openFrom < closeBelow) { // a slot closed since the last flush: its aggregates are all written now
