@@ -45,7 +45,7 @@ public final class Main {
     public static Javalin start(ServingConfig config, ViewCatalog views) {
         CqlSession session = CassandraSessions.openWithSchema(config.cassandra());
         CachedBatchRows rows = new CachedBatchRows(new CassandraViewRows(session, config.cassandra().keyspace()),
-                config.batchCacheRows(), config.stateTtl());
+                config.batchCacheRows(), config.stateTtl(), System::nanoTime);
         SpeedChanges speedChanges = config.speedPoll().isZero() || config.answerCacheEntries() == 0 ? null
                 : SpeedChanges.every(rows, config.speedPoll());
         QueryService queries = new QueryService(rows, new QueryPlanner(config.maxBuckets(), config.maxReadBuckets()),

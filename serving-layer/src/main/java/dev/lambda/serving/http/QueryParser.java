@@ -27,6 +27,10 @@ public final class QueryParser {
     static final int MAX_FILTERS = 50;
     static final int MAX_VALUES = 1_000;
 
+    /** The times a query may name: years 1 to 9999, well inside what a timestamp in milliseconds holds. */
+    private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+    private static final Instant LATEST = Instant.parse("+10000-01-01T00:00:00Z");
+
     private QueryParser() {
     }
 
@@ -60,13 +64,16 @@ public final class QueryParser {
         return new Query(view, from, to, granularity, metrics, groupBy, filters, orderBy, descending, limit);
     }
 
-    /** An ISO-8601 instant with offset, or a date (midnight UTC). */
+    /** An ISO-8601 instant with offset, or a date (midnight UTC), within years 1 to 9999. */
     static Instant time(String text, String parameter) {
         try {
-            if (text.length() == 10) {
-                return LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant();
+            Instant time = text.length() == 10 ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant()
+                    : OffsetDateTime.parse(text).toInstant();
+            if (time.isBefore(EARLIEST) || !time.isBefore(LATEST)) {
+                throw QueryException.badParameter(parameter, parameter + " " + abbreviate(text)
+                        + " is outside the times a query can ask for (" + EARLIEST + " to " + LATEST + ")");
             }
-            return OffsetDateTime.parse(text).toInstant();
+            return time;
         } catch (DateTimeParseException e) {
             // an unencoded + in a query string arrives as a space
             String plus = text.contains(" ") ? "; a + in a URL must be written %2B (2026-11-21T10:00:00%2B05:45)" : "";

@@ -1,10 +1,12 @@
 package dev.lambda.serving.store;
 
 import dev.lambda.common.cassandra.BatchRow;
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewDefinition;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -13,15 +15,19 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Keeps recently read batch partitions in memory. A generation's rows never change once published
  * (a new generation has a new id), so a cached partition is never stale; the least recently used
  * ones go when the cache holds more than its row budget. The published state is kept for a short
- * time ({@code stateTtl}), then refreshed in the background while the old one still answers, so a new
- * generation is picked up within two TTLs; answers stay exact meanwhile because the previous
- * generation and its cutoff remain a consistent pair (the batch keeps it through its grace period).
- * Speed rows are always read fresh.
+ * time ({@code stateTtl}), then refreshed in the background while the old one still answers, one
+ * read at a time, so a new generation is picked up within two TTLs (or, when a read takes longer,
+ * as soon as one read lands); answers stay exact meanwhile because the previous generation and its
+ * cutoff remain a consistent pair (the batch keeps it through its grace period). Speed rows are
+ * always read fresh.
  */
 public final class CachedBatchRows implements ViewRows {
 
@@ -31,24 +37,31 @@ public final class CachedBatchRows implements ViewRows {
     private record StateKey(String view, String version) {
     }
 
-    private record CachedState(CompletableFuture<Optional<ViewState>> state, long loadedAt) {
+    /**
+     * A published state, or its first read under way; {@code readAt}: when the read that gave it
+     * began; {@code refreshing}: whether a read to replace it is under way.
+     */
+    private record CachedState(CompletableFuture<Optional<ViewState>> state, long readAt, boolean refreshing) {
     }
 
     private final ViewRows store;
     private final long maxRows;
     private final long stateTtlNanos;
-    private final Map<StateKey, CachedState> states = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The clock the state's age is measured with, in nanoseconds ({@link System#nanoTime()}). */
+    private final LongSupplier ticker;
+    private final Map<StateKey, CachedState> states = new ConcurrentHashMap<>();
     private final Map<Key, CompletableFuture<List<BatchRow>>> cache = new LinkedHashMap<>(256, 0.75f, true);
     private long cachedRows;
 
     public CachedBatchRows(ViewRows store, long maxRows) {
-        this(store, maxRows, java.time.Duration.ZERO);
+        this(store, maxRows, Duration.ZERO, System::nanoTime);
     }
 
-    public CachedBatchRows(ViewRows store, long maxRows, java.time.Duration stateTtl) {
+    public CachedBatchRows(ViewRows store, long maxRows, Duration stateTtl, LongSupplier ticker) {
         this.store = store;
         this.maxRows = maxRows;
         this.stateTtlNanos = stateTtl.toNanos();
+        this.ticker = ticker;
     }
 
     @Override
@@ -63,7 +76,7 @@ public final class CachedBatchRows implements ViewRows {
             load = new CompletableFuture<>();
             cache.put(key, load);
         }
-        store.batchRows(view, generation, level, period).whenComplete((rows, error) -> {
+        read(() -> store.batchRows(view, generation, level, period)).whenComplete((rows, error) -> {
             synchronized (this) {
                 if (error != null) {
                     cache.remove(key); // never cache a failure
@@ -97,31 +110,40 @@ public final class CachedBatchRows implements ViewRows {
         if (stateTtlNanos == 0) {
             return store.publishedState(view);
         }
-        long now = System.nanoTime();
+        long now = ticker.getAsLong();
         StateKey key = new StateKey(view.name(), view.version());
         CachedState cached = states.get(key);
-        boolean usable = cached != null && cached.state().isDone() && !cached.state().isCompletedExceptionally();
-        if (usable && now - cached.loadedAt() < stateTtlNanos) {
+        if (cached != null && !cached.state().isDone()) {
+            return cached.state(); // its first read is under way: wait for it rather than start another
+        }
+        long age = cached == null || cached.state().isCompletedExceptionally() ? Long.MAX_VALUE : now - cached.readAt();
+        if (age < stateTtlNanos) {
             return cached.state();
         }
-        if (usable && now - cached.loadedAt() < 2 * stateTtlNanos) {
-            // expired but recent: answer with it while one request refreshes it in the background,
-            // so no query waits for the state read (a new generation shows up within two TTLs)
-            CachedState refreshing = new CachedState(cached.state(), now);
-            if (states.replace(key, cached, refreshing)) {
-                store.publishedState(view).toCompletableFuture().whenComplete((state, error) -> {
-                    if (error == null) {
-                        states.replace(key, refreshing, new CachedState(CompletableFuture.completedFuture(state), System.nanoTime()));
-                    } else {
-                        states.remove(key, refreshing); // the next query reads it again and sees the failure
-                    }
-                });
+        if (age < 2 * stateTtlNanos) {
+            // expired but recent: answer with it while one request refreshes it in the background, so
+            // no query waits for the state read. One refresh at a time, and it lands whatever came after:
+            // refreshes that each outlived the TTL and replaced one another would never land
+            CachedState refreshing = new CachedState(cached.state(), cached.readAt(), true);
+            if (!cached.refreshing() && states.replace(key, cached, refreshing)) {
+                read(() -> store.publishedState(view)).whenComplete((state, error) -> states.replace(key, refreshing,
+                        error == null ? new CachedState(CompletableFuture.completedFuture(state), now, false) : cached));
             }
             return cached.state();
         }
+        // older than two TTLs (a refresh under way or not), or never read, or the last read failed: read before answering
         CachedState loaded = states.compute(key, (k, old) -> old != null && old != cached ? old
-                : new CachedState(store.publishedState(view).toCompletableFuture(), now));
+                : new CachedState(read(() -> store.publishedState(view)), now, false));
         return loaded.state();
+    }
+
+    /** The store's answer, with a call that throws instead of failing its answer taken as a failed answer. */
+    private static <T> CompletableFuture<T> read(Supplier<CompletionStage<T>> call) {
+        try {
+            return call.get().toCompletableFuture();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     @Override
@@ -140,7 +162,7 @@ public final class CachedBatchRows implements ViewRows {
     }
 
     @Override
-    public CompletionStage<List<dev.lambda.common.cassandra.SpeedPartitionStatus>> speedPartitions() {
+    public CompletionStage<List<SpeedPartitionStatus>> speedPartitions() {
         return store.speedPartitions();
     }
 }

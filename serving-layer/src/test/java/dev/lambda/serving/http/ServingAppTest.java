@@ -246,6 +246,8 @@ class ServingAppTest {
             {"/api/v1/views/activity/query?from=2026-11-21&to=2026-11-22&granularity=minute", 400, "granularity"},
             {"/api/v1/views/sales/query?from=2025-11-21&to=2026-11-21&granularity=minute", 400, "granularity"},
             {"/api/v1/views/sales/query?from=2026-11-21T10:00:30Z&to=2026-11-21T11:00:00Z", 400, "from"},
+            {"/api/v1/views/sales/query?from=%2B300000000-01-01T00:00:00Z&to=%2B300000000-01-02T00:00:00Z", 400, "from"},
+            {"/api/v1/views/sales/query?from=2026-11-21&to=%2B300000000-01-02T00:00:00Z&granularity=day", 400, "to"},
         };
         for (Object[] c : cases) {
             HttpResponse<String> r = get((String) c[0]);

@@ -1,6 +1,7 @@
 package dev.lambda.serving.query;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.lambda.common.cassandra.BatchRow;
@@ -13,13 +14,16 @@ import dev.lambda.common.view.ViewDefinition;
 import dev.lambda.serving.store.CachedBatchRows;
 import dev.lambda.serving.store.ViewRows;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class CachedBatchRowsTest {
@@ -27,18 +31,30 @@ class CachedBatchRowsTest {
     private static final ViewDefinition SALES = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml")).find("sales").orElseThrow();
     private static final Instant P = Instant.parse("2026-11-21T00:00:00Z");
 
+    private static final Duration TTL = Duration.ofSeconds(1);
+
     private final AtomicInteger reads = new AtomicInteger();
     private boolean failing;
+    /** Whether the store's call itself throws, rather than failing the answer it returns. */
+    private boolean throwing;
+    /** The state reads asked of the store, in order; each answers when the test completes it. */
+    private final List<CompletableFuture<Optional<ViewState>>> stateReads = new ArrayList<>();
+    private final AtomicLong nanos = new AtomicLong();
 
     private final ViewRows store = new ViewRows() {
         @Override
         public CompletionStage<Optional<ViewState>> publishedState(ViewDefinition view) {
-            return CompletableFuture.completedFuture(Optional.empty());
+            CompletableFuture<Optional<ViewState>> read = new CompletableFuture<>();
+            stateReads.add(read);
+            return read;
         }
 
         @Override
         public CompletionStage<List<BatchRow>> batchRows(ViewDefinition view, long generation, Granularity level, Instant period) {
             reads.incrementAndGet();
+            if (throwing) {
+                throw new IllegalStateException("no session");
+            }
             if (failing) {
                 return CompletableFuture.failedFuture(new IllegalStateException("down"));
             }
@@ -84,5 +100,98 @@ class CachedBatchRowsTest {
         assertThrows(RuntimeException.class, () -> cache.batchRows(SALES, 9, Granularity.DAY, P).toCompletableFuture().join());
         failing = false;
         assertEquals(10, cache.batchRows(SALES, 9, Granularity.DAY, P).toCompletableFuture().join().size());
+    }
+
+    @Test
+    void aStoreCallThatThrowsFailsTheReadInsteadOfLeavingItPendingForTheNextQuery() {
+        CachedBatchRows cache = new CachedBatchRows(store, 1_000);
+        throwing = true;
+        assertThrows(CompletionException.class, () -> cache.batchRows(SALES, 1, Granularity.DAY, P).toCompletableFuture().join());
+        throwing = false;
+        assertEquals(10, cache.batchRows(SALES, 1, Granularity.DAY, P).toCompletableFuture().getNow(List.of()).size(),
+                "read again at once, not waiting on the first read");
+    }
+
+    @Test
+    void thePublishedStateIsReusedForItsTimeToLiveThenRefreshedBehindTheScenes() {
+        CachedBatchRows cache = new CachedBatchRows(store, 1_000, TTL, nanos::get);
+        CompletableFuture<Optional<ViewState>> first = state(cache);
+        assertEquals(first, state(cache), "a second query waits on the first read rather than starting another");
+        publish(0, 1);
+        assertEquals(1, generation(state(cache)));
+        at(TTL.multipliedBy(11).dividedBy(10));
+        assertEquals(1, generation(state(cache)), "expired but recent: answered with the old state while it is refreshed");
+        assertEquals(2, stateReads.size());
+        publish(1, 7);
+        assertEquals(7, generation(state(cache)), "the refresh landed");
+        at(TTL.multipliedBy(32).dividedBy(10));
+        CompletableFuture<Optional<ViewState>> blocked = state(cache);
+        assertEquals(3, stateReads.size());
+        publish(2, 8);
+        assertEquals(8, generation(blocked), "older than two TTLs: read again before answering");
+    }
+
+    @Test
+    void refreshesSlowerThanTheTimeToLiveGoOneAtATimeAndLand() {
+        CachedBatchRows cache = new CachedBatchRows(store, 1_000, TTL, nanos::get);
+        state(cache);
+        publish(0, 1);
+        at(TTL.multipliedBy(11).dividedBy(10));
+        assertEquals(1, generation(state(cache)));
+        at(TTL.multipliedBy(19).dividedBy(10));
+        assertEquals(1, generation(state(cache)));
+        assertEquals(2, stateReads.size(), "one refresh under way at a time");
+        publish(1, 7);
+        at(TTL.multipliedBy(20).dividedBy(10));
+        assertEquals(7, generation(state(cache)), "the slow refresh landed, as of when it began");
+        assertEquals(2, stateReads.size());
+        at(TTL.multipliedBy(25).dividedBy(10));
+        assertEquals(7, generation(state(cache)));
+        assertEquals(3, stateReads.size(), "its own refresh began");
+        at(TTL.multipliedBy(35).dividedBy(10));
+        CompletableFuture<Optional<ViewState>> waiting = state(cache);
+        CompletableFuture<Optional<ViewState>> alsoWaiting = state(cache);
+        assertEquals(4, stateReads.size(), "older than two TTLs: one read that every query waits on");
+        publish(2, 8);
+        assertFalse(state(cache).isDone(), "the refresh the newer read overtook does not land");
+        publish(3, 9);
+        assertEquals(9, generation(waiting));
+        assertEquals(9, generation(alsoWaiting));
+        assertEquals(9, generation(state(cache)));
+    }
+
+    @Test
+    void aFailedRefreshKeepsTheOldStateForTwoTimeToLivesAndTriesAgain() {
+        CachedBatchRows cache = new CachedBatchRows(store, 1_000, TTL, nanos::get);
+        state(cache);
+        publish(0, 1);
+        at(TTL.multipliedBy(11).dividedBy(10));
+        state(cache);
+        stateReads.get(1).completeExceptionally(new IllegalStateException("timed out"));
+        assertEquals(1, generation(state(cache)), "still within two TTLs");
+        assertEquals(3, stateReads.size(), "and tried again");
+        stateReads.get(2).completeExceptionally(new IllegalStateException("timed out"));
+        at(TTL.multipliedBy(21).dividedBy(10));
+        CompletableFuture<Optional<ViewState>> failing = state(cache);
+        stateReads.get(3).completeExceptionally(new IllegalStateException("timed out"));
+        assertThrows(CompletionException.class, failing::join, "older than two TTLs: the failure reaches the query");
+    }
+
+    private static CompletableFuture<Optional<ViewState>> state(CachedBatchRows cache) {
+        return cache.publishedState(SALES).toCompletableFuture();
+    }
+
+    private void at(Duration sinceStart) {
+        nanos.set(sinceStart.toNanos());
+    }
+
+    /** Completes the {@code read}th state read with a state of {@code generation}. */
+    private void publish(int read, long generation) {
+        stateReads.get(read).complete(Optional.of(new ViewState(SALES.name(), SALES.version(), generation, P, P, P, 2, 0, 2, 1,
+                null, null)));
+    }
+
+    private static long generation(CompletableFuture<Optional<ViewState>> state) {
+        return state.getNow(Optional.empty()).orElseThrow().generation();
     }
 }

@@ -13,7 +13,6 @@ import dev.lambda.common.metric.Aggregate;
 import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.common.view.ViewDefinition;
-import dev.lambda.serving.store.CachedBatchRows;
 import dev.lambda.serving.store.ViewRows;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,7 +41,6 @@ class QueryServiceTest {
     private static final Duration ONLY_WHEN_ASKED = Duration.ofMinutes(10);
 
     private final AtomicInteger batchReads = new AtomicInteger();
-    private final AtomicInteger stateReads = new AtomicInteger();
     private final AtomicInteger speedReads = new AtomicInteger();
     private final List<SpeedRow> speedRows = new CopyOnWriteArrayList<>();
     /** The first slot each speed read asked for. */
@@ -53,7 +51,6 @@ class QueryServiceTest {
     private final ViewRows store = new ViewRows() {
         @Override
         public CompletionStage<Optional<ViewState>> publishedState(ViewDefinition view) {
-            stateReads.incrementAndGet();
             return CompletableFuture.completedFuture(Optional.of(new ViewState(view.name(), view.version(), generation, CUTOFF, CUTOFF,
                     CUTOFF, 2, 0, 2, 1, null, null)));
         }
@@ -204,24 +201,5 @@ class QueryServiceTest {
         generation = 2;
         rows(cached, daily(List.of()));
         assertEquals(reads * 2, batchReads.get());
-    }
-
-    @Test
-    void thePublishedStateIsReusedForItsTimeToLiveAndRefreshedBehindTheScenes() throws InterruptedException {
-        // a TTL of 1 s leaves a busy machine 0.9 s of slack for each sleep below to overshoot
-        CachedBatchRows rows = new CachedBatchRows(store, 1_000, Duration.ofSeconds(1));
-        rows.publishedState(SALES).toCompletableFuture().join();
-        rows.publishedState(SALES).toCompletableFuture().join();
-        assertEquals(1, stateReads.get());
-        Thread.sleep(1_100);
-        generation = 7;
-        assertEquals(1, rows.publishedState(SALES).toCompletableFuture().join().orElseThrow().generation(),
-                "expired but recent: answered with the old state while it is refreshed");
-        assertEquals(2, stateReads.get());
-        assertEquals(7, rows.publishedState(SALES).toCompletableFuture().join().orElseThrow().generation(), "the refresh landed");
-        Thread.sleep(2_100);
-        generation = 8;
-        assertEquals(8, rows.publishedState(SALES).toCompletableFuture().join().orElseThrow().generation(),
-                "older than two TTLs: read again before answering");
     }
 }
