@@ -16,7 +16,9 @@ import dev.lambda.common.kafka.EventsTopic;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.common.view.ViewConfigException;
+import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
 
@@ -40,7 +42,9 @@ public final class Main {
                 return;
             }
             config = BatchConfig.from(flags);
-            views = new ViewCatalogLoader().load(java.nio.file.Path.of(config.viewsFile()));
+            // archiving never waits on the views file: a mistake in it must not hold Kafka's records back while retention runs
+            boolean archiveOnly = config.command().equals("ingest") || config.command().equals("import");
+            views = archiveOnly ? new ViewCatalog(List.of()) : new ViewCatalogLoader().load(Path.of(config.viewsFile()));
         } catch (ConfigException | ViewConfigException e) {
             System.err.println("batch-layer: " + e.getMessage());
             System.exit(2);

@@ -114,7 +114,7 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
             }
         }
         Duration grace = f.duration("grace", Duration.ofHours(1));
-        if (grace.isNegative() || (!grace.isZero() && grace.compareTo(Duration.ofSeconds(1)) < 0)) {
+        if (!grace.isZero() && grace.compareTo(Duration.ofSeconds(1)) < 0) {
             throw new ConfigException("--grace must be 0s or at least 1s (a run renews its generation's record every quarter of it"
                     + " while it writes), got " + grace);
         }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -35,6 +36,9 @@ public final class MasterDataset {
     private static final StructType KAFKA_SCHEMA = schema();
     /** The files' schema under the imports' directory: the same, under one more partition level, the import id. */
     private static final StructType IMPORTED_SCHEMA = schema().add("import_id", DataTypes.StringType);
+
+    private static final String INGEST_MARKER = "/_ingest_state/last_start";
+    private static final String INGEST_MARKER_NEXT = "/_ingest_state/last_start.tmp";
 
     private final String root;
 
@@ -85,34 +89,48 @@ public final class MasterDataset {
      * then if that was earlier: everything Kafka appended before it is in the dataset (or aborted).
      */
     public Optional<Instant> lastIngestStart(SparkSession spark) {
-        Path marker = new Path(root + "/_ingest_state/last_start");
+        Optional<String> marker = readIfThere(spark, INGEST_MARKER);
+        if (marker.isPresent()) {
+            return marker.map(Instant::parse);
+        }
+        // a crash between removing the old marker and renaming the new one into place leaves only the new one, whole
+        // (it is written before the old one goes); a crash while writing the very first one leaves it cut short
         try {
-            FileSystem fs = marker.getFileSystem(conf(spark));
-            if (!fs.exists(marker)) {
-                return Optional.empty();
-            }
-            try (FSDataInputStream in = fs.open(marker)) {
-                return Optional.of(Instant.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8).trim()));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + marker, e);
+            return readIfThere(spark, INGEST_MARKER_NEXT).map(Instant::parse);
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
         }
     }
 
     public void recordIngestStart(SparkSession spark, Instant start) {
-        Path marker = new Path(root + "/_ingest_state/last_start");
-        Path temp = new Path(root + "/_ingest_state/last_start.tmp");
+        Path marker = new Path(root + INGEST_MARKER);
+        Path next = new Path(root + INGEST_MARKER_NEXT);
         try {
             FileSystem fs = marker.getFileSystem(conf(spark));
-            try (FSDataOutputStream out = fs.create(temp, true)) {
+            try (FSDataOutputStream out = fs.create(next, true)) {
                 out.write(start.toString().getBytes(StandardCharsets.UTF_8));
             }
-            fs.delete(marker, false);
-            if (!fs.rename(temp, marker)) {
+            fs.delete(marker, false); // a rename onto an existing file fails on HDFS
+            if (!fs.rename(next, marker)) {
                 throw new IOException("rename to " + marker + " failed");
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + marker, e);
+        }
+    }
+
+    private Optional<String> readIfThere(SparkSession spark, String file) {
+        Path path = new Path(root + file);
+        try {
+            FileSystem fs = path.getFileSystem(conf(spark));
+            if (!fs.exists(path)) {
+                return Optional.empty();
+            }
+            try (FSDataInputStream in = fs.open(path)) {
+                return Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8).trim());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path, e);
         }
     }
 

@@ -14,6 +14,7 @@ import dev.lambda.common.view.MetricSpec;
 import dev.lambda.common.view.ViewDefinition;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,6 +32,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import scala.Tuple2;
 
 /**
@@ -40,6 +43,11 @@ import scala.Tuple2;
  * partitions written and their row counts, which the driver records before publishing.
  */
 public final class GenerationWriter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GenerationWriter.class);
+    /** How often a batch of rows is sent before its failure fails the run, and the wait before the first resend (then longer). */
+    private static final int WRITE_ATTEMPTS = 4;
+    private static final Duration WRITE_BACKOFF = Duration.ofSeconds(1);
 
     private GenerationWriter() {
     }
@@ -93,7 +101,7 @@ public final class GenerationWriter {
             throws InterruptedException {
         BatchRowsTable table = new BatchRowsTable(ExecutorSessions.get(target), target.keyspace());
         Semaphore inFlight = new Semaphore(maxInFlight);
-        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        List<Sent<List<BatchRowsTable.StoredRow>>> pending = new ArrayList<>();
         Map<String, Long> counts = new HashMap<>();
         List<BatchRowsTable.StoredRow> chunk = new ArrayList<>();
         String chunkPartition = null;
@@ -102,7 +110,7 @@ public final class GenerationWriter {
             BatchRowsTable.StoredRow stored = toStored(row, view);
             String partition = BatchGeneration.partition(stored.level(), stored.level().periodOf(stored.bucket()));
             if (chunkPartition != null && (!partition.equals(chunkPartition) || chunk.size() >= 64)) {
-                submit(table, view, generation, chunk, consistency, inFlight, pending);
+                pending.add(submit(table, view, generation, chunk, consistency, inFlight));
                 chunk = new ArrayList<>();
             }
             chunkPartition = partition;
@@ -110,22 +118,65 @@ public final class GenerationWriter {
             counts.merge(partition, 1L, Long::sum);
         }
         if (!chunk.isEmpty()) {
-            submit(table, view, generation, chunk, consistency, inFlight, pending);
+            pending.add(submit(table, view, generation, chunk, consistency, inFlight));
         }
-        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
+        awaitResending(pending, again -> submit(table, view, generation, again, consistency, inFlight), WRITE_ATTEMPTS, WRITE_BACKOFF,
+                view.name());
         List<Tuple2<String, Long>> out = new ArrayList<>();
         counts.forEach((p, n) -> out.add(new Tuple2<>(p, n)));
         return out.iterator();
     }
 
-    private static void submit(BatchRowsTable table, ViewDefinition view, long generation, List<BatchRowsTable.StoredRow> chunk,
-                               ConsistencyLevel consistency, Semaphore inFlight, List<CompletableFuture<Void>> pending)
-            throws InterruptedException {
+    private static Sent<List<BatchRowsTable.StoredRow>> submit(BatchRowsTable table, ViewDefinition view, long generation, List<BatchRowsTable.StoredRow> chunk,
+                               ConsistencyLevel consistency, Semaphore inFlight) throws InterruptedException {
         inFlight.acquire();
-        List<CompletionStage<Void>> stages = table.writePartition(view.name(), view.version(), generation, chunk, consistency);
-        CompletableFuture<Void> all = CompletableFuture.allOf(stages.stream().map(CompletionStage::toCompletableFuture)
-                .toArray(CompletableFuture[]::new));
-        pending.add(all.whenComplete((ok, error) -> inFlight.release()));
+        CompletableFuture<Void> all;
+        try {
+            List<CompletionStage<Void>> stages = table.writePartition(view.name(), view.version(), generation, chunk, consistency);
+            all = CompletableFuture.allOf(stages.stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new));
+        } catch (RuntimeException e) {
+            all = CompletableFuture.failedFuture(e);
+        }
+        return new Sent<>(chunk, all.whenComplete((ok, error) -> inFlight.release()));
+    }
+
+    /** One chunk of rows and its write. */
+    record Sent<C>(C chunk, CompletableFuture<Void> write) {
+    }
+
+    /** Sends a chunk again. */
+    interface Resend<C> {
+        Sent<C> send(C chunk) throws InterruptedException;
+    }
+
+    /**
+     * Waits for every write of {@code sent}, sending those that failed again after a back-off
+     * ({@code backoff}, then twice it, three times, ...), up to {@code attempts} sends in all: a timeout on a busy
+     * node is no reason to lose the run, and each write is an upsert of the same values. Then the
+     * first error left is thrown, failing the task and with it the run.
+     */
+    static <C> void awaitResending(List<Sent<C>> sent, Resend<C> resend, int attempts, Duration backoff, String what)
+            throws InterruptedException {
+        List<Sent<C>> pending = sent;
+        for (int attempt = 1; ; attempt++) {
+            CompletableFuture.allOf(pending.stream().map(Sent::write).toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
+            List<Sent<C>> failed = pending.stream().filter(s -> s.write().isCompletedExceptionally()).toList();
+            if (failed.isEmpty()) {
+                return;
+            }
+            if (attempt >= attempts) {
+                failed.get(0).write().join(); // throws its error
+            }
+            Duration wait = backoff.multipliedBy(attempt);
+            LOG.warn("{} batches of {} rows failed to write (attempt {}): {}; sending them again in {}", failed.size(), what, attempt,
+                    failed.get(0).write().handle((ok, e) -> String.valueOf(e)).join(), wait);
+            Thread.sleep(wait.toMillis());
+            List<Sent<C>> again = new ArrayList<>(failed.size());
+            for (Sent<C> s : failed) {
+                again.add(resend.send(s.chunk()));
+            }
+            pending = again;
+        }
     }
 
     /** One aggregated Spark row in its stored form; empty sums and sketches are left out, as the speed layer does. */

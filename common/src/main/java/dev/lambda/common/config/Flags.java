@@ -131,11 +131,16 @@ public final class Flags {
         if (text == null) {
             return fallback;
         }
+        Duration duration;
         try {
-            return parseDuration(text);
+            duration = parseDuration(text);
         } catch (IllegalArgumentException e) {
             throw new ConfigException("--" + name + ": " + e.getMessage());
         }
+        if (duration.isNegative()) { // no setting is a negative time: caught here rather than deep in a run
+            throw new ConfigException("--" + name + " must not be negative, got " + text);
+        }
+        return duration;
     }
 
     /** Parses {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 7d} or ISO-8601 ({@code PT1H}). */

@@ -46,6 +46,8 @@ class FlagsTest {
         assertEquals("unknown option --prot (see --help)",
                 assertThrows(ConfigException.class, () -> Flags.parse(new String[] {"--prot", "1"}, Map.of(), KNOWN, Set.of())).getMessage());
         Flags f = Flags.parse(new String[] {"--port", "x", "--slot", "soon", "--kafka-property", "novalue"}, Map.of(), KNOWN, Set.of());
+        assertEquals("--slot must not be negative, got -PT5M", assertThrows(ConfigException.class,
+                () -> Flags.parse(new String[] {"--slot", "-PT5M"}, Map.of(), KNOWN, Set.of()).duration("slot", null)).getMessage());
         assertEquals("--port must be a whole number, got \"x\"", assertThrows(ConfigException.class, () -> f.integer("port", 1, 1, 2)).getMessage());
         assertTrue(assertThrows(ConfigException.class, () -> f.duration("slot", null)).getMessage().startsWith("--slot: \"soon\" is not a duration"));
         assertEquals("--kafka-property expects key=value, got \"novalue\"",
