@@ -7,20 +7,27 @@ import dev.lambda.batch.Progress;
 import dev.lambda.batch.config.BatchConfig;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.time.format.DateTimeFormatter;
-import java.time.ZoneOffset;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.TimestampNTZType;
+import org.apache.spark.sql.types.TimestampType;
 
 /**
  * {@code import}: backfills history that never went through Kafka from JSON-lines files (one
  * envelope per line) or Parquet files (columns {@code id, type, ts, attrs}), with the same
- * validation as Kafka records. Imported rows get the import time as their ingest time, so they
- * join the views at the first recompute whose cutoff passes it; each import is its own folder,
- * written completely or not at all.
+ * validation as Kafka records. Imported rows get the import's start as their ingest time, and a
+ * recompute's cutoff is held at or before it while the import is under way, so they join the views
+ * at the first recompute whose cutoff passes it. Each import is its own folder, written aside and
+ * moved into the dataset whole once complete; one whose every row is rejected (a wrong
+ * {@code --format} or columns) fails and leaves nothing.
  */
 public final class FileImport {
 
@@ -29,24 +36,48 @@ public final class FileImport {
 
     public static void run(SparkSession spark, BatchConfig config, Progress progress) {
         Instant now = Instant.now();
-        String importId = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC).format(now);
+        MasterDataset master = new MasterDataset(config.master());
+        String importId = MasterDataset.importId(now);
         Dataset<Row> values = config.importFormat().equals("json")
                 ? spark.read().text(config.importPath()).select(col("value").cast("binary").as("value"))
                 : parquetAsEnvelopes(spark.read().parquet(config.importPath()));
         Dataset<Row> rows = toMasterRows(values, Timestamp.from(now), config.futureTolerance());
-        String path = new MasterDataset(config.master()).importPath(importId);
+        String path = master.importUnderWayPath(importId);
         rows.write().mode(SaveMode.ErrorIfExists).partitionBy("ingest_date").parquet(path);
         Dataset<Row> written = spark.read().parquet(path);
         long total = written.count();
-        long rejected = written.filter(col("valid").equalTo(false)).count();
-        progress.line("import", total, "rows imported to " + path + " (" + rejected + " rejected, kept flagged)");
+        List<Row> rejected = written.filter(col("valid").equalTo(false)).groupBy(col("reject_reason"))
+                .agg(functions.count(lit(1)).as("rows"), functions.first(col("reject_detail")).as("example"))
+                .orderBy(col("rows").desc()).collectAsList();
+        long rejectedRows = rejected.stream().mapToLong(r -> r.getLong(1)).sum();
+        if (rejectedRows == total) {
+            master.discardImport(spark, importId);
+            throw new IllegalArgumentException(total == 0 ? "no rows in " + config.importPath() + ": nothing imported"
+                    : "every one of the " + total + " rows of " + config.importPath() + " was rejected (" + reasons(rejected)
+                    + "): nothing imported; check --format (" + config.importFormat() + ") and the files' columns");
+        }
+        master.publishImport(spark, importId);
+        progress.line("import", total, "rows imported to " + master.importPath(importId) + " (" + rejectedRows + " rejected, kept flagged"
+                + (rejected.isEmpty() ? "" : ": " + reasons(rejected)) + ")");
     }
 
-    /** Parquet rows (id, type, ts as timestamp or ISO text, attrs) as the JSON envelope the shared parser validates. */
+    /** Rejected rows by reason, with the detail of one of each: {@code BAD_TS 3 (e.g. ...)}. */
+    private static String reasons(List<Row> byReason) {
+        return byReason.stream().map(r -> r.getString(0) + " " + r.getLong(1) + " (e.g. " + r.getString(2) + ")")
+                .collect(Collectors.joining(", "));
+    }
+
+    /**
+     * Parquet rows (id, type, ts as timestamp or ISO text, attrs) as the JSON envelope the shared
+     * parser validates. A timestamp without a time zone (pandas' and pyarrow's default) is read as UTC.
+     */
     static Dataset<Row> parquetAsEnvelopes(Dataset<Row> rows) {
-        boolean timestamp = rows.schema().apply("ts").dataType() instanceof org.apache.spark.sql.types.TimestampType;
+        DataType type = rows.schema().apply("ts").dataType();
+        Column ts = type instanceof TimestampNTZType ? col("ts").cast(DataTypes.TimestampType) : col("ts");
         // timestamps are written as ISO-8601 with offset (the session zone is UTC); text goes through as it is
-        org.apache.spark.sql.Column ts = timestamp ? functions.date_format(col("ts"), "yyyy-MM-dd'T'HH:mm:ss.SSSXXX") : col("ts");
+        if (type instanceof TimestampType || type instanceof TimestampNTZType) {
+            ts = functions.date_format(ts, "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+        }
         return rows.select(functions.to_json(functions.struct(col("id"), col("type"), ts.as("ts"), col("attrs"))).cast("binary").as("value"));
     }
 

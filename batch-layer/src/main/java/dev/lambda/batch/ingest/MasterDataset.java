@@ -4,11 +4,16 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -22,7 +27,8 @@ import org.apache.spark.sql.types.StructType;
 /**
  * The immutable master dataset (DESIGN §1, §7): Parquet, append-only, partitioned by ingest date.
  * {@code kafka/} is written by the ingest stream (its file-sink log makes appends exactly-once);
- * {@code imported/} holds backfills, one folder per import. Every row keeps its source position:
+ * {@code imported/} holds backfills, one folder per import, each written under
+ * {@code _imports_under_way/} first and moved into {@code imported/} whole once complete. Every row keeps its source position:
  * Kafka partition, offset and timestamp (the ingest time), and the raw value, with the parsed
  * envelope alongside. Any Hadoop file system path works (local, {@code hdfs://}, {@code s3a://}).
  */
@@ -38,6 +44,8 @@ public final class MasterDataset {
     private static final StructType IMPORTED_SCHEMA = schema().add("import_id", DataTypes.StringType);
 
     private static final String INGEST_MARKER = "/_ingest_state/last_start";
+    private static final String IMPORTS_UNDER_WAY = "/_imports_under_way";
+    private static final DateTimeFormatter IMPORT_ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
     private static final String INGEST_MARKER_NEXT = "/_ingest_state/last_start.tmp";
 
     private final String root;
@@ -52,6 +60,70 @@ public final class MasterDataset {
 
     public String importPath(String importId) {
         return root + "/imported/import_id=" + importId;
+    }
+
+    /** Where an import is written until it is complete; no read of the dataset looks there. */
+    public String importUnderWayPath(String importId) {
+        return root + IMPORTS_UNDER_WAY + "/import_id=" + importId;
+    }
+
+    /** Moves a complete import into the dataset, all at once (a rename, on file systems where one is atomic). */
+    public void publishImport(SparkSession spark, String importId) {
+        Path from = new Path(importUnderWayPath(importId));
+        Path to = new Path(importPath(importId));
+        try {
+            FileSystem fs = from.getFileSystem(conf(spark));
+            fs.mkdirs(to.getParent());
+            if (!fs.rename(from, to)) {
+                throw new IOException("rename of " + from + " to " + to + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot move the import into the master dataset", e);
+        }
+    }
+
+    /** Removes an import that is not to be published. */
+    public void discardImport(SparkSession spark, String importId) {
+        Path path = new Path(importUnderWayPath(importId));
+        try {
+            path.getFileSystem(conf(spark)).delete(path, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + path, e);
+        }
+    }
+
+    /**
+     * The imports under way (or that failed without cleaning up), each by the folder it is written
+     * in and the time it started, which is the ingest time of its rows: a recompute's cutoff must not
+     * pass it before its rows are in the dataset.
+     */
+    public Map<String, Instant> importsUnderWay(SparkSession spark) {
+        Path folder = new Path(root + IMPORTS_UNDER_WAY);
+        Map<String, Instant> imports = new TreeMap<>();
+        try {
+            FileSystem fs = folder.getFileSystem(conf(spark));
+            if (!fs.exists(folder)) {
+                return imports;
+            }
+            for (FileStatus status : fs.listStatus(folder)) {
+                String name = status.getPath().getName();
+                if (name.startsWith("import_id=")) {
+                    imports.put(status.getPath().toString(), importStart(name.substring("import_id=".length())));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + folder, e);
+        }
+        return imports;
+    }
+
+    /** An import's id: its start time, which is the ingest time of its rows. */
+    public static String importId(Instant start) {
+        return IMPORT_ID.format(start);
+    }
+
+    static Instant importStart(String importId) {
+        return IMPORT_ID.parse(importId, Instant::from);
     }
 
     private static StructType schema() {

@@ -56,6 +56,29 @@ public final class CutoffChoice {
     }
 
     /**
+     * The cutoff held at or before the start of every import under way: its rows carry that start as
+     * their ingest time and are not in the master dataset until it completes, so a generation with
+     * a later cutoff would lack them, and a later run at the same cutoff would count them. (An
+     * import that failed leaves its folder, and holds cutoffs until it is removed.)
+     *
+     * @param imports  each import under way, by its folder, with its start
+     * @param explicit whether {@code cutoff} was given ({@code --cutoff}): then it is refused rather than moved
+     */
+    public static Instant beforeImportsUnderWay(Instant cutoff, boolean explicit, Map<String, Instant> imports, IngestSlots slots) {
+        Optional<Map.Entry<String, Instant>> earliest = imports.entrySet().stream().min(Map.Entry.comparingByValue());
+        if (earliest.isEmpty() || !cutoff.isAfter(earliest.get().getValue())) {
+            return cutoff;
+        }
+        String which = "the import written in " + earliest.get().getKey() + ", started at " + earliest.get().getValue() + ", is not"
+                + " complete: its rows, ingested then, are not in the master dataset yet (if it failed, remove that folder and import"
+                + " again)";
+        if (explicit) {
+            throw new IllegalArgumentException("cutoff " + cutoff + " is after " + earliest.get().getValue() + ": " + which);
+        }
+        return slots.floor(earliest.get().getValue());
+    }
+
+    /**
      * Refuses a cutoff the speed layer's rows recorded in the keyspace cannot take over from: readers
      * take the speed rows of slots at or after T (DESIGN §4), so every event ingested before T must
      * be in the master dataset, no speed row that may hold events after T may have a slot before T,

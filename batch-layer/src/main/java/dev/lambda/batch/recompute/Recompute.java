@@ -163,9 +163,12 @@ public final class Recompute {
         long started = System.currentTimeMillis();
         MasterDataset master = new MasterDataset(config.master());
         Optional<Instant> lastIngest = ingestStart.isPresent() ? ingestStart : master.lastIngestStart(spark);
-        Instant cutoff = CutoffChoice.choose(Optional.ofNullable(config.cutoff()), lastIngest, config.slots(), config.safetyMargin(),
+        Instant derived = CutoffChoice.choose(Optional.ofNullable(config.cutoff()), lastIngest, config.slots(), config.safetyMargin(),
                 Instant.now());
-        progress.line("cutoff", 0, "T = " + cutoff);
+        Map<String, Instant> imports = master.importsUnderWay(spark);
+        Instant cutoff = CutoffChoice.beforeImportsUnderWay(derived, config.cutoff() != null, imports, config.slots());
+        progress.line("cutoff", 0, "T = " + cutoff + (cutoff.equals(derived) ? ""
+                : " (not " + derived + ": held at or before the start of the imports under way " + imports + ")"));
         ConsistencyLevel consistency = writeConsistency();
         // read before anything is computed: a view is published only if no other run published it since
         // (a later cutoff, perhaps, whose cleanup may also drop this run's rows)

@@ -1,0 +1,121 @@
+package dev.lambda.batch.ingest;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lambda.batch.Progress;
+import dev.lambda.batch.config.BatchConfig;
+import dev.lambda.batch.testing.TestSpark;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Backfills into the master dataset, as {@code import} runs them, and the markers a recompute reads there. */
+class FileImportTest {
+
+    private static final SparkSession SPARK = TestSpark.get();
+
+    @TempDir
+    Path root;
+
+    private MasterDataset master() {
+        return new MasterDataset(root.resolve("master").toString());
+    }
+
+    private void importFiles(Path input, String format) {
+        BatchConfig config = BatchConfig.from(BatchConfig.flags(new String[] {"import", "--input", input.toString(), "--format", format,
+            "--master", root.resolve("master").toString()}, Map.of()));
+        FileImport.run(SPARK, config, new Progress(System.err));
+    }
+
+    private List<String> importFolders() throws IOException {
+        Path imported = root.resolve("master/imported");
+        if (!Files.exists(imported)) {
+            return List.of();
+        }
+        try (Stream<Path> folders = Files.list(imported)) {
+            return folders.map(p -> p.getFileName().toString()).toList();
+        }
+    }
+
+    @Test
+    void timestampsWithoutATimeZoneAsPandasWritesThemAreReadAsUtc() throws IOException {
+        StructType schema = new StructType().add("id", DataTypes.StringType).add("type", DataTypes.StringType)
+                .add("ts", DataTypes.TimestampNTZType).add("attrs", DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType));
+        Path input = root.resolve("export.parquet");
+        SPARK.createDataFrame(List.of(RowFactory.create("e1", "page_view", java.time.LocalDateTime.parse("2026-11-20T10:15:03.120"),
+                        Map.of("page", "/a"))), schema)
+                .write().parquet(input.toString());
+        assertEquals(DataTypes.TimestampNTZType, SPARK.read().parquet(input.toString()).schema().apply("ts").dataType(),
+                "the file holds a timestamp without a time zone");
+        importFiles(input, "parquet");
+        List<Row> rows = master().read(SPARK).select(col("valid"), col("event_id"), col("event_ts")).collectAsList();
+        assertEquals(1, rows.size());
+        assertTrue(rows.get(0).getBoolean(0), rows.toString());
+        assertEquals(Instant.parse("2026-11-20T10:15:03.120Z"), rows.get(0).getTimestamp(2).toInstant());
+        assertEquals(1, importFolders().size());
+        assertTrue(master().importsUnderWay(SPARK).isEmpty(), "nothing left under way");
+    }
+
+    @Test
+    void anImportWhoseEveryRowIsRejectedFailsNamingWhyAndLeavesNothing() throws IOException {
+        Path input = root.resolve("events.json");
+        Files.writeString(input, "{\"id\":\"a\",\"type\":\"page_view\",\"ts\":1763633703}\n{\"id\":\"b\",\"type\":\"page_view\",\"ts\":17}\n",
+                StandardCharsets.UTF_8);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> importFiles(input, "json"));
+        assertTrue(e.getMessage().startsWith("every one of the 2 rows of " + input + " was rejected (bad_ts 2 (e.g. "), e.getMessage());
+        assertTrue(e.getMessage().endsWith("nothing imported; check --format (json) and the files' columns"), e.getMessage());
+        assertEquals(List.of(), importFolders());
+        assertTrue(master().importsUnderWay(SPARK).isEmpty());
+
+        Files.writeString(input, "{\"id\":\"a\",\"type\":\"page_view\",\"ts\":\"2026-11-20T10:00:00Z\"}\nnot json\n", StandardCharsets.UTF_8);
+        importFiles(input, "json");
+        assertEquals(2, master().read(SPARK).count(), "a rejected row among valid ones is kept, flagged, as ingest keeps them");
+        assertEquals(1, master().read(SPARK).filter(col("valid")).count());
+    }
+
+    @Test
+    void anImportLeftUnderWayIsFoundWithItsStart() throws IOException {
+        Instant start = Instant.parse("2026-11-20T10:00:00.250Z");
+        Files.createDirectories(Path.of(master().importUnderWayPath(MasterDataset.importId(start))));
+        Map<String, Instant> underWay = master().importsUnderWay(SPARK);
+        assertEquals(List.of(start), List.copyOf(underWay.values()));
+        assertTrue(underWay.keySet().iterator().next().endsWith("_imports_under_way/import_id=20261120T100000250Z"), underWay.toString());
+    }
+
+    @Test
+    void theIngestMarkerSurvivesACrashWhileItIsReplaced() throws IOException {
+        MasterDataset master = master();
+        assertEquals(Optional.empty(), master.lastIngestStart(SPARK));
+        Instant first = Instant.parse("2026-11-20T10:00:00Z");
+        Instant second = Instant.parse("2026-11-20T11:00:00Z");
+        master.recordIngestStart(SPARK, first);
+        master.recordIngestStart(SPARK, second);
+        assertEquals(Optional.of(second), master.lastIngestStart(SPARK));
+        Path state = root.resolve("master/_ingest_state");
+        // a crash after the old marker went and before the new one was renamed into place
+        Files.writeString(state.resolve("last_start.tmp"), "2026-11-20T12:00:00Z");
+        Files.delete(state.resolve("last_start"));
+        assertEquals(Optional.of(Instant.parse("2026-11-20T12:00:00Z")), master.lastIngestStart(SPARK));
+        // a crash while the very first marker was written
+        Files.writeString(state.resolve("last_start.tmp"), "2026-11-2");
+        assertEquals(Optional.empty(), master.lastIngestStart(SPARK));
+        assertFalse(Files.exists(state.resolve("last_start")));
+    }
+}
