@@ -7,6 +7,7 @@ import dev.lambda.batch.Progress;
 import dev.lambda.common.kafka.EventsTopic;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.concurrent.TimeoutException;
 import java.util.Set;
@@ -36,6 +37,8 @@ import org.apache.spark.sql.streaming.Trigger;
 public final class KafkaIngest {
 
     private static final String DATA_LOSS = "KAFKA_DATA_LOSS";
+    /** Beside the checkpoint: the id of the topic it was written for. */
+    private static final String TOPIC_ID_FILE = "lambda-topic-id";
     /** Spark's conditions for records the checkpoint expects that Kafka deleted. */
     private static final Set<String> GAP_CONDITIONS = Set.of(DATA_LOSS + ".COULD_NOT_READ_OFFSET_RANGE", DATA_LOSS + ".START_OFFSET_RESET");
 
@@ -72,7 +75,9 @@ public final class KafkaIngest {
             progress.line("ingest", 0, "--accept-gap: records Kafka deleted before they were archived are skipped (Spark logs the ranges)");
         }
         MasterDataset master = new MasterDataset(config.master());
-        if (isFirst(spark, config.checkpoint())) {
+        boolean firstIngest = isFirst(spark, config.checkpoint());
+        requireSameTopic(spark, config, master, firstIngest);
+        if (firstIngest) {
             // no checkpoint to find the loss by: what retention removed before any ingest is the same gap
             Set<String> trimmed = new TreeSet<>();
             EventsTopic.firstOffsets(config.kafka(), config.topic()).forEach((partition, first) -> {
@@ -128,6 +133,48 @@ public final class KafkaIngest {
         return complete;
     }
 
+    /**
+     * Refuses to go on where the checkpoint's offsets do not belong to the topic: a topic deleted and
+     * created again starts its offsets over, and Spark would skip its records up to the offsets the
+     * checkpoint reached without a word; and a new checkpoint over a dataset another one wrote would
+     * number its writes from 0 again, which the file sink takes for writes it already has and skips.
+     * Records the topic's id beside the checkpoint when it has none (its first ingest, or one of a
+     * release before the id was recorded).
+     */
+    private static void requireSameTopic(SparkSession spark, BatchConfig config, MasterDataset master, boolean first) {
+        String id = EventsTopic.topicId(config.kafka(), config.topic());
+        Path file = new Path(config.checkpoint(), TOPIC_ID_FILE);
+        String advice = " A re-created topic is archived into a master dataset of its own: run ingest with a new --master and --checkpoint"
+                + " (README, Re-creating the events topic)";
+        try {
+            FileSystem fs = file.getFileSystem(spark.sessionState().newHadoopConf());
+            if (fs.exists(file)) {
+                String recorded;
+                try (var in = fs.open(file)) {
+                    recorded = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+                }
+                if (!recorded.equals(id)) {
+                    throw new IllegalStateException("Kafka topic " + config.topic() + " is not the topic the ingest checkpoint "
+                            + config.checkpoint() + " was written for (topic id " + recorded + ", now " + id + "): it was deleted and created"
+                            + " again, so its offsets started over, and the ingest would skip its records up to the offsets the checkpoint"
+                            + " reached." + advice);
+                }
+                return;
+            }
+            if (first && fs.exists(new Path(master.kafkaPath(), "_spark_metadata"))) {
+                throw new IllegalStateException("the ingest checkpoint " + config.checkpoint() + " is new, but " + master.kafkaPath()
+                        + " holds records archived under another one: the file sink numbers its writes from the checkpoint, and would take"
+                        + " the new ones for writes it already has and skip them. Give the --checkpoint those records were archived with."
+                        + advice);
+            }
+            try (var out = fs.create(file, true)) {
+                out.write(id.getBytes(StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or write " + file, e);
+        }
+    }
+
     /** Whether no ingest has committed anything to this checkpoint yet. */
     private static boolean isFirst(SparkSession spark, String checkpoint) {
         Path offsets = new Path(checkpoint, "offsets");
@@ -164,7 +211,8 @@ public final class KafkaIngest {
         if (condition != null) {
             return "Kafka topic " + topic + " does not match the ingest checkpoint (" + condition + "): its offsets went back or"
                     + " partitions disappeared, as when the topic is re-created or the checkpoint belongs to another cluster; the ingest"
-                    + " stopped there. A new topic needs a new --checkpoint; --accept-gap would skip records Kafka still has";
+                    + " stopped there. A new topic is archived into a master dataset of its own (a new --master and --checkpoint: README,"
+                    + " Re-creating the events topic); --accept-gap would skip records Kafka still has";
         }
         return null;
     }

@@ -52,6 +52,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Future;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -68,6 +69,7 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -256,10 +258,57 @@ class BatchLayerIT {
         }
     }
 
+    @Test
+    void aReCreatedTopicIsRefusedRatherThanSkippedUpToTheCheckpointsOffsets(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "recreated", dir, 8)) {
+            f.produce(150);
+            Main.run(f.config("ingest"), BatchFixture.VIEWS);
+            List<String> archived = masterOffsets(f, f.master);
+            assertEquals(150, archived.size());
+            try (Admin admin = cluster.kafka().admin()) {
+                admin.deleteTopics(List.of(f.topic())).all().get(30, TimeUnit.SECONDS);
+                NewTopic again = new NewTopic(f.topic(), 3, (short) 1).configs(Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"));
+                long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (true) { // the deletion completes in the background
+                    try {
+                        admin.createTopics(List.of(again)).all().get(30, TimeUnit.SECONDS);
+                        break;
+                    } catch (ExecutionException e) {
+                        if (!(e.getCause() instanceof TopicExistsException) || System.nanoTime() > giveUpAt) {
+                            throw e;
+                        }
+                        Thread.sleep(200);
+                    }
+                }
+            }
+            f.sent.clear();
+            // offsets start over, and reach past the checkpoint's on every partition: Spark alone would read on from those and skip the rest
+            f.produce(450);
+
+            RuntimeException e = assertThrows(RuntimeException.class, () -> Main.run(f.config("ingest"), BatchFixture.VIEWS));
+            assertTrue(e.getMessage().startsWith("Kafka topic batch_recreated is not the topic the ingest checkpoint"), e.getMessage());
+            assertTrue(e.getMessage().contains("a new --master and --checkpoint"), e.getMessage());
+            String checkpoint = dir.resolve("checkpoint-new").toString();
+            RuntimeException newCheckpoint = assertThrows(RuntimeException.class,
+                    () -> Main.run(f.config("ingest", "--checkpoint", checkpoint), BatchFixture.VIEWS));
+            assertTrue(newCheckpoint.getMessage().startsWith("the ingest checkpoint " + checkpoint + " is new, but "), newCheckpoint.getMessage());
+            assertEquals(archived, masterOffsets(f, f.master), "nothing appended by the refused runs");
+
+            Path master = dir.resolve("master-new");
+            Main.run(f.config("ingest", "--master", master.toString(), "--checkpoint", checkpoint), BatchFixture.VIEWS);
+            assertEquals(f.sent.stream().map(r -> r.partition() + "/" + r.offset()).sorted().toList(),
+                    masterOffsets(f, master).stream().sorted().toList(), "the new topic's every record, in a dataset of its own");
+        }
+    }
+
     private static List<String> masterOffsets(BatchFixture f) {
+        return masterOffsets(f, f.master);
+    }
+
+    private static List<String> masterOffsets(BatchFixture f, Path master) {
         SparkSession spark = SparkSessions.create(f.config("recompute"));
         try {
-            return new MasterDataset(f.master.toString()).read(spark).select("kafka_partition", "kafka_offset").collectAsList().stream()
+            return new MasterDataset(master.toString()).read(spark).select("kafka_partition", "kafka_offset").collectAsList().stream()
                     .map(r -> r.getInt(0) + "/" + r.getLong(1)).toList();
         } finally {
             spark.stop();

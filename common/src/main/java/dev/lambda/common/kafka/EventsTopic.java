@@ -79,6 +79,23 @@ public final class EventsTopic {
     }
 
     /**
+     * The topic's id: a topic deleted and created again under the same name gets a new one, and its
+     * offsets start over.
+     *
+     * @throws IllegalStateException if Kafka does not answer or the topic is missing
+     */
+    public static String topicId(KafkaClientSettings kafka, String topic) {
+        try (Admin admin = Admin.create(adminProperties(kafka))) {
+            return admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic).topicId().toString();
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot describe Kafka topic " + topic + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while describing Kafka topic " + topic, e);
+        }
+    }
+
+    /**
      * The oldest offset Kafka still holds of each partition of the topic: above 0 where retention
      * or a deletion removed records.
      *
