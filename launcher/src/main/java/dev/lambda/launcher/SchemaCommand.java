@@ -16,8 +16,8 @@ final class SchemaCommand {
 
     static final String HELP = """
             usage: ./lambda schema [flags]
-            Creates the keyspace and the tables view_state, batch_rows, speed_rows and batch_generations if
-            they do not exist (an existing keyspace keeps its replication).
+            Creates the keyspace and the tables view_state, batch_rows, speed_rows, batch_generations and
+            speed_partitions if they do not exist (an existing keyspace keeps its replication).
             %s  --help                       show this help
             Every option can also be given as an environment variable: --keyspace -> LAMBDA_KEYSPACE.
             """.formatted(CassandraSettings.FLAG_HELP);

@@ -37,7 +37,7 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
             Commands:
               ingest     append new Kafka records to the master dataset (Structured Streaming, availableNow)
               recompute  recompute every view from the whole master dataset, publish the new generation
-              run        ingest, then recompute: what the nightly schedule calls
+              run        ingest, then recompute: what the schedule calls
               import     append events from JSON-lines or Parquet files to the master dataset
 
             Runs in-process on local[*] by default; under spark-submit the cluster's master is used.
