@@ -409,11 +409,14 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             partitionStats.put(DUPLICATES_KEY, ++duplicatesDropped);
             return;
         }
-        long slot = settings.slots().slotOf(ingest).toEpochMilli();
-        if (slot < openFrom) {
-            closedSlotEvent(event, ingest, slot);
+        if (ingest < openFrom) {
+            closedSlotEvent(event, ingest, settings.slots().slotOf(ingest).toEpochMilli());
             return;
         }
+        // restarted with a wider slot, the partition closed the slots below a point inside one of the new
+        // width: that slot's part from there on is a slot of its own (no cutoff the batch takes lies inside
+        // a slot of the width the rows were written with, so none splits it)
+        long slot = Math.max(settings.slots().slotOf(ingest).toEpochMilli(), openFrom);
         for (ViewPlan plan : plansByType.getOrDefault(event.type(), List.of())) {
             ViewDefinition view = plan.view();
             List<String> dims = new ArrayList<>(view.dimensions().size());

@@ -164,7 +164,12 @@ class SpeedRestoreTest {
 
     /** Starts a processor with {@code views} as its views file. */
     private SpeedProcessor start(MockProcessorContext<byte[], byte[]> task, ViewCatalog views) {
-        SpeedSettings settings = new SpeedSettings("events", "events.dlq", new IngestSlots(Duration.ofHours(1)), Duration.ofSeconds(30), WINDOW,
+        return start(task, views, Duration.ofHours(1));
+    }
+
+    /** Starts a processor with {@code views} as its views file and slots {@code slotWidth} wide. */
+    private SpeedProcessor start(MockProcessorContext<byte[], byte[]> task, ViewCatalog views, Duration slotWidth) {
+        SpeedSettings settings = new SpeedSettings("events", "events.dlq", new IngestSlots(slotWidth), Duration.ofSeconds(30), WINDOW,
                 Duration.ofMinutes(5), Duration.ofMillis(250), false);
         // nothing waits in Kafka and flushes cost no time on its clock: the pacing never holds one back
         SpeedProcessor processor = new SpeedProcessor(views, settings, landing, new SpeedMetrics(new PrometheusRegistry()), () -> Long.MAX_VALUE,
@@ -521,6 +526,39 @@ class SpeedRestoreTest {
         flush();
         assertEquals(2L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10), "not rewritten from the one late event");
         assertEquals(1L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p2", SLOT_11), "the restored open slot is written");
+    }
+
+    /**
+     * Restarted with slots an hour wide instead of a minute, a partition that closed the slots before
+     * 10:59 counts what follows in a slot from 10:59 to 11:00 (the new width's next boundary), rather
+     * than refusing it as late for the hour slot of 10:00, which has closed in part.
+     */
+    @Test
+    void aTaskRestartedWithAWiderSlotCountsFromWhereItsSlotsClosedUntilTheNextBoundary() {
+        long slot1058 = Instant.parse("2026-11-21T10:58:00Z").toEpochMilli();
+        long slot1059 = Instant.parse("2026-11-21T10:59:00Z").toEpochMilli();
+        SpeedProcessor minutes = start(context, VIEWS, Duration.ofMinutes(1));
+        process(minutes, "a", "p1", "2026-11-21T10:58:10Z");
+        process(minutes, "b", "p1", "2026-11-21T10:59:40Z");
+        flush(); // the 10:58 slot closes (30 s grace)
+        commit(context);
+
+        SpeedProcessor hours = start(context, VIEWS, Duration.ofHours(1));
+        process(hours, "c", "p1", "2026-11-21T10:59:45Z");
+        process(hours, "d", "p1", "2026-11-21T10:59:55Z");
+        process(hours, "e", "p1", "2026-11-21T11:00:10Z");
+        flush();
+        assertEquals(1L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", slot1058));
+        assertEquals(3L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", slot1059), "b, and c and d after the restart");
+        assertEquals(3L, written(Granularity.DAY, "2026-11-21T00:00:00Z", "p1", slot1059));
+        assertEquals(1L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_11));
+
+        process(hours, "f", "p1", "2026-11-21T11:00:45Z");
+        flush(); // 11:00 + grace passed: the 10:59 slot closes
+        process(hours, "g", "p1", "2026-11-21T10:59:50Z"); // the broker clock went back past the grace
+        flush();
+        assertEquals(3L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", slot1059), "closed: not rewritten from g alone");
+        assertEquals(2L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_11));
     }
 
     private Object written(Granularity level, String bucket, String product, long slot) {
