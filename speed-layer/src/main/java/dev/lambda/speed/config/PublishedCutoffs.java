@@ -14,7 +14,8 @@ import java.util.Optional;
  * Whether the speed layer's views and slot width agree with what the batch layer has published for
  * them (DESIGN §4). Answers count the speed rows of slots at or after the cutoff; a slot that
  * straddles it holds events ingested after the cutoff under a slot before it, and they count in
- * neither layer until the batch publishes a cutoff at or after that slot's end. That happens when
+ * neither layer until the batch publishes a cutoff at or after that slot's end (a partition whose
+ * restored state closed its slots up to the cutoff goes on from there, in a slot of its own). That happens when
  * the widths change together (the gap closes with the next batch run), or when the batch runs with
  * a width that is not a multiple of this one (its runs then fail: it refuses cutoffs inside these
  * slots once they are written). A view whose version in this layer's views file the batch retired
@@ -46,8 +47,9 @@ public final class PublishedCutoffs {
                 warnings.add("view " + view.name() + " is published with cutoff " + cutoff + ", which is not a boundary of"
                         + " --slot-width " + slots.width() + ": events this layer counts that were ingested from " + cutoff + " to "
                         + slotEnd + " fall in a slot before the cutoff, and count in neither layer until the batch publishes a cutoff"
-                        + " at or after " + slotEnd + ". The batch's --slot-width must be a multiple of this one (change the batch's"
-                        + " first when widening, this layer's first when narrowing)");
+                        + " at or after " + slotEnd + " (except on partitions whose state had closed its slots up to the cutoff: they"
+                        + " go on from there). The batch's --slot-width must be a multiple of this one (change the batch's first when"
+                        + " widening, this layer's first when narrowing)");
             }
         }
         return warnings;
