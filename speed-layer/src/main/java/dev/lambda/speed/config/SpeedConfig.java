@@ -95,8 +95,23 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
             throw new ConfigException("--ttl must be between 1h and 3650d (it bounds storage; keep it well above the batch interval and the"
                     + " serving layer's --batch-overdue: answers need the speed rows from the published cutoff on), got " + ttl);
         }
+        if (ttl.compareTo(slot.multipliedBy(2)) < 0) {
+            throw new ConfigException("--ttl must be at least twice --slot-width (" + slot + "): a row written early in a slot must outlive"
+                    + " the slot and the batch run whose cutoff passes it, got " + ttl);
+        }
+        if (topology.eventsTopic().equals(topology.deadLetterTopic())) {
+            throw new ConfigException("--dlq-topic must differ from --topic (" + topology.eventsTopic() + "): rejected records would be"
+                    + " read again, and rejected again, without end");
+        }
+        KafkaClientSettings kafka = KafkaClientSettings.from(f);
+        for (String key : kafka.clientProperties().keySet()) {
+            if (key.equals(StreamsConfig.PROCESSING_GUARANTEE_CONFIG) || key.endsWith(ConsumerConfig.ISOLATION_LEVEL_CONFIG)) {
+                throw new ConfigException("Kafka property " + key + " cannot be changed: the speed layer's rows are exact only with"
+                        + " exactly-once processing of committed records");
+            }
+        }
         int cacheBytes = f.integer("cache-bytes", 64 * 1024 * 1024, 0, Integer.MAX_VALUE);
-        return new SpeedConfig(KafkaClientSettings.from(f), CassandraSettings.from(f), Path.of(f.string("views", "config/views.yml")),
+        return new SpeedConfig(kafka, CassandraSettings.from(f), Path.of(f.string("views", "config/views.yml")),
                 f.string("application-id", "lambda-speed"), topology, ttl, f.integer("threads", 1, 1, 64),
                 Path.of(f.string("state-dir", "data/speed-state")), f.integer("metrics-port", 9404, 0, 65535), cacheBytes, 256);
     }

@@ -52,6 +52,16 @@ final class CassandraOutage {
         probing = false;
     }
 
+    /**
+     * A probe that was a small write other than rows (progress, a slot width) ended with Cassandra
+     * answering: that does not say the rows' batches go through, so the store stays down, but the
+     * next probe (the rows that follow it in the same flush) may go at once.
+     */
+    synchronized void probeAnswered() {
+        probing = false;
+        nextProbeAt = nanoTime.getAsLong();
+    }
+
     /** A write that says Cassandra takes rows again went through. @return whether it was down until now */
     synchronized boolean markUp() {
         boolean wasDown = down;

@@ -75,6 +75,26 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
 
     @Override
     public boolean writeProgress(Progress p, long writeTime) throws InterruptedException {
+        if (!outage.isDown()) {
+            return tryWriteProgress(p, writeTime);
+        }
+        if (!outage.probeDue()) {
+            return false; // while Cassandra is down, no flush waits on it for progress either: the next one tries again
+        }
+        boolean answered = false;
+        try {
+            answered = tryWriteProgress(p, writeTime);
+            return answered;
+        } finally {
+            if (answered) {
+                outage.probeAnswered();
+            } else {
+                outage.probeEnded();
+            }
+        }
+    }
+
+    private boolean tryWriteProgress(Progress p, long writeTime) throws InterruptedException {
         try {
             boolean rowsWritten = p.newestIngest() != null; // before the first record, no row has a width or a TTL
             partitions.write(new SpeedPartitionStatus(applicationId, p.partition(), p.nextOffset(), p.newestIngest(),
@@ -116,12 +136,18 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         if (!outage.probeDue()) {
             return false; // as a flush's rows are given back while Cassandra is down
         }
+        boolean answered = false;
         try {
-            // one small write going through does not say the rows' batches do: the next probe of
-            // writeAll tells, so this leaves the store marked down
-            return writeSlotWidth(partition, newestIngest, writeTime, System.nanoTime() + PATIENCE_NANOS);
+            // one small write going through does not say the rows' batches do: the probe of writeAll
+            // that follows tells, at once, so this leaves the store marked down
+            answered = writeSlotWidth(partition, newestIngest, writeTime, System.nanoTime() + PATIENCE_NANOS);
+            return answered;
         } finally {
-            outage.probeEnded();
+            if (answered) {
+                outage.probeAnswered();
+            } else {
+                outage.probeEnded();
+            }
         }
     }
 
@@ -149,6 +175,9 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
 
     @Override
     public long writeAll(List<Write> writes, long writeTime) throws InterruptedException, RowsNotWrittenException {
+        if (writes.isEmpty()) {
+            return 0; // nothing tried, so nothing learnt about Cassandra either
+        }
         if (outage.isDown()) {
             return probe(chunks(writes, writeTime));
         }

@@ -28,4 +28,19 @@ class SpeedConfigTest {
         ConfigException e = assertThrows(ConfigException.class, () -> config(Map.of(), "--slot-width", "1m", "--slot-grace", "90s"));
         assertTrue(e.getMessage().contains("--slot-grace") && e.getMessage().contains("PT1M"), e.getMessage());
     }
+
+    @Test
+    void settingsThatWouldLoseOrDoubleCountEventsAreRefusedByName() {
+        assertEquals("--ttl must be at least twice --slot-width (PT1H): a row written early in a slot must outlive the slot and the batch"
+                + " run whose cutoff passes it, got PT1H", assertThrows(ConfigException.class, () -> config(Map.of(), "--ttl", "1h")).getMessage());
+        assertEquals(Duration.ofHours(2), config(Map.of(), "--ttl", "2h").ttl());
+        assertTrue(assertThrows(ConfigException.class, () -> config(Map.of(), "--dlq-topic", "events")).getMessage()
+                .startsWith("--dlq-topic must differ from --topic (events)"));
+        for (String property : new String[] {"processing.guarantee=at_least_once", "consumer.isolation.level=read_uncommitted"}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> config(Map.of(), "--kafka-property", property));
+            assertTrue(e.getMessage().startsWith("Kafka property " + property.substring(0, property.indexOf('=')) + " cannot be changed"),
+                    e.getMessage());
+        }
+        assertEquals("5", config(Map.of(), "--kafka-property", "linger.ms=5").streamsProperties().get("linger.ms"));
+    }
 }

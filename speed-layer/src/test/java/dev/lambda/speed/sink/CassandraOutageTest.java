@@ -87,4 +87,17 @@ class CassandraOutageTest {
         assertTrue(outage.probeDue(), "100 ms after the first, not the second");
         outage.probeEnded();
     }
+
+    @Test
+    void aSmallWriteCassandraAnsweredLetsTheRowsTryAtOnceButLeavesItDown() {
+        outage.markDown();
+        advanceMillis(100);
+        assertTrue(outage.probeDue(), "a slot width or progress write tries it");
+        outage.probeAnswered();
+        assertTrue(outage.isDown(), "a small write says nothing of the rows' batches");
+        assertTrue(outage.probeDue(), "the rows that follow in the same flush try it at once");
+        outage.probeEnded();
+        assertFalse(outage.probeDue(), "they failed: the back-off goes on");
+        assertEquals(200, millisUntilNextProbe(), "the back-off doubled by the two tries: 100 ms, then 200 ms");
+    }
 }
