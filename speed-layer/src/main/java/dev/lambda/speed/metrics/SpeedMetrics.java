@@ -136,6 +136,12 @@ public final class SpeedMetrics {
         flushedOffsets.computeIfAbsent(partition, p -> new AtomicLong(-1)).accumulateAndGet(offset, Math::max);
     }
 
+    /** The partition's task closed here (it moved to another instance, or this one stops): its gauges go with it. */
+    public void partitionClosed(int partition) {
+        flushedOffsets.remove(partition);
+        openAggregates.remove(partition);
+    }
+
     /** The offset {@link #flushedThrough} last reported for {@code partition}, or -1. */
     public long flushedOffset(int partition) {
         AtomicLong offset = flushedOffsets.get(partition);

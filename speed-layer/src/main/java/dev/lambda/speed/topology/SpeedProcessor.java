@@ -596,7 +596,10 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             metrics.flushHeldBack();
             return;
         }
-        long through = processedThrough;
+        // a task restarted on an idle partition writes what it restored: its progress is that state's position
+        // (so readers that cache until progress moves see those rows; a position an earlier owner recorded
+        // past it, with a later write time, stays)
+        long through = processedThrough >= 0 ? processedThrough : restoredPosition;
         long started = ticker.getAsLong();
         List<SpeedRowSink.Write> writes = changedRows();
         long writeTime = writeTime(through, now);
@@ -691,9 +694,18 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
      * last commit covers it). Nothing is written when a task closes for any other reason: a task a
      * rebalance moved away is written in full by its new owner when that starts, and after a failure
      * this process may no longer own the partition, so its values may be behind the owner's.
+     * Either way the partition's gauges leave this instance's metrics.
      */
     @Override
     public void close() {
+        try {
+            writeWhileStopping();
+        } finally {
+            metrics.partitionClosed(partition);
+        }
+    }
+
+    private void writeWhileStopping() {
         long deadline = stopBy.getAsLong();
         if (deadline == Long.MAX_VALUE || dirty.isEmpty()) {
             return;

@@ -561,6 +561,27 @@ class SpeedRestoreTest {
         assertEquals(2L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_11));
     }
 
+    /**
+     * An owner committed a record it had not flushed, then crashed; the next owner, on a partition
+     * with no record since, writes the restored rows and records their position as its progress:
+     * readers that cache answers until progress moves see the rows.
+     */
+    @Test
+    void aTaskRestartedOnAnIdlePartitionRecordsTheProgressOfWhatItRestored() {
+        context.setCurrentSystemTimeMs(T0);
+        SpeedProcessor first = start();
+        process(context, 0, first, "a", "p1", "2026-11-21T10:59:50Z");
+        flush(context, T0 + 250);
+        assertEquals(1L, sink.progress(0).nextOffset());
+        process(context, 1, first, "b", "p1", "2026-11-21T10:59:51Z"); // committed, never flushed
+
+        MockProcessorContext<byte[], byte[]> next = restoredCopy();
+        start(next);
+        flush(next, T0 + 60_000);
+        assertEquals(2L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+        assertEquals(2L, sink.progress(0).nextOffset(), "the restored state's position");
+    }
+
     private Object written(Granularity level, String bucket, String product, long slot) {
         var w = sink.rows().get(new CollectingSink.RowKey("sales", level.id(), Instant.parse(bucket).toEpochMilli(), List.of(product, "NP"),
                 slot, 0));

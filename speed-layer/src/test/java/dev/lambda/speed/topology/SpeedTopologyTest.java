@@ -329,6 +329,9 @@ class SpeedTopologyTest {
         assertEquals(5, metrics.flushedOffset(0));
         assertEquals(new SpeedRowSink.Progress(0, 5, Instant.parse("2026-11-21T10:00:04Z"), 1,
                 Map.of("malformed_json", 2L, "not_an_object", 1L)), sink.progress(0));
+        closeDriver();
+        assertEquals(-1, metrics.flushedOffset(0), "a partition whose task closed here is no longer this instance's to report");
+        assertEquals(-1, metrics.openAggregates(0));
     }
 
     @Test
