@@ -119,12 +119,12 @@ class CachedBatchRowsTest {
         assertEquals(first, state(cache), "a second query waits on the first read rather than starting another");
         publish(0, 1);
         assertEquals(1, generation(state(cache)));
-        at(TTL.multipliedBy(11).dividedBy(10));
+        atTenthsOfTtl(11);
         assertEquals(1, generation(state(cache)), "expired but recent: answered with the old state while it is refreshed");
         assertEquals(2, stateReads.size());
         publish(1, 7);
         assertEquals(7, generation(state(cache)), "the refresh landed");
-        at(TTL.multipliedBy(32).dividedBy(10));
+        atTenthsOfTtl(32);
         CompletableFuture<Optional<ViewState>> blocked = state(cache);
         assertEquals(3, stateReads.size());
         publish(2, 8);
@@ -133,22 +133,19 @@ class CachedBatchRowsTest {
 
     @Test
     void refreshesSlowerThanTheTimeToLiveGoOneAtATimeAndLand() {
-        CachedBatchRows cache = new CachedBatchRows(store, 1_000, TTL, nanos::get);
-        state(cache);
-        publish(0, 1);
-        at(TTL.multipliedBy(11).dividedBy(10));
+        CachedBatchRows cache = readOnceThenExpired();
         assertEquals(1, generation(state(cache)));
-        at(TTL.multipliedBy(19).dividedBy(10));
+        atTenthsOfTtl(19);
         assertEquals(1, generation(state(cache)));
         assertEquals(2, stateReads.size(), "one refresh under way at a time");
         publish(1, 7);
-        at(TTL.multipliedBy(20).dividedBy(10));
+        atTenthsOfTtl(20);
         assertEquals(7, generation(state(cache)), "the slow refresh landed, as of when it began");
         assertEquals(2, stateReads.size());
-        at(TTL.multipliedBy(25).dividedBy(10));
+        atTenthsOfTtl(25);
         assertEquals(7, generation(state(cache)));
         assertEquals(3, stateReads.size(), "its own refresh began");
-        at(TTL.multipliedBy(35).dividedBy(10));
+        atTenthsOfTtl(35);
         CompletableFuture<Optional<ViewState>> waiting = state(cache);
         CompletableFuture<Optional<ViewState>> alsoWaiting = state(cache);
         assertEquals(4, stateReads.size(), "older than two TTLs: one read that every query waits on");
@@ -162,16 +159,13 @@ class CachedBatchRowsTest {
 
     @Test
     void aFailedRefreshKeepsTheOldStateForTwoTimeToLivesAndTriesAgain() {
-        CachedBatchRows cache = new CachedBatchRows(store, 1_000, TTL, nanos::get);
-        state(cache);
-        publish(0, 1);
-        at(TTL.multipliedBy(11).dividedBy(10));
+        CachedBatchRows cache = readOnceThenExpired();
         state(cache);
         stateReads.get(1).completeExceptionally(new IllegalStateException("timed out"));
         assertEquals(1, generation(state(cache)), "still within two TTLs");
         assertEquals(3, stateReads.size(), "and tried again");
         stateReads.get(2).completeExceptionally(new IllegalStateException("timed out"));
-        at(TTL.multipliedBy(21).dividedBy(10));
+        atTenthsOfTtl(21);
         CompletableFuture<Optional<ViewState>> failing = state(cache);
         stateReads.get(3).completeExceptionally(new IllegalStateException("timed out"));
         assertThrows(CompletionException.class, failing::join, "older than two TTLs: the failure reaches the query");
@@ -181,8 +175,18 @@ class CachedBatchRowsTest {
         return cache.publishedState(SALES).toCompletableFuture();
     }
 
-    private void at(Duration sinceStart) {
-        nanos.set(sinceStart.toNanos());
+    /** Sets the clock to {@code tenths} tenths of the TTL after the start. */
+    private void atTenthsOfTtl(int tenths) {
+        nanos.set(TTL.multipliedBy(tenths).dividedBy(10).toNanos());
+    }
+
+    /** A cache whose first read found generation 1, 1.1 TTLs ago: expired, but recent. */
+    private CachedBatchRows readOnceThenExpired() {
+        CachedBatchRows cache = new CachedBatchRows(store, 1_000, TTL, nanos::get);
+        state(cache);
+        publish(0, 1);
+        atTenthsOfTtl(11);
+        return cache;
     }
 
     /** Completes the {@code read}th state read with a state of {@code generation}. */

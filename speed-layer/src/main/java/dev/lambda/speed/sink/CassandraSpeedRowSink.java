@@ -73,17 +73,27 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
         this.slotWidth = slotWidth;
     }
 
-    @Override
-    public boolean writeProgress(Progress p, long writeTime) throws InterruptedException {
+    /** A write that is not rows (progress, a slot width, view versions): whether Cassandra took it. */
+    private interface SmallWrite {
+        boolean write() throws InterruptedException;
+    }
+
+    /**
+     * Makes {@code write} at once while Cassandra is up; while it is down, only as the probe, so that
+     * no flush waits on it meanwhile (a later flush tries again). One small write going through does
+     * not say the rows' batches do: it leaves the store marked down, and lets the rows' probe that
+     * follows in the same flush go at once.
+     */
+    private boolean smallWrite(SmallWrite write) throws InterruptedException {
         if (!outage.isDown()) {
-            return tryWriteProgress(p, writeTime);
+            return write.write();
         }
         if (!outage.probeDue()) {
-            return false; // while Cassandra is down, no flush waits on it for progress either: the next one tries again
+            return false;
         }
         boolean answered = false;
         try {
-            answered = tryWriteProgress(p, writeTime);
+            answered = write.write();
             return answered;
         } finally {
             if (answered) {
@@ -92,6 +102,11 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
                 outage.probeEnded();
             }
         }
+    }
+
+    @Override
+    public boolean writeProgress(Progress p, long writeTime) throws InterruptedException {
+        return smallWrite(() -> tryWriteProgress(p, writeTime));
     }
 
     private boolean tryWriteProgress(Progress p, long writeTime) throws InterruptedException {
@@ -115,9 +130,10 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
      */
     @Override
     public boolean recordViewVersions(int partition, Map<String, Instant> viewVersions) throws InterruptedException {
-        if (outage.isDown()) {
-            return false; // the next flush tries again
-        }
+        return smallWrite(() -> tryRecordViewVersions(partition, viewVersions));
+    }
+
+    private boolean tryRecordViewVersions(int partition, Map<String, Instant> viewVersions) throws InterruptedException {
         try {
             partitions.recordViewVersions(applicationId, partition, viewVersions, System.currentTimeMillis() * 1_000)
                     .toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -130,25 +146,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
 
     @Override
     public boolean recordSlotWidth(int partition, Instant newestIngest, long writeTime) throws InterruptedException {
-        if (!outage.isDown()) {
-            return writeSlotWidth(partition, newestIngest, writeTime, System.nanoTime() + PATIENCE_NANOS);
-        }
-        if (!outage.probeDue()) {
-            return false; // as a flush's rows are given back while Cassandra is down
-        }
-        boolean answered = false;
-        try {
-            // one small write going through does not say the rows' batches do: the probe of writeAll
-            // that follows tells, at once, so this leaves the store marked down
-            answered = writeSlotWidth(partition, newestIngest, writeTime, System.nanoTime() + PATIENCE_NANOS);
-            return answered;
-        } finally {
-            if (answered) {
-                outage.probeAnswered();
-            } else {
-                outage.probeEnded();
-            }
-        }
+        return smallWrite(() -> writeSlotWidth(partition, newestIngest, writeTime, System.nanoTime() + PATIENCE_NANOS));
     }
 
     @Override
