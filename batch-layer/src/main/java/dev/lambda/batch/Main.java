@@ -55,7 +55,7 @@ public final class Main {
         } catch (ConfigException e) {
             System.err.println("batch-layer: " + config.command() + ": " + e.getMessage());
             System.exit(2);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // Spark throws checked exceptions (AnalysisException) unchecked
             System.err.println("batch-layer: " + config.command() + " failed: " + oneLine(e));
             System.exit(1);
         }

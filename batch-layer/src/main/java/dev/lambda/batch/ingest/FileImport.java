@@ -38,17 +38,25 @@ public final class FileImport {
         Instant now = Instant.now();
         MasterDataset master = new MasterDataset(config.master());
         String importId = MasterDataset.importId(now);
-        Dataset<Row> values = config.importFormat().equals("json")
-                ? spark.read().text(config.importPath()).select(col("value").cast("binary").as("value"))
-                : parquetAsEnvelopes(spark.read().parquet(config.importPath()));
-        Dataset<Row> rows = toMasterRows(values, Timestamp.from(now), config.futureTolerance());
-        String path = master.importUnderWayPath(importId);
-        rows.write().mode(SaveMode.ErrorIfExists).partitionBy("ingest_date").parquet(path);
-        Dataset<Row> written = spark.read().parquet(path);
-        long total = written.count();
-        List<Row> rejected = written.filter(col("valid").equalTo(false)).groupBy(col("reject_reason"))
-                .agg(functions.count(lit(1)).as("rows"), functions.first(col("reject_detail")).as("example"))
-                .orderBy(col("rows").desc()).collectAsList();
+        master.beginImport(spark, importId);
+        long total;
+        List<Row> rejected;
+        try {
+            Dataset<Row> values = config.importFormat().equals("json")
+                    ? spark.read().text(config.importPath()).select(col("value").cast("binary").as("value"))
+                    : parquetAsEnvelopes(spark.read().parquet(config.importPath()));
+            Dataset<Row> rows = toMasterRows(values, Timestamp.from(now), config.futureTolerance());
+            String path = master.importUnderWayPath(importId);
+            rows.write().mode(SaveMode.Append).partitionBy("ingest_date").parquet(path); // into the folder begun above
+            Dataset<Row> written = spark.read().schema(rows.schema()).parquet(path);
+            total = written.count();
+            rejected = written.filter(col("valid").equalTo(false)).groupBy(col("reject_reason"))
+                    .agg(functions.count(lit(1)).as("rows"), functions.first(col("reject_detail")).as("example"))
+                    .orderBy(col("rows").desc()).collectAsList();
+        } catch (Exception e) { // Spark's AnalysisException (a missing path, say) is a checked exception thrown unchecked
+            master.discardImport(spark, importId); // a failed import holds no cutoff back; a killed one does, until removed
+            throw e instanceof RuntimeException r ? r : new IllegalArgumentException(e.getMessage(), e);
+        }
         long rejectedRows = rejected.stream().mapToLong(r -> r.getLong(1)).sum();
         if (rejectedRows == total) {
             master.discardImport(spark, importId);

@@ -67,6 +67,22 @@ public final class MasterDataset {
         return root + IMPORTS_UNDER_WAY + "/import_id=" + importId;
     }
 
+    /**
+     * Marks an import under way before it reads anything, so that no recompute starting meanwhile
+     * takes a cutoff past its start: its folder is created empty, and must not exist yet.
+     */
+    public void beginImport(SparkSession spark, String importId) {
+        Path path = new Path(importUnderWayPath(importId));
+        try {
+            FileSystem fs = path.getFileSystem(conf(spark));
+            if (fs.exists(path) || !fs.mkdirs(path)) {
+                throw new IOException(path + " already exists: another import started in the same millisecond");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot begin the import", e);
+        }
+    }
+
     /** Moves a complete import into the dataset, all at once (a rename, on file systems where one is atomic). */
     public void publishImport(SparkSession spark, String importId) {
         Path from = new Path(importUnderWayPath(importId));

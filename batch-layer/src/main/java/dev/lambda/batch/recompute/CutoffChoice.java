@@ -59,7 +59,7 @@ public final class CutoffChoice {
      * The cutoff held at or before the start of every import under way: its rows carry that start as
      * their ingest time and are not in the master dataset until it completes, so a generation with
      * a later cutoff would lack them, and a later run at the same cutoff would count them. (An
-     * import that failed leaves its folder, and holds cutoffs until it is removed.)
+     * import that was killed leaves its folder, and holds cutoffs until it is removed.)
      *
      * @param imports  each import under way, by its folder, with its start
      * @param explicit whether {@code cutoff} was given ({@code --cutoff}): then it is refused rather than moved
@@ -70,8 +70,8 @@ public final class CutoffChoice {
             return cutoff;
         }
         String which = "the import written in " + earliest.get().getKey() + ", started at " + earliest.get().getValue() + ", is not"
-                + " complete: its rows, ingested then, are not in the master dataset yet (if it failed, remove that folder and import"
-                + " again)";
+                + " complete: its rows, ingested then, are not in the master dataset yet (if it was killed, remove that folder and"
+                + " import again)";
         if (explicit) {
             throw new IllegalArgumentException("cutoff " + cutoff + " is after " + earliest.get().getValue() + ": " + which);
         }

@@ -91,6 +91,18 @@ class FileImportTest {
     }
 
     @Test
+    void anImportThatFailsOrFindsNothingLeavesNothingUnderWay() throws IOException {
+        RuntimeException missing = assertThrows(RuntimeException.class, () -> importFiles(root.resolve("no-such-file.json"), "json"));
+        assertTrue(missing.getMessage().contains("no-such-file.json"), missing.getMessage());
+        assertTrue(master().importsUnderWay(SPARK).isEmpty(), "a failed import holds no cutoff back");
+        Path empty = Files.writeString(root.resolve("empty.json"), "");
+        assertEquals("no rows in " + empty + ": nothing imported",
+                assertThrows(IllegalArgumentException.class, () -> importFiles(empty, "json")).getMessage());
+        assertTrue(master().importsUnderWay(SPARK).isEmpty());
+        assertEquals(List.of(), importFolders());
+    }
+
+    @Test
     void anImportLeftUnderWayIsFoundWithItsStart() throws IOException {
         Instant start = Instant.parse("2026-11-20T10:00:00.250Z");
         Files.createDirectories(Path.of(master().importUnderWayPath(MasterDataset.importId(start))));
