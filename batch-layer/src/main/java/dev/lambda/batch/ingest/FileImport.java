@@ -47,7 +47,7 @@ public final class FileImport {
                     : parquetAsEnvelopes(spark.read().parquet(config.importPath()));
             Dataset<Row> rows = toMasterRows(values, Timestamp.from(now), config.futureTolerance());
             String path = master.importUnderWayPath(importId);
-            rows.write().mode(SaveMode.Append).partitionBy("ingest_date").parquet(path); // into the folder begun above
+            rows.write().mode(SaveMode.Append).partitionBy("ingest_date").parquet(path);
             Dataset<Row> written = spark.read().schema(rows.schema()).parquet(path);
             total = written.count();
             rejected = written.filter(col("valid").equalTo(false)).groupBy(col("reject_reason"))
@@ -64,7 +64,12 @@ public final class FileImport {
                     : "every one of the " + total + " rows of " + config.importPath() + " was rejected (" + reasons(rejected)
                     + "): nothing imported; check --format (" + config.importFormat() + ") and the files' columns");
         }
-        master.publishImport(spark, importId);
+        try {
+            master.publishImport(spark, importId);
+        } catch (RuntimeException e) {
+            master.discardImport(spark, importId);
+            throw e;
+        }
         progress.line("import", total, "rows imported to " + master.importPath(importId) + " (" + rejectedRows + " rejected, kept flagged"
                 + (rejected.isEmpty() ? "" : ": " + reasons(rejected)) + ")");
     }

@@ -155,9 +155,9 @@ public final class KafkaIngest {
                 }
                 if (!recorded.equals(id)) {
                     throw new IllegalStateException("Kafka topic " + config.topic() + " is not the topic the ingest checkpoint "
-                            + config.checkpoint() + " was written for (topic id " + recorded + ", now " + id + "): it was deleted and created"
-                            + " again, so its offsets started over, and the ingest would skip its records up to the offsets the checkpoint"
-                            + " reached." + advice);
+                            + config.checkpoint() + " was written for (topic id " + recorded + ", now " + id + "): it was deleted and"
+                            + " created again, so its offsets started over, and the ingest would skip its records up to the offsets the"
+                            + " checkpoint reached." + advice);
                 }
                 return;
             }

@@ -124,7 +124,7 @@ public final class MasterDataset {
             for (FileStatus status : fs.listStatus(folder)) {
                 String name = status.getPath().getName();
                 if (name.startsWith("import_id=")) {
-                    imports.put(status.getPath().toString(), importStart(name.substring("import_id=".length())));
+                    imports.put(status.getPath().toString(), importStart(status.getPath(), name.substring("import_id=".length())));
                 }
             }
         } catch (IOException e) {
@@ -138,8 +138,13 @@ public final class MasterDataset {
         return IMPORT_ID.format(start);
     }
 
-    static Instant importStart(String importId) {
-        return IMPORT_ID.parse(importId, Instant::from);
+    private static Instant importStart(Path folder, String importId) {
+        try {
+            return IMPORT_ID.parse(importId, Instant::from);
+        } catch (DateTimeParseException e) {
+            throw new IllegalStateException(folder + " is not an import this release began (its id is not a start time): remove it if"
+                    + " no import writes there, or move it into the dataset's imported/ folder if it holds one complete", e);
+        }
     }
 
     private static StructType schema() {
@@ -177,17 +182,24 @@ public final class MasterDataset {
      * then if that was earlier: everything Kafka appended before it is in the dataset (or aborted).
      */
     public Optional<Instant> lastIngestStart(SparkSession spark) {
-        Optional<String> marker = readIfThere(spark, INGEST_MARKER);
-        if (marker.isPresent()) {
-            return marker.map(Instant::parse);
+        for (int look = 0; look < 2; look++) {
+            Optional<String> marker = readIfThere(spark, INGEST_MARKER);
+            if (marker.isPresent()) {
+                return marker.map(Instant::parse);
+            }
+            // a crash between removing the old marker and renaming the new one into place leaves only the new one, whole
+            // (it is written before the old one goes); a crash while writing the very first one leaves it cut short.
+            // Looked at twice: an ingest may finish the rename between the two reads
+            try {
+                Optional<Instant> next = readIfThere(spark, INGEST_MARKER_NEXT).map(Instant::parse);
+                if (next.isPresent()) {
+                    return next;
+                }
+            } catch (DateTimeParseException e) {
+                return Optional.empty();
+            }
         }
-        // a crash between removing the old marker and renaming the new one into place leaves only the new one, whole
-        // (it is written before the old one goes); a crash while writing the very first one leaves it cut short
-        try {
-            return readIfThere(spark, INGEST_MARKER_NEXT).map(Instant::parse);
-        } catch (DateTimeParseException e) {
-            return Optional.empty();
-        }
+        return Optional.empty();
     }
 
     public void recordIngestStart(SparkSession spark, Instant start) {
@@ -195,6 +207,9 @@ public final class MasterDataset {
         Path next = new Path(root + INGEST_MARKER_NEXT);
         try {
             FileSystem fs = marker.getFileSystem(conf(spark));
+            if (!fs.exists(marker) && fs.exists(next) && lastIngestStart(spark).isPresent()) {
+                fs.rename(next, marker); // a crash left only the new one: it goes into place before it is written over
+            }
             try (FSDataOutputStream out = fs.create(next, true)) {
                 out.write(start.toString().getBytes(StandardCharsets.UTF_8));
             }

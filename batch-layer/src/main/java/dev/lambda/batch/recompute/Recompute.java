@@ -182,7 +182,16 @@ public final class Recompute {
         }
         List<SpeedPartitionStatus> speed = new SpeedPartitionsTable(session, config.cassandra().keyspace()).readAll()
                 .toCompletableFuture().join();
-        CutoffChoice.requireSpeedAgreement(cutoff, lastIngest.isPresent(), speed, Instant.now());
+        try {
+            CutoffChoice.requireSpeedAgreement(cutoff, lastIngest.isPresent(), speed, Instant.now());
+        } catch (IllegalStateException e) {
+            if (cutoff.equals(derived)) {
+                throw e;
+            }
+            throw new IllegalStateException(e.getMessage() + ". The cutoff was held back from " + derived + " to " + cutoff + " by the"
+                    + " imports under way " + imports + ": one killed leaves its folder, which holds every cutoff back until it is removed",
+                    e);
+        }
         List<ViewDefinition> toPublish = forward.stream().filter(v -> speedHoldsEverythingFrom(cutoff, v, speed)).toList();
         if (toPublish.isEmpty()) {
             return cutoff;

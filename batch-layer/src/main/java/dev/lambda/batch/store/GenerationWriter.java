@@ -127,16 +127,14 @@ public final class GenerationWriter {
         return out.iterator();
     }
 
-    private static Sent<List<BatchRowsTable.StoredRow>> submit(BatchRowsTable table, ViewDefinition view, long generation, List<BatchRowsTable.StoredRow> chunk,
-                               ConsistencyLevel consistency, Semaphore inFlight) throws InterruptedException {
+    private static Sent<List<BatchRowsTable.StoredRow>> submit(BatchRowsTable table, ViewDefinition view, long generation,
+                                                               List<BatchRowsTable.StoredRow> chunk, ConsistencyLevel consistency,
+                                                               Semaphore inFlight) throws InterruptedException {
         inFlight.acquire();
-        CompletableFuture<Void> all;
-        try {
-            List<CompletionStage<Void>> stages = table.writePartition(view.name(), view.version(), generation, chunk, consistency);
-            all = CompletableFuture.allOf(stages.stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new));
-        } catch (RuntimeException e) {
-            all = CompletableFuture.failedFuture(e);
-        }
+        // a statement that cannot be bound throws here, and fails the task at once: sending it again would not help
+        List<CompletionStage<Void>> stages = table.writePartition(view.name(), view.version(), generation, chunk, consistency);
+        CompletableFuture<Void> all = CompletableFuture.allOf(stages.stream().map(CompletionStage::toCompletableFuture)
+                .toArray(CompletableFuture[]::new));
         return new Sent<>(chunk, all.whenComplete((ok, error) -> inFlight.release()));
     }
 

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -59,7 +60,7 @@ class FileImportTest {
         StructType schema = new StructType().add("id", DataTypes.StringType).add("type", DataTypes.StringType)
                 .add("ts", DataTypes.TimestampNTZType).add("attrs", DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType));
         Path input = root.resolve("export.parquet");
-        SPARK.createDataFrame(List.of(RowFactory.create("e1", "page_view", java.time.LocalDateTime.parse("2026-11-20T10:15:03.120"),
+        SPARK.createDataFrame(List.of(RowFactory.create("e1", "page_view", LocalDateTime.parse("2026-11-20T10:15:03.120"),
                         Map.of("page", "/a"))), schema)
                 .write().parquet(input.toString());
         assertEquals(DataTypes.TimestampNTZType, SPARK.read().parquet(input.toString()).schema().apply("ts").dataType(),
@@ -76,15 +77,16 @@ class FileImportTest {
     @Test
     void anImportWhoseEveryRowIsRejectedFailsNamingWhyAndLeavesNothing() throws IOException {
         Path input = root.resolve("events.json");
-        Files.writeString(input, "{\"id\":\"a\",\"type\":\"page_view\",\"ts\":1763633703}\n{\"id\":\"b\",\"type\":\"page_view\",\"ts\":17}\n",
-                StandardCharsets.UTF_8);
+        Files.writeString(input, "{\"id\":\"a\",\"type\":\"page_view\",\"ts\":1763633703}\n"
+                + "{\"id\":\"b\",\"type\":\"page_view\",\"ts\":17}\n", StandardCharsets.UTF_8);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> importFiles(input, "json"));
         assertTrue(e.getMessage().startsWith("every one of the 2 rows of " + input + " was rejected (bad_ts 2 (e.g. "), e.getMessage());
         assertTrue(e.getMessage().endsWith("nothing imported; check --format (json) and the files' columns"), e.getMessage());
         assertEquals(List.of(), importFolders());
         assertTrue(master().importsUnderWay(SPARK).isEmpty());
 
-        Files.writeString(input, "{\"id\":\"a\",\"type\":\"page_view\",\"ts\":\"2026-11-20T10:00:00Z\"}\nnot json\n", StandardCharsets.UTF_8);
+        Files.writeString(input, "{\"id\":\"a\",\"type\":\"page_view\",\"ts\":\"2026-11-20T10:00:00Z\"}\nnot json\n",
+                StandardCharsets.UTF_8);
         importFiles(input, "json");
         assertEquals(2, master().read(SPARK).count(), "a rejected row among valid ones is kept, flagged, as ingest keeps them");
         assertEquals(1, master().read(SPARK).filter(col("valid")).count());

@@ -267,7 +267,8 @@ class BatchLayerIT {
             assertEquals(150, archived.size());
             try (Admin admin = cluster.kafka().admin()) {
                 admin.deleteTopics(List.of(f.topic())).all().get(30, TimeUnit.SECONDS);
-                NewTopic again = new NewTopic(f.topic(), 3, (short) 1).configs(Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"));
+                NewTopic again = new NewTopic(f.topic(), 3, (short) 1)
+                        .configs(Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"));
                 long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (true) { // the deletion completes in the background
                     try {
@@ -282,7 +283,8 @@ class BatchLayerIT {
                 }
             }
             f.sent.clear();
-            // offsets start over, and reach past the checkpoint's on every partition: Spark alone would read on from those and skip the rest
+            // offsets start over, and reach past the checkpoint's on every partition: Spark alone would read on from
+            // those and skip the rest
             f.produce(450);
 
             RuntimeException e = assertThrows(RuntimeException.class, () -> Main.run(f.config("ingest"), BatchFixture.VIEWS));
@@ -291,7 +293,8 @@ class BatchLayerIT {
             String checkpoint = dir.resolve("checkpoint-new").toString();
             RuntimeException newCheckpoint = assertThrows(RuntimeException.class,
                     () -> Main.run(f.config("ingest", "--checkpoint", checkpoint), BatchFixture.VIEWS));
-            assertTrue(newCheckpoint.getMessage().startsWith("the ingest checkpoint " + checkpoint + " is new, but "), newCheckpoint.getMessage());
+            assertTrue(newCheckpoint.getMessage().startsWith("the ingest checkpoint " + checkpoint + " is new, but "),
+                    newCheckpoint.getMessage());
             assertEquals(archived, masterOffsets(f, f.master), "nothing appended by the refused runs");
 
             Path master = dir.resolve("master-new");

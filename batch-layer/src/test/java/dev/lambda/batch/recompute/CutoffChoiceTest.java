@@ -58,7 +58,8 @@ class CutoffChoiceTest {
     void anImportUnderWayHoldsTheCutoffAtOrBeforeItsStart() {
         Instant nine = Instant.parse("2026-11-21T09:00:00Z");
         Instant ten = Instant.parse("2026-11-21T10:00:00Z");
-        Map<String, Instant> imports = Map.of("master/_imports_under_way/import_id=20261121T083000000Z", Instant.parse("2026-11-21T08:30:00Z"),
+        String earliest = "master/_imports_under_way/import_id=20261121T083000000Z";
+        Map<String, Instant> imports = Map.of(earliest, Instant.parse("2026-11-21T08:30:00Z"),
                 "master/_imports_under_way/import_id=20261121T094000000Z", Instant.parse("2026-11-21T09:40:00Z"));
         assertEquals(ten, CutoffChoice.beforeImportsUnderWay(ten, false, Map.of(), HOURS), "none under way");
         assertEquals(Instant.parse("2026-11-21T08:00:00Z"), CutoffChoice.beforeImportsUnderWay(ten, false, imports, HOURS),
@@ -67,8 +68,8 @@ class CutoffChoiceTest {
         assertEquals(nine, CutoffChoice.beforeImportsUnderWay(nine, true, atNine, HOURS), "its rows, ingested at 09:00, are not before it");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> CutoffChoice.beforeImportsUnderWay(ten, true, imports, HOURS));
-        assertTrue(e.getMessage().startsWith("cutoff 2026-11-21T10:00:00Z is after 2026-11-21T08:30:00Z: the import written in"
-                + " master/_imports_under_way/import_id=20261121T083000000Z, started at 2026-11-21T08:30:00Z, is not complete"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("cutoff 2026-11-21T10:00:00Z is after 2026-11-21T08:30:00Z: the import written in "
+                + earliest + ", started at 2026-11-21T08:30:00Z, is not complete"), e.getMessage());
     }
 
     @Test

@@ -86,7 +86,8 @@ public final class EventsTopic {
      */
     public static String topicId(KafkaClientSettings kafka, String topic) {
         try (Admin admin = Admin.create(adminProperties(kafka))) {
-            return admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic).topicId().toString();
+            return admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic).topicId()
+                    .toString();
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot describe Kafka topic " + topic + ": " + e, e);
         } catch (InterruptedException e) {

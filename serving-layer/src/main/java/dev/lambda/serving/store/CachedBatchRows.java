@@ -24,8 +24,8 @@ import java.util.function.Supplier;
  * (a new generation has a new id), so a cached partition is never stale; the least recently used
  * ones go when the cache holds more than its row budget. The published state is kept for a short
  * time ({@code stateTtl}), then refreshed in the background while the old one still answers, one
- * read at a time, so a new generation is picked up within two TTLs (or, when a read takes longer,
- * as soon as one read lands); answers stay exact meanwhile because the previous generation and its
+ * read at a time, so a new generation is picked up within two TTLs (when a read takes longer, queries
+ * past two TTLs wait for it); answers stay exact meanwhile because the previous generation and its
  * cutoff remain a consistent pair (the batch keeps it through its grace period). Speed rows are
  * always read fresh.
  */
@@ -39,9 +39,9 @@ public final class CachedBatchRows implements ViewRows {
 
     /**
      * A published state, or its first read under way; {@code readAt}: when the read that gave it
-     * began; {@code refreshing}: whether a read to replace it is under way.
+     * began; {@code refresh}: the read under way to replace it, or {@code null}.
      */
-    private record CachedState(CompletableFuture<Optional<ViewState>> state, long readAt, boolean refreshing) {
+    private record CachedState(CompletableFuture<Optional<ViewState>> state, long readAt, CompletableFuture<Optional<ViewState>> refresh) {
     }
 
     private final ViewRows store;
@@ -122,18 +122,31 @@ public final class CachedBatchRows implements ViewRows {
         }
         if (age < 2 * stateTtlNanos) {
             // expired but recent: answer with it while one request refreshes it in the background, so
-            // no query waits for the state read. One refresh at a time, and it lands whatever came after:
-            // refreshes that each outlived the TTL and replaced one another would never land
-            CachedState refreshing = new CachedState(cached.state(), cached.readAt(), true);
-            if (!cached.refreshing() && states.replace(key, cached, refreshing)) {
-                read(() -> store.publishedState(view)).whenComplete((state, error) -> states.replace(key, refreshing,
-                        error == null ? new CachedState(CompletableFuture.completedFuture(state), now, false) : cached));
+            // no query waits for the state read. One refresh at a time, and it lands whatever comes
+            // after: refreshes that each outlived the TTL and replaced one another would never land
+            if (cached.refresh() == null) {
+                CompletableFuture<Optional<ViewState>> refresh = new CompletableFuture<>();
+                CachedState refreshing = new CachedState(cached.state(), cached.readAt(), refresh);
+                if (states.replace(key, cached, refreshing)) {
+                    read(() -> store.publishedState(view)).whenComplete((state, error) -> {
+                        states.replace(key, refreshing, error == null
+                                ? new CachedState(CompletableFuture.completedFuture(state), now, null) : cached);
+                        if (error == null) {
+                            refresh.complete(state);
+                        } else {
+                            refresh.completeExceptionally(error);
+                        }
+                    });
+                }
             }
             return cached.state();
         }
-        // older than two TTLs (a refresh under way or not), or never read, or the last read failed: read before answering
+        if (cached != null && cached.refresh() != null) {
+            return cached.refresh(); // older than two TTLs while a refresh is under way: wait for it rather than start another
+        }
+        // older than two TTLs, or never read, or the last read failed: read before answering
         CachedState loaded = states.compute(key, (k, old) -> old != null && old != cached ? old
-                : new CachedState(read(() -> store.publishedState(view)), now, false));
+                : new CachedState(read(() -> store.publishedState(view)), now, null));
         return loaded.state();
     }
 

@@ -96,8 +96,8 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
                     + " serving layer's --batch-overdue: answers need the speed rows from the published cutoff on), got " + ttl);
         }
         if (ttl.compareTo(slot.multipliedBy(2)) < 0) {
-            throw new ConfigException("--ttl must be at least twice --slot-width (" + slot + "): a row written early in a slot must outlive"
-                    + " the slot and the batch run whose cutoff passes it, got " + ttl);
+            throw new ConfigException("--ttl must be at least twice --slot-width (" + slot + "), got " + ttl + ": that is a floor (a"
+                    + " row written early in a slot must outlive the slot); keep it well above the batch interval too");
         }
         if (topology.eventsTopic().equals(topology.deadLetterTopic())) {
             throw new ConfigException("--dlq-topic must differ from --topic (" + topology.eventsTopic() + "): rejected records would be"

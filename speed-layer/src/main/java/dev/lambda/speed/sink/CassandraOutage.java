@@ -53,9 +53,10 @@ final class CassandraOutage {
     }
 
     /**
-     * A probe that was a small write other than rows (progress, a slot width) ended with Cassandra
-     * answering: that does not say the rows' batches go through, so the store stays down, but the
-     * next probe (the rows that follow it in the same flush) may go at once.
+     * A probe that was a small write other than rows (progress, a slot width, view versions) ended
+     * with Cassandra answering: that does not say the rows' batches go through, so the store stays
+     * down, but the next probe may go at once (the rows of the flush that wrote a slot width, say,
+     * or of whichever flush asks first) rather than after the back-off.
      */
     synchronized void probeAnswered() {
         probing = false;

@@ -596,10 +596,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             metrics.flushHeldBack();
             return;
         }
-        // a task restarted on an idle partition writes what it restored: its progress is that state's position
-        // (so readers that cache until progress moves see those rows; a position an earlier owner recorded
-        // past it, with a later write time, stays)
-        long through = processedThrough >= 0 ? processedThrough : restoredPosition;
+        long through = position();
         long started = ticker.getAsLong();
         List<SpeedRowSink.Write> writes = changedRows();
         long writeTime = writeTime(through, now);
@@ -728,7 +725,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         clearChanged();
         metrics.flushed(writes.size(), System.nanoTime() - started, newestIngest(writes));
         if (System.nanoTime() - deadline < 0) {
-            reportFlushedThrough(processedThrough);
+            reportFlushedThrough(position());
         }
         LOG.info("partition {}: wrote the {} rows changed since the last flush before stopping", partition, writes.size());
     }
@@ -761,6 +758,16 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private long writeTime(long through, long nowMillis) {
         long position = through >= 0 ? through : restoredPosition;
         return position < 0 || writeTimeBase == Long.MIN_VALUE ? nowMillis * 1_000 : writeTimeBase + 2 * position;
+    }
+
+    /**
+     * The input position the rows reflect: after the last record processed, or, a task restarted
+     * on an idle partition having processed none, that of the state it restored, which its rows
+     * then hold. So its progress says so too, and readers that cache answers until progress moves
+     * see those rows. (A position an earlier owner recorded past it has a later write time, and stays.)
+     */
+    private long position() {
+        return processedThrough >= 0 ? processedThrough : restoredPosition;
     }
 
     /** Slots below this are closed: the partition's ingest time is more than the grace past their end. */

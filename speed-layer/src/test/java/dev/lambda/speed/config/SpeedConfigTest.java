@@ -31,8 +31,8 @@ class SpeedConfigTest {
 
     @Test
     void settingsThatWouldLoseOrDoubleCountEventsAreRefusedByName() {
-        assertEquals("--ttl must be at least twice --slot-width (PT1H): a row written early in a slot must outlive the slot and the batch"
-                + " run whose cutoff passes it, got PT1H", assertThrows(ConfigException.class, () -> config(Map.of(), "--ttl", "1h")).getMessage());
+        ConfigException ttl = assertThrows(ConfigException.class, () -> config(Map.of(), "--ttl", "1h"));
+        assertTrue(ttl.getMessage().startsWith("--ttl must be at least twice --slot-width (PT1H)"), ttl.getMessage());
         assertEquals(Duration.ofHours(2), config(Map.of(), "--ttl", "2h").ttl());
         assertTrue(assertThrows(ConfigException.class, () -> config(Map.of(), "--dlq-topic", "events")).getMessage()
                 .startsWith("--dlq-topic must differ from --topic (events)"));

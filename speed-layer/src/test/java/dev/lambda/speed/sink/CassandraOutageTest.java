@@ -95,7 +95,7 @@ class CassandraOutageTest {
         assertTrue(outage.probeDue(), "a slot width or progress write tries it");
         outage.probeAnswered();
         assertTrue(outage.isDown(), "a small write says nothing of the rows' batches");
-        assertTrue(outage.probeDue(), "the rows that follow in the same flush try it at once");
+        assertTrue(outage.probeDue(), "the next write (rows) may try it at once");
         outage.probeEnded();
         assertFalse(outage.probeDue(), "they failed: the back-off goes on");
         assertEquals(200, millisUntilNextProbe(), "the back-off doubled by the two tries: 100 ms, then 200 ms");
