@@ -6,6 +6,9 @@ import dev.lambda.cluster.Ports;
 import dev.lambda.common.config.ConfigException;
 import dev.lambda.common.config.Flags;
 import dev.lambda.common.config.KafkaClientSettings;
+import dev.lambda.common.time.IngestSlots;
+import dev.lambda.common.view.ViewCatalogLoader;
+import dev.lambda.common.view.ViewConfigException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,6 +22,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -58,34 +62,66 @@ final class DemoCommand {
     }
 
     static int run(String[] args) throws InterruptedException {
-        Set<String> known = ServersCommand.union(ServersCommand.FLAGS,
-                Set.of("views", "rate", "batch-every", "slot", "api-port"));
-        Flags flags = Flags.parse(args, System.getenv(), known, Set.of("help", "no-generator"));
+        Flags flags = flags(args, System.getenv());
         if (flags.isSet("help")) {
             System.out.print(HELP);
             return 0;
         }
         LambdaHome home = LambdaHome.locate();
-        int kafkaPort = Ports.resolve(flags.integer("kafka-port", 9092, 1, 65535), "Kafka");
-        int cassandraPort = Ports.resolve(flags.integer("cassandra-port", 9042, 1, 65535), "Cassandra");
-        int apiPort = Ports.resolve(flags.integer("api-port", 7070, 1, 65535), "API");
-        Path views = Path.of(flags.string("views", home.defaultViews().toString())).toAbsolutePath();
-        if (!Files.isRegularFile(views)) {
-            throw new ConfigException("--views: " + views + " is not a file");
-        }
-        Duration slot = flags.duration("slot", Duration.ofMinutes(1));
-        String every = flags.string("batch-every", "2m");
-        Duration batchEvery = every.equals("off") ? null : Flags.parseDuration(every);
-        int rate = flags.integer("rate", 200, 1, 1_000_000);
-        boolean generate = !flags.isSet("no-generator");
-        Path data = Path.of(flags.string("data", "data")).toAbsolutePath();
-        Path logs = data.resolve("logs");
+        Settings settings = Settings.from(flags, home.defaultViews());
+        int kafkaPort = Ports.resolve(settings.kafkaPort(), "Kafka");
+        int cassandraPort = Ports.resolve(settings.cassandraPort(), "Cassandra");
+        int apiPort = Ports.resolve(settings.apiPort(), "API");
+        Path logs = settings.data().resolve("logs");
 
-        Demo demo = new Demo(home, data, logs);
-        ForkedServer.letOwnerStopFirst(Duration.ofSeconds(90)); // the demo stops layers before servers
+        Demo demo = new Demo(home, settings.data(), logs);
         Runtime.getRuntime().addShutdownHook(new Thread(demo::stop, "stop-demo"));
-        demo.start(kafkaPort, cassandraPort, apiPort, views, slot, batchEvery, generate ? rate : 0);
+        demo.start(kafkaPort, cassandraPort, apiPort, settings.views(), settings.slot(), settings.batchEvery().orElse(null),
+                settings.rate());
         return demo.watch();
+    }
+
+    static Flags flags(String[] args, Map<String, String> env) {
+        Set<String> known = ServersCommand.union(ServersCommand.FLAGS, Set.of("views", "rate", "batch-every", "slot", "api-port"));
+        return Flags.parse(args, env, known, Set.of("help", "no-generator"));
+    }
+
+    /**
+     * The demo's flags, every one checked before anything starts, so a mistake is named at once
+     * rather than as a part failing to start a minute later.
+     *
+     * @param rate       generated events per second, 0 for none
+     * @param batchEvery empty for no batch runs
+     */
+    record Settings(int kafkaPort, int cassandraPort, int apiPort, Path views, Duration slot, Optional<Duration> batchEvery, int rate,
+                    Path data) {
+
+        static Settings from(Flags flags, Path defaultViews) {
+            Path views = Path.of(flags.string("views", defaultViews.toString())).toAbsolutePath();
+            if (!Files.isRegularFile(views)) {
+                throw new ConfigException("--views: " + views + " is not a file");
+            }
+            try {
+                new ViewCatalogLoader().load(views);
+            } catch (ViewConfigException e) {
+                throw new ConfigException("--views: " + e.getMessage());
+            }
+            Duration slot = flags.duration("slot", Duration.ofMinutes(1));
+            try {
+                new IngestSlots(slot);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("--slot: " + e.getMessage());
+            }
+            Optional<Duration> batchEvery = flags.string("batch-every", "2m").equals("off") ? Optional.empty()
+                    : Optional.of(flags.duration("batch-every", Duration.ofMinutes(2)));
+            if (batchEvery.isPresent() && batchEvery.get().isZero()) {
+                throw new ConfigException("--batch-every must be a positive duration or off, got " + flags.string("batch-every", ""));
+            }
+            int rate = flags.isSet("no-generator") ? 0 : flags.integer("rate", 200, 1, 1_000_000);
+            return new Settings(flags.integer("kafka-port", 9092, 1, 65535), flags.integer("cassandra-port", 9042, 1, 65535),
+                    flags.integer("api-port", 7070, 1, 65535), views, slot, batchEvery, rate,
+                    Path.of(flags.string("data", "data")).toAbsolutePath());
+        }
     }
 
     /** A duration as the flags write it: 90s, 2m, 1h, 250ms. */
@@ -130,11 +166,13 @@ final class DemoCommand {
                 throws InterruptedException {
             Console.say("starting Kafka and Cassandra (first start takes ~20 s)");
             cluster = LocalCluster.start(data.resolve("servers"), kafkaPort, cassandraPort, 3, false);
+            // from here the demo stops layers before servers; a Ctrl-C before this stops the servers at once
+            ForkedServer.letOwnerStopFirst(Duration.ofSeconds(90));
             String bootstrap = cluster.bootstrapServers();
             String cassandra = ServersCommand.hostPort(cluster);
             List<String> common = List.of("--bootstrap", bootstrap, "--cassandra", cassandra, "--views", views.toString());
 
-            int metricsPort = Ports.isListening(9404) ? Ports.free() : 9404;
+            int metricsPort = apiPort == 9404 || Ports.isListening(9404) ? Ports.free() : 9404;
             Console.say("starting the speed layer");
             speed = ForkedServer.start("speed layer", List.of("-Xmx1g"), home.layerJar("speed-layer").toString(),
                     "dev.lambda.speed.Main", concat(common, "--slot-width", flagText(slot), "--state-dir",
@@ -194,13 +232,20 @@ final class DemoCommand {
                     batch = process;
                 }
                 int exit = process.awaitExit();
+                process.close(); // ended: its shutdown hook goes
                 long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
                 if (exit == 0) {
                     Console.say("batch run #" + run + ": published in " + seconds + " s; batch views now cover events ingested before "
                             + publishedCutoff(api) + ", the speed layer the rest (" + api + "/api/v1/status)");
                 } else if (!stopping) {
+                    String tail = ForkedServer.tail(logs.resolve("batch.log"), 5);
                     Console.say("batch run #" + run + ": FAILED with exit code " + exit + " after " + seconds + " s; last lines of "
-                            + logs.resolve("batch.log") + ":\n" + ForkedServer.tail(logs.resolve("batch.log"), 5));
+                            + logs.resolve("batch.log") + ":\n" + tail);
+                    if (tail.contains("--accept-gap")) {
+                        Console.say("to archive what Kafka still holds and go on (the records it deleted stay out of every view), run"
+                                + " once in another terminal: ./lambda batch run --accept-gap " + String.join(" ", args.subList(1, args.size())
+                                .stream().map(a -> a.contains(" ") ? "'" + a + "'" : a).toList()));
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -233,6 +278,9 @@ final class DemoCommand {
                 }
                 if (why == null && !serving.isAlive()) {
                     why = "the serving layer exited; see " + serving.logFile();
+                }
+                if (why == null) {
+                    why = cluster.stoppedServer().orElse(null);
                 }
                 if (why != null && !stopping) {
                     Console.say("stopping: " + why);

@@ -3,8 +3,10 @@ package dev.lambda.launcher;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.common.config.Flags;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /** {@code ./lambda servers}: the embedded real Kafka and Cassandra, with the system topics, until Ctrl-C. */
 final class ServersCommand {
@@ -47,7 +49,13 @@ final class ServersCommand {
         }, "stop-servers"));
         Console.say("ready: Kafka " + cluster.bootstrapServers() + ", Cassandra " + hostPort(cluster)
                 + "; Ctrl-C stops both");
-        stopped.await();
+        while (!stopped.await(2, TimeUnit.SECONDS)) {
+            Optional<String> gone = cluster.stoppedServer();
+            if (gone.isPresent()) {
+                Console.say("stopping: " + gone.get());
+                return 1; // the shutdown hook stops the other one
+            }
+        }
         return 0;
     }
 

@@ -17,6 +17,9 @@ public interface CassandraNode extends AutoCloseable {
     /** Where the node's log is, for error messages. */
     String logLocation();
 
+    /** Whether the node is still running (it has not exited, been killed or been stopped). */
+    boolean isAlive();
+
     @Override
     void close();
 

@@ -51,6 +51,11 @@ final class ContainerCassandraNode implements CassandraNode {
     }
 
     @Override
+    public boolean isAlive() {
+        return container.isRunning();
+    }
+
+    @Override
     public void close() {
         container.stop();
     }

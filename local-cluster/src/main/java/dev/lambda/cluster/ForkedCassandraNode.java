@@ -138,6 +138,11 @@ final class ForkedCassandraNode implements CassandraNode {
     }
 
     @Override
+    public boolean isAlive() {
+        return server.isAlive();
+    }
+
+    @Override
     public void close() {
         server.close();
     }

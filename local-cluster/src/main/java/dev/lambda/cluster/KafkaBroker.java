@@ -104,6 +104,11 @@ public final class KafkaBroker implements AutoCloseable {
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000));
     }
 
+    /** Whether the broker is still running (it has not exited, been killed or been stopped). */
+    public boolean isAlive() {
+        return server.isAlive();
+    }
+
     @Override
     public void close() {
         server.close();

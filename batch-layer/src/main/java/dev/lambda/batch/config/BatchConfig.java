@@ -86,7 +86,7 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
     }
 
     public static Flags flags(String[] args, Map<String, String> env) {
-        return Flags.parse(args, env, knownFlags(), SWITCHES);
+        return Flags.parseWithArguments(args, env, knownFlags(), SWITCHES);
     }
 
     public static BatchConfig from(Flags f) {

@@ -104,7 +104,7 @@ public final class Recompute {
      * it with every such change, so a re-run of a published cutoff after the change writes a new
      * generation instead of rewriting that one.
      */
-    static final int ROWS_VERSION = 1;
+    static final int ROWS_VERSION = 2; // 2: sketches stored as HLL_4
 
     /**
      * A generation's id: T, the fingerprint of the deduplicated events it is computed from and
@@ -292,12 +292,14 @@ public final class Recompute {
             progress.line("write", rows, "rows of " + view.name() + " in " + rowsByPartition.size() + " partitions");
 
             // a retired state's generations are dropped: none of them is kept for readers of the state before this one
-            Long previous = current.filter(s -> !s.retired())
-                    .map(s -> s.generation() == generation ? s.previousGeneration() : Long.valueOf(s.generation())).orElse(null);
+            Optional<ViewState> replaced = current.filter(s -> !s.retired());
+            boolean again = replaced.map(s -> s.generation() == generation).orElse(false);
+            Long previous = replaced.map(s -> again ? s.previousGeneration() : Long.valueOf(s.generation())).orElse(null);
+            Instant previousPublishedAt = replaced.map(s -> again ? s.previousPublishedAt() : s.publishedAt()).orElse(null);
             Instant publishedAt = Instant.now();
             state = new ViewState(view.name(), view.version(), generation, c.cutoff(), computedAt, publishedAt,
                     c.counts().valid(), c.counts().duplicates(), rows, System.currentTimeMillis() - c.startedMillis(), previous,
-                    versionSince(current, versionsAtStart, publishedAt));
+                    previousPublishedAt, versionSince(current, versionsAtStart, publishedAt));
             lease.requireHeld();
             if (publisher.publish(state, current.orElse(null), c.consistency())) {
                 progress.line("publish", rows, view.name() + " now answers from generation " + generation);

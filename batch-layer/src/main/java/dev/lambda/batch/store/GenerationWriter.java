@@ -9,6 +9,7 @@ import dev.lambda.batch.recompute.ViewAggregation;
 import dev.lambda.common.cassandra.BatchGeneration;
 import dev.lambda.common.cassandra.BatchRowsTable;
 import dev.lambda.common.cassandra.StoredMetrics;
+import dev.lambda.common.metric.MetricValue.Distinct;
 import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.MetricSpec;
 import dev.lambda.common.view.ViewDefinition;
@@ -198,7 +199,10 @@ public final class GenerationWriter {
                 case DISTINCT -> {
                     HllSketch sketch = HllSketch.heapify((byte[]) row.get(index));
                     if (!sketch.isEmpty()) {
-                        sketches.put(m.name(), ByteBuffer.wrap(sketch.toCompactByteArray()));
+                        // Spark's hll_sketch_agg builds HLL_8: stored as the speed layer's type, the same registers in half the
+                        // bytes once a sketch leaves its exact modes
+                        HllSketch stored = sketch.getTgtHllType() == Distinct.TYPE ? sketch : sketch.copyAs(Distinct.TYPE);
+                        sketches.put(m.name(), ByteBuffer.wrap(stored.toCompactByteArray()));
                     }
                 }
             }

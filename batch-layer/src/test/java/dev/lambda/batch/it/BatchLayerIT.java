@@ -330,8 +330,10 @@ class BatchLayerIT {
         try (BatchFixture f = new BatchFixture(cluster, "cleanup", dir, 7)) {
             List<Instant> cutoffs = f.produceRounds(3, 200);
             Main.run(f.config("ingest"), BatchFixture.VIEWS);
+            List<Instant> publishedAt = new ArrayList<>();
             for (Instant cutoff : cutoffs) {
                 Main.run(f.config("recompute", "--cutoff", cutoff.toString()), BatchFixture.VIEWS); // within the default 1 h grace
+                publishedAt.add(f.published("sales").publishedAt());
             }
             ViewDefinition sales = BatchFixture.VIEWS.find("sales").orElseThrow();
             BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
@@ -350,6 +352,7 @@ class BatchLayerIT {
             ViewState published = f.published("sales");
             assertEquals(before.get(2).generation(), published.generation(), "the same cutoff over the same events: the same generation");
             assertEquals(before.get(1).generation(), published.previousGeneration(), "re-publishing a generation keeps its previous");
+            assertEquals(publishedAt.get(1), published.previousPublishedAt(), "and when that was published");
             List<String> diffs = f.differences(published.generation(), published.cutoff());
             assertTrue(diffs.isEmpty(), "the published generation is intact: " + diffs.subList(0, Math.min(5, diffs.size())));
         }
@@ -700,6 +703,43 @@ class BatchLayerIT {
             cleanup.clean(sales, published, quorum, now.plus(Duration.ofMinutes(2)));
             assertEquals(List.of(), rows.read(sales, id, Granularity.MINUTE, period).toCompletableFuture().join());
             assertEquals(List.of(), generations.list("sales", sales.version()).toCompletableFuture().join());
+        }
+    }
+
+    /**
+     * A generation the published one's previous replaced moments ago stays for the grace, however
+     * long ago it was written: readers may have read the state that pointed at it until then.
+     */
+    @Test
+    void aGenerationReplacedMomentsAgoStaysForTheGraceHoweverLongAgoItWasWritten(LocalCluster cluster, @TempDir Path dir) {
+        try (BatchFixture f = new BatchFixture(cluster, "replaced", dir, 14)) {
+            ViewDefinition sales = BatchFixture.VIEWS.find("sales").orElseThrow();
+            ConsistencyLevel quorum = DefaultConsistencyLevel.LOCAL_QUORUM;
+            BatchRowsTable rows = new BatchRowsTable(f.session, f.keyspace());
+            BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
+            Instant cutoff = Instant.parse("2026-11-24T03:00:00Z");
+            Instant period = Granularity.MINUTE.periodOf(cutoff);
+            Instant now = Instant.now();
+            for (long id = 5; id <= 7; id++) { // 5 and 6 written two hours ago, 7 now
+                generations.record(new BatchGeneration("sales", sales.version(), id, cutoff, Set.of(BatchGeneration.partition(
+                        Granularity.MINUTE, period)), id == 7 ? now : now.minus(Duration.ofHours(2))), quorum).toCompletableFuture().join();
+                rows.write(sales, new BatchRow(id, Granularity.MINUTE, cutoff, List.of("p1", "NP"), Aggregate.zero(sales)))
+                        .toCompletableFuture().join();
+            }
+            // 6 was published 30 s ago (replacing 5), 7 now
+            ViewState published = new ViewState("sales", sales.version(), 7, cutoff, now, now, 0, 0, 0, 0, 6L,
+                    now.minus(Duration.ofSeconds(30)), now);
+            GenerationCleanup cleanup = new GenerationCleanup(generations, rows, new ViewStateTable(f.session, f.keyspace()),
+                    Duration.ofMinutes(10));
+
+            assertEquals(0, cleanup.clean(sales, published, quorum, now));
+            assertEquals(1, rows.read(sales, 5, Granularity.MINUTE, period).toCompletableFuture().join().size(),
+                    "the generation readers used until 30 s ago keeps its rows");
+
+            assertEquals(1, cleanup.clean(sales, published, quorum, now.plus(Duration.ofMinutes(10))));
+            assertEquals(List.of(), rows.read(sales, 5, Granularity.MINUTE, period).toCompletableFuture().join());
+            assertEquals(List.of(6L, 7L), generations.list("sales", sales.version()).toCompletableFuture().join().stream()
+                    .map(BatchGeneration::generation).sorted().toList());
         }
     }
 

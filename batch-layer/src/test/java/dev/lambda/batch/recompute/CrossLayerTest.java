@@ -3,6 +3,7 @@ package dev.lambda.batch.recompute;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lambda.batch.store.GenerationWriter;
 import dev.lambda.batch.testing.MasterRows;
 import dev.lambda.batch.testing.TestSpark;
 import dev.lambda.common.event.Event;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.datasketches.hll.HllSketch;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
@@ -84,6 +86,11 @@ class CrossLayerTest {
                 .mapToLong(r -> MetricValue.Distinct.fromBytes((byte[]) r.get(3)).read()).sum();
         assertTrue(Math.abs(hourEstimate - 1_500) < 1_500 * 0.05 && hourEstimate != 1_500,
                 "an estimate near 1,500, not an exact count: " + hourEstimate);
+        for (Row r : batch) {
+            HllSketch stored = HllSketch.heapify(GenerationWriter.toStored(r, view).metrics().sketches().get("visitors").array());
+            assertEquals(MetricValue.Distinct.TYPE, stored.getTgtHllType(), "stored as the speed layer stores its sketches");
+            assertEquals(MetricValue.Distinct.fromBytes((byte[]) r.get(3)).read(), new MetricValue.Distinct(stored).read(), "same estimate");
+        }
     }
 
     /** The speed layer's aggregates of the events against the batch transform's, row by row; returns the batch rows. */

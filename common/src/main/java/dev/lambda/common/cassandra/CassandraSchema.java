@@ -64,7 +64,7 @@ public final class CassandraSchema {
     private static final String[][] ADDED_COLUMNS = {{"view_state", "version_since", "timestamp"},
         {"speed_partitions", "slot_width_ingests", "map<bigint, timestamp>"}, {"speed_partitions", "rows_ttls_ms", "set<bigint>"},
         {"view_state", "replaced_by", "text"}, {"view_state", "retired_at", "timestamp"},
-        {"speed_partitions", "view_versions", "frozen<map<text, timestamp>>"}};
+        {"speed_partitions", "view_versions", "frozen<map<text, timestamp>>"}, {"view_state", "previous_published_at", "timestamp"}};
 
     List<String> statements() {
         String metrics = """
@@ -87,6 +87,7 @@ public final class CassandraSchema {
                   rows_written bigint,
                   duration_ms bigint,
                   previous_generation bigint,
+                  previous_published_at timestamp,
                   version_since timestamp,
                   replaced_by text,
                   retired_at timestamp,

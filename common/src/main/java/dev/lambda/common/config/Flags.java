@@ -29,12 +29,24 @@ public final class Flags {
     }
 
     /**
+     * Flags only: any other argument (a flag's value given without its name, say) is an error naming it.
+     *
      * @param args  the command line
      * @param env   the environment (System.getenv() in production)
      * @param known every flag name the program takes; an unknown one is an error
      * @param switches the flags that take no value (e.g. "help")
      */
     public static Flags parse(String[] args, Map<String, String> env, Set<String> known, Set<String> switches) {
+        Flags flags = parseWithArguments(args, env, known, switches);
+        if (!flags.positional.isEmpty()) {
+            throw new ConfigException("unexpected argument \"" + flags.positional.get(0) + "\": flags start with -- and this takes"
+                    + " nothing else (see --help)");
+        }
+        return flags;
+    }
+
+    /** As {@link #parse}, keeping the arguments that are not flags in {@link #positional()}, for a command word. */
+    public static Flags parseWithArguments(String[] args, Map<String, String> env, Set<String> known, Set<String> switches) {
         Flags flags = new Flags(env);
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];

@@ -103,7 +103,7 @@ public final class EnvelopeParser {
                         problem = firstOf(problem, rejected(RejectReason.BAD_ID, "id must be a string, got " + describe(v)));
                         p.skipChildren();
                     } else {
-                        id = p.getText();
+                        id = wellFormed(p.getText());
                     }
                 }
                 case "type" -> {
@@ -111,7 +111,7 @@ public final class EnvelopeParser {
                         problem = firstOf(problem, rejected(RejectReason.BAD_TYPE, "type must be a string, got " + describe(v)));
                         p.skipChildren();
                     } else {
-                        type = p.getText();
+                        type = wellFormed(p.getText());
                     }
                 }
                 case "ts" -> {
@@ -165,7 +165,9 @@ public final class EnvelopeParser {
         try {
             ts = EventTimes.parse(tsText);
         } catch (DateTimeException e) {
-            return rejected(RejectReason.BAD_TS, "ts \"" + abbreviate(tsText) + "\" is not an ISO-8601 time with offset");
+            // a well-formed time of a day that does not exist (Feb 29 of a common year, 24:00) says which part is wrong
+            String why = e.getCause() instanceof DateTimeException cause ? ": " + cause.getMessage() : "";
+            return rejected(RejectReason.BAD_TS, "ts \"" + abbreviate(tsText) + "\" is not an ISO-8601 time with offset" + why);
         }
         if (ts.isBefore(MIN_TS) || ts.isAfter(MAX_TS)) {
             return rejected(RejectReason.BAD_TS, "ts \"" + abbreviate(tsText) + "\" is outside the years 1900 to 9999");
@@ -183,7 +185,9 @@ public final class EnvelopeParser {
             String name = p.currentName();
             JsonToken v = p.nextToken();
             switch (v) {
-                case VALUE_STRING, VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE -> into.put(name, shorten(p.getText()));
+                // (Jackson refuses a name with half a surrogate pair as malformed)
+                case VALUE_STRING -> into.put(name, shorten(wellFormed(p.getText())));
+                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE -> into.put(name, p.getText());
                 case VALUE_NULL -> { }
                 default -> {
                     problem = firstOf(problem, rejected(RejectReason.ATTRS_NOT_FLAT,
@@ -193,6 +197,24 @@ public final class EnvelopeParser {
             }
         }
         return problem;
+    }
+
+    /**
+     * The text as its UTF-8 encoding reads back: a surrogate without its pair (JSON lets an escaped
+     * {@code \ud83d} through) becomes {@code ?}, as it does in Cassandra's and Spark's encoders.
+     * Otherwise two values that differ only there would be two aggregates of the speed layer but one
+     * row in Cassandra and one group in the batch, and the layers would disagree.
+     */
+    static String wellFormed(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return new String(s.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+            }
+        }
+        return s;
     }
 
     /**

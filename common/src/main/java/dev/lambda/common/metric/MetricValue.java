@@ -91,8 +91,8 @@ public sealed interface MetricValue {
     }
 
     /**
-     * A DataSketches HLL sketch (lgK 12, HLL_4), the same sketch Spark's {@code hll_sketch_agg}
-     * builds, so batch and speed sketches union. Its operations never mutate a sketch; the one
+     * A DataSketches HLL sketch (lgK 12, HLL_4). Spark's {@code hll_sketch_agg} builds the same
+     * registers as HLL_8 (the batch stores them as HLL_4), so batch and speed sketches union. Its operations never mutate a sketch; the one
      * exception is the speed layer, whose aggregates lend their live sketches to the store and the
      * sink for the length of a call that encodes them.
      */

@@ -1,6 +1,7 @@
 package dev.lambda.common.view;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -30,7 +31,8 @@ public final class ViewCatalogLoader {
     private static final Set<String> VIEW_KEYS = Set.of("name", "events", "dimensions", "granularity", "metrics");
     private static final Set<String> METRIC_KEYS = Set.of("name", "type", "field", "scale");
 
-    private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+    /** A key given twice in one mapping is an error, not the last one silently winning. */
+    private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
 
     public ViewCatalog load(Path file) {
         String text;
@@ -53,7 +55,8 @@ public final class ViewCatalogLoader {
         try {
             root = yaml.readTree(text);
         } catch (JacksonException e) {
-            throw new ViewConfigException("not valid YAML: " + e.getOriginalMessage());
+            String at = e.getLocation() == null || e.getLocation().getLineNr() < 1 ? "" : " (line " + e.getLocation().getLineNr() + ")";
+            throw new ViewConfigException("not valid YAML: " + e.getOriginalMessage() + at);
         }
         if (root == null || !root.isObject()) {
             throw new ViewConfigException("expected a mapping with a \"views\" list at the top");
@@ -81,6 +84,11 @@ public final class ViewCatalogLoader {
             throw error(path + ".name", "\"" + name + "\" must be lower-case letters, digits and _, starting with a letter (at most 48)");
         }
         List<String> events = textList(path + ".events", node.get("events"), false);
+        for (int e = 0; e < events.size(); e++) {
+            if (events.get(e).contains(",") || events.get(e).contains("|")) { // they separate the parts of the view's version
+                throw error(path + ".events[" + e + "]", "\"" + events.get(e) + "\": an event type a view counts may not contain , or |");
+            }
+        }
         List<String> dimensions = node.has("dimensions") ? textList(path + ".dimensions", node.get("dimensions"), true) : List.of();
         if (dimensions.size() > MAX_DIMENSIONS) {
             // their values together are one Cassandra clustering value (at most 64 KiB; see EnvelopeParser.MAX_ATTR_LENGTH)
@@ -88,6 +96,7 @@ public final class ViewCatalogLoader {
         }
         for (int d = 0; d < dimensions.size(); d++) {
             requireIdentifier(path + ".dimensions[" + d + "]", dimensions.get(d));
+            requireNotReserved(path + ".dimensions[" + d + "]", dimensions.get(d));
         }
         String granularityText = requiredText(path + ".granularity", node.get("granularity"));
         Granularity granularity;
@@ -117,9 +126,7 @@ public final class ViewCatalogLoader {
         requireMapping(path, node, METRIC_KEYS);
         String name = requiredText(path + ".name", node.get("name"));
         requireIdentifier(path + ".name", name);
-        if (RESERVED_COLUMNS.contains(name)) {
-            throw error(path + ".name", "\"" + name + "\" is reserved");
-        }
+        requireNotReserved(path + ".name", name);
         String typeText = requiredText(path + ".type", node.get("type"));
         MetricType type = null;
         for (MetricType t : MetricType.values()) {
@@ -199,6 +206,13 @@ public final class ViewCatalogLoader {
     private static void requireIdentifier(String path, String value) {
         if (!IDENTIFIER.matcher(value).matches()) {
             throw error(path, "\"" + value + "\" must be letters, digits, _, . or -, starting with a letter or _");
+        }
+    }
+
+    /** Answers have a column of this name besides the view's dimensions and metrics. */
+    private static void requireNotReserved(String path, String name) {
+        if (RESERVED_COLUMNS.contains(name)) {
+            throw error(path, "\"" + name + "\" is reserved: answers name their time column so");
         }
     }
 

@@ -17,13 +17,21 @@ class FlagsTest {
 
     @Test
     void flagsBeatEnvironmentWhichBeatsDefaults() {
-        Flags f = Flags.parse(new String[] {"--port", "9000", "--slot=5m", "run"}, Map.of("LAMBDA_PORT", "1", "LAMBDA_VIEWS", "v.yml"),
-                KNOWN, Set.of("help"));
+        Flags f = Flags.parseWithArguments(new String[] {"--port", "9000", "--slot=5m", "run"},
+                Map.of("LAMBDA_PORT", "1", "LAMBDA_VIEWS", "v.yml"), KNOWN, Set.of("help"));
         assertEquals(9000, f.integer("port", 7, 1, 65535));
         assertEquals(Duration.ofMinutes(5), f.duration("slot", Duration.ofHours(1)));
         assertEquals("v.yml", f.string("views", "config/views.yml"));
         assertEquals(List.of("run"), f.positional());
         assertEquals(Duration.ofHours(1), Flags.parse(new String[0], Map.of(), KNOWN, Set.of()).duration("slot", Duration.ofHours(1)));
+    }
+
+    @Test
+    void anArgumentThatIsNotAFlagIsRefusedByName() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> Flags.parse(new String[] {"--port", "9000", "500"}, Map.of(), KNOWN, Set.of("help")));
+        assertTrue(e.getMessage().contains("\"500\""), e.getMessage());
+        assertThrows(ConfigException.class, () -> Flags.parse(new String[] {"-port", "9000"}, Map.of(), KNOWN, Set.of("help")));
     }
 
     @Test

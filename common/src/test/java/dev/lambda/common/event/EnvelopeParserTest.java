@@ -40,6 +40,20 @@ class EnvelopeParserTest {
         assertEquals(Map.of(), e.attrs());
     }
 
+    @Test
+    void aSurrogateWithoutItsPairReadsAsCassandraAndSparkStoreIt() {
+        // two values that differ only in a lone surrogate are one row in Cassandra and one group in the batch: "?" for each
+        String event = "{\"id\":\"a\\ud83d\",\"type\":\"purchase\",\"ts\":\"2026-11-21T10:00:00Z\","
+                + "\"attrs\":{\"product\":\"Pizza %s\"}}";
+        Event lone = assertInstanceOf(ParseResult.Valid.class, parse(event.formatted("\\ud83d"))).event();
+        Event other = assertInstanceOf(ParseResult.Valid.class, parse(event.formatted("\\udc00"))).event();
+        assertEquals(Map.of("product", "Pizza ?"), lone.attrs());
+        assertEquals(lone.attrs(), other.attrs());
+        assertEquals("a?", lone.id());
+        Event paired = assertInstanceOf(ParseResult.Valid.class, parse(event.formatted("\\ud83c\\udf55"))).event();
+        assertEquals("Pizza \ud83c\udf55", paired.attrs().get("product"), "a whole character stays as it is");
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             malformed_json | {"id":"a",                                                          | not valid JSON
@@ -61,6 +75,7 @@ class EnvelopeParserTest {
             bad_ts         | {"id":"a","type":"t","ts":"+999999999-12-31T23:59:59Z"}             | is outside the years 1900 to 9999
             bad_ts         | {"id":"a","type":"t","ts":"1899-12-31T23:59:59Z"}                   | is outside the years 1900 to 9999
             bad_ts         | {"id":"a","type":"t","ts":"2026-02-30T10:00:00Z"}                   | is not an ISO-8601 time with offset
+            bad_ts         | {"id":"a","type":"t","ts":"2025-02-29T10:00:00Z"}                   | '2025' is not a leap year
             """)
     void rejectsWithAReasonAndAMessageNamingTheProblem(String code, String json, String message) {
         ParseResult.Rejected r = assertInstanceOf(ParseResult.Rejected.class, parse(json));

@@ -60,6 +60,9 @@ class ViewCatalogLoaderTest {
             'events: [a]'|'events: []'           | views[0].events: expected at least one entry
             name: n|name: x                      | views[0].metrics[0].name: "x" is already a dimension or metric of this view
             name: n|name: bucket                 | views[0].metrics[0].name: "bucket" is reserved
+            'dimensions: [x]'|'dimensions: [bucket]' | views[0].dimensions[0]: "bucket" is reserved
+            'events: [a]'|'events: [a, "b,c"]'   | 'views[0].events[1]: "b,c": an event type a view counts may not contain , or |'
+            'events: [a]'|'events: ["a|b"]'      | 'views[0].events[0]: "a|b": an event type'
             name: v|name: Bad-Name               | views[0].name: "Bad-Name" must be lower-case letters
             'dimensions: [x]'|'dimensions: [a, b, c, d, e, f, g, h, i, j, k]' | views[0].dimensions: at most 10 dimensions, got 11
             """)
@@ -78,6 +81,10 @@ class ViewCatalogLoaderTest {
         assertEquals("views[1].name: duplicate view name \"v\"",
                 assertThrows(ViewConfigException.class, () -> loader.parse("views:\n" + one + one)).getMessage());
         assertTrue(assertThrows(ViewConfigException.class, () -> loader.parse("views: [ {")).getMessage().startsWith("not valid YAML"));
+        String twice = "views:\n  - name: v\n    events: [a]\n    granularity: hour\n    granularity: minute\n"
+                + "    metrics: [{name: n, type: count}]\n";
+        String message = assertThrows(ViewConfigException.class, () -> loader.parse(twice)).getMessage();
+        assertTrue(message.startsWith("not valid YAML") && message.contains("granularity") && message.contains("line 5"), message);
         assertEquals("views: expected a non-empty list of views",
                 assertThrows(ViewConfigException.class, () -> loader.parse("views: []")).getMessage());
         assertTrue(assertThrows(ViewConfigException.class, () -> loader.load(Path.of("no-such.yml"))).getMessage().contains("does not exist"));
