@@ -149,7 +149,7 @@ final class DemoCommand {
         private final AtomicReference<String> failure = new AtomicReference<>();
         private final AtomicInteger batchRuns = new AtomicInteger();
         private volatile boolean stopping;
-        private LocalCluster cluster;
+        private volatile LocalCluster cluster;
         private ForkedServer speed;
         private ForkedServer serving;
         private GeneratorRun generator;
@@ -293,6 +293,10 @@ final class DemoCommand {
         void stop() {
             synchronized (this) {
                 stopping = true; // no batch starts after this
+            }
+            if (cluster == null) { // nothing of the demo's started yet: the servers' own hooks stop what was starting
+                stopped.countDown();
+                return;
             }
             Console.say("stopping the demo");
             if (generator != null) {
