@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** {@code ./lambda servers}: the embedded real Kafka and Cassandra, with the system topics, until Ctrl-C. */
 final class ServersCommand {
@@ -42,7 +43,9 @@ final class ServersCommand {
                 + " (data and logs under " + data.resolve("servers") + ")");
         LocalCluster cluster = LocalCluster.start(data.resolve("servers"), kafkaPort, cassandraPort, partitions, false);
         CountDownLatch stopped = new CountDownLatch(1);
+        AtomicBoolean stopping = new AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopping.set(true);
             Console.say("stopping Kafka and Cassandra");
             cluster.close();
             stopped.countDown();
@@ -51,7 +54,7 @@ final class ServersCommand {
                 + "; Ctrl-C stops both");
         while (!stopped.await(2, TimeUnit.SECONDS)) {
             Optional<String> gone = cluster.stoppedServer();
-            if (gone.isPresent()) {
+            if (gone.isPresent() && !stopping.get()) {
                 Console.say("stopping: " + gone.get());
                 return 1; // the shutdown hook stops the other one
             }
