@@ -76,8 +76,15 @@ final class DemoCommand {
 
         Demo demo = new Demo(home, settings.data(), logs);
         Runtime.getRuntime().addShutdownHook(new Thread(demo::stop, "stop-demo"));
-        demo.start(kafkaPort, cassandraPort, apiPort, settings.views(), settings.slot(), settings.batchEvery().orElse(null),
-                settings.rate());
+        try {
+            demo.start(kafkaPort, cassandraPort, apiPort, settings.views(), settings.slot(), settings.batchEvery().orElse(null),
+                    settings.rate());
+        } catch (RuntimeException e) {
+            if (demo.stopping) {
+                return 130; // Ctrl-C while starting: what failed to start was stopped, not broken
+            }
+            throw e;
+        }
         return demo.watch();
     }
 
@@ -114,12 +121,18 @@ final class DemoCommand {
             }
             Optional<Duration> batchEvery = flags.string("batch-every", "2m").equals("off") ? Optional.empty()
                     : Optional.of(flags.duration("batch-every", Duration.ofMinutes(2)));
-            if (batchEvery.isPresent() && batchEvery.get().isZero()) {
-                throw new ConfigException("--batch-every must be a positive duration or off, got " + flags.string("batch-every", ""));
+            if (batchEvery.isPresent() && batchEvery.get().toMillis() < 1) {
+                throw new ConfigException("--batch-every must be at least 1ms, or off, got " + flags.string("batch-every", ""));
             }
             int rate = flags.isSet("no-generator") ? 0 : flags.integer("rate", 200, 1, 1_000_000);
-            return new Settings(flags.integer("kafka-port", 9092, 1, 65535), flags.integer("cassandra-port", 9042, 1, 65535),
-                    flags.integer("api-port", 7070, 1, 65535), views, slot, batchEvery, rate,
+            int kafkaPort = flags.integer("kafka-port", 9092, 1, 65535);
+            int cassandraPort = flags.integer("cassandra-port", 9042, 1, 65535);
+            int apiPort = flags.integer("api-port", 7070, 1, 65535);
+            if (kafkaPort == cassandraPort || apiPort == kafkaPort || apiPort == cassandraPort) {
+                throw new ConfigException("--kafka-port, --cassandra-port and --api-port must differ, got " + kafkaPort + ", "
+                        + cassandraPort + " and " + apiPort);
+            }
+            return new Settings(kafkaPort, cassandraPort, apiPort, views, slot, batchEvery, rate,
                     Path.of(flags.string("data", "data")).toAbsolutePath());
         }
     }
@@ -241,10 +254,11 @@ final class DemoCommand {
                     String tail = ForkedServer.tail(logs.resolve("batch.log"), 5);
                     Console.say("batch run #" + run + ": FAILED with exit code " + exit + " after " + seconds + " s; last lines of "
                             + logs.resolve("batch.log") + ":\n" + tail);
-                    if (tail.contains("--accept-gap")) {
-                        Console.say("to archive what Kafka still holds and go on (the records it deleted stay out of every view), run"
-                                + " once in another terminal: ./lambda batch run --accept-gap " + String.join(" ", args.subList(1, args.size())
-                                .stream().map(a -> a.contains(" ") ? "'" + a + "'" : a).toList()));
+                    if (tail.contains("once with --accept-gap")) { // records Kafka deleted before any run archived them
+                        List<String> flags = args.subList(1, args.size()).stream().map(a -> a.contains(" ") ? "'" + a + "'" : a).toList();
+                        Console.say("to go on from what Kafka still holds (the records it deleted stay out of every view): stop the demo"
+                                + " (Ctrl-C), run once ./lambda batch run --accept-gap " + String.join(" ", flags)
+                                + ", then start it again");
                     }
                 }
             } catch (InterruptedException e) {

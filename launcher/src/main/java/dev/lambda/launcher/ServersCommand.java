@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** {@code ./lambda servers}: the embedded real Kafka and Cassandra, with the system topics, until Ctrl-C. */
 final class ServersCommand {
@@ -41,15 +42,28 @@ final class ServersCommand {
         Path data = Path.of(flags.string("data", "data")).toAbsolutePath();
         Console.say("starting Kafka on 127.0.0.1:" + kafkaPort + " and Cassandra on 127.0.0.1:" + cassandraPort
                 + " (data and logs under " + data.resolve("servers") + ")");
-        LocalCluster cluster = LocalCluster.start(data.resolve("servers"), kafkaPort, cassandraPort, partitions, false);
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
+        AtomicReference<LocalCluster> started = new AtomicReference<>();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopping.set(true);
-            Console.say("stopping Kafka and Cassandra");
-            cluster.close();
+            LocalCluster running = started.get();
+            if (running != null) { // before that, the servers' own hooks stop what was starting
+                Console.say("stopping Kafka and Cassandra");
+                running.close();
+            }
             stopped.countDown();
         }, "stop-servers"));
+        LocalCluster cluster;
+        try {
+            cluster = LocalCluster.start(data.resolve("servers"), kafkaPort, cassandraPort, partitions, false);
+        } catch (RuntimeException e) {
+            if (stopping.get()) {
+                return 130; // Ctrl-C while starting
+            }
+            throw e;
+        }
+        started.set(cluster);
         Console.say("ready: Kafka " + cluster.bootstrapServers() + ", Cassandra " + hostPort(cluster)
                 + "; Ctrl-C stops both");
         while (!stopped.await(2, TimeUnit.SECONDS)) {

@@ -47,6 +47,13 @@ class DemoSettingsTest {
         assertTrue(refused("--batch-every", "0s").startsWith("--batch-every"), "zero would fail the scheduler");
         assertTrue(refused("--batch-every", "2x").startsWith("--batch-every"));
         assertTrue(refused("--batch-every", "-PT1M").startsWith("--batch-every"));
+        assertTrue(refused("--batch-every", "PT0.0005S").startsWith("--batch-every"), "under a millisecond is zero to the scheduler");
+    }
+
+    @Test
+    void portsThatClashAreNamedBeforeAnythingStarts() {
+        assertTrue(refused("--api-port", "9092").contains("must differ"));
+        assertTrue(refused("--kafka-port", "7000", "--cassandra-port", "7000").contains("must differ"));
     }
 
     @Test

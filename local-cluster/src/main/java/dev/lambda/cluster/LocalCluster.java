@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.kafka.clients.admin.Admin;
@@ -23,14 +25,21 @@ import org.slf4j.LoggerFactory;
 public final class LocalCluster implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalCluster.class);
+    /**
+     * The lock files this JVM holds: a second lock of one of them is refused here, without opening it
+     * (closing any channel of a file drops every lock the process holds on it).
+     */
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
     private final KafkaBroker kafka;
     private final CassandraNode cassandra;
+    private final Path dataDir;
     private final FileChannel lock;
 
-    private LocalCluster(KafkaBroker kafka, CassandraNode cassandra, FileChannel lock) {
+    private LocalCluster(KafkaBroker kafka, CassandraNode cassandra, Path dataDir, FileChannel lock) {
         this.kafka = kafka;
         this.cassandra = cassandra;
+        this.dataDir = dataDir;
         this.lock = lock;
     }
 
@@ -47,7 +56,7 @@ public final class LocalCluster implements AutoCloseable {
         try {
             return start(dataDir, kafkaPort, cassandraPort, eventPartitions, preferContainer, lock);
         } catch (RuntimeException e) {
-            closeQuietly(lock);
+            unlock(dataDir, lock);
             throw e;
         }
     }
@@ -78,7 +87,7 @@ public final class LocalCluster implements AutoCloseable {
             throw e;
         }
         try {
-            return new LocalCluster(kafka, cassandraStart.join(), lock);
+            return new LocalCluster(kafka, cassandraStart.join(), dataDir, lock);
         } catch (CompletionException e) {
             kafka.close();
             throw e.getCause() instanceof RuntimeException r ? r : e;
@@ -91,36 +100,49 @@ public final class LocalCluster implements AutoCloseable {
      * Cassandra on their files.
      */
     static FileChannel lock(Path dataDir) {
-        Path file = dataDir.toAbsolutePath().resolve("cluster.lock");
+        Path file = dataDir.toAbsolutePath().normalize().resolve("cluster.lock");
+        if (!HELD.add(file)) {
+            throw inUse(dataDir, file);
+        }
         FileChannel channel;
         try {
             Files.createDirectories(dataDir);
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         } catch (IOException e) {
+            HELD.remove(file);
             throw new UncheckedIOException("cannot open " + file, e);
         }
         FileLock lock;
         try {
             lock = channel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
-        } catch (IOException e) {
-            closeQuietly(channel);
-            throw new UncheckedIOException("cannot lock " + file, e);
+        } catch (IOException | OverlappingFileLockException e) {
+            release(file, channel);
+            throw new UncheckedIOException("cannot lock " + file, e instanceof IOException io ? io : new IOException(e));
         }
         if (lock == null) {
-            closeQuietly(channel);
-            throw new IllegalStateException("the servers' data directory " + dataDir.toAbsolutePath() + " is in use by another running"
-                    + " ./lambda demo or servers (it holds " + file.getFileName() + "); stop that one, or give this one another --data");
+            release(file, channel);
+            throw inUse(dataDir, file);
         }
         return channel;
     }
 
-    static void closeQuietly(FileChannel channel) {
+    private static IllegalStateException inUse(Path dataDir, Path file) {
+        return new IllegalStateException("the servers' data directory " + dataDir.toAbsolutePath() + " is in use by another running"
+                + " ./lambda demo or servers (it holds " + file.getFileName() + "); stop that one, or give this one another --data");
+    }
+
+    /** Gives up the lock {@link #lock} took on {@code dataDir}. */
+    static void unlock(Path dataDir, FileChannel channel) {
+        release(dataDir.toAbsolutePath().normalize().resolve("cluster.lock"), channel);
+    }
+
+    private static void release(Path file, FileChannel channel) {
         try {
             channel.close(); // releases the lock
         } catch (IOException e) {
-            LOG.warn("cannot close {}", channel, e);
+            LOG.warn("cannot close {}", file, e);
+        } finally {
+            HELD.remove(file);
         }
     }
 
@@ -156,7 +178,7 @@ public final class LocalCluster implements AutoCloseable {
             try {
                 kafka.close();
             } finally {
-                closeQuietly(lock);
+                unlock(dataDir, lock);
             }
         }
     }

@@ -17,7 +17,8 @@ class LocalClusterLockTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> LocalCluster.lock(data));
         assertTrue(e.getMessage().contains(data.toString()) && e.getMessage().contains("--data"), e.getMessage());
 
-        LocalCluster.closeQuietly(held);
-        LocalCluster.closeQuietly(LocalCluster.lock(data));
+        assertTrue(held.isOpen(), "a refusal leaves the lock held");
+        LocalCluster.unlock(data, held);
+        LocalCluster.unlock(data, LocalCluster.lock(data));
     }
 }

@@ -156,7 +156,9 @@ class DashboardIT {
                     browser.findElement(By.id("rows-caption")).getText());
 
             browser.manage().window().setSize(new Dimension(390, 844));
-            Thread.sleep(500);
+            // once the page has the phone's width (reading the widths lays it out), it must not scroll sideways
+            await(browser, () -> ((Number) ((JavascriptExecutor) browser).executeScript(
+                    "return document.documentElement.clientWidth;")).longValue() <= 390, "the page at phone width");
             Object overflow = ((JavascriptExecutor) browser).executeScript(
                     "return document.documentElement.scrollWidth - document.documentElement.clientWidth;");
             assertTrue(((Number) overflow).longValue() <= 0, "no sideways scrolling at phone width (overflow " + overflow + " px)");

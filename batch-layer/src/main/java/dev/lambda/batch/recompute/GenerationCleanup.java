@@ -11,15 +11,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Drops what readers no longer need, with partition deletes: generations other than the published
- * one and the one it replaced, once they went out of use longer than the grace period ago (DESIGN
- * §6; and were written longer ago than that, so no run is still writing them), and every generation of
+ * one and the one it replaced, once another was published over them longer than the grace period
+ * ago (DESIGN §6), or, never published, once their record is older than the grace (no run is still
+ * writing them), and every generation of
  * a view's old versions once the current version was first published longer than the grace period
  * ago (serving instances still on the old views file keep their answers while they are switched
  * over; after that an old version's state is marked retired, so those still on it answer that it
@@ -56,11 +56,11 @@ public final class GenerationCleanup {
     public int clean(ViewDefinition view, ViewState published, ConsistencyLevel consistency, Instant now) {
         Instant graceStart = now.minus(grace);
         Instant asOf = now.minus(GenerationLease.interval(grace));
-        boolean outOfUseLongEnough = outOfUseSince(published).map(at -> at.isBefore(graceStart)).orElse(true);
         int dropped = 0;
         for (BatchGeneration g : generations.list(view.name(), view.version()).toCompletableFuture().join()) {
             boolean kept = g.generation() == published.generation()
                     || (published.previousGeneration() != null && g.generation() == published.previousGeneration());
+            boolean outOfUseLongEnough = g.replacedAt() == null || g.replacedAt().isBefore(graceStart);
             if (!kept && outOfUseLongEnough && g.writtenAt().isBefore(graceStart)) {
                 drop(g, asOf, consistency);
                 dropped++;
@@ -80,18 +80,6 @@ public final class GenerationCleanup {
             }
         }
         return dropped;
-    }
-
-    /**
-     * When the generations before the published one and its previous went out of use at the latest:
-     * when the previous one was published, or, not knowing that (a state of an older release), when
-     * the published one was. None, with no previous: the others were never published.
-     */
-    private static Optional<Instant> outOfUseSince(ViewState published) {
-        if (published.previousGeneration() == null) {
-            return Optional.empty();
-        }
-        return Optional.of(published.previousPublishedAt() != null ? published.previousPublishedAt() : published.publishedAt());
     }
 
     /**

@@ -292,15 +292,19 @@ public final class Recompute {
             progress.line("write", rows, "rows of " + view.name() + " in " + rowsByPartition.size() + " partitions");
 
             // a retired state's generations are dropped: none of them is kept for readers of the state before this one
-            Optional<ViewState> replaced = current.filter(s -> !s.retired());
-            boolean again = replaced.map(s -> s.generation() == generation).orElse(false);
-            Long previous = replaced.map(s -> again ? s.previousGeneration() : Long.valueOf(s.generation())).orElse(null);
-            Instant previousPublishedAt = replaced.map(s -> again ? s.previousPublishedAt() : s.publishedAt()).orElse(null);
+            Long previous = current.filter(s -> !s.retired())
+                    .map(s -> s.generation() == generation ? s.previousGeneration() : Long.valueOf(s.generation())).orElse(null);
             Instant publishedAt = Instant.now();
             state = new ViewState(view.name(), view.version(), generation, c.cutoff(), computedAt, publishedAt,
                     c.counts().valid(), c.counts().duplicates(), rows, System.currentTimeMillis() - c.startedMillis(), previous,
-                    previousPublishedAt, versionSince(current, versionsAtStart, publishedAt));
+                    versionSince(current, versionsAtStart, publishedAt));
             lease.requireHeld();
+            // the generation readers leave is marked first: its grace (DESIGN §6) runs from no later than this publish
+            Optional<ViewState> replaced = current.filter(s -> !s.retired() && s.generation() != generation);
+            if (replaced.isPresent()) {
+                generations.markReplaced(view.name(), view.version(), replaced.get().generation(), publishedAt, c.consistency())
+                        .toCompletableFuture().join();
+            }
             if (publisher.publish(state, current.orElse(null), c.consistency())) {
                 progress.line("publish", rows, view.name() + " now answers from generation " + generation);
             } else {

@@ -1,6 +1,7 @@
 package dev.lambda.batch.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,6 +25,14 @@ class BatchConfigTest {
         assertEquals(Duration.ofHours(1), recompute().grace());
         assertEquals(Duration.ZERO, recompute("--grace", "0s").grace());
         assertEquals(Duration.ofSeconds(1), recompute("--grace", "1s").grace());
+    }
+
+    /** A setting left in an environment must not accept lost records on every later run. */
+    @Test
+    void acceptingAGapIsForTheCommandLineOnly() {
+        Map<String, String> env = Map.of("LAMBDA_ACCEPT_GAP", "true");
+        assertFalse(BatchConfig.from(BatchConfig.flags(new String[] {"ingest"}, env)).acceptGap());
+        assertTrue(BatchConfig.from(BatchConfig.flags(new String[] {"ingest", "--accept-gap"}, Map.of())).acceptGap());
     }
 
     @Test

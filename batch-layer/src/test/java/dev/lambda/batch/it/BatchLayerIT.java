@@ -45,6 +45,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -340,6 +341,8 @@ class BatchLayerIT {
             List<BatchGeneration> before = generations.list(sales.name(), sales.version()).toCompletableFuture().join()
                     .stream().sorted(Comparator.comparing(BatchGeneration::cutoff)).toList();
             assertEquals(cutoffs, before.stream().map(BatchGeneration::cutoff).toList(), "nothing dropped within the grace");
+            assertEquals(Arrays.asList(publishedAt.get(1), publishedAt.get(2), null),
+                    before.stream().map(BatchGeneration::replacedAt).toList(), "each marked replaced by the next one's publish");
             BatchGeneration oldest = before.get(0);
             assertTrue(rowsOf(f, sales, oldest) > 0);
 
@@ -352,7 +355,6 @@ class BatchLayerIT {
             ViewState published = f.published("sales");
             assertEquals(before.get(2).generation(), published.generation(), "the same cutoff over the same events: the same generation");
             assertEquals(before.get(1).generation(), published.previousGeneration(), "re-publishing a generation keeps its previous");
-            assertEquals(publishedAt.get(1), published.previousPublishedAt(), "and when that was published");
             List<String> diffs = f.differences(published.generation(), published.cutoff());
             assertTrue(diffs.isEmpty(), "the published generation is intact: " + diffs.subList(0, Math.min(5, diffs.size())));
         }
@@ -707,8 +709,9 @@ class BatchLayerIT {
     }
 
     /**
-     * A generation the published one's previous replaced moments ago stays for the grace, however
-     * long ago it was written: readers may have read the state that pointed at it until then.
+     * A generation replaced moments ago stays for the grace, however long ago it was written: readers
+     * may have read the state that pointed at it until then. One replaced longer ago goes, however
+     * recently the published one's previous was published (runs more frequent than the grace).
      */
     @Test
     void aGenerationReplacedMomentsAgoStaysForTheGraceHoweverLongAgoItWasWritten(LocalCluster cluster, @TempDir Path dir) {
@@ -720,19 +723,24 @@ class BatchLayerIT {
             Instant cutoff = Instant.parse("2026-11-24T03:00:00Z");
             Instant period = Granularity.MINUTE.periodOf(cutoff);
             Instant now = Instant.now();
-            for (long id = 5; id <= 7; id++) { // 5 and 6 written two hours ago, 7 now
+            for (long id = 4; id <= 7; id++) { // 4 to 6 written three hours ago, 7 now
                 generations.record(new BatchGeneration("sales", sales.version(), id, cutoff, Set.of(BatchGeneration.partition(
-                        Granularity.MINUTE, period)), id == 7 ? now : now.minus(Duration.ofHours(2))), quorum).toCompletableFuture().join();
+                        Granularity.MINUTE, period)), id == 7 ? now : now.minus(Duration.ofHours(3))), quorum).toCompletableFuture().join();
                 rows.write(sales, new BatchRow(id, Granularity.MINUTE, cutoff, List.of("p1", "NP"), Aggregate.zero(sales)))
                         .toCompletableFuture().join();
             }
-            // 6 was published 30 s ago (replacing 5), 7 now
-            ViewState published = new ViewState("sales", sales.version(), 7, cutoff, now, now, 0, 0, 0, 0, 6L,
-                    now.minus(Duration.ofSeconds(30)), now);
+            // 5 replaced 4 two hours ago, 6 replaced 5 30 s ago, 7 replaces 6 now
+            generations.markReplaced("sales", sales.version(), 4, now.minus(Duration.ofHours(2)), quorum).toCompletableFuture().join();
+            generations.markReplaced("sales", sales.version(), 5, now.minus(Duration.ofSeconds(30)), quorum).toCompletableFuture().join();
+            generations.markReplaced("sales", sales.version(), 6, now, quorum).toCompletableFuture().join();
+            ViewState published = new ViewState("sales", sales.version(), 7, cutoff, now, now, 0, 0, 0, 0, 6L, now);
             GenerationCleanup cleanup = new GenerationCleanup(generations, rows, new ViewStateTable(f.session, f.keyspace()),
                     Duration.ofMinutes(10));
 
-            assertEquals(0, cleanup.clean(sales, published, quorum, now));
+            // (two minutes on: a cleanup leaves what was written within its last minute)
+            assertEquals(1, cleanup.clean(sales, published, quorum, now.plus(Duration.ofMinutes(2))));
+            assertEquals(List.of(), rows.read(sales, 4, Granularity.MINUTE, period).toCompletableFuture().join(),
+                    "replaced two hours ago: gone");
             assertEquals(1, rows.read(sales, 5, Granularity.MINUTE, period).toCompletableFuture().join().size(),
                     "the generation readers used until 30 s ago keeps its rows");
 

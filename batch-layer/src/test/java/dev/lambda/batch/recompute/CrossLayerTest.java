@@ -89,7 +89,8 @@ class CrossLayerTest {
         for (Row r : batch) {
             HllSketch stored = HllSketch.heapify(GenerationWriter.toStored(r, view).metrics().sketches().get("visitors").array());
             assertEquals(MetricValue.Distinct.TYPE, stored.getTgtHllType(), "stored as the speed layer stores its sketches");
-            assertEquals(MetricValue.Distinct.fromBytes((byte[]) r.get(3)).read(), new MetricValue.Distinct(stored).read(), "same estimate");
+            assertEquals(MetricValue.Distinct.fromBytes((byte[]) r.get(3)).read(), new MetricValue.Distinct(stored).read(),
+                    "same estimate");
         }
     }
 

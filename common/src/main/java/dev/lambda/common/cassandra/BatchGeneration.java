@@ -11,9 +11,16 @@ import java.util.TreeSet;
  * has, so that it can be dropped with partition deletes once it is no longer needed.
  *
  * @param partitions each as {@code level/periodEpochMillis}
+ * @param replacedAt when a run published another generation over this one (readers left it then),
+ *                   or {@code null}: never published, still published, or replaced by an older release
  */
 public record BatchGeneration(String view, String version, long generation, Instant cutoff, Set<String> partitions,
-                              Instant writtenAt) {
+                              Instant writtenAt, Instant replacedAt) {
+
+    /** A generation as its run records it: not replaced. */
+    public BatchGeneration(String view, String version, long generation, Instant cutoff, Set<String> partitions, Instant writtenAt) {
+        this(view, version, generation, cutoff, partitions, writtenAt, null);
+    }
 
     public BatchGeneration {
         Objects.requireNonNull(view, "view");

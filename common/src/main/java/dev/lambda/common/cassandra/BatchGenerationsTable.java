@@ -12,18 +12,23 @@ import java.util.concurrent.CompletionStage;
 public final class BatchGenerationsTable {
 
     private static final String COLUMNS = "view_name, version, generation, cutoff, partitions, written_at";
+    private static final String LISTED = COLUMNS + ", replaced_at";
 
     private final CqlSession session;
     private final PreparedStatement insert;
     private final PreparedStatement selectAll;
     private final PreparedStatement delete;
     private final PreparedStatement selectVersions;
+    private final PreparedStatement markReplaced;
 
     public BatchGenerationsTable(CqlSession session, String keyspace) {
         this.session = session;
         String table = keyspace + ".batch_generations";
         this.insert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?)");
-        this.selectAll = session.prepare("SELECT " + COLUMNS + " FROM " + table + " WHERE view_name = ? AND version = ?");
+        // the record's own columns only: a run renewing its record leaves a replacement mark as it is
+        this.selectAll = session.prepare("SELECT " + LISTED + " FROM " + table + " WHERE view_name = ? AND version = ?");
+        this.markReplaced = session.prepare("UPDATE " + table + " SET replaced_at = ? WHERE view_name = ? AND version = ?"
+                + " AND generation = ? IF EXISTS");
         this.delete = session.prepare("DELETE FROM " + table + " WHERE view_name = ? AND version = ? AND generation = ?");
         this.selectVersions = session.prepare("SELECT DISTINCT view_name, version FROM " + table);
     }
@@ -32,6 +37,15 @@ public final class BatchGenerationsTable {
     public CompletionStage<Void> record(BatchGeneration g, ConsistencyLevel consistency) {
         return session.executeAsync(insert.bind(g.view(), g.version(), g.generation(), g.cutoff(), g.partitions(), g.writtenAt())
                 .setConsistencyLevel(consistency)).thenApply(rs -> null);
+    }
+
+    /**
+     * Marks a recorded generation as replaced at {@code at} (a later mark overwrites an earlier one).
+     * Conditional on the record: a generation already forgotten is left so, with no stray mark.
+     */
+    public CompletionStage<Void> markReplaced(String view, String version, long generation, Instant at, ConsistencyLevel consistency) {
+        return session.executeAsync(markReplaced.bind(at, view, version, generation).setConsistencyLevel(consistency)
+                .setSerialConsistencyLevel(ViewStateTable.serialFor(consistency))).thenApply(rs -> null);
     }
 
     public CompletionStage<List<BatchGeneration>> list(String view, String version) {
@@ -52,6 +66,7 @@ public final class BatchGenerationsTable {
 
     private static BatchGeneration toGeneration(Row row) {
         return new BatchGeneration(row.getString("view_name"), row.getString("version"), row.getLong("generation"),
-                row.getInstant("cutoff"), row.getSet("partitions", String.class), row.getInstant("written_at"));
+                row.getInstant("cutoff"), row.getSet("partitions", String.class), row.getInstant("written_at"),
+                row.getInstant("replaced_at"));
     }
 }

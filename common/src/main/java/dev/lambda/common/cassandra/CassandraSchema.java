@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  *   <li>{@code speed_rows}: the speed layer's absolute aggregates per (bucket, dims, slot, source
  *       partition), written with a TTL; readers take only slots at or after the cutoff.</li>
  *   <li>{@code batch_generations}: every generation the batch wrote, with the partitions it wrote, so
- *       that old ones can be dropped with partition deletes.</li>
+ *       that old ones can be dropped with partition deletes, and when a publish took each out of use.</li>
  *   <li>{@code speed_partitions}: per speed-layer application and input partition, how far its rows
  *       reach and its duplicates and dead letters so far (absolute values, for status pages), and
  *       the slot widths and TTL of its rows, which a batch cutoff must agree with, and since when its
@@ -64,7 +64,7 @@ public final class CassandraSchema {
     private static final String[][] ADDED_COLUMNS = {{"view_state", "version_since", "timestamp"},
         {"speed_partitions", "slot_width_ingests", "map<bigint, timestamp>"}, {"speed_partitions", "rows_ttls_ms", "set<bigint>"},
         {"view_state", "replaced_by", "text"}, {"view_state", "retired_at", "timestamp"},
-        {"speed_partitions", "view_versions", "frozen<map<text, timestamp>>"}, {"view_state", "previous_published_at", "timestamp"}};
+        {"speed_partitions", "view_versions", "frozen<map<text, timestamp>>"}, {"batch_generations", "replaced_at", "timestamp"}};
 
     List<String> statements() {
         String metrics = """
@@ -87,7 +87,6 @@ public final class CassandraSchema {
                   rows_written bigint,
                   duration_ms bigint,
                   previous_generation bigint,
-                  previous_published_at timestamp,
                   version_since timestamp,
                   replaced_by text,
                   retired_at timestamp,
@@ -125,6 +124,7 @@ public final class CassandraSchema {
                   cutoff timestamp,
                   partitions frozen<set<text>>,
                   written_at timestamp,
+                  replaced_at timestamp,
                   PRIMARY KEY ((view_name, version), generation)
                 )""".formatted(keyspace),
                 """

@@ -12,9 +12,6 @@ import java.util.Objects;
  * from what is left).
  *
  * @param previousGeneration the generation this one replaced, or {@code null} for the first
- * @param previousPublishedAt when {@link #previousGeneration()} was published, so when every generation
- *                           before it went out of use at the latest (DESIGN §6: dropped a grace after
- *                           that), or {@code null} if unknown (a row of an older release)
  * @param versionSince       when this view version was first published (its answers have come from the
  *                           batch since then), or {@code null} if unknown (a row of an older release)
  * @param replacedBy         the version that retired this one, or {@code null} while it is current
@@ -22,8 +19,7 @@ import java.util.Objects;
  */
 public record ViewState(String view, String version, long generation, Instant cutoff, Instant builtAt,
                         Instant publishedAt, long eventsIn, long duplicatesDropped, long rowsWritten,
-                        long durationMs, Long previousGeneration, Instant previousPublishedAt, Instant versionSince, String replacedBy,
-                        Instant retiredAt) {
+                        long durationMs, Long previousGeneration, Instant versionSince, String replacedBy, Instant retiredAt) {
 
     public ViewState {
         Objects.requireNonNull(view, "view");
@@ -38,17 +34,9 @@ public record ViewState(String view, String version, long generation, Instant cu
 
     /** A state that is not retired. */
     public ViewState(String view, String version, long generation, Instant cutoff, Instant builtAt, Instant publishedAt, long eventsIn,
-                     long duplicatesDropped, long rowsWritten, long durationMs, Long previousGeneration, Instant previousPublishedAt,
-                     Instant versionSince) {
-        this(view, version, generation, cutoff, builtAt, publishedAt, eventsIn, duplicatesDropped, rowsWritten, durationMs,
-                previousGeneration, previousPublishedAt, versionSince, null, null);
-    }
-
-    /** A state that is not retired, with no time known for its previous generation's publish. */
-    public ViewState(String view, String version, long generation, Instant cutoff, Instant builtAt, Instant publishedAt, long eventsIn,
                      long duplicatesDropped, long rowsWritten, long durationMs, Long previousGeneration, Instant versionSince) {
         this(view, version, generation, cutoff, builtAt, publishedAt, eventsIn, duplicatesDropped, rowsWritten, durationMs,
-                previousGeneration, null, versionSince);
+                previousGeneration, versionSince, null, null);
     }
 
     public boolean retired() {
@@ -58,6 +46,6 @@ public record ViewState(String view, String version, long generation, Instant cu
     /** This state as retired by {@code version} at {@code at}. */
     public ViewState retiredBy(String version, Instant at) {
         return new ViewState(view, this.version, generation, cutoff, builtAt, publishedAt, eventsIn, duplicatesDropped, rowsWritten,
-                durationMs, previousGeneration, previousPublishedAt, versionSince, Objects.requireNonNull(version, "version"), Objects.requireNonNull(at, "at"));
+                durationMs, previousGeneration, versionSince, Objects.requireNonNull(version, "version"), Objects.requireNonNull(at, "at"));
     }
 }

@@ -22,7 +22,7 @@ import java.util.concurrent.CompletionStage;
 public final class ViewStateTable {
 
     private static final String PUBLISHED_COLUMNS = "view_name, version, generation, cutoff, built_at, published_at, events_in, "
-            + "duplicates_dropped, rows_written, duration_ms, previous_generation, previous_published_at, version_since";
+            + "duplicates_dropped, rows_written, duration_ms, previous_generation, version_since";
     private static final String COLUMNS = PUBLISHED_COLUMNS + ", replaced_by, retired_at";
 
     private final CqlSession session;
@@ -38,10 +38,9 @@ public final class ViewStateTable {
         String table = keyspace + ".view_state";
         // the retirement's columns are written (as null) only over a retired state: other publishes leave them unset, not tombstoned
         this.publishFirst = session.prepare("INSERT INTO " + table + " (" + PUBLISHED_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                + " ?, ?, ?) IF NOT EXISTS");
+                + " ?, ?) IF NOT EXISTS");
         String set = "UPDATE " + table + " SET generation = ?, cutoff = ?, built_at = ?, published_at = ?, events_in = ?,"
-                + " duplicates_dropped = ?, rows_written = ?, duration_ms = ?, previous_generation = ?, previous_published_at = ?,"
-                + " version_since = ?";
+                + " duplicates_dropped = ?, rows_written = ?, duration_ms = ?, previous_generation = ?, version_since = ?";
         String where = " WHERE view_name = ? AND version = ? IF generation = ? AND published_at = ? AND retired_at = ";
         this.publishReplacing = session.prepare(set + where + "null");
         this.publishReplacingRetired = session.prepare(set + ", replaced_by = null, retired_at = null" + where + "?");
@@ -68,13 +67,13 @@ public final class ViewStateTable {
         BoundStatement bound;
         if (replacing == null) {
             bound = publishFirst.bind(s.view(), s.version(), s.generation(), s.cutoff(), s.builtAt(), s.publishedAt(), s.eventsIn(),
-                    s.duplicatesDropped(), s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.previousPublishedAt(), s.versionSince());
+                    s.duplicatesDropped(), s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.versionSince());
         } else {
             if (!replacing.view().equals(s.view()) || !replacing.version().equals(s.version())) {
                 throw new IllegalArgumentException("a state is published over one of the same view version, not " + replacing);
             }
             List<Object> values = new ArrayList<>(Arrays.asList(s.generation(), s.cutoff(), s.builtAt(), s.publishedAt(), s.eventsIn(),
-                    s.duplicatesDropped(), s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.previousPublishedAt(), s.versionSince(), s.view(),
+                    s.duplicatesDropped(), s.rowsWritten(), s.durationMs(), s.previousGeneration(), s.versionSince(), s.view(),
                     s.version(), replacing.generation(), replacing.publishedAt()));
             if (replacing.retired()) {
                 values.add(replacing.retiredAt());
@@ -129,6 +128,6 @@ public final class ViewStateTable {
                 row.getInstant("cutoff"), row.getInstant("built_at"), row.getInstant("published_at"),
                 row.getLong("events_in"), row.getLong("duplicates_dropped"), row.getLong("rows_written"),
                 row.getLong("duration_ms"), row.isNull("previous_generation") ? null : row.getLong("previous_generation"),
-                row.getInstant("previous_published_at"), row.getInstant("version_since"), row.getString("replaced_by"), row.getInstant("retired_at"));
+                row.getInstant("version_since"), row.getString("replaced_by"), row.getInstant("retired_at"));
     }
 }

@@ -29,6 +29,8 @@ public final class EnvelopeParser {
      * a reject reason, an event's fields). The batch layer records it with each archived record and
      * parses records archived under another version again from their raw value when it recomputes,
      * so a parser fix heals the whole history (DESIGN §1), not just records archived after it.
+     * (Still 1 after lone surrogates became {@code ?} and a reject's detail names java.time's reason:
+     * the archive's Parquet writer had already stored those values so, and a detail is no verdict.)
      */
     public static final int VERSION = 1;
 

@@ -74,8 +74,7 @@ class CassandraTablesIT {
         ViewState old = table.find("sales", "v1").toCompletableFuture().join().orElseThrow();
         assertEquals(7, old.generation(), "the row is kept");
         assertEquals(null, old.versionSince(), "unknown for a row of the earlier release");
-        ViewState next = new ViewState("sales", "v1", 8, old.cutoff(), old.builtAt(), old.publishedAt(), 1, 0, 1, 1, 7L, old.publishedAt(),
-                old.publishedAt());
+        ViewState next = new ViewState("sales", "v1", 8, old.cutoff(), old.builtAt(), old.publishedAt(), 1, 0, 1, 1, 7L, old.publishedAt());
         assertTrue(table.publish(next, old, DefaultConsistencyLevel.LOCAL_QUORUM).toCompletableFuture().join());
         assertEquals(Optional.of(next), table.find("sales", "v1").toCompletableFuture().join());
     }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -69,6 +70,7 @@ final class AnswerCache {
     private final long maxAgeNanos;
     private final long recentNanos;
     private final Map<Key, Entry> entries = new ConcurrentHashMap<>();
+    private final LongSupplier ticker;
 
     /**
      * @param maxEntries 0 turns the cache off
@@ -77,9 +79,11 @@ final class AnswerCache {
      * @param maxAge     no answer is served after this, whatever the versions say
      * @param recent     a key asked for within this (and since its last computation) is recomputed ahead of
      *                   requests by {@link #refresh}
+     * @param ticker     the time in nanoseconds ({@code System::nanoTime})
      */
-    AnswerCache(int maxEntries, Duration maxStale, Duration maxAge, Duration recent) {
+    AnswerCache(int maxEntries, Duration maxStale, Duration maxAge, Duration recent, LongSupplier ticker) {
         this.maxEntries = maxEntries;
+        this.ticker = ticker;
         this.maxStaleNanos = maxStale.toNanos();
         this.maxAgeNanos = maxAge.toNanos();
         this.recentNanos = recent.toNanos();
@@ -90,7 +94,7 @@ final class AnswerCache {
         if (maxEntries == 0) {
             return compute.get();
         }
-        long now = System.nanoTime();
+        long now = ticker.getAsLong();
         Entry entry = entries.get(key);
         if (entry == null) {
             entry = entries.computeIfAbsent(key, k -> new Entry(now));
@@ -128,7 +132,7 @@ final class AnswerCache {
         if (maxEntries == 0) {
             return 0;
         }
-        long now = System.nanoTime();
+        long now = ticker.getAsLong();
         int started = 0;
         for (Entry entry : entries.values()) {
             Served served = entry.served;

@@ -52,7 +52,8 @@ public final class QueryService {
         this.timeout = timeout;
         this.batchParts = new BatchPartCache(cachedAggregates);
         this.speedChanges = speedChanges;
-        this.answers = new AnswerCache(speedChanges == null ? 0 : cachedAnswers, MAX_STALE, Duration.ofSeconds(60), RECENT);
+        this.answers = new AnswerCache(speedChanges == null ? 0 : cachedAnswers, MAX_STALE, Duration.ofSeconds(60), RECENT,
+                System::nanoTime);
         if (speedChanges != null) {
             // answers asked for recently are recomputed as soon as the speed layer reports progress,
             // so their next request finds a fresh answer instead of waiting for one

@@ -1,6 +1,7 @@
 package dev.lambda.serving.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -305,8 +306,11 @@ class ServingAppTest {
         assertEquals("2026-11-21T10:00:00Z", one.get("freshness").get("batchCutoff").asText());
         JsonNode status = JSON.readTree(get("/api/v1/status").body());
         assertEquals(2, status.get("views").get(0).get("batchEventsIn").asLong());
-        assertEquals(T.isBefore(Instant.now().minus(Duration.ofHours(36))), status.get("views").get(0).get("batchOverdue").asBoolean(),
-                "overdue once the cutoff is older than 36 h");
+        cutoff = Instant.now().minus(Duration.ofHours(2)).truncatedTo(java.time.temporal.ChronoUnit.HOURS);
+        assertFalse(JSON.readTree(get("/api/v1/status").body()).get("views").get(0).get("batchOverdue").asBoolean(),
+                "2 to 3 hours old, within the 36 h");
+        cutoff = Instant.now().minus(Duration.ofHours(37));
+        assertTrue(JSON.readTree(get("/api/v1/status").body()).get("views").get(0).get("batchOverdue").asBoolean(), "older than 36 h");
         assertTrue(JSON.readTree(get("/openapi.json").body()).get("paths").has("/api/v1/views/{view}/query"));
         assertTrue(get("/docs").body().contains("openapi.json"));
         String metrics = get("/metrics").body();

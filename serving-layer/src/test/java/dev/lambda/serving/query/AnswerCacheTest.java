@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 
 /** The answer cache's own rules: shared computations, versions, the bound on entries, refresh only of recent keys. */
@@ -22,6 +24,9 @@ class AnswerCacheTest {
     private static final Instant DAY = Instant.parse("2026-11-21T00:00:00Z");
 
     private final AtomicInteger computations = new AtomicInteger();
+    /** The cache's clock: one millisecond passes at every reading, as between two requests, and more when a test says so. */
+    private final AtomicLong nanos = new AtomicLong();
+    private final LongSupplier ticker = () -> nanos.addAndGet(1_000_000);
 
     private static AnswerCache.Key key(int day) {
         Query q = new Query(SALES, DAY.plus(Duration.ofDays(day)), DAY.plus(Duration.ofDays(day + 1)), Granularity.DAY, List.of(0), List.of(),
@@ -36,7 +41,7 @@ class AnswerCacheTest {
 
     @Test
     void anAnswerIsComputedOncePerVersion() {
-        AnswerCache cache = new AnswerCache(100, Duration.ZERO, Duration.ofMinutes(1), Duration.ofSeconds(10));
+        AnswerCache cache = new AnswerCache(100, Duration.ZERO, Duration.ofMinutes(1), Duration.ofSeconds(10), ticker);
         Answer first = cache.get(key(0), 1, () -> compute(key(0))).join();
         assertSame(first, cache.get(key(0), 1, () -> compute(key(0))).join());
         assertEquals(1, computations.get());
@@ -45,11 +50,10 @@ class AnswerCacheTest {
     }
 
     @Test
-    void pastTheBoundTheLeastRecentlyAskedForKeysGo() throws InterruptedException {
-        AnswerCache cache = new AnswerCache(10, Duration.ZERO, Duration.ofMinutes(1), Duration.ofSeconds(10));
+    void pastTheBoundTheLeastRecentlyAskedForKeysGo() {
+        AnswerCache cache = new AnswerCache(10, Duration.ZERO, Duration.ofMinutes(1), Duration.ofSeconds(10), ticker);
         for (int day = 0; day < 10; day++) {
             cache.get(key(day), 1, () -> compute(key(0))).join();
-            Thread.sleep(2); // distinct request times
         }
         cache.get(key(10), 1, () -> compute(key(10))).join(); // one more than the bound
         int before = computations.get();
@@ -60,12 +64,11 @@ class AnswerCacheTest {
     }
 
     @Test
-    void refreshRecomputesKeysAskedForAgainSinceTheirLastComputationOncePerVersion() throws InterruptedException {
-        // "recently" is 2 s, so that a stall of a busy machine between two steps does not make a key old
-        AnswerCache cache = new AnswerCache(100, Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofSeconds(2));
+    void refreshRecomputesKeysAskedForAgainSinceTheirLastComputationOncePerVersion() {
+        AnswerCache cache = new AnswerCache(100, Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofSeconds(2), ticker);
         cache.get(key(0), 1, () -> compute(key(0))).join();
         cache.get(key(0), 1, () -> compute(key(0))).join();
-        Thread.sleep(2_100);
+        nanos.addAndGet(Duration.ofMillis(2_100).toNanos()); // past "recently"
         cache.get(key(1), 1, () -> compute(key(1))).join();
         cache.get(key(2), 1, () -> compute(key(2))).join();
         cache.get(key(2), 1, () -> compute(key(2))).join(); // asked again after its computation

@@ -9,6 +9,7 @@ import dev.lambda.cluster.KafkaBroker;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.LocalClusterExtension;
 import dev.lambda.cluster.SystemTopics;
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.cassandra.ViewStateTable;
 import dev.lambda.common.time.IngestSlots;
@@ -31,6 +32,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongPredicate;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -77,17 +79,15 @@ class SpeedLayerIT {
             f.produce(2_000);
             Process first = fork(f, state, "first");
             try {
-                // wait until it has written rows, then keep producing and kill it mid-stream
-                long deadline = System.nanoTime() + CATCH_UP.toNanos();
-                while (f.speedRowCount() == 0 && System.nanoTime() < deadline) {
-                    Thread.sleep(200);
-                }
-                assertTrue(f.speedRowCount() > 0, "the first instance wrote nothing; see target/speed-kill-first.log");
-                Thread producer = new Thread(() -> f.produce(6_000));
+                // once it has flushed the first records and part of a burst, kill it
+                awaitRecordedProgress(f, n -> n >= 2_000, "the first instance flushed nothing; see target/speed-kill-first.log");
+                Thread producer = new Thread(() -> f.produce(20_000));
                 producer.start();
-                Thread.sleep(1_500);
+                awaitRecordedProgress(f, n -> n > 2_000, "the first instance flushed none of the burst");
                 first.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL: no close, no commit, no flush
                 producer.join();
+                long flushed = recordedProgress(f);
+                assertTrue(flushed < 22_000, "mid-stream: " + flushed + " of 22,000 records flushed when it was killed");
             } finally {
                 first.destroyForcibly();
             }
@@ -115,8 +115,17 @@ class SpeedLayerIT {
             Thread.sleep(1_000); // the flush that wrote the last rows has counted them
             long rowsBefore = layer.metrics().rowsFlushed();
             node.close(); // Cassandra goes away with the layer running
+            long readBefore = layer.metrics().eventsIn();
             f.produce(2_000);
-            Thread.sleep(5_000); // flushes fail and are retried meanwhile
+            // each flush tries for 10 s, then gives its rows back to a later flush, and the stream threads read on
+            long givenBackBy = System.nanoTime() + CATCH_UP.toNanos();
+            while ((layer.metrics().flushesGivenBack() == 0 || layer.metrics().eventsIn() < readBefore + 2_000)
+                    && System.nanoTime() < givenBackBy) {
+                Thread.sleep(200);
+            }
+            assertTrue(layer.metrics().flushesGivenBack() > 0, "no flush gave its rows back while Cassandra was down");
+            assertTrue(layer.metrics().eventsIn() >= readBefore + 2_000, "the layer stopped reading while Cassandra was down: "
+                    + (layer.metrics().eventsIn() - readBefore) + " of 2,000 records read");
             assertEquals(rowsBefore, layer.metrics().rowsFlushed(), "nothing counted as flushed while Cassandra was down");
             node = CassandraNode.start(cassandraDir, port, false);
             f.awaitExact(CATCH_UP);
@@ -166,6 +175,19 @@ class SpeedLayerIT {
     }
 
     /** How many records of the scenario's topic the layer reported flushed, over every partition. */
+    /** Records before the next offset each partition's progress in {@code speed_partitions} names. */
+    private static long recordedProgress(SpeedFixture f) {
+        return f.partitions().stream().mapToLong(SpeedPartitionStatus::nextOffset).sum();
+    }
+
+    private static void awaitRecordedProgress(SpeedFixture f, LongPredicate reached, String otherwise) throws InterruptedException {
+        long deadline = System.nanoTime() + CATCH_UP.toNanos();
+        while (!reached.test(recordedProgress(f)) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(reached.test(recordedProgress(f)), otherwise + " (" + recordedProgress(f) + " records)");
+    }
+
     private static long flushedRecords(SpeedLayer layer) {
         return IntStream.range(0, SpeedFixture.PARTITIONS).mapToLong(p -> Math.max(0, layer.metrics().flushedOffset(p))).sum();
     }
