@@ -8,6 +8,7 @@ import dev.lambda.cluster.CassandraNode;
 import dev.lambda.cluster.KafkaBroker;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.LocalClusterExtension;
+import dev.lambda.cluster.Ports;
 import dev.lambda.cluster.SystemTopics;
 import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.ViewState;
@@ -19,6 +20,10 @@ import dev.lambda.speed.config.SpeedConfig;
 import dev.lambda.speed.sink.RowsNotWrittenException;
 import dev.lambda.speed.sink.SpeedRowSink;
 import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +38,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongPredicate;
+import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -56,10 +62,13 @@ class SpeedLayerIT {
     }
 
     @Test
-    void rowsInCassandraEqualTheOracleAndRejectsAreAllInTheDeadLetterTopic(LocalCluster cluster, @TempDir Path state) throws Exception {
+    void rowsEqualTheOracleRejectsAreInTheDeadLetterTopicAndTheMetricsEndpointCountsThem(LocalCluster cluster, @TempDir Path state)
+            throws Exception {
         try (SpeedFixture f = new SpeedFixture(cluster, "exact", 1)) {
             f.produce(3_000);
-            try (SpeedLayer layer = startInProcess(f, state)) {
+            int metricsPort = Ports.free();
+            try (SpeedLayer layer = SpeedLayer.start(config(f, state, "--metrics-port", Integer.toString(metricsPort)),
+                    SpeedFixture.VIEWS)) {
                 f.produce(3_000); // while it runs
                 f.awaitExact(CATCH_UP);
                 var dlq = f.deadLetters(f.malformedSent(), Duration.ofSeconds(30));
@@ -69,8 +78,48 @@ class SpeedLayerIT {
                     assertTrue(reason.equals("malformed_json") || reason.equals("future_ts"), reason);
                 }
                 assertTrue(layer.metrics().duplicatesDropped() > 0, "the stream had duplicates");
+
+                // what an operator's Prometheus scrapes, by the names the README gives
+                Map<String, Double> scraped = awaitScrape(metricsPort, m -> m.getOrDefault("lambda_speed_consumer_lag_records", -1.0) == 0
+                        && flushedOffsets(m) == 6_000);
+                assertTrue(scraped.get("lambda_speed_events_in_total") >= 6_000, scraped.toString());
+                assertTrue(scraped.getOrDefault("lambda_speed_dead_letters_total{reason=\"malformed_json\"}", 0.0)
+                        + scraped.getOrDefault("lambda_speed_dead_letters_total{reason=\"future_ts\"}", 0.0) >= f.malformedSent());
+                assertTrue(scraped.get("lambda_speed_duplicates_dropped_total") > 0);
+                assertTrue(scraped.get("lambda_speed_rows_flushed_total") > 0);
+                assertTrue(scraped.get("lambda_speed_view_updates_total{view=\"sales\"}") > 0);
+                double freshness = scraped.get("lambda_speed_freshness_seconds");
+                assertTrue(freshness >= 0 && freshness < CATCH_UP.toSeconds() * 2, "seconds since the newest flushed ingest: " + freshness);
             }
         }
+    }
+
+    /** Scrapes the layer's /metrics until {@code done} holds of its samples (name with labels → value); the last scrape. */
+    private static Map<String, Double> awaitScrape(int port, Predicate<Map<String, Double>> done) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + CATCH_UP.toNanos();
+        Map<String, Double> samples;
+        do {
+            String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            samples = new HashMap<>();
+            for (String line : text.split("\n")) {
+                int space = line.lastIndexOf(' ');
+                if (!line.startsWith("#") && space > 0) {
+                    samples.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+                }
+            }
+            if (done.test(samples)) {
+                return samples;
+            }
+            Thread.sleep(500);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("the scraped metrics never showed every record flushed and no lag: " + samples);
+    }
+
+    private static double flushedOffsets(Map<String, Double> samples) {
+        return samples.entrySet().stream().filter(e -> e.getKey().startsWith("lambda_speed_flushed_offset{"))
+                .mapToDouble(Map.Entry::getValue).sum();
     }
 
     @Test
