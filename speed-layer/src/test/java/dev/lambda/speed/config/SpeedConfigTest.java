@@ -5,9 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lambda.common.config.ConfigException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Properties;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SpeedConfigTest {
 
@@ -42,5 +47,21 @@ class SpeedConfigTest {
                     e.getMessage());
         }
         assertEquals("5", config(Map.of(), "--kafka-property", "linger.ms=5").streamsProperties().get("linger.ms"));
+    }
+
+    /** How a secured cluster is reached: a client properties file, with single properties over it, both over the layer's own. */
+    @Test
+    void kafkaClientPropertiesFromAFileAndFlagsReachTheStreamsConfiguration(@TempDir Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("client.properties"),
+                "security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\nconsumer.max.poll.records=500\n");
+        Properties p = config(Map.of(), "--kafka-config", file.toString(), "--kafka-property", "sasl.mechanism=SCRAM-SHA-512")
+                .streamsProperties();
+        assertEquals("SASL_SSL", p.get("security.protocol"));
+        assertEquals("SCRAM-SHA-512", p.get("sasl.mechanism"), "a single property wins over the file");
+        assertEquals("500", String.valueOf(p.get("consumer.max.poll.records")), "and both over the layer's own settings");
+        assertEquals("exactly_once_v2", p.get("processing.guarantee"));
+        ConfigException missing = assertThrows(ConfigException.class,
+                () -> config(Map.of(), "--kafka-config", dir.resolve("nope.properties").toString()));
+        assertTrue(missing.getMessage().startsWith("--kafka-config"), missing.getMessage());
     }
 }
