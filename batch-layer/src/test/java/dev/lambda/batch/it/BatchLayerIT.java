@@ -680,31 +680,21 @@ class BatchLayerIT {
     @Test
     void aCleanupLeavesWhatARunWritesMeanwhileIntoAGenerationOfTheSameId(LocalCluster cluster, @TempDir Path dir) {
         try (BatchFixture f = new BatchFixture(cluster, "asof", dir, 13)) {
-            ViewDefinition sales = BatchFixture.VIEWS.find("sales").orElseThrow();
-            ConsistencyLevel quorum = DefaultConsistencyLevel.LOCAL_QUORUM;
-            BatchRowsTable rows = new BatchRowsTable(f.session, f.keyspace());
-            BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
-            Instant cutoff = Instant.parse("2026-11-24T03:00:00Z");
-            Instant period = Granularity.MINUTE.periodOf(cutoff);
+            SalesGenerations sales = new SalesGenerations(f);
             long id = 99;
             // the record as the cleanup lists it (its last renewal two hours ago), then the other run's rows
-            generations.record(new BatchGeneration("sales", sales.version(), id, cutoff, Set.of(BatchGeneration.partition(Granularity.MINUTE,
-                    period)), Instant.now().minus(Duration.ofHours(2))), quorum).toCompletableFuture().join();
-            rows.write(sales, new BatchRow(id, Granularity.MINUTE, cutoff, List.of("p1", "NP"), Aggregate.zero(sales)))
-                    .toCompletableFuture().join();
+            sales.recordWithARow(id, Instant.now().minus(Duration.ofHours(2)));
             Instant now = Instant.now();
-            ViewState published = new ViewState("sales", sales.version(), 7, cutoff, now, now, 0, 0, 0, 0, null, now);
-            GenerationCleanup cleanup = new GenerationCleanup(generations, rows, new ViewStateTable(f.session, f.keyspace()),
-                    Duration.ofMinutes(10)); // renewed every minute
+            ViewState published = sales.published(7, null, now);
+            GenerationCleanup cleanup = sales.cleanup(Duration.ofMinutes(10)); // renewed every minute
 
-            cleanup.clean(sales, published, quorum, now);
-            assertEquals(1, rows.read(sales, id, Granularity.MINUTE, period).toCompletableFuture().join().size(),
-                    "the row written within the interval stays");
-            assertEquals(1, generations.list("sales", sales.version()).toCompletableFuture().join().size(), "and so does the record");
+            cleanup.clean(sales.view, published, QUORUM, now);
+            assertEquals(1, sales.rowsOf(id), "the row written within the interval stays");
+            assertEquals(List.of(id), sales.listed(), "and so does the record");
 
-            cleanup.clean(sales, published, quorum, now.plus(Duration.ofMinutes(2)));
-            assertEquals(List.of(), rows.read(sales, id, Granularity.MINUTE, period).toCompletableFuture().join());
-            assertEquals(List.of(), generations.list("sales", sales.version()).toCompletableFuture().join());
+            cleanup.clean(sales.view, published, QUORUM, now.plus(Duration.ofMinutes(2)));
+            assertEquals(0, sales.rowsOf(id));
+            assertEquals(List.of(), sales.listed());
         }
     }
 
@@ -716,38 +706,72 @@ class BatchLayerIT {
     @Test
     void aGenerationReplacedMomentsAgoStaysForTheGraceHoweverLongAgoItWasWritten(LocalCluster cluster, @TempDir Path dir) {
         try (BatchFixture f = new BatchFixture(cluster, "replaced", dir, 14)) {
-            ViewDefinition sales = BatchFixture.VIEWS.find("sales").orElseThrow();
-            ConsistencyLevel quorum = DefaultConsistencyLevel.LOCAL_QUORUM;
-            BatchRowsTable rows = new BatchRowsTable(f.session, f.keyspace());
-            BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
-            Instant cutoff = Instant.parse("2026-11-24T03:00:00Z");
-            Instant period = Granularity.MINUTE.periodOf(cutoff);
+            SalesGenerations sales = new SalesGenerations(f);
             Instant now = Instant.now();
             for (long id = 4; id <= 7; id++) { // 4 to 6 written three hours ago, 7 now
-                generations.record(new BatchGeneration("sales", sales.version(), id, cutoff, Set.of(BatchGeneration.partition(
-                        Granularity.MINUTE, period)), id == 7 ? now : now.minus(Duration.ofHours(3))), quorum).toCompletableFuture().join();
-                rows.write(sales, new BatchRow(id, Granularity.MINUTE, cutoff, List.of("p1", "NP"), Aggregate.zero(sales)))
-                        .toCompletableFuture().join();
+                sales.recordWithARow(id, id == 7 ? now : now.minus(Duration.ofHours(3)));
             }
             // 5 replaced 4 two hours ago, 6 replaced 5 30 s ago, 7 replaces 6 now
-            generations.markReplaced("sales", sales.version(), 4, now.minus(Duration.ofHours(2)), quorum).toCompletableFuture().join();
-            generations.markReplaced("sales", sales.version(), 5, now.minus(Duration.ofSeconds(30)), quorum).toCompletableFuture().join();
-            generations.markReplaced("sales", sales.version(), 6, now, quorum).toCompletableFuture().join();
-            ViewState published = new ViewState("sales", sales.version(), 7, cutoff, now, now, 0, 0, 0, 0, 6L, now);
-            GenerationCleanup cleanup = new GenerationCleanup(generations, rows, new ViewStateTable(f.session, f.keyspace()),
-                    Duration.ofMinutes(10));
+            sales.markReplaced(4, now.minus(Duration.ofHours(2)));
+            sales.markReplaced(5, now.minus(Duration.ofSeconds(30)));
+            sales.markReplaced(6, now);
+            ViewState published = sales.published(7, 6L, now);
+            GenerationCleanup cleanup = sales.cleanup(Duration.ofMinutes(10));
 
             // (two minutes on: a cleanup leaves what was written within its last minute)
-            assertEquals(1, cleanup.clean(sales, published, quorum, now.plus(Duration.ofMinutes(2))));
-            assertEquals(List.of(), rows.read(sales, 4, Granularity.MINUTE, period).toCompletableFuture().join(),
-                    "replaced two hours ago: gone");
-            assertEquals(1, rows.read(sales, 5, Granularity.MINUTE, period).toCompletableFuture().join().size(),
-                    "the generation readers used until 30 s ago keeps its rows");
+            assertEquals(1, cleanup.clean(sales.view, published, QUORUM, now.plus(Duration.ofMinutes(2))));
+            assertEquals(0, sales.rowsOf(4), "replaced two hours ago: gone");
+            assertEquals(1, sales.rowsOf(5), "the generation readers used until 30 s ago keeps its rows");
 
-            assertEquals(1, cleanup.clean(sales, published, quorum, now.plus(Duration.ofMinutes(10))));
-            assertEquals(List.of(), rows.read(sales, 5, Granularity.MINUTE, period).toCompletableFuture().join());
-            assertEquals(List.of(6L, 7L), generations.list("sales", sales.version()).toCompletableFuture().join().stream()
-                    .map(BatchGeneration::generation).sorted().toList());
+            assertEquals(1, cleanup.clean(sales.view, published, QUORUM, now.plus(Duration.ofMinutes(10))));
+            assertEquals(0, sales.rowsOf(5));
+            assertEquals(List.of(6L, 7L), sales.listed());
+        }
+    }
+
+    private static final ConsistencyLevel QUORUM = DefaultConsistencyLevel.LOCAL_QUORUM;
+
+    /** The sales view's generations of a scenario, each recorded with one row in the minute of one cutoff. */
+    private static final class SalesGenerations {
+        private static final Instant CUTOFF = Instant.parse("2026-11-24T03:00:00Z");
+        private static final Instant PERIOD = Granularity.MINUTE.periodOf(CUTOFF);
+        private final BatchFixture f;
+        private final ViewDefinition view = BatchFixture.VIEWS.find("sales").orElseThrow();
+        private final BatchRowsTable rows;
+        private final BatchGenerationsTable generations;
+
+        SalesGenerations(BatchFixture f) {
+            this.f = f;
+            this.rows = new BatchRowsTable(f.session, f.keyspace());
+            this.generations = new BatchGenerationsTable(f.session, f.keyspace());
+        }
+
+        void recordWithARow(long id, Instant writtenAt) {
+            generations.record(new BatchGeneration(view.name(), view.version(), id, CUTOFF,
+                    Set.of(BatchGeneration.partition(Granularity.MINUTE, PERIOD)), writtenAt), QUORUM).toCompletableFuture().join();
+            rows.write(view, new BatchRow(id, Granularity.MINUTE, CUTOFF, List.of("p1", "NP"), Aggregate.zero(view)))
+                    .toCompletableFuture().join();
+        }
+
+        void markReplaced(long id, Instant at) {
+            generations.markReplaced(view.name(), view.version(), id, at, QUORUM).toCompletableFuture().join();
+        }
+
+        ViewState published(long generation, Long previous, Instant at) {
+            return new ViewState(view.name(), view.version(), generation, CUTOFF, at, at, 0, 0, 0, 0, previous, at);
+        }
+
+        GenerationCleanup cleanup(Duration grace) {
+            return new GenerationCleanup(generations, rows, new ViewStateTable(f.session, f.keyspace()), grace);
+        }
+
+        int rowsOf(long id) {
+            return rows.read(view, id, Granularity.MINUTE, PERIOD).toCompletableFuture().join().size();
+        }
+
+        List<Long> listed() {
+            return generations.list(view.name(), view.version()).toCompletableFuture().join().stream()
+                    .map(BatchGeneration::generation).sorted().toList();
         }
     }
 
