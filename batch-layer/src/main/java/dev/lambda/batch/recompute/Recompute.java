@@ -299,7 +299,8 @@ public final class Recompute {
                     c.counts().valid(), c.counts().duplicates(), rows, System.currentTimeMillis() - c.startedMillis(), previous,
                     versionSince(current, versionsAtStart, publishedAt));
             lease.requireHeld();
-            // the generation readers leave is marked first: its grace (DESIGN §6) runs from no later than this publish
+            // the generation readers leave is marked first, so a run that dies between the two leaves it marked: its
+            // grace (DESIGN §6) runs from this publish, less the moments between the two writes
             Optional<ViewState> replaced = current.filter(s -> !s.retired() && s.generation() != generation);
             if (replaced.isPresent()) {
                 generations.markReplaced(view.name(), view.version(), replaced.get().generation(), publishedAt, c.consistency())

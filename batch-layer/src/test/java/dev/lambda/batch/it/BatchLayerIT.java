@@ -729,6 +729,27 @@ class BatchLayerIT {
         }
     }
 
+    /**
+     * A run that read a generation's record marks it replaced after a cleanup took its as-of time and
+     * before it forgets the record: the mark goes too, rather than stay as a row of its own.
+     */
+    @Test
+    void aReplacementMarkRacingACleanupGoesWithTheRecordItMarks(LocalCluster cluster, @TempDir Path dir) throws InterruptedException {
+        try (BatchFixture f = new BatchFixture(cluster, "mark_race", dir, 15)) {
+            SalesGenerations sales = new SalesGenerations(f);
+            sales.recordWithARow(3, Instant.now().minus(Duration.ofHours(3)));
+            Thread.sleep(5); // the clock moves on: the record was written before the as-of time, the mark after it
+            Instant asOf = Instant.now();
+            Thread.sleep(5);
+            sales.markReplaced(3, Instant.now());
+            sales.generations.forget(sales.view.name(), sales.view.version(), 3, asOf, QUORUM).toCompletableFuture().join();
+
+            assertEquals(List.of(), sales.listed());
+            assertEquals(List.of(), f.session.execute("SELECT generation, replaced_at FROM " + f.keyspace() + ".batch_generations"
+                    + " WHERE view_name = ? AND version = ?", sales.view.name(), sales.view.version()).all(), "no mark of nothing left");
+        }
+    }
+
     private static final ConsistencyLevel QUORUM = DefaultConsistencyLevel.LOCAL_QUORUM;
 
     /** The sales view's generations of a scenario, each recorded with one row in the minute of one cutoff. */

@@ -11,8 +11,9 @@ import java.util.TreeSet;
  * has, so that it can be dropped with partition deletes once it is no longer needed.
  *
  * @param partitions each as {@code level/periodEpochMillis}
- * @param replacedAt when a run published another generation over this one (readers left it then),
- *                   or {@code null}: never published, still published, or replaced by an older release
+ * @param replacedAt when a run last published, or set out to publish, another generation over this one
+ *                   (readers left it then, if it was published), or {@code null}: never published, still
+ *                   published, or replaced by an older release
  */
 public record BatchGeneration(String view, String version, long generation, Instant cutoff, Set<String> partitions,
                               Instant writtenAt, Instant replacedAt) {

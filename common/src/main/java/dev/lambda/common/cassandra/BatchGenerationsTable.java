@@ -18,18 +18,20 @@ public final class BatchGenerationsTable {
     private final PreparedStatement insert;
     private final PreparedStatement selectAll;
     private final PreparedStatement delete;
+    private final PreparedStatement deleteMark;
     private final PreparedStatement selectVersions;
     private final PreparedStatement markReplaced;
 
     public BatchGenerationsTable(CqlSession session, String keyspace) {
         this.session = session;
         String table = keyspace + ".batch_generations";
-        this.insert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?)");
         // the record's own columns only: a run renewing its record leaves a replacement mark as it is
+        this.insert = session.prepare("INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?)");
         this.selectAll = session.prepare("SELECT " + LISTED + " FROM " + table + " WHERE view_name = ? AND version = ?");
         this.markReplaced = session.prepare("UPDATE " + table + " SET replaced_at = ? WHERE view_name = ? AND version = ?"
                 + " AND generation = ? IF EXISTS");
         this.delete = session.prepare("DELETE FROM " + table + " WHERE view_name = ? AND version = ? AND generation = ?");
+        this.deleteMark = session.prepare("DELETE replaced_at FROM " + table + " WHERE view_name = ? AND version = ? AND generation = ?");
         this.selectVersions = session.prepare("SELECT DISTINCT view_name, version FROM " + table);
     }
 
@@ -48,8 +50,10 @@ public final class BatchGenerationsTable {
                 .setSerialConsistencyLevel(ViewStateTable.serialFor(consistency))).thenApply(rs -> null);
     }
 
+    /** The generations recorded (a row holding only a mark, which {@link #forget} prevents, is none). */
     public CompletionStage<List<BatchGeneration>> list(String view, String version) {
-        return Pages.collect(session.executeAsync(selectAll.bind(view, version)), BatchGenerationsTable::toGeneration);
+        return Pages.collect(session.executeAsync(selectAll.bind(view, version)), row -> !row.isNull("written_at"),
+                BatchGenerationsTable::toGeneration);
     }
 
     /** The versions of a view with generations recorded: a scan of the table's partition keys, a few per view. */
@@ -58,10 +62,16 @@ public final class BatchGenerationsTable {
                 row -> row.getString("version"));
     }
 
-    /** Forgets a generation recorded no later than {@code asOf}: one recorded again since stays. */
+    /**
+     * Forgets a generation recorded no later than {@code asOf}: one recorded again since stays. Its
+     * mark goes as of now, after the record: a mark written after {@code asOf} (by a run that read
+     * the record before this) would otherwise stay as a row of its own, a mark of nothing.
+     */
     public CompletionStage<Void> forget(String view, String version, long generation, Instant asOf, ConsistencyLevel consistency) {
         return session.executeAsync(delete.bind(view, version, generation).setQueryTimestamp(WriteTimes.micros(asOf))
-                .setConsistencyLevel(consistency)).thenApply(rs -> null);
+                        .setConsistencyLevel(consistency))
+                .thenCompose(rs -> session.executeAsync(deleteMark.bind(view, version, generation).setConsistencyLevel(consistency)))
+                .thenApply(rs -> null);
     }
 
     private static BatchGeneration toGeneration(Row row) {
