@@ -15,6 +15,7 @@ import dev.lambda.batch.recompute.Dedup;
 import dev.lambda.batch.recompute.Recompute;
 import dev.lambda.batch.recompute.ViewAggregation;
 import dev.lambda.batch.spark.SparkSessions;
+import dev.lambda.batch.store.ExecutorSessions;
 import dev.lambda.batch.store.GenerationWriter;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.common.cassandra.BatchRowsTable;
@@ -120,6 +121,10 @@ public final class BatchBenchmark {
                 System.out.printf("cassandra write, plain async-insert loop (Spark tasks, one row per request, 256 in flight): %,d rows in %.1f s = %,.0f rows/s%n",
                         total, rawSecs, total / rawSecs);
                 System.out.printf("ratio writer/raw: %.2f%n", rawSecs / writerSecs);
+            } finally {
+                // before the node stops: sessions left open reconnect forever and keep this JVM (and the command) from ending
+                ExecutorSessions.closeAll();
+                closeRawSession();
             }
         }
         spark.stop();
@@ -137,6 +142,13 @@ public final class BatchBenchmark {
     }
 
     private static CqlSession rawSession;
+
+    private static synchronized void closeRawSession() {
+        if (rawSession != null) {
+            rawSession.close();
+            rawSession = null;
+        }
+    }
 
     /** The baseline: the same rows, one INSERT per row, 256 in flight, no grouping by partition. */
     private static void rawInserts(java.util.Iterator<Row> rows, ViewDefinition view, CassandraTarget target) throws InterruptedException {
