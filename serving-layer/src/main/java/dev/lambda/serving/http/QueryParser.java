@@ -34,6 +34,27 @@ public final class QueryParser {
     private QueryParser() {
     }
 
+    /**
+     * Refuses a query string with a {@code %} not followed by two hex digits, naming its parameter:
+     * the server's decoding would otherwise drop that parameter without a word, and a dropped
+     * filter answers for every value.
+     */
+    public static void checkEscapes(String rawQuery) {
+        if (rawQuery == null) {
+            return;
+        }
+        for (String pair : rawQuery.split("&")) {
+            for (int i = pair.indexOf('%'); i >= 0; i = pair.indexOf('%', i + 1)) {
+                if (i + 2 >= pair.length() || Character.digit(pair.charAt(i + 1), 16) < 0 || Character.digit(pair.charAt(i + 2), 16) < 0) {
+                    int eq = pair.indexOf('=');
+                    String name = eq < 0 ? pair : pair.substring(0, eq);
+                    throw QueryException.badParameter(name, "parameter " + abbreviate(name) + " has a % not followed by two hex digits (a"
+                            + " malformed %-escape): write a % itself as %25; got \"" + abbreviate(pair) + "\"");
+                }
+            }
+        }
+    }
+
     public static Query parse(ViewDefinition view, Map<String, List<String>> params) {
         for (String name : params.keySet()) {
             if (!List.of("from", "to", "granularity", "metrics", "groupBy", "filter", "orderBy", "limit", "format").contains(name)) {
@@ -119,6 +140,10 @@ public final class QueryParser {
             if (!metrics.contains(index)) {
                 metrics.add(index);
             }
+        }
+        if (metrics.isEmpty()) {
+            throw QueryException.badParameter("metrics", "metrics names no metric of view " + view.name() + " (it has " + names(view, null)
+                    + "); leave it out for all of them");
         }
         return metrics;
     }

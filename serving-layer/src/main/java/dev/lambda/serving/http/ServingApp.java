@@ -14,6 +14,7 @@ import dev.lambda.serving.query.QueryException;
 import dev.lambda.serving.query.QueryService;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -27,6 +28,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -105,7 +107,7 @@ public final class ServingApp {
             config.routes.get("/", ctx -> dashboard(ctx, "index.html", "text/html; charset=utf-8"));
             config.routes.get("/dashboard/app.js", ctx -> dashboard(ctx, "app.js", "text/javascript; charset=utf-8"));
             config.routes.get("/dashboard/style.css", ctx -> dashboard(ctx, "style.css", "text/css; charset=utf-8"));
-            config.routes.get("/api/v1/views", ctx -> json(ctx, Map.of("views", views.views().stream().map(AnswerEncoding::view).toList())));
+            config.routes.get("/api/v1/views", ctx -> json(ctx, Map.of("views", readable(ctx).map(AnswerEncoding::view).toList())));
             config.routes.get("/api/v1/views/{view}", this::describe);
             config.routes.get("/api/v1/views/{view}/query", this::query);
             config.routes.get("/api/v1/status", this::status);
@@ -120,8 +122,12 @@ public final class ServingApp {
         });
     }
 
+    /**
+     * A browser's CORS preflight ({@code OPTIONS}) never carries the key the request it asks about
+     * will send, so it is not asked for one: it only learns which origins and headers are allowed.
+     */
     private static void authenticate(Context ctx, ApiKeys keys) {
-        if (!keys.enabled()) {
+        if (!keys.enabled() || ctx.method() == HandlerType.OPTIONS) {
             return;
         }
         String header = ctx.header("Authorization");
@@ -143,10 +149,16 @@ public final class ServingApp {
         }
     }
 
+    /** The views the request's key may read: every view when keys are off. */
+    private Stream<ViewDefinition> readable(Context ctx) {
+        ApiKeys.Grant grant = ctx.attribute("grant");
+        return views.views().stream().filter(v -> grant == null || grant.allows(v.name()));
+    }
+
     private ViewDefinition view(Context ctx) {
         String name = ctx.pathParam("view");
         ViewDefinition view = views.find(name).orElseThrow(() -> new QueryException(404, "unknown_view",
-                "no view named \"" + name + "\" (views: " + views.views().stream().map(ViewDefinition::name).toList() + ")", "view"));
+                "no view named \"" + name + "\" (views: " + readable(ctx).map(ViewDefinition::name).toList() + ")", "view"));
         requireView(ctx, name);
         return view;
     }
@@ -160,6 +172,7 @@ public final class ServingApp {
 
     private void query(Context ctx) throws IOException {
         ViewDefinition view = view(ctx);
+        QueryParser.checkEscapes(ctx.queryString());
         Query q = QueryParser.parse(view, ctx.queryParamMap());
         String format = ctx.queryParam("format");
         boolean csv = "csv".equals(format) || (format == null && accepts(ctx, "text/csv"));
@@ -187,11 +200,7 @@ public final class ServingApp {
     private void status(Context ctx) {
         Instant now = Instant.now();
         List<Map<String, Object>> list = new ArrayList<>();
-        for (ViewDefinition view : views.views()) {
-            ApiKeys.Grant grant = ctx.attribute("grant");
-            if (grant != null && !grant.allows(view.name())) {
-                continue;
-            }
+        for (ViewDefinition view : readable(ctx).toList()) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("view", view.name());
             doc.put("version", view.version());

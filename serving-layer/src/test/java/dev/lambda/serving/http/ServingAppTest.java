@@ -116,6 +116,15 @@ class ServingAppTest {
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** The response to a GET of {@code pathAndQuery} sent as it is, as text (status line, headers, body). */
+    private String rawGet(String pathAndQuery) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", app.port())) {
+            socket.getOutputStream().write(("GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
     private static JsonNode error(HttpResponse<String> r) throws Exception {
         return JSON.readTree(r.body()).get("error");
     }
@@ -234,6 +243,7 @@ class ServingAppTest {
         Object[][] cases = {
             {"/api/v1/views/nope/query?from=2026-11-21&to=2026-11-22", 404, "view"},
             {base + "&metrics=orders,avg", 400, "metrics"},
+            {base + "&metrics=,", 400, "metrics"},
             {base + "&groupBy=city", 400, "groupBy"},
             {base + "&filter=city:x", 400, "filter"},
             {base + "&filter=country", 400, "filter"},
@@ -256,6 +266,11 @@ class ServingAppTest {
             JsonNode e = error(r);
             assertEquals(c[2], e.get("parameter").asText(), c[0] + " -> " + r.body());
             assertTrue(e.get("message").asText().length() > 10, r.body());
+        }
+        for (String malformed : List.of(base + "&filter=product:50%", base + "&filter=product:%ZZ")) {
+            String r = rawGet(malformed); // java.net.http refuses to send such a URL; a hand-written client may
+            assertTrue(r.startsWith("HTTP/1.1 400"), malformed + " -> " + r);
+            assertTrue(r.contains("\"parameter\":\"filter\"") && r.contains("%-escape"), malformed + " -> " + r);
         }
         assertEquals(404, get("/no/such/path").statusCode());
         assertEquals("not_found", error(get("/no/such/path")).get("code").asText());
@@ -293,6 +308,39 @@ class ServingAppTest {
         assertEquals(200, get("/health").statusCode());
         JsonNode status = JSON.readTree(get("/api/v1/status", "Authorization", "Bearer " + KEY).body());
         assertEquals(1, status.get("views").size(), "a key sees only its views");
+        JsonNode views = JSON.readTree(get("/api/v1/views", "Authorization", "Bearer " + KEY).body()).get("views");
+        assertEquals(List.of("sales"), names(views), "nor the definitions of the others");
+        HttpResponse<String> unknown = get("/api/v1/views/nope/query?from=2026-11-21&to=2026-11-22", "Authorization", "Bearer " + KEY);
+        assertEquals(404, unknown.statusCode());
+        assertTrue(error(unknown).get("message").asText().endsWith("(views: [sales])"), unknown.body());
+    }
+
+    private static List<String> names(JsonNode views) {
+        List<String> names = new java.util.ArrayList<>();
+        views.forEach(v -> names.add(v.get("name").asText()));
+        return names;
+    }
+
+    /**
+     * A browser dashboard on another origin sends its key in a header, so it asks first with a
+     * preflight that carries no key: the preflight is answered, the query still needs the key.
+     */
+    @Test
+    void aBrowserOnAnotherOriginPassesThePreflightWithoutAKeyAndQueriesWithIt() throws Exception {
+        start(ApiKeys.parse(List.of(ApiKeys.sha256(KEY) + "=sales")));
+        String q = "/api/v1/views/sales/query?from=2026-11-21&to=2026-11-22";
+        HttpResponse<String> preflight = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + q))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "http://dash.example")
+                .header("Access-Control-Request-Method", "GET").header("Access-Control-Request-Headers", "authorization").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, preflight.statusCode(), preflight.body());
+        assertEquals("*", preflight.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
+        assertTrue(preflight.headers().firstValue("Access-Control-Allow-Headers").orElse("").toLowerCase().contains("authorization"),
+                preflight.headers().map().toString());
+        assertEquals(401, get(q, "Origin", "http://dash.example").statusCode());
+        HttpResponse<String> keyed = get(q, "Origin", "http://dash.example", "Authorization", "Bearer " + KEY);
+        assertEquals(200, keyed.statusCode());
+        assertEquals("*", keyed.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
     }
 
     @Test
