@@ -15,6 +15,9 @@ import java.time.Duration;
  */
 public final class CassandraSessions {
 
+    /** Requests one session sends at once: below what one node's pool of two connections takes (2 × 1,024). */
+    static final int MAX_CONCURRENT_REQUESTS = 1_024;
+
     private CassandraSessions() {
     }
 
@@ -25,6 +28,12 @@ public final class CassandraSessions {
                 .withDuration(DefaultDriverOption.METADATA_SCHEMA_WINDOW, Duration.ofMillis(10))
                 .withString(DefaultDriverOption.REQUEST_CONSISTENCY, "LOCAL_QUORUM")
                 .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 2)
+                // past what its connections carry at once (1,024 each), the driver fails a request at once ("no connection
+                // was available"): a serving query over years reads thousands of periods together. Requests past this wait
+                // their turn instead, within their timeout
+                .withString(DefaultDriverOption.REQUEST_THROTTLER_CLASS, "ConcurrencyLimitingRequestThrottler")
+                .withInt(DefaultDriverOption.REQUEST_THROTTLER_MAX_CONCURRENT_REQUESTS, MAX_CONCURRENT_REQUESTS)
+                .withInt(DefaultDriverOption.REQUEST_THROTTLER_MAX_QUEUE_SIZE, 1_000_000)
                 // after an outage the default back-off reaches 60 s between attempts, and every layer waits that long
                 // once Cassandra is back: the speed layer's rows, the batch's writes, the serving layer's answers
                 .withDuration(DefaultDriverOption.RECONNECTION_MAX_DELAY, Duration.ofSeconds(5));
