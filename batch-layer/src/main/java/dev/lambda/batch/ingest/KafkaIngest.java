@@ -9,9 +9,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.concurrent.TimeoutException;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -23,6 +27,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryException;
+import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.apache.spark.sql.streaming.Trigger;
 
 /**
@@ -37,10 +42,12 @@ import org.apache.spark.sql.streaming.Trigger;
 public final class KafkaIngest {
 
     private static final String DATA_LOSS = "KAFKA_DATA_LOSS";
+    private static final String QUERY_NAME = "lambda-ingest";
     /** Beside the checkpoint: the id of the topic it was written for. */
     private static final String TOPIC_ID_FILE = "lambda-topic-id";
     /** Spark's conditions for records the checkpoint expects that Kafka deleted. */
-    private static final Set<String> GAP_CONDITIONS = Set.of(DATA_LOSS + ".COULD_NOT_READ_OFFSET_RANGE", DATA_LOSS + ".START_OFFSET_RESET");
+    private static final Set<String> GAP_CONDITIONS = Set.of(DATA_LOSS + ".COULD_NOT_READ_OFFSET_RANGE", DATA_LOSS + ".START_OFFSET_RESET",
+            DATA_LOSS + ".ADDED_PARTITION_DOES_NOT_START_FROM_OFFSET_ZERO");
 
     private KafkaIngest() {
     }
@@ -77,6 +84,7 @@ public final class KafkaIngest {
         MasterDataset master = new MasterDataset(config.master());
         boolean firstIngest = isFirst(spark, config.checkpoint());
         requireSameTopic(spark, config, master, firstIngest);
+        requireMasterHoldsCheckpoint(spark, config, master);
         if (firstIngest) {
             // no checkpoint to find the loss by: what retention removed before any ingest is the same gap
             Set<String> trimmed = new TreeSet<>();
@@ -107,6 +115,9 @@ public final class KafkaIngest {
         // those of open ones wait until they commit (the ingest reads up to the last stable offset)
         reader = reader.option("kafka." + ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         Dataset<Row> rows = toMasterRows(reader.load(), config.futureTolerance());
+        // counted as each micro-batch ends: the query's own recentProgress keeps only its last 100
+        AppendedRecords appended = new AppendedRecords();
+        spark.streams().addListener(appended);
         try {
             StreamingQuery query = rows.writeStream()
                     .format("parquet")
@@ -114,20 +125,21 @@ public final class KafkaIngest {
                     .option("checkpointLocation", config.checkpoint())
                     .partitionBy("ingest_date")
                     .trigger(Trigger.AvailableNow())
-                    .queryName("lambda-ingest")
+                    .queryName(QUERY_NAME)
                     .start();
             query.awaitTermination();
-            long records = 0;
-            for (var p : query.recentProgress()) {
-                records += p.numInputRows();
-            }
-            progress.line("ingest", records, "records appended to " + master.kafkaPath());
+            progress.line("ingest", appended.total(), "records appended to " + master.kafkaPath());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("ingest interrupted", e);
         } catch (TimeoutException | StreamingQueryException e) {
             String loss = lossMessage(config.topic(), e);
             if (loss != null) {
                 throw new IllegalStateException(loss, e);
             }
             throw new IllegalStateException("ingest from Kafka topic " + config.topic() + " failed: " + rootMessage(e), e);
+        } finally {
+            spark.streams().removeListener(appended);
         }
         master.recordIngestStart(spark, complete);
         return complete;
@@ -175,6 +187,85 @@ public final class KafkaIngest {
         }
     }
 
+    /**
+     * Refuses a checkpoint that committed batches the master dataset's log does not have: a
+     * checkpoint kept apart from the master, then given a new master, or a master restored from an
+     * older copy. Spark would go on from the checkpoint's offsets, and the records of those batches
+     * would be missing from the master without a word. (The sink commits a batch before the
+     * checkpoint does, so its log is never behind otherwise.)
+     */
+    private static void requireMasterHoldsCheckpoint(SparkSession spark, BatchConfig config, MasterDataset master) {
+        Path commits = new Path(config.checkpoint(), "commits");
+        Path sinkLog = new Path(master.kafkaPath(), "_spark_metadata");
+        try {
+            FileSystem fs = commits.getFileSystem(spark.sessionState().newHadoopConf());
+            long committed = newestBatch(fs, commits);
+            long archived = newestBatch(sinkLog.getFileSystem(spark.sessionState().newHadoopConf()), sinkLog);
+            if (committed > archived) {
+                throw new IllegalStateException("the ingest checkpoint " + config.checkpoint() + " has archived up to batch " + committed
+                        + ", but " + master.kafkaPath() + (archived < 0 ? " holds no batch of it" : " holds batches up to " + archived
+                        + " of it") + ": a new --master, or one restored from an older copy, with the checkpoint of another. Going on from"
+                        + " the checkpoint's offsets would leave the records of the missing batches out. Give the --master this checkpoint"
+                        + " archived into, or a new --checkpoint with a new --master to archive what Kafka still holds anew");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + commits + " or " + sinkLog, e);
+        }
+    }
+
+    /** The newest batch id in a Spark metadata log directory ({@code N} or {@code N.compact} files); -1 if none. */
+    private static long newestBatch(FileSystem fs, Path log) throws IOException {
+        if (!fs.exists(log)) {
+            return -1;
+        }
+        long newest = -1;
+        for (var file : fs.listStatus(log)) {
+            String name = file.getPath().getName();
+            String id = name.endsWith(".compact") ? name.substring(0, name.length() - ".compact".length()) : name;
+            if (!id.isEmpty() && id.chars().allMatch(Character::isDigit)) {
+                newest = Math.max(newest, Long.parseLong(id));
+            }
+        }
+        return newest;
+    }
+
+    /**
+     * The records of every micro-batch of the ingest query. Spark tells listeners after the fact, in
+     * order: once it told the query's end, it told every micro-batch.
+     */
+    private static final class AppendedRecords extends StreamingQueryListener {
+        private final AtomicLong records = new AtomicLong();
+        private final CountDownLatch ended = new CountDownLatch(1);
+        private volatile UUID runId;
+
+        @Override
+        public void onQueryStarted(QueryStartedEvent event) {
+            if (QUERY_NAME.equals(event.name())) {
+                runId = event.runId();
+            }
+        }
+
+        @Override
+        public void onQueryProgress(QueryProgressEvent event) {
+            if (event.progress().runId().equals(runId)) {
+                records.addAndGet(event.progress().numInputRows());
+            }
+        }
+
+        @Override
+        public void onQueryTerminated(QueryTerminatedEvent event) {
+            if (event.runId().equals(runId)) {
+                ended.countDown();
+            }
+        }
+
+        /** The records appended, once Spark told the query's end (or a few seconds passed). */
+        long total() throws InterruptedException {
+            ended.await(5, TimeUnit.SECONDS);
+            return records.get();
+        }
+    }
+
     /** Whether no ingest has committed anything to this checkpoint yet. */
     private static boolean isFirst(SparkSession spark, String checkpoint) {
         Path offsets = new Path(checkpoint, "offsets");
@@ -202,7 +293,7 @@ public final class KafkaIngest {
                 condition = spark.getCondition();
             }
         }
-        if (!lost.isEmpty() || GAP_CONDITIONS.contains(condition)) {
+        if (!lost.isEmpty() || (condition != null && GAP_CONDITIONS.contains(condition))) { // Set.of refuses to look for null
             return "Kafka topic " + topic + " no longer holds records that were never archived ("
                     + (lost.isEmpty() ? condition : String.join(", ", lost)) + "; retention or a deletion removed them), so the ingest"
                     + " stopped there: the master dataset would have a gap. Import those events if they exist elsewhere (import --input), then"

@@ -305,6 +305,53 @@ class BatchLayerIT {
         }
     }
 
+    /**
+     * A checkpoint kept apart from the master dataset (--checkpoint elsewhere), then pointed at a new
+     * master or at one restored from an older copy: Spark would go on from the checkpoint's offsets,
+     * and the records archived before them would be missing from that master without a word.
+     */
+    @Test
+    void aCheckpointAheadOfItsMasterDatasetIsRefusedRatherThanLeavingTheEarlierRecordsOut(LocalCluster cluster, @TempDir Path dir)
+            throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "checkpoint_ahead", dir, 12)) {
+            String checkpoint = dir.resolve("checkpoint-apart").toString();
+            f.produce(150);
+            Main.run(f.config("ingest", "--checkpoint", checkpoint, "--ingest-batch-records", "40"), BatchFixture.VIEWS);
+            Path copy = dir.resolve("master-copy");
+            copyTree(f.master, copy); // a backup taken now
+            f.produce(150);
+            Main.run(f.config("ingest", "--checkpoint", checkpoint), BatchFixture.VIEWS);
+            f.produce(150);
+            long batches; // the newest batch the checkpoint committed: several for the first ingest's 40 records each
+            try (var commits = Files.list(Path.of(checkpoint, "commits"))) {
+                batches = commits.filter(p -> p.getFileName().toString().matches("\\d+")).count() - 1;
+            }
+
+            Path fresh = dir.resolve("master-fresh");
+            RuntimeException e = assertThrows(RuntimeException.class,
+                    () -> Main.run(f.config("ingest", "--checkpoint", checkpoint, "--master", fresh.toString()), BatchFixture.VIEWS));
+            assertTrue(e.getMessage().startsWith("the ingest checkpoint " + checkpoint + " has archived up to batch " + batches + ", but "
+                    + fresh + "/kafka holds no batch of it"), e.getMessage());
+            RuntimeException restored = assertThrows(RuntimeException.class,
+                    () -> Main.run(f.config("ingest", "--checkpoint", checkpoint, "--master", copy.toString()), BatchFixture.VIEWS));
+            assertTrue(restored.getMessage().startsWith("the ingest checkpoint " + checkpoint + " has archived up to batch " + batches + ", but "
+                    + copy + "/kafka holds batches up to " + (batches - 1) + " of it"), restored.getMessage());
+            assertEquals(150, masterOffsets(f, copy).size(), "nothing appended by the refused run");
+
+            Main.run(f.config("ingest", "--checkpoint", checkpoint), BatchFixture.VIEWS);
+            assertEquals(f.sent.stream().map(r -> r.partition() + "/" + r.offset()).sorted().toList(),
+                    masterOffsets(f).stream().sorted().toList(), "its own master goes on with every record");
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var paths = Files.walk(from)) {
+            for (Path p : paths.toList()) {
+                Files.copy(p, to.resolve(from.relativize(p).toString()));
+            }
+        }
+    }
+
     private static List<String> masterOffsets(BatchFixture f) {
         return masterOffsets(f, f.master);
     }
