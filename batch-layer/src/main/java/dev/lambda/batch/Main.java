@@ -16,9 +16,11 @@ import dev.lambda.common.kafka.EventsTopic;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.common.view.ViewConfigException;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
 
@@ -33,43 +35,70 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        int exit = execute(args, System.getenv(), System.err);
+        if (exit != 0) {
+            System.exit(exit);
+        }
+    }
+
+    /** Runs the command the arguments name; @return the exit code, with its one-line reason on {@code err} */
+    public static int execute(String[] args, Map<String, String> env, PrintStream err) {
         BatchConfig config;
-        ViewCatalog views;
+        ViewCatalog views = new ViewCatalog(List.of());
+        ViewConfigException viewsError = null;
         try {
-            Flags flags = BatchConfig.flags(args, System.getenv());
+            Flags flags = BatchConfig.flags(args, env);
             if (flags.isSet("help")) {
                 System.out.print(BatchConfig.HELP);
-                return;
+                return 0;
             }
             config = BatchConfig.from(flags);
             // archiving never waits on the views file: a mistake in it must not hold Kafka's records back while retention runs
             boolean archiveOnly = config.command().equals("ingest") || config.command().equals("import");
-            views = archiveOnly ? new ViewCatalog(List.of()) : new ViewCatalogLoader().load(Path.of(config.viewsFile()));
+            if (!archiveOnly) {
+                try {
+                    views = new ViewCatalogLoader().load(Path.of(config.viewsFile()));
+                } catch (ViewConfigException e) {
+                    if (!config.command().equals("run")) {
+                        throw e;
+                    }
+                    viewsError = e; // the scheduled run still archives, then fails
+                }
+            }
         } catch (ConfigException | ViewConfigException e) {
-            System.err.println("batch-layer: " + e.getMessage());
-            System.exit(2);
-            return;
+            err.println("batch-layer: " + e.getMessage());
+            return 2;
         }
         try {
+            if (viewsError != null) {
+                run(config, views, "ingest");
+                err.println("batch-layer: run: Kafka's records are archived, but no recompute ran: " + viewsError.getMessage());
+                return 2;
+            }
             run(config, views);
+            return 0;
         } catch (ConfigException e) {
-            System.err.println("batch-layer: " + config.command() + ": " + e.getMessage());
-            System.exit(2);
+            err.println("batch-layer: " + config.command() + ": " + e.getMessage());
+            return 2;
         } catch (Exception e) { // Spark throws checked exceptions (AnalysisException) unchecked
-            System.err.println("batch-layer: " + config.command() + " failed: " + oneLine(e));
-            System.exit(1);
+            err.println("batch-layer: " + config.command() + " failed: " + oneLine(e));
+            return 1;
         }
     }
 
     /** Runs one command to completion (used by Main and by in-process launchers). */
     public static void run(BatchConfig config, ViewCatalog views) {
-        if (config.command().equals("ingest") || config.command().equals("run")) {
+        run(config, views, config.command());
+    }
+
+    private static void run(BatchConfig config, ViewCatalog views, String command) {
+        if (command.equals("ingest") || command.equals("run")) {
             EventsTopic.requireBrokerTimestamps(config.kafka(), config.topic()); // before Spark starts for nothing
         }
         Progress progress = new Progress(System.err);
         SparkSession spark = SparkSessions.create(config);
         try {
-            switch (config.command()) {
+            switch (command) {
                 case "ingest" -> KafkaIngest.run(spark, config, progress);
                 case "import" -> FileImport.run(spark, config, progress);
                 case "recompute" -> recompute(spark, config, views, progress, Optional.empty());
@@ -77,9 +106,9 @@ public final class Main {
                     Instant start = KafkaIngest.run(spark, config, progress);
                     recompute(spark, config, views, progress, Optional.of(start));
                 }
-                default -> throw new IllegalArgumentException("unknown command " + config.command());
+                default -> throw new IllegalArgumentException("unknown command " + command);
             }
-            progress.line("done", 0, config.command() + " finished");
+            progress.line("done", 0, command + " finished");
         } finally {
             spark.stop();
             ExecutorSessions.closeAll();

@@ -19,12 +19,13 @@ import org.slf4j.LoggerFactory;
  * Drops what readers no longer need, with partition deletes: generations other than the published
  * one and the one it replaced, once another was published over them longer than the grace period
  * ago (DESIGN §6), or, never published, once their record is older than the grace (no run is still
- * writing them), and every generation of
- * a view's old versions once the current version was first published longer than the grace period
- * ago (serving instances still on the old views file keep their answers while they are switched
- * over; after that an old version's state is marked retired, so those still on it answer that it
- * is gone rather than from what is left), as well as generations older than the grace period of
- * versions that have no current state.
+ * writing them); and a view's old versions: once the current version was first published longer
+ * than the grace period ago (serving instances still on the old views file keep their answers
+ * while they are switched over), an old version's state is marked retired, so those still on it
+ * answer that it is gone rather than from what is left, and its generations go once it has been
+ * retired for the grace period (an instance that read the state just before it was retired
+ * answers from them until it reads it again), as do generations older than the grace period of
+ * versions that have no state.
  */
 public final class GenerationCleanup {
 
@@ -71,7 +72,7 @@ public final class GenerationCleanup {
         }
         for (ViewState old : states.findAll(view.name(), consistency).toCompletableFuture().join()) {
             if (!old.version().equals(view.version()) && !old.retired()) {
-                dropped += dropOldVersion(view, old, consistency, now, asOf);
+                retireOldVersion(view, old, consistency, now);
             }
         }
         for (String version : generations.versions(view.name()).toCompletableFuture().join()) {
@@ -83,39 +84,35 @@ public final class GenerationCleanup {
     }
 
     /**
-     * The state is retired first, and only as read: a version published again meanwhile (by a run
-     * of another views file) keeps its state and the rows it answers from. Its generations go
-     * whatever their age: a run that read the state before it was retired is refused its publish,
-     * and one that read it retired writes its rows after this cleanup's time.
+     * Retires the state, only as read: a version published again meanwhile (by a run of another
+     * views file) keeps its state and the rows it answers from. Its generations stay for the grace
+     * after that ({@link #dropWithoutState}): a serving instance on the old views file that read the
+     * state just before answers from them until it reads the state again, and a run that read the
+     * state before it was retired is refused its publish.
      */
-    private int dropOldVersion(ViewDefinition view, ViewState old, ConsistencyLevel consistency, Instant now, Instant asOf) {
+    private void retireOldVersion(ViewDefinition view, ViewState old, ConsistencyLevel consistency, Instant now) {
         if (!states.retire(old, view.version(), now, consistency).toCompletableFuture().join()) {
             LOG.warn("old version {} of view {} was published again, or retired, by another run while this run cleaned up; a later"
                     + " run's cleanup takes it from there", old.version(), view.name());
-            return 0;
+            return;
         }
-        int dropped = 0;
-        for (BatchGeneration g : generations.list(view.name(), old.version()).toCompletableFuture().join()) {
-            drop(g, asOf, consistency);
-            dropped++;
-        }
-        LOG.info("retired old version {} of view {} and dropped its generations", old.version(), view.name());
-        return dropped;
+        LOG.info("retired old version {} of view {}; its generations go once it has been retired for the grace", old.version(),
+                view.name());
     }
 
     /**
      * Generations, older than the grace period, of a version that has no current state: one whose
-     * runs all failed or were refused, one retired, or one a cleanup left when it died between the
-     * state's retirement and its generations'. A version of a newer views file whose first
-     * generation is being written, or of an older one whose retirement is being rolled back, has
-     * none that old: the writing run renews its record ({@link GenerationLease}); the state is read
-     * again right before, so one just published is left alone.
+     * runs all failed or were refused, or one retired longer than the grace period ago. A version of
+     * a newer views file whose first generation is being written, or of an older one whose
+     * retirement is being rolled back, has none that old: the writing run renews its record
+     * ({@link GenerationLease}); the state is read again right before, so one just published is
+     * left alone.
      */
     private int dropWithoutState(ViewDefinition view, String version, ConsistencyLevel consistency, Instant graceStart,
                                  Instant asOf) {
-        boolean current = states.findAll(view.name(), consistency).toCompletableFuture().join().stream()
-                .anyMatch(s -> s.version().equals(version) && !s.retired());
-        if (current) {
+        boolean inUse = states.findAll(view.name(), consistency).toCompletableFuture().join().stream()
+                .anyMatch(s -> s.version().equals(version) && (!s.retired() || s.retiredAt().isAfter(graceStart)));
+        if (inUse) {
             return 0;
         }
         int dropped = 0;

@@ -344,6 +344,30 @@ class BatchLayerIT {
         }
     }
 
+    /**
+     * The scheduled run with a mistake in the views file: Kafka's records are archived all the same
+     * (retention does not wait for the fix), and the run fails naming the mistake.
+     */
+    @Test
+    void aScheduledRunArchivesEvenWhenTheViewsFileIsBrokenAndThenFailsNamingIt(LocalCluster cluster, @TempDir Path dir)
+            throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "broken_views", dir, 13)) {
+            f.produce(120);
+            Path views = dir.resolve("views.yml");
+            Files.writeString(views, "views:\n  - name: sales\n    events: [purchase]\n    granularity: fortnight\n");
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            int exit = Main.execute(f.args("run", "--views", views.toString()).toArray(String[]::new), Map.of(),
+                    new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+            String said = err.toString(StandardCharsets.UTF_8);
+            assertEquals(2, exit, said);
+            assertTrue(said.contains("batch-layer: run: Kafka's records are archived, but no recompute ran: "), said);
+            assertTrue(said.contains(views.toString()), "names the file: " + said);
+            assertEquals(f.sent.stream().map(r -> r.partition() + "/" + r.offset()).sorted().toList(),
+                    masterOffsets(f).stream().sorted().toList(), "every record archived");
+            assertTrue(f.session.execute("SELECT * FROM " + f.keyspace() + ".view_state").all().isEmpty(), "nothing published");
+        }
+    }
+
     private static void copyTree(Path from, Path to) throws java.io.IOException {
         try (var paths = Files.walk(from)) {
             for (Path p : paths.toList()) {
@@ -468,6 +492,40 @@ class BatchLayerIT {
             assertFalse(f.published("pageviews").retired());
             List<String> diffs = f.publishedDifferences(rolledBack.cutoff());
             assertTrue(diffs.isEmpty(), "exact after the roll-back: " + diffs.subList(0, Math.min(5, diffs.size())));
+        }
+    }
+
+    /**
+     * A serving instance on the old views file that read the old version's state just before a
+     * cleanup retired it answers from its generations until it reads the state again: they stay for
+     * the grace after the retirement, not only after the new version's first publish.
+     */
+    @Test
+    void aRetiredVersionsGenerationsStayForTheGraceAfterItsRetirement(LocalCluster cluster, @TempDir Path dir) throws Exception {
+        try (BatchFixture f = new BatchFixture(cluster, "retired_grace", dir, 16)) {
+            String cutoff = f.publishedOnce(200);
+            ViewDefinition before = BatchFixture.VIEWS.find("sales").orElseThrow();
+            ViewCatalog changed = BatchFixture.viewsWith("dimensions: [product, country]", "dimensions: [product, country, currency]");
+            ViewDefinition after = changed.find("sales").orElseThrow();
+            BatchGenerationsTable generations = new BatchGenerationsTable(f.session, f.keyspace());
+            BatchGeneration old = generations.list(before.name(), before.version()).toCompletableFuture().join().get(0);
+            Main.run(f.config("recompute", "--cutoff", cutoff), changed);
+            ViewStateTable states = new ViewStateTable(f.session, f.keyspace());
+            ViewState current = states.find("sales", after.version()).toCompletableFuture().join().orElseThrow();
+            GenerationCleanup cleanup = new GenerationCleanup(generations, new BatchRowsTable(f.session, f.keyspace()), states,
+                    Duration.ofHours(1));
+
+            Instant retiredAt = current.versionSince().plus(Duration.ofMinutes(61)); // the new version published for the grace
+            cleanup.clean(after, current, QUORUM, retiredAt);
+            assertEquals(retiredAt, states.find("sales", before.version()).toCompletableFuture().join().orElseThrow().retiredAt());
+            cleanup.clean(after, current, QUORUM, retiredAt.plus(Duration.ofMinutes(59)));
+            assertEquals(List.of(old.generation()), generations.list(before.name(), before.version()).toCompletableFuture().join().stream()
+                    .map(BatchGeneration::generation).toList(), "retired, not yet for the grace");
+            assertTrue(rowsOf(f, before, old) > 0, "its rows answer an instance that read the state before the retirement");
+
+            cleanup.clean(after, current, QUORUM, retiredAt.plus(Duration.ofMinutes(61)));
+            assertEquals(List.of(), generations.list(before.name(), before.version()).toCompletableFuture().join());
+            assertEquals(0, rowsOf(f, before, old), "with its rows");
         }
     }
 
