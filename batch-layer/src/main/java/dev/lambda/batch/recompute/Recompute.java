@@ -291,7 +291,7 @@ public final class Recompute {
             Instant computedAt = Instant.now();
             progress.line("write", rows, "rows of " + view.name() + " in " + rowsByPartition.size() + " partitions");
 
-            // a retired state's generations are dropped: none of them is kept for readers of the state before this one
+            // a retired state's generations go a grace after its retirement: none is kept as the previous one
             Long previous = current.filter(s -> !s.retired())
                     .map(s -> s.generation() == generation ? s.previousGeneration() : Long.valueOf(s.generation())).orElse(null);
             Instant publishedAt = Instant.now();
