@@ -82,11 +82,13 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
         }
         Duration dedup = f.duration("dedup-window", Duration.ofHours(24));
         Duration flush = f.duration("flush-interval", Duration.ofMillis(250));
+        KafkaClientSettings kafka = KafkaClientSettings.from(f);
         SpeedSettings topology;
         try {
             topology = new SpeedSettings(f.string("topic", "events"), f.string("dlq-topic", "events.dlq"), slots,
                     f.duration("slot-grace", min(Duration.ofSeconds(30), slot)), dedup,
-                    f.duration("future-tolerance", Duration.ofMinutes(5)), flush, !f.isSet("in-memory-state"));
+                    f.duration("future-tolerance", Duration.ofMinutes(5)), flush, !f.isSet("in-memory-state"),
+                    producerMaxRequestSize(kafka) - SpeedSettings.RECORD_OVERHEAD_BYTES);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -103,7 +105,6 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
             throw new ConfigException("--dlq-topic must differ from --topic (" + topology.eventsTopic() + "): rejected records would be"
                     + " read again, and rejected again, without end");
         }
-        KafkaClientSettings kafka = KafkaClientSettings.from(f);
         for (String key : kafka.clientProperties().keySet()) {
             if (key.equals(StreamsConfig.PROCESSING_GUARANTEE_CONFIG) || key.endsWith(ConsumerConfig.ISOLATION_LEVEL_CONFIG)) {
                 throw new ConfigException("Kafka property " + key + " cannot be changed: the speed layer's rows are exact only with"
@@ -114,6 +115,21 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
         return new SpeedConfig(kafka, CassandraSettings.from(f), Path.of(f.string("views", "config/views.yml")),
                 f.string("application-id", "lambda-speed"), topology, ttl, f.integer("threads", 1, 1, 64),
                 Path.of(f.string("state-dir", "data/speed-state")), f.integer("metrics-port", 9404, 0, 65535), cacheBytes, 256);
+    }
+
+    /** The producer's {@code max.request.size}, as the Kafka properties set it (Kafka's default otherwise). */
+    private static int producerMaxRequestSize(KafkaClientSettings kafka) {
+        String key = StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        String value = kafka.clientProperties().getOrDefault(key, kafka.clientProperties().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+        if (value == null) {
+            return 1024 * 1024;
+        }
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException("Kafka property " + (kafka.clientProperties().containsKey(key) ? key : ProducerConfig.MAX_REQUEST_SIZE_CONFIG)
+                    + " must be a number of bytes, got \"" + value + "\"");
+        }
     }
 
     private static Duration min(Duration a, Duration b) {

@@ -2,7 +2,7 @@ package dev.lambda.speed.topology;
 
 /**
  * Headers added to a record sent to the dead-letter topic, besides the record's own headers, key
- * and value, which are kept as they were.
+ * and value, which are kept as they were (but a value too large to send: see {@link #TRUNCATED_FROM}).
  */
 public final class DeadLetterHeaders {
 
@@ -13,6 +13,11 @@ public final class DeadLetterHeaders {
     public static final String SOURCE_TOPIC = "lambda.source.topic";
     public static final String SOURCE_PARTITION = "lambda.source.partition";
     public static final String SOURCE_OFFSET = "lambda.source.offset";
+    /**
+     * Set only on a dead letter whose value was cut to fit the producer's request size: the length
+     * in bytes of the value as it came (the whole record stays in the source topic at its offset).
+     */
+    public static final String TRUNCATED_FROM = "lambda.dlq.truncated-from";
 
     private DeadLetterHeaders() {
     }

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -563,11 +564,36 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             headers.add(DeadLetterHeaders.SOURCE_PARTITION, utf8(Integer.toString(m.partition())));
             headers.add(DeadLetterHeaders.SOURCE_OFFSET, utf8(Long.toString(m.offset())));
         });
-        context.forward(record.withHeaders(headers), SpeedTopology.DEAD_LETTER_SINK);
+        context.forward(fitted(record, headers), SpeedTopology.DEAD_LETTER_SINK);
         metrics.deadLettered(rejected.reason().code());
         String reason = rejected.reason().code();
         long count = deadLetters.merge(reason, 1L, Long::sum);
         partitionStats.put(DEAD_LETTER_KEY + reason, count);
+    }
+
+    /**
+     * The dead letter with {@code headers}, its value cut to the first bytes that fit
+     * {@link SpeedSettings#deadLetterMaxBytes} if the whole would not, and then marked with
+     * {@link DeadLetterHeaders#TRUNCATED_FROM}. (A record near the topic's size limit, once
+     * headers are added, is one the producer refuses: the stream thread would fail and get it back
+     * without end.)
+     */
+    private Record<byte[], byte[]> fitted(Record<byte[], byte[]> record, Headers headers) {
+        byte[] value = record.value();
+        if (value == null) {
+            return record.withHeaders(headers);
+        }
+        byte[] truncatedFrom = utf8(Integer.toString(value.length));
+        long others = (record.key() == null ? 0 : record.key().length) + DeadLetterHeaders.TRUNCATED_FROM.length() + truncatedFrom.length;
+        for (var h : headers) {
+            others += h.key().length() * 3L + (h.value() == null ? 0 : h.value().length); // a UTF-16 char takes up to 3 bytes
+        }
+        if (others + value.length <= settings.deadLetterMaxBytes()) {
+            return record.withHeaders(headers);
+        }
+        headers.add(DeadLetterHeaders.TRUNCATED_FROM, truncatedFrom);
+        int room = (int) Math.max(0, settings.deadLetterMaxBytes() - others);
+        return record.withHeaders(headers).withValue(Arrays.copyOf(value, room));
     }
 
     /** Writes every changed aggregate, waits for the sink, then drops aggregates of closed slots. */

@@ -16,9 +16,15 @@ import java.util.Objects;
  * @param futureTolerance  how far {@code ts} may lie after ingest time
  * @param flushInterval    wall-clock period of the flush to the sink
  * @param persistentStores the dedup store (ids of the last window) in RocksDB (production) or in memory
+ * @param deadLetterMaxBytes the most a dead letter's key, value and headers may take: a longer value is cut to fit
+ *                         (below the producer's {@code max.request.size}, which would refuse the record, fail the
+ *                         stream thread and bring the same record back to it without end)
  */
 public record SpeedSettings(String eventsTopic, String deadLetterTopic, IngestSlots slots, Duration slotGrace, Duration dedupWindow,
-                            Duration futureTolerance, Duration flushInterval, boolean persistentStores) {
+                            Duration futureTolerance, Duration flushInterval, boolean persistentStores, int deadLetterMaxBytes) {
+
+    /** Room for a record's and its batch's framing, beside its key, value and headers. */
+    public static final int RECORD_OVERHEAD_BYTES = 1024;
 
     public SpeedSettings {
         Objects.requireNonNull(eventsTopic, "eventsTopic");
@@ -34,6 +40,10 @@ public record SpeedSettings(String eventsTopic, String deadLetterTopic, IngestSl
         }
         if (flushInterval.toMillis() < 10) {
             throw new IllegalArgumentException("flush interval must be at least 10 ms, got " + flushInterval);
+        }
+        if (deadLetterMaxBytes < 4096) {
+            throw new IllegalArgumentException("dead letters need at least 4096 bytes (the producer's max.request.size less "
+                    + RECORD_OVERHEAD_BYTES + "), got " + deadLetterMaxBytes);
         }
     }
 }

@@ -159,6 +159,13 @@ final class SpeedFixture implements AutoCloseable {
         }
     }
 
+    /** Sends one malformed record of {@code size} bytes, as close to Kafka's 1 MiB limit as a producer may go. */
+    void produceMalformed(int size) throws Exception {
+        byte[] value = ("{\"id\":\"huge\",\"type\":\"" + "z".repeat(size)).substring(0, size).getBytes(StandardCharsets.UTF_8);
+        producer.send(new ProducerRecord<>(topic, 0, null, value)).get(30, TimeUnit.SECONDS);
+        malformed++;
+    }
+
     int malformedSent() {
         return malformed;
     }

@@ -69,20 +69,31 @@ class SpeedLayerIT {
             int metricsPort = Ports.free();
             try (SpeedLayer layer = SpeedLayer.start(config(f, state, "--metrics-port", Integer.toString(metricsPort)),
                     SpeedFixture.VIEWS)) {
+                // a reject the producer takes (1 MiB less the framing) but not once the dead-letter headers are added
+                int huge = 1024 * 1024 - 200;
+                f.produceMalformed(huge);
                 f.produce(3_000); // while it runs
                 f.awaitExact(CATCH_UP);
                 var dlq = f.deadLetters(f.malformedSent(), Duration.ofSeconds(30));
                 assertEquals(f.malformedSent(), dlq.size());
+                int cut = 0;
                 for (var r : dlq) {
                     String reason = new String(r.headers().lastHeader("lambda.dlq.reason").value(), StandardCharsets.UTF_8);
                     assertTrue(reason.equals("malformed_json") || reason.equals("future_ts"), reason);
+                    if (r.headers().lastHeader("lambda.dlq.truncated-from") != null) {
+                        cut++;
+                        assertEquals(Integer.toString(huge), new String(r.headers().lastHeader("lambda.dlq.truncated-from").value(),
+                                StandardCharsets.UTF_8));
+                        assertTrue(r.value().length > huge - 4096, "the first bytes of it: " + r.value().length);
+                    }
                 }
+                assertEquals(1, cut, "only the huge reject is cut, to fit");
                 assertTrue(layer.metrics().duplicatesDropped() > 0, "the stream had duplicates");
 
                 // what an operator's Prometheus scrapes, by the names the README gives
                 Map<String, Double> scraped = awaitScrape(metricsPort, m -> m.getOrDefault("lambda_speed_consumer_lag_records", -1.0) == 0
-                        && flushedOffsets(m) == 6_000);
-                assertTrue(scraped.get("lambda_speed_events_in_total") >= 6_000, scraped.toString());
+                        && flushedOffsets(m) == 6_001);
+                assertTrue(scraped.get("lambda_speed_events_in_total") >= 6_001, scraped.toString());
                 assertTrue(scraped.getOrDefault("lambda_speed_dead_letters_total{reason=\"malformed_json\"}", 0.0)
                         + scraped.getOrDefault("lambda_speed_dead_letters_total{reason=\"future_ts\"}", 0.0) >= f.malformedSent());
                 assertTrue(scraped.get("lambda_speed_duplicates_dropped_total") > 0);

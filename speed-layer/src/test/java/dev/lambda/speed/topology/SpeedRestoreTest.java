@@ -170,7 +170,7 @@ class SpeedRestoreTest {
     /** Starts a processor with {@code views} as its views file and slots {@code slotWidth} wide. */
     private SpeedProcessor start(MockProcessorContext<byte[], byte[]> task, ViewCatalog views, Duration slotWidth) {
         SpeedSettings settings = new SpeedSettings("events", "events.dlq", new IngestSlots(slotWidth), Duration.ofSeconds(30), WINDOW,
-                Duration.ofMinutes(5), Duration.ofMillis(250), false);
+                Duration.ofMinutes(5), Duration.ofMillis(250), false, 1024 * 1024);
         // nothing waits in Kafka and flushes cost no time on its clock: the pacing never holds one back
         SpeedProcessor processor = new SpeedProcessor(views, settings, landing, new SpeedMetrics(new PrometheusRegistry()), () -> Long.MAX_VALUE,
                 commitHooks.get(task), InputLag.NONE, () -> 0L);

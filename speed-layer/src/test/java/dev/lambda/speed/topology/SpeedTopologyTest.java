@@ -47,6 +47,8 @@ class SpeedTopologyTest {
     private static final Duration WINDOW = Duration.ofHours(24);
     private static final IngestSlots SLOTS = new IngestSlots(Duration.ofHours(1));
     private static final Duration GRACE = Duration.ofSeconds(10);
+    /** Small, so a test reject can outgrow it: the layer takes the producer's max.request.size less the framing. */
+    private static final int DEAD_LETTER_MAX_BYTES = 8192;
 
     private final CollectingSink sink = new CollectingSink();
     /**
@@ -84,7 +86,7 @@ class SpeedTopologyTest {
     @BeforeEach
     void start() {
         SpeedSettings settings = new SpeedSettings("events", "events.dlq", SLOTS, GRACE, WINDOW, Duration.ofMinutes(5),
-                Duration.ofMillis(500), false);
+                Duration.ofMillis(500), false, DEAD_LETTER_MAX_BYTES);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "speed-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -306,6 +308,40 @@ class SpeedTopologyTest {
         assertEquals("events", header(dlq.get(1), DeadLetterHeaders.SOURCE_TOPIC));
         assertEquals("1", header(dlq.get(1), DeadLetterHeaders.SOURCE_OFFSET));
         assertEquals(1, metrics.deadLetters("malformed_json"));
+        flush();
+        assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0));
+    }
+
+    /**
+     * A reject whose copy, headers added, would pass the producer's size limit is cut to fit and
+     * says so; sent whole, the producer would refuse it and fail the stream thread on it again and
+     * again. The records after it are counted.
+     */
+    @Test
+    void aRejectTooLargeToSendWithItsHeadersIsCutToFitAndSaysSo() {
+        String big = "{\"id\":\"big\",\"type\":\"" + "x".repeat(20_000);
+        send(big, "2026-11-21T10:00:00Z");
+        String nearTheLimit = "{\"id\":\"near\",\"type\":\"" + "y".repeat(DEAD_LETTER_MAX_BYTES - 100);
+        send(nearTheLimit, "2026-11-21T10:00:01Z"); // fits alone, not with the headers
+        send("{\"id\":\"small\"", "2026-11-21T10:00:02Z");
+        send(purchase("ok", "2026-11-21T10:00:00Z", "p1", "1.00", "u1"), "2026-11-21T10:00:03Z");
+        List<TestRecord<byte[], byte[]>> dlq = deadLetters.readRecordsToList();
+        assertEquals(3, dlq.size());
+        for (int i = 0; i < 2; i++) {
+            TestRecord<byte[], byte[]> cut = dlq.get(i);
+            String sent = i == 0 ? big : nearTheLimit;
+            String kept = new String(cut.value(), StandardCharsets.UTF_8);
+            assertTrue(sent.startsWith(kept) && kept.length() > 1_000, "the first bytes: " + kept.length());
+            assertEquals(Integer.toString(sent.length()), header(cut, DeadLetterHeaders.TRUNCATED_FROM));
+            assertEquals("malformed_json", header(cut, DeadLetterHeaders.REASON));
+            long size = cut.value().length;
+            for (var h : cut.headers()) {
+                size += h.key().getBytes(StandardCharsets.UTF_8).length + h.value().length;
+            }
+            assertTrue(size <= DEAD_LETTER_MAX_BYTES, size + " bytes");
+        }
+        assertEquals("{\"id\":\"small\"", new String(dlq.get(2).value(), StandardCharsets.UTF_8), "sent whole");
+        assertNull(dlq.get(2).headers().lastHeader(DeadLetterHeaders.TRUNCATED_FROM));
         flush();
         assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0));
     }
