@@ -29,11 +29,11 @@ public final class CassandraSessions {
                 .withString(DefaultDriverOption.REQUEST_CONSISTENCY, "LOCAL_QUORUM")
                 .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 2)
                 // past what its connections carry at once (1,024 each), the driver fails a request at once ("no connection
-                // was available"): a serving query over years reads thousands of periods together. Requests past this wait
-                // their turn instead, within their timeout
+                // was available"), as it did for many serving queries over years together. Requests past this wait their
+                // turn instead, within their timeout (each layer also bounds what it sends at once)
                 .withString(DefaultDriverOption.REQUEST_THROTTLER_CLASS, "ConcurrencyLimitingRequestThrottler")
                 .withInt(DefaultDriverOption.REQUEST_THROTTLER_MAX_CONCURRENT_REQUESTS, MAX_CONCURRENT_REQUESTS)
-                .withInt(DefaultDriverOption.REQUEST_THROTTLER_MAX_QUEUE_SIZE, 1_000_000)
+                .withInt(DefaultDriverOption.REQUEST_THROTTLER_MAX_QUEUE_SIZE, 100_000)
                 // after an outage the default back-off reaches 60 s between attempts, and every layer waits that long
                 // once Cassandra is back: the speed layer's rows, the batch's writes, the serving layer's answers
                 .withDuration(DefaultDriverOption.RECONNECTION_MAX_DELAY, Duration.ofSeconds(5));

@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Answers a query: reads the view's published state, then the read level's batch rows of that
- * generation and its speed rows for every period in range, all in parallel, and merges them with
- * the {@link QueryEngine}. Gives up after the timeout instead of hanging.
+ * generation and its speed rows for every period in range, in parallel ({@link #READS_IN_FLIGHT} at
+ * a time), and merges them with the {@link QueryEngine}. Gives up after the timeout instead of
+ * hanging, and starts no read after it.
  */
 public final class QueryService {
 
@@ -31,6 +32,8 @@ public final class QueryService {
     static final Duration MAX_STALE = Duration.ofMillis(500);
     /** Answers asked for within this are kept up to date ahead of requests. */
     static final Duration RECENT = Duration.ofSeconds(10);
+    /** Reads one query has in flight at most: a query over years waits its turn instead of filling the connections. */
+    static final int READS_IN_FLIGHT = 64;
 
     private final BatchPartCache batchParts;
     private final SpeedChanges speedChanges;
@@ -84,8 +87,9 @@ public final class QueryService {
     }
 
     /**
-     * A retired version's generations are dropped and its speed rows no longer grow: whatever is
-     * left would be a silent undercount, so the query is refused, naming the version to move to.
+     * A retired version's generations are dropped (a grace after its retirement) and its speed rows
+     * no longer grow: whatever is left would be a silent undercount, so the query is refused, naming
+     * the version to move to.
      */
     static QueryException retired(ViewState state) {
         return new QueryException(410, "view_version_retired", "view " + state.view() + " is served here with version "
@@ -124,11 +128,12 @@ public final class QueryService {
         Map<QueryEngine.GroupKey, Aggregate> cachedPart = key == null ? Map.of() : batchParts.get(key);
         List<CompletableFuture<List<BatchRow>>> batch = new ArrayList<>();
         List<CompletableFuture<List<SpeedRow>>> speed = new ArrayList<>();
+        ReadGate gate = new ReadGate(READS_IN_FLIGHT, System.nanoTime() + timeout.toNanos(), System::nanoTime);
         for (Instant period : level.periodsCovering(q.from(), q.to())) {
             if (cachedPart == null) {
-                batch.add(rows.batchRows(q.view(), state.generation(), level, period).toCompletableFuture());
+                batch.add(gate.submit(() -> rows.batchRows(q.view(), state.generation(), level, period)));
             }
-            speed.add(rows.speedRows(q.view(), level, period, state == null ? null : state.cutoff()).toCompletableFuture());
+            speed.add(gate.submit(() -> rows.speedRows(q.view(), level, period, state == null ? null : state.cutoff())));
         }
         List<CompletableFuture<?>> all = new ArrayList<>(batch);
         all.addAll(speed);
