@@ -191,8 +191,10 @@ public final class KafkaIngest {
      * Refuses a checkpoint that committed batches the master dataset's log does not have: a
      * checkpoint kept apart from the master, then given a new master, or a master restored from an
      * older copy. Spark would go on from the checkpoint's offsets, and the records of those batches
-     * would be missing from the master without a word. (The sink commits a batch before the
-     * checkpoint does, so its log is never behind otherwise.)
+     * would be missing from the master without a word. And the other way round, a checkpoint behind
+     * the log (restored from an older copy): the sink skips batch ids it has, and the batches the
+     * checkpoint plans again under those ids hold other offsets. The sink commits a batch before
+     * the checkpoint does, so after a crash between the two the log is one planned batch ahead.
      */
     private static void requireMasterHoldsCheckpoint(SparkSession spark, BatchConfig config, MasterDataset master) {
         Path commits = new Path(config.checkpoint(), "commits");
@@ -201,12 +203,21 @@ public final class KafkaIngest {
             FileSystem fs = commits.getFileSystem(spark.sessionState().newHadoopConf());
             long committed = newestBatch(fs, commits);
             long archived = newestBatch(sinkLog.getFileSystem(spark.sessionState().newHadoopConf()), sinkLog);
+            String advice = " Give the --master and --checkpoint of one ingest, or a new --checkpoint with a new --master to archive what"
+                    + " Kafka still holds anew";
             if (committed > archived) {
                 throw new IllegalStateException("the ingest checkpoint " + config.checkpoint() + " has archived up to batch " + committed
                         + ", but " + master.kafkaPath() + (archived < 0 ? " holds no batch of it" : " holds batches up to " + archived
                         + " of it") + ": a new --master, or one restored from an older copy, with the checkpoint of another. Going on from"
-                        + " the checkpoint's offsets would leave the records of the missing batches out. Give the --master this checkpoint"
-                        + " archived into, or a new --checkpoint with a new --master to archive what Kafka still holds anew");
+                        + " the checkpoint's offsets would leave the records of the missing batches out." + advice);
+            }
+            // one batch ahead is a crash between the two commits: the checkpoint planned it, and reads the same offsets again
+            boolean planned = archived == committed + 1 && fs.exists(new Path(new Path(config.checkpoint(), "offsets"), Long.toString(archived)));
+            if (archived > committed && !planned) {
+                throw new IllegalStateException("the ingest checkpoint " + config.checkpoint() + " has archived up to batch " + committed
+                        + ", but " + master.kafkaPath() + " holds batches up to " + archived + ": a checkpoint restored from an older copy,"
+                        + " or another one's. The file sink would take the checkpoint's next batches for ones it has and skip them, and"
+                        + " their records would be missing." + advice);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + commits + " or " + sinkLog, e);

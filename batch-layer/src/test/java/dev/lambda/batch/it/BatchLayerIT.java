@@ -319,6 +319,8 @@ class BatchLayerIT {
             Main.run(f.config("ingest", "--checkpoint", checkpoint, "--ingest-batch-records", "40"), BatchFixture.VIEWS);
             Path copy = dir.resolve("master-copy");
             copyTree(f.master, copy); // a backup taken now
+            Path checkpointCopy = dir.resolve("checkpoint-copy");
+            copyTree(Path.of(checkpoint), checkpointCopy);
             f.produce(150);
             Main.run(f.config("ingest", "--checkpoint", checkpoint), BatchFixture.VIEWS);
             f.produce(150);
@@ -337,10 +339,27 @@ class BatchLayerIT {
             assertTrue(restored.getMessage().startsWith("the ingest checkpoint " + checkpoint + " has archived up to batch " + batches + ", but "
                     + copy + "/kafka holds batches up to " + (batches - 1) + " of it"), restored.getMessage());
             assertEquals(150, masterOffsets(f, copy).size(), "nothing appended by the refused run");
+            RuntimeException older = assertThrows(RuntimeException.class,
+                    () -> Main.run(f.config("ingest", "--checkpoint", checkpointCopy.toString()), BatchFixture.VIEWS));
+            assertTrue(older.getMessage().startsWith("the ingest checkpoint " + checkpointCopy + " has archived up to batch "
+                    + (batches - 1) + ", but " + f.master + "/kafka holds batches up to " + batches + ": a checkpoint restored"),
+                    older.getMessage());
 
             Main.run(f.config("ingest", "--checkpoint", checkpoint), BatchFixture.VIEWS);
             assertEquals(f.sent.stream().map(r -> r.partition() + "/" + r.offset()).sorted().toList(),
                     masterOffsets(f).stream().sorted().toList(), "its own master goes on with every record");
+
+            // a crash between the sink's commit of a batch and the checkpoint's: the log one planned batch ahead
+            f.produce(90);
+            Main.run(f.config("ingest", "--checkpoint", checkpoint), BatchFixture.VIEWS);
+            Path commits = Path.of(checkpoint, "commits");
+            Files.delete(commits.resolve(Long.toString(batches + 2)));
+            Files.deleteIfExists(commits.resolve("." + (batches + 2) + ".crc"));
+            Main.run(f.config("ingest", "--checkpoint", checkpoint), BatchFixture.VIEWS);
+            List<String> offsets = masterOffsets(f);
+            assertEquals(f.sent.stream().map(r -> r.partition() + "/" + r.offset()).sorted().toList(), offsets.stream().sorted().toList(),
+                    "the batch taken again, not refused, and its records once");
+            assertEquals(offsets.size(), offsets.stream().distinct().count());
         }
     }
 
