@@ -71,7 +71,12 @@ public final class Main {
         }
         try {
             if (viewsError != null) {
-                run(config, views, "ingest");
+                try {
+                    run(config, views, "ingest");
+                } catch (RuntimeException e) {
+                    err.println("batch-layer: run failed: " + oneLine(e) + " (and the views file is broken: " + viewsError.getMessage() + ")");
+                    return 1;
+                }
                 err.println("batch-layer: run: Kafka's records are archived, but no recompute ran: " + viewsError.getMessage());
                 return 2;
             }

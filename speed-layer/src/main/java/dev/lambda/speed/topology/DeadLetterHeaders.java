@@ -18,6 +18,11 @@ public final class DeadLetterHeaders {
      * in bytes of the value as it came (the whole record stays in the source topic at its offset).
      */
     public static final String TRUNCATED_FROM = "lambda.dlq.truncated-from";
+    /**
+     * Set only on a dead letter whose key and headers alone were too large to send: how many
+     * headers of the record's own were left out (its value too, and its key cut to fit).
+     */
+    public static final String HEADERS_DROPPED = "lambda.dlq.headers-dropped";
 
     private DeadLetterHeaders() {
     }

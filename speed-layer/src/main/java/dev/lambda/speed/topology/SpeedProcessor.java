@@ -556,15 +556,17 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     }
 
     private void deadLetter(Record<byte[], byte[]> record, ParseResult.Rejected rejected) {
-        Headers headers = new RecordHeaders(record.headers().toArray());
-        headers.add(DeadLetterHeaders.REASON, utf8(rejected.reason().code()));
-        headers.add(DeadLetterHeaders.DETAIL, utf8(rejected.detail()));
+        Headers added = new RecordHeaders();
+        added.add(DeadLetterHeaders.REASON, utf8(rejected.reason().code()));
+        added.add(DeadLetterHeaders.DETAIL, utf8(rejected.detail()));
         context.recordMetadata().ifPresent((RecordMetadata m) -> {
-            headers.add(DeadLetterHeaders.SOURCE_TOPIC, utf8(m.topic()));
-            headers.add(DeadLetterHeaders.SOURCE_PARTITION, utf8(Integer.toString(m.partition())));
-            headers.add(DeadLetterHeaders.SOURCE_OFFSET, utf8(Long.toString(m.offset())));
+            added.add(DeadLetterHeaders.SOURCE_TOPIC, utf8(m.topic()));
+            added.add(DeadLetterHeaders.SOURCE_PARTITION, utf8(Integer.toString(m.partition())));
+            added.add(DeadLetterHeaders.SOURCE_OFFSET, utf8(Long.toString(m.offset())));
         });
-        context.forward(fitted(record, headers), SpeedTopology.DEAD_LETTER_SINK);
+        Headers headers = new RecordHeaders(record.headers().toArray());
+        added.forEach(headers::add);
+        context.forward(fitted(record, headers, added), SpeedTopology.DEAD_LETTER_SINK);
         metrics.deadLettered(rejected.reason().code());
         String reason = rejected.reason().code();
         long count = deadLetters.merge(reason, 1L, Long::sum);
@@ -572,28 +574,41 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     }
 
     /**
-     * The dead letter with {@code headers}, its value cut to the first bytes that fit
-     * {@link SpeedSettings#deadLetterMaxBytes} if the whole would not, and then marked with
-     * {@link DeadLetterHeaders#TRUNCATED_FROM}. (A record near the topic's size limit, once
+     * The dead letter with {@code headers} (the record's own, then this layer's), cut to fit
+     * {@link SpeedSettings#deadLetterMaxBytes} if the whole would not: its value to its first bytes,
+     * marked with {@link DeadLetterHeaders#TRUNCATED_FROM}; and should the key and headers alone not
+     * fit, without its own headers and value, its key cut too, marked with
+     * {@link DeadLetterHeaders#HEADERS_DROPPED}. (A record near the topic's size limit, once
      * headers are added, is one the producer refuses: the stream thread would fail and get it back
-     * without end.)
+     * without end. The whole record stays in the source topic at its offset.)
      */
-    private Record<byte[], byte[]> fitted(Record<byte[], byte[]> record, Headers headers) {
-        byte[] value = record.value();
-        if (value == null) {
+    private Record<byte[], byte[]> fitted(Record<byte[], byte[]> record, Headers headers, Headers added) {
+        byte[] key = record.key() == null ? new byte[0] : record.key();
+        byte[] value = record.value() == null ? new byte[0] : record.value();
+        int limit = settings.deadLetterMaxBytes();
+        if (key.length + value.length + size(headers) <= limit) {
             return record.withHeaders(headers);
         }
-        byte[] truncatedFrom = utf8(Integer.toString(value.length));
-        long others = (record.key() == null ? 0 : record.key().length) + DeadLetterHeaders.TRUNCATED_FROM.length() + truncatedFrom.length;
+        Headers marked = new RecordHeaders(headers.toArray());
+        marked.add(DeadLetterHeaders.TRUNCATED_FROM, utf8(Integer.toString(value.length)));
+        long room = limit - key.length - size(marked);
+        if (room >= 0) {
+            return record.withHeaders(marked).withValue(Arrays.copyOf(value, (int) Math.min(room, value.length)));
+        }
+        Headers ours = new RecordHeaders(added.toArray());
+        ours.add(DeadLetterHeaders.TRUNCATED_FROM, utf8(Integer.toString(value.length)));
+        ours.add(DeadLetterHeaders.HEADERS_DROPPED, utf8(Integer.toString(headers.toArray().length - added.toArray().length)));
+        int keyRoom = (int) Math.max(0, Math.min(key.length, limit - size(ours)));
+        return record.withHeaders(ours).withKey(Arrays.copyOf(key, keyRoom)).withValue(new byte[0]);
+    }
+
+    /** An upper bound of the bytes headers take in a record: their keys (3 bytes a char at most), values and lengths. */
+    private static long size(Headers headers) {
+        long size = 0;
         for (var h : headers) {
-            others += h.key().length() * 3L + (h.value() == null ? 0 : h.value().length); // a UTF-16 char takes up to 3 bytes
+            size += h.key().length() * 3L + (h.value() == null ? 0 : h.value().length) + 10;
         }
-        if (others + value.length <= settings.deadLetterMaxBytes()) {
-            return record.withHeaders(headers);
-        }
-        headers.add(DeadLetterHeaders.TRUNCATED_FROM, truncatedFrom);
-        int room = (int) Math.max(0, settings.deadLetterMaxBytes() - others);
-        return record.withHeaders(headers).withValue(Arrays.copyOf(value, room));
+        return size;
     }
 
     /** Writes every changed aggregate, waits for the sink, then drops aggregates of closed slots. */

@@ -342,6 +342,24 @@ class SpeedTopologyTest {
         }
         assertEquals("{\"id\":\"small\"", new String(dlq.get(2).value(), StandardCharsets.UTF_8), "sent whole");
         assertNull(dlq.get(2).headers().lastHeader(DeadLetterHeaders.TRUNCATED_FROM));
+
+        // a small reject whose own headers (or key) alone are too large: sent with this layer's headers only
+        var huge = new org.apache.kafka.common.header.internals.RecordHeaders();
+        huge.add("trace", new byte[3 * DEAD_LETTER_MAX_BYTES]);
+        huge.add("tenant", "acme".getBytes(StandardCharsets.UTF_8));
+        events.pipeInput(new TestRecord<>("k".repeat(2 * DEAD_LETTER_MAX_BYTES).getBytes(StandardCharsets.UTF_8),
+                "{\"id\":".getBytes(StandardCharsets.UTF_8), huge, Instant.parse("2026-11-21T10:00:04Z")));
+        TestRecord<byte[], byte[]> bare = deadLetters.readRecord();
+        assertEquals("2", header(bare, DeadLetterHeaders.HEADERS_DROPPED));
+        assertEquals("6", header(bare, DeadLetterHeaders.TRUNCATED_FROM));
+        assertEquals("malformed_json", header(bare, DeadLetterHeaders.REASON));
+        assertEquals("4", header(bare, DeadLetterHeaders.SOURCE_OFFSET));
+        assertNull(bare.headers().lastHeader("trace"));
+        long bareSize = bare.key().length + bare.value().length;
+        for (var h : bare.headers()) {
+            bareSize += h.key().getBytes(StandardCharsets.UTF_8).length + h.value().length;
+        }
+        assertTrue(bareSize <= DEAD_LETTER_MAX_BYTES && bare.key().length > 1_000, bareSize + " bytes, key " + bare.key().length);
         flush();
         assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0));
     }
