@@ -155,9 +155,12 @@ public final class Flags {
         return duration;
     }
 
-    /** Parses {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 7d} or ISO-8601 ({@code PT1H}). */
+    /** Parses {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 7d}, ISO-8601 ({@code PT1H}) or a bare {@code 0}. */
     public static Duration parseDuration(String text) {
         String t = text.trim();
+        if (t.equals("0")) { // "0 = off" in several settings' help: no unit needed for nothing
+            return Duration.ZERO;
+        }
         Matcher m = DURATION.matcher(t);
         if (m.matches()) {
             long n = Long.parseLong(m.group(1));

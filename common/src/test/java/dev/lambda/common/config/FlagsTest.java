@@ -47,6 +47,8 @@ class FlagsTest {
         assertEquals(Duration.ofMillis(250), Flags.parseDuration("250ms"));
         assertEquals(Duration.ofDays(7), Flags.parseDuration("7d"));
         assertEquals(Duration.ofHours(1), Flags.parseDuration("PT1H"));
+        assertEquals(Duration.ZERO, Flags.parseDuration("0"), "as --speed-poll 0 and --state-ttl 0 are documented");
+        assertThrows(IllegalArgumentException.class, () -> Flags.parseDuration("5"), "a number without a unit is not a time");
     }
 
     @Test
