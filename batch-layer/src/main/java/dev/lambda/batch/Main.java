@@ -73,6 +73,9 @@ public final class Main {
             if (viewsError != null) {
                 try {
                     run(config, views, "ingest");
+                } catch (ConfigException e) {
+                    err.println("batch-layer: run: " + e.getMessage() + " (and the views file is broken: " + viewsError.getMessage() + ")");
+                    return 2;
                 } catch (RuntimeException e) {
                     err.println("batch-layer: run failed: " + oneLine(e) + " (and the views file is broken: " + viewsError.getMessage() + ")");
                     return 1;

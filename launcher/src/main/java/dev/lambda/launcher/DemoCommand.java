@@ -257,7 +257,7 @@ final class DemoCommand {
                     if (tail.contains("once with --accept-gap")) { // records Kafka deleted before any run archived them
                         List<String> flags = args.subList(1, args.size()).stream().map(a -> a.contains(" ") ? "'" + a + "'" : a).toList();
                         Console.say("to go on from what Kafka still holds (the records it deleted stay out of every view): stop the demo"
-                                + " (Ctrl-C); start its servers alone, ./lambda servers --data " + data + " --kafka-port "
+                                + " (Ctrl-C); start its servers alone, ./lambda servers --data '" + data + "' --kafka-port "
                                 + cluster.kafka().port() + " --cassandra-port " + cluster.cassandra().contactPoint().getPort()
                                 + ", and while they run, in another terminal, run once ./lambda batch run --accept-gap "
                                 + String.join(" ", flags) + "; then stop the servers (Ctrl-C) and start the demo again");

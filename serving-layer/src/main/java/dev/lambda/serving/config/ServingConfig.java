@@ -84,11 +84,17 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
             throw new ConfigException("--metrics-key expects the SHA-256 hex of a key (64 hex digits)");
         }
         String cors = f.string("cors-origins", "");
+        Duration queryTimeout = f.duration("query-timeout", Duration.ofSeconds(5));
+        Duration batchOverdue = f.duration("batch-overdue", Duration.ofHours(36));
+        if (queryTimeout.toMillis() < 1 || batchOverdue.toMillis() < 1) {
+            throw new ConfigException((queryTimeout.toMillis() < 1 ? "--query-timeout" : "--batch-overdue") + " must be at least 1ms, got "
+                    + (queryTimeout.toMillis() < 1 ? queryTimeout : batchOverdue) + " (there is no \"off\" for it)");
+        }
         return new ServingConfig(f.string("host", "0.0.0.0"), f.integer("api-port", 7070, 0, 65535), CassandraSettings.from(f),
                 Path.of(f.string("views", "config/views.yml")), keys, metricsKeys,
-                cors.isBlank() ? List.of() : List.of(cors.split(",")), f.duration("query-timeout", Duration.ofSeconds(5)),
+                cors.isBlank() ? List.of() : List.of(cors.split(",")), queryTimeout,
                 f.integer("max-buckets", 10_000, 1, Integer.MAX_VALUE), f.integer("max-read-buckets", 200_000, 1, Integer.MAX_VALUE),
-                f.duration("batch-overdue", Duration.ofHours(36)), f.integer("batch-cache-rows", 2_000_000, 0, Integer.MAX_VALUE),
+                batchOverdue, f.integer("batch-cache-rows", 2_000_000, 0, Integer.MAX_VALUE),
                 f.integer("query-cache-aggregates", 50_000, 0, Integer.MAX_VALUE), f.duration("state-ttl", Duration.ofSeconds(1)),
                 f.integer("answer-cache-entries", 10_000, 0, Integer.MAX_VALUE), f.duration("speed-poll", Duration.ofMillis(200)));
     }

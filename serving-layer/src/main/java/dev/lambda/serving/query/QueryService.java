@@ -70,18 +70,20 @@ public final class QueryService {
         // and after asking whether it can be trusted: a poll landing in between makes the version newer, never stale
         boolean cacheable = speedChanges != null && speedChanges.current();
         long speedVersion = cacheable ? speedChanges.version() : 0;
+        long deadline = System.nanoTime() + timeout.toNanos(); // the caller's: no read starts after it gave up
         return rows.publishedState(q.view()).toCompletableFuture()
                 .thenCompose(state -> {
                     state.filter(ViewState::retired).ifPresent(retired -> {
                         throw retired(retired);
                     });
                     if (!cacheable) {
-                        return read(q, level, state.orElse(null));
+                        return read(q, level, state.orElse(null), deadline);
                     }
                     AnswerCache.Key key = AnswerCache.Key.of(q, state.map(ViewState::generation).orElse(null));
                     // a shared computation gets its own deadline, so a hung read fails and is forgotten instead of blocking its key
                     return answers.get(key, speedVersion,
-                            () -> read(q, level, state.orElse(null)).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS));
+                            () -> read(q, level, state.orElse(null), System.nanoTime() + timeout.toNanos())
+                                    .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS));
                 })
                 .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -123,12 +125,13 @@ public final class QueryService {
         return rows.reachable();
     }
 
-    private CompletableFuture<Answer> read(Query q, Granularity level, ViewState state) {
+    /** @param deadlineNanos ({@link System#nanoTime()}) after which no read of the query starts */
+    private CompletableFuture<Answer> read(Query q, Granularity level, ViewState state, long deadlineNanos) {
         BatchPartCache.Key key = state == null ? null : BatchPartCache.Key.of(q, level, state.generation());
         Map<QueryEngine.GroupKey, Aggregate> cachedPart = key == null ? Map.of() : batchParts.get(key);
         List<CompletableFuture<List<BatchRow>>> batch = new ArrayList<>();
         List<CompletableFuture<List<SpeedRow>>> speed = new ArrayList<>();
-        ReadGate gate = new ReadGate(READS_IN_FLIGHT, System.nanoTime() + timeout.toNanos(), System::nanoTime);
+        ReadGate gate = new ReadGate(READS_IN_FLIGHT, deadlineNanos, System::nanoTime);
         for (Instant period : level.periodsCovering(q.from(), q.to())) {
             if (cachedPart == null) {
                 batch.add(gate.submit(() -> rows.batchRows(q.view(), state.generation(), level, period)));

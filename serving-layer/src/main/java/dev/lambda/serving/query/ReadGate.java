@@ -1,6 +1,7 @@
 package dev.lambda.serving.query;
 
 import java.util.ArrayDeque;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
@@ -87,7 +88,7 @@ final class ReadGate {
     private <T> void start(Pending<T> p) {
         CompletionStage<T> stage;
         try {
-            stage = p.read().get();
+            stage = Objects.requireNonNull(p.read().get(), "a read returned no stage");
         } catch (RuntimeException e) {
             stage = CompletableFuture.failedFuture(e);
         }

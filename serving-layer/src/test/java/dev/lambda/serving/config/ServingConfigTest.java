@@ -17,6 +17,16 @@ class ServingConfigTest {
         return ServingConfig.from(ServingConfig.flags(args, Map.of()));
     }
 
+    /** Zero is "off" for the caches' settings; for these it would fail every query, or flag every batch. */
+    @Test
+    void aQueryTimeoutOrBatchOverdueOfZeroIsRefusedByName() {
+        assertTrue(assertThrows(ConfigException.class, () -> from("--query-timeout", "0")).getMessage()
+                .startsWith("--query-timeout must be at least 1ms"));
+        assertTrue(assertThrows(ConfigException.class, () -> from("--batch-overdue", "0s")).getMessage()
+                .startsWith("--batch-overdue must be at least 1ms"));
+        assertEquals(java.time.Duration.ZERO, from("--speed-poll", "0").speedPoll(), "0 = no answer cache, as documented");
+    }
+
     @Test
     void aMetricsKeyIsAskedForOnlyWhenGiven() {
         assertFalse(from().metricsKeys().enabled(), "open by default");

@@ -558,7 +558,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     private void deadLetter(Record<byte[], byte[]> record, ParseResult.Rejected rejected) {
         Headers added = new RecordHeaders();
         added.add(DeadLetterHeaders.REASON, utf8(rejected.reason().code()));
-        added.add(DeadLetterHeaders.DETAIL, utf8(rejected.detail()));
+        String detail = rejected.detail(); // may quote an attribute name of up to 50,000 characters
+        added.add(DeadLetterHeaders.DETAIL, utf8(detail.length() <= 1_000 ? detail : detail.substring(0, 1_000) + "…"));
         context.recordMetadata().ifPresent((RecordMetadata m) -> {
             added.add(DeadLetterHeaders.SOURCE_TOPIC, utf8(m.topic()));
             added.add(DeadLetterHeaders.SOURCE_PARTITION, utf8(Integer.toString(m.partition())));
