@@ -51,8 +51,15 @@ import java.util.concurrent.Semaphore;
 public final class ServingBenchmark {
 
     public static void main(String[] args) throws Exception {
-        run();
-        System.exit(0); // driver and server threads of the stopped app must not keep the benchmark alive
+        // driver and server threads of the stopped app must not keep the benchmark alive, whether it ended or failed
+        try {
+            run(List.of("wrk", "--version"), "wrk is not installed: apt-get install wrk"); // before anything starts
+            run();
+        } catch (Exception e) {
+            System.err.println("serving benchmark failed: " + e.getMessage());
+            System.exit(1);
+        }
+        System.exit(0);
     }
 
     private static void run() throws Exception {
@@ -139,9 +146,18 @@ public final class ServingBenchmark {
     }
 
     private static void run(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(command).inheritIO().start();
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException("wrk failed (is it installed? apt-get install wrk)");
+        run(command, "wrk failed");
+    }
+
+    private static void run(List<String> command, String failure) throws Exception {
+        Process p;
+        try {
+            p = new ProcessBuilder(command).inheritIO().start();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(failure + " (" + e.getMessage() + ")", e);
+        }
+        if (p.waitFor() != 0 && !command.contains("--version")) { // wrk --version exits 1
+            throw new IllegalStateException(failure);
         }
     }
 
