@@ -49,6 +49,17 @@ class SpeedConfigTest {
         assertEquals("5", config(Map.of(), "--kafka-property", "linger.ms=5").streamsProperties().get("linger.ms"));
     }
 
+    /** Dead letters are cut to what the producer sends: its max.request.size, whichever way the properties set it, less the framing. */
+    @Test
+    void deadLettersFitTheProducersRequestSize() {
+        assertEquals(1024 * 1024 - 1024, config(Map.of()).topology().deadLetterMaxBytes(), "Kafka's default");
+        assertEquals(2_097_152 - 1024, config(Map.of(), "--kafka-property", "max.request.size=2097152").topology().deadLetterMaxBytes());
+        assertEquals(3_000_000 - 1024, config(Map.of(), "--kafka-property", "max.request.size=2097152",
+                "--kafka-property", "producer.max.request.size=3000000").topology().deadLetterMaxBytes(), "the producer's own wins");
+        assertTrue(assertThrows(ConfigException.class, () -> config(Map.of(), "--kafka-property", "max.request.size=1MB")).getMessage()
+                .startsWith("Kafka property max.request.size must be a number of bytes"));
+    }
+
     /** How a secured cluster is reached: a client properties file, with single properties over it, both over the layer's own. */
     @Test
     void kafkaClientPropertiesFromAFileAndFlagsReachTheStreamsConfiguration(@TempDir Path dir) throws IOException {
