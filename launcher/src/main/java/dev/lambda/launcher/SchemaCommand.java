@@ -16,8 +16,9 @@ final class SchemaCommand {
 
     static final String HELP = """
             usage: ./lambda schema [flags]
-            Creates the keyspace and the tables view_state, batch_rows, speed_rows, batch_generations and
-            speed_partitions if they do not exist (an existing keyspace keeps its replication).
+            Creates the keyspace and the tables view_state, batch_rows, speed_rows_by_slot, batch_generations
+            and speed_partitions if they do not exist (an existing keyspace keeps its replication), and
+            moves the rows of a keyspace's speed_rows (before 2026-11-24) to speed_rows_by_slot.
             %s  --help                       show this help
             Every option can also be given as an environment variable: --keyspace -> LAMBDA_KEYSPACE.
             """.formatted(CassandraSettings.FLAG_HELP);

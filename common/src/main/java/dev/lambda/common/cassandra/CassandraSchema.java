@@ -13,8 +13,11 @@ import java.util.regex.Pattern;
  *       retired here, not deleted, so a reader on an old views file learns it.</li>
  *   <li>{@code batch_rows}: a generation's aggregates, partitioned by (view, version, generation, level,
  *       period) so every partition is bounded and an old generation goes with partition deletes.</li>
- *   <li>{@code speed_rows}: the speed layer's absolute aggregates per (bucket, dims, slot, source
- *       partition), written with a TTL; readers take only slots at or after the cutoff.</li>
+ *   <li>{@code speed_rows_by_slot}: the speed layer's absolute aggregates per (slot, bucket, dims,
+ *       source partition), written with a TTL; readers take only slots at or after the cutoff, which
+ *       the slot leading the clustering makes one slice of the partition (the slots before it,
+ *       expired ones included, are never read). It replaced {@code speed_rows}, clustered by bucket
+ *       first ({@link SpeedRowsMigration}).</li>
  *   <li>{@code batch_generations}: every generation the batch wrote, with the partitions it wrote, so
  *       that old ones can be dropped with partition deletes, and when a publish took each out of use.</li>
  *   <li>{@code speed_partitions}: per speed-layer application and input partition, how far its rows
@@ -45,8 +48,13 @@ public final class CassandraSchema {
         return keyspace;
     }
 
-    /** Creates the keyspace and tables that do not exist yet; safe to run from every process at start. */
-    public void apply(CqlSession session) {
+    /**
+     * Creates the keyspace and tables that do not exist yet and moves the rows of a table this
+     * version replaced; safe to run from every process at start.
+     *
+     * @return how many rows of a replaced table this call moved (0 almost always)
+     */
+    public long apply(CqlSession session) {
         for (String statement : statements()) {
             session.execute(statement);
         }
@@ -58,6 +66,7 @@ public final class CassandraSchema {
                 session.execute("ALTER TABLE " + keyspace + "." + column[0] + " ADD IF NOT EXISTS " + column[1] + " " + column[2]);
             }
         }
+        return SpeedRowsMigration.run(session, keyspace);
     }
 
     /** Table, column and type of every column added after the first release. */
@@ -104,7 +113,7 @@ public final class CassandraSchema {
                 %s  PRIMARY KEY ((view_name, version, generation, level, period), bucket, dims)
                 )""".formatted(keyspace, metrics),
                 """
-                CREATE TABLE IF NOT EXISTS %s.speed_rows (
+                CREATE TABLE IF NOT EXISTS %s.speed_rows_by_slot (
                   view_name text,
                   version text,
                   level text,
@@ -114,7 +123,7 @@ public final class CassandraSchema {
                   slot timestamp,
                   source_partition int,
                 %s  latest_ingest timestamp,
-                  PRIMARY KEY ((view_name, version, level, period), bucket, dims, slot, source_partition)
+                  PRIMARY KEY ((view_name, version, level, period), slot, bucket, dims, source_partition)
                 )""".formatted(keyspace, metrics),
                 """
                 CREATE TABLE IF NOT EXISTS %s.batch_generations (

@@ -16,11 +16,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Upserts and reads the speed layer's absolute aggregates ({@code speed_rows}). Every write carries
+ * Upserts and reads the speed layer's absolute aggregates ({@code speed_rows_by_slot}). Every write carries
  * the TTL, which bounds storage: readers take slots at or after the cutoff, so they rely on it only
  * while the published cutoff is younger than it (a recompute refuses an older one).
  * Every write also carries its write time (Cassandra's cell timestamp, microseconds): of two writes
@@ -32,11 +33,14 @@ public final class SpeedRowsTable {
 
     private static final String KEY = "view_name, version, level, period";
     private static final String VALUES = "bucket, dims, slot, source_partition, counts, decimals, sketches, latest_ingest";
+    private static final String PARTITION = " WHERE view_name = ? AND version = ? AND level = ? AND period = ?";
 
     private final CqlSession session;
     private final int ttlSeconds;
     private final PreparedStatement upsert;
     private final PreparedStatement selectPartition;
+    private final PreparedStatement selectFromSlot;
+    private final PreparedStatement selectNewestSlot;
     private final PreparedStatement selectNewestIngest;
     private final Map<ViewDefinition, MetricColumns> metricColumns = new ConcurrentHashMap<>();
 
@@ -46,13 +50,13 @@ public final class SpeedRowsTable {
         }
         this.session = session;
         this.ttlSeconds = (int) ttl.toSeconds();
-        String table = keyspace + ".speed_rows";
+        String table = keyspace + ".speed_rows_by_slot";
         this.upsert = session.prepare("INSERT INTO " + table + " (" + KEY + ", " + VALUES
                 + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?");
-        this.selectPartition = session.prepare("SELECT level, " + VALUES + " FROM " + table
-                + " WHERE view_name = ? AND version = ? AND level = ? AND period = ?");
-        this.selectNewestIngest = session.prepare("SELECT max(latest_ingest) FROM " + table
-                + " WHERE view_name = ? AND version = ? AND level = ? AND period = ?");
+        this.selectPartition = session.prepare("SELECT level, " + VALUES + " FROM " + table + PARTITION);
+        this.selectFromSlot = session.prepare("SELECT level, " + VALUES + " FROM " + table + PARTITION + " AND slot >= ?");
+        this.selectNewestSlot = session.prepare("SELECT slot FROM " + table + PARTITION + " ORDER BY slot DESC LIMIT 1");
+        this.selectNewestIngest = session.prepare("SELECT max(latest_ingest) FROM " + table + PARTITION + " AND slot = ?");
     }
 
     /** How long a written row lives. */
@@ -140,22 +144,32 @@ public final class SpeedRowsTable {
 
     /**
      * The speed rows of one partition whose slot is at or after {@code fromSlot} (every slot if
-     * {@code null}). The slot is not a clustering prefix, so Cassandra returns the earlier slots
-     * too (kept until their TTL); they are dropped before their metrics are decoded, which is most
-     * of the cost of a row with sketches.
+     * {@code null}): one slice of the partition, since the slot leads its clustering, so the earlier
+     * slots (kept until their TTL, and as tombstones for a while after) are never read.
      */
     public CompletionStage<List<SpeedRow>> read(ViewDefinition view, Granularity level, Instant period, Instant fromSlot) {
-        return Pages.collect(session.executeAsync(selectPartition.bind(view.name(), view.version(), level.id(), period)),
-                row -> fromSlot == null || !row.getInstant("slot").isBefore(fromSlot), row -> toRow(view, row));
+        var read = fromSlot == null ? selectPartition.bind(view.name(), view.version(), level.id(), period)
+                : selectFromSlot.bind(view.name(), view.version(), level.id(), period, fromSlot);
+        return Pages.collect(session.executeAsync(read), row -> toRow(view, row));
     }
 
     /**
-     * The newest ingest time among a partition's rows, or empty if it has none: computed by
-     * Cassandra, so no row travels and no metric is decoded.
+     * The newest ingest time among a partition's rows, or empty if it has none. A row's ingest times
+     * fall in its slot, so the newest one is among the newest slot's rows: Cassandra finds that slot
+     * from the end of the partition and takes the maximum over its rows alone, so no row travels and
+     * the expired slots at the partition's start are not read. (Within the first slot after the slot
+     * width was widened, a narrower slot that started later can hold older ingests: the answer may
+     * lag by up to the old width then. It only feeds the status page's freshness.)
      */
     public CompletionStage<Optional<Instant>> newestIngest(ViewDefinition view, Granularity level, Instant period) {
-        return session.executeAsync(selectNewestIngest.bind(view.name(), view.version(), level.id(), period))
-                .thenApply(rs -> Optional.ofNullable(rs.one()).map(row -> row.getInstant(0)));
+        return session.executeAsync(selectNewestSlot.bind(view.name(), view.version(), level.id(), period)).thenCompose(rs -> {
+            Row newest = rs.one();
+            if (newest == null) {
+                return CompletableFuture.completedFuture(Optional.<Instant>empty());
+            }
+            return session.executeAsync(selectNewestIngest.bind(view.name(), view.version(), level.id(), period, newest.getInstant(0)))
+                    .thenApply(max -> Optional.ofNullable(max.one()).map(row -> row.getInstant(0)));
+        });
     }
 
     private static SpeedRow toRow(ViewDefinition view, Row row) {

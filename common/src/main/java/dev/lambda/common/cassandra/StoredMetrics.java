@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The three metric columns of {@code batch_rows} and {@code speed_rows} as maps keyed by metric
+ * The three metric columns of {@code batch_rows} and {@code speed_rows_by_slot} as maps keyed by metric
  * name: what a row read back holds, and what the batch layer writes from Spark's rows. An empty
  * decimal or sketch is simply absent, and a metric missing from a row reads as empty. An
  * {@link Aggregate} is written through {@link MetricColumns}, without building the maps.
@@ -26,7 +26,7 @@ public record StoredMetrics(Map<String, Long> counts, Map<String, BigDecimal> de
         sketches = Map.copyOf(sketches);
     }
 
-    /** The metric columns of a row read from {@code batch_rows} or {@code speed_rows}. */
+    /** The metric columns of a row read from {@code batch_rows} or {@code speed_rows_by_slot}. */
     static StoredMetrics read(Row row) {
         return new StoredMetrics(row.get("counts", CqlCodecs.COUNTS), row.get("decimals", CqlCodecs.DECIMALS),
                 row.get("sketches", CqlCodecs.SKETCHES));

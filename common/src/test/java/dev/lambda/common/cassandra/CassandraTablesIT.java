@@ -257,9 +257,103 @@ class CassandraTablesIT {
                 .toCompletableFuture().join().stream().map(CassandraTablesIT::readable).toList(), "from the slot on: the earlier slot is left out");
         assertEquals(3, table.read(sales, Granularity.DAY, Granularity.DAY.periodOf(bucket), null).toCompletableFuture().join().size());
 
-        int ttl = session.execute("SELECT TTL(latest_ingest) FROM " + KEYSPACE + ".speed_rows WHERE view_name = 'sales' AND version = ? "
+        int ttl = session.execute("SELECT TTL(latest_ingest) FROM " + KEYSPACE + ".speed_rows_by_slot WHERE view_name = 'sales' AND version = ? "
                 + "AND level = 'day' AND period = ?", sales.version(), Granularity.DAY.periodOf(bucket)).one().getInt(0);
         assertTrue(ttl > Duration.ofDays(7).toSeconds() - 60 && ttl <= Duration.ofDays(7).toSeconds(), "ttl " + ttl);
+    }
+
+    /**
+     * What keeps the merge's reads cheap as speed rows age: a read from the cutoff, and the newest
+     * ingest, are slices that never touch the slots before them, expired ones included. Cassandra's
+     * own count of the tombstones each read went through (system_views.tombstones_per_read) shows it;
+     * a read of the whole partition goes through them all.
+     */
+    @Test
+    void aSpeedReadFromTheCutoffNeverGoesThroughTheExpiredSlotsBeforeIt() throws InterruptedException {
+        String keyspace = "tables_it_slices";
+        CassandraSchema schema = new CassandraSchema(keyspace, Replication.simple(1));
+        schema.apply(session);
+        Instant bucket = Instant.parse("2026-11-01T00:00:00Z");
+        Instant cutoff = Instant.parse("2026-11-20T00:00:00Z");
+        Aggregate one = Aggregate.of(sales, purchase("a", bucket, "3.50", "u1"));
+        SpeedRowsTable shortLived = new SpeedRowsTable(session, keyspace, Duration.ofSeconds(1));
+        List<SpeedRow> expired = new ArrayList<>();
+        for (int hour = 1; hour <= 300; hour++) {
+            Instant slot = cutoff.minus(Duration.ofHours(hour));
+            expired.add(new SpeedRow(Granularity.DAY, bucket, List.of("p" + hour, "NP"), slot, 0, one, slot.plusSeconds(1)));
+        }
+        writeAll(expired, row -> shortLived.write(sales, row));
+        Thread.sleep(2_100); // every one of them has expired
+        SpeedRowsTable table = new SpeedRowsTable(session, keyspace, Duration.ofDays(7));
+        SpeedRow atCutoff = new SpeedRow(Granularity.DAY, bucket, List.of("p1", "NP"), cutoff, 0, one, cutoff.plusSeconds(3));
+        SpeedRow later = new SpeedRow(Granularity.DAY, bucket, List.of("p2", "NP"), cutoff.plusSeconds(3_600), 1, one,
+                cutoff.plusSeconds(3_700));
+        writeAll(List.of(atCutoff, later), row -> table.write(sales, row));
+        Instant period = Granularity.DAY.periodOf(bucket);
+
+        assertEquals(List.of(readable(atCutoff), readable(later)), table.read(sales, Granularity.DAY, period, cutoff)
+                .toCompletableFuture().join().stream().map(CassandraTablesIT::readable).toList());
+        assertEquals(Optional.of(later.latestIngest()), table.newestIngest(sales, Granularity.DAY, period).toCompletableFuture().join());
+        List<Long> sliced = tombstonesPerRead(keyspace);
+        // (the histogram's first bucket holds 0 and 1 alike)
+        assertTrue(sliced.get(0) >= 3 && sliced.get(1) <= 1, "reads and the most tombstones one went through: " + sliced);
+
+        assertEquals(2, table.read(sales, Granularity.DAY, period, null).toCompletableFuture().join().size());
+        List<Long> whole = tombstonesPerRead(keyspace);
+        assertTrue(whole.get(1) >= expired.size(), "the whole partition's read goes through the expired rows: " + whole);
+    }
+
+    /** How many reads of the keyspace's speed rows Cassandra counted, and the most tombstones one of them went through. */
+    private List<Long> tombstonesPerRead(String keyspace) {
+        var row = session.execute("SELECT count, max FROM system_views.tombstones_per_read WHERE keyspace_name = ?"
+                + " AND table_name = 'speed_rows_by_slot'", keyspace).one();
+        return List.of(row.getLong("count"), (long) row.getDouble("max"));
+    }
+
+    /**
+     * A keyspace of an earlier release had {@code speed_rows}, clustered by bucket first: its rows move
+     * to {@code speed_rows_by_slot} with the time they have left and their write time, a row the speed
+     * layer has written again since keeps its newer value, and the old table goes.
+     */
+    @Test
+    void aKeyspaceOfAnEarlierReleaseHasItsSpeedRowsMovedToTheTableClusteredBySlot() {
+        String keyspace = "tables_it_speed_move";
+        session.execute("CREATE KEYSPACE " + keyspace + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+        String metrics = "counts frozen<map<text, bigint>>, decimals frozen<map<text, decimal>>, sketches frozen<map<text, blob>>, ";
+        String key = "view_name text, version text, level text, period timestamp, bucket timestamp, dims frozen<list<text>>, slot timestamp,"
+                + " source_partition int, ";
+        session.execute("CREATE TABLE " + keyspace + ".speed_rows (" + key + metrics + "latest_ingest timestamp,"
+                + " PRIMARY KEY ((view_name, version, level, period), bucket, dims, slot, source_partition))");
+        // what the speed layer of this release wrote already, with a later write time than the old table's value
+        session.execute("CREATE TABLE " + keyspace + ".speed_rows_by_slot (" + key + metrics + "latest_ingest timestamp,"
+                + " PRIMARY KEY ((view_name, version, level, period), slot, bucket, dims, source_partition))");
+        String insert = "INSERT INTO %s.%s (view_name, version, level, period, bucket, dims, slot, source_partition, counts, decimals,"
+                + " sketches, latest_ingest) VALUES ('sales', 'v1', 'day', '2026-11-01', '2026-11-20', ['%s', 'NP'], '%s', 0, {'orders': %d},"
+                + " {'revenue': %s}, {}, '%s') USING TTL %d AND TIMESTAMP %d";
+        session.execute(insert.formatted(keyspace, "speed_rows", "p1", "2026-11-20T10:00:00Z", 3, "7.25", "2026-11-20T10:00:05Z", 86_400, 500));
+        session.execute(insert.formatted(keyspace, "speed_rows", "p2", "2026-11-20T09:00:00Z", 1, "1.00", "2026-11-20T09:00:01Z", 3_600, 400));
+        session.execute(insert.formatted(keyspace, "speed_rows", "p3", "2026-11-20T11:00:00Z", 2, "2.00", "2026-11-20T11:00:09Z", 86_400, 600));
+        session.execute(insert.formatted(keyspace, "speed_rows_by_slot", "p3", "2026-11-20T11:00:00Z", 5, "9.00", "2026-11-20T11:00:30Z",
+                86_400, 700));
+
+        assertEquals(3, new CassandraSchema(keyspace, Replication.simple(1)).apply(session), "rows moved");
+        assertEquals(0, new CassandraSchema(keyspace, Replication.simple(1)).apply(session), "and none the next time");
+
+        assertEquals(null, session.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = 'speed_rows'",
+                keyspace).one(), "the old table is dropped");
+        List<List<Object>> moved = new ArrayList<>();
+        for (var row : session.execute("SELECT dims, slot, counts, decimals, latest_ingest, WRITETIME(latest_ingest), TTL(latest_ingest)"
+                + " FROM " + keyspace + ".speed_rows_by_slot")) {
+            int ttl = row.getInt(6);
+            moved.add(List.of(row.getList(0, String.class).get(0), row.getInstant(1).toString(), row.getMap(2, String.class, Long.class),
+                    row.getMap(3, String.class, java.math.BigDecimal.class).toString(), row.getInstant(4).toString(), row.getLong(5),
+                    ttl > 86_400 - 120 ? "a day" : ttl > 3_600 - 120 && ttl <= 3_600 ? "an hour" : ttl + " s"));
+        }
+        assertEquals(List.of(
+                List.of("p2", "2026-11-20T09:00:00Z", Map.of("orders", 1L), "{revenue=1.00}", "2026-11-20T09:00:01Z", 400L, "an hour"),
+                List.of("p1", "2026-11-20T10:00:00Z", Map.of("orders", 3L), "{revenue=7.25}", "2026-11-20T10:00:05Z", 500L, "a day"),
+                List.of("p3", "2026-11-20T11:00:00Z", Map.of("orders", 5L), "{revenue=9.00}", "2026-11-20T11:00:30Z", 700L, "a day")), moved,
+                "in slot order, each with its own TTL and write time; the newer p3 is kept");
     }
 
     /** What fences a speed process that lost its partition: the later write time stays, whatever arrives last. */

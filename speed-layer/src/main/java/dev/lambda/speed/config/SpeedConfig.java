@@ -30,8 +30,8 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
             Usage: speed-layer [options]
 
             Runs the Kafka Streams speed layer: reads the events topic, keeps per-slot aggregates of every
-            view and upserts them into Cassandra's speed_rows within about a second. Start more instances
-            with the same --application-id to share the topic's partitions.
+            view and upserts them into Cassandra's speed_rows_by_slot within about a second. Start more
+            instances with the same --application-id to share the topic's partitions.
 
             Every option can also be given as an environment variable: --slot-width -> LAMBDA_SLOT_WIDTH.
 

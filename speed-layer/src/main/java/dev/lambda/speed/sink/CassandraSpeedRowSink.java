@@ -23,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Upserts speed rows into Cassandra's {@code speed_rows}: rows of the same partition go together
+ * Upserts speed rows into Cassandra's {@code speed_rows_by_slot}: rows of the same partition go together
  * as unlogged single-partition batches, asynchronously with a bounded number in flight; the call
  * waits for all of them. A chunk whose write failed is written again, with growing back-off, for up
  * to 10 s; then the rows of the chunks still failing are given back for a later flush (upserts of

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Where flushed speed aggregates go (Cassandra's {@code speed_rows} in production). The one side
+ * Where flushed speed aggregates go (Cassandra's {@code speed_rows_by_slot} in production). The one side
  * effect of the topology, behind an interface so the topology stays pure.
  *
  * <p>Every write carries a write time (microseconds) that grows with the input partition's

@@ -50,7 +50,7 @@ class CassandraSpeedRowSinkIT {
     void open(LocalCluster cluster) {
         session = CassandraSessions.openWithSchema(new CassandraSettings(List.of(cluster.cassandra().contactPoint()),
                 cluster.cassandra().localDatacenter(), KEYSPACE, Replication.simple(1), null, null));
-        session.execute("TRUNCATE " + KEYSPACE + ".speed_rows");
+        session.execute("TRUNCATE " + KEYSPACE + ".speed_rows_by_slot");
         sink = new CassandraSpeedRowSink(new SpeedRowsTable(session, KEYSPACE, Duration.ofDays(1)), 4,
                 new SpeedPartitionsTable(session, KEYSPACE), "sink-it", Duration.ofHours(1));
     }
@@ -76,12 +76,12 @@ class CassandraSpeedRowSinkIT {
     }
 
     private long rowCount() {
-        return session.execute("SELECT count(*) FROM " + KEYSPACE + ".speed_rows").one().getLong(0);
+        return session.execute("SELECT count(*) FROM " + KEYSPACE + ".speed_rows_by_slot").one().getLong(0);
     }
 
     private long totalOrders() {
         long total = 0;
-        for (var row : session.execute("SELECT counts FROM " + KEYSPACE + ".speed_rows")) {
+        for (var row : session.execute("SELECT counts FROM " + KEYSPACE + ".speed_rows_by_slot")) {
             total += row.getMap("counts", String.class, Long.class).getOrDefault("orders", 0L);
         }
         return total;
@@ -92,7 +92,7 @@ class CassandraSpeedRowSinkIT {
         long writeTime = SLOT.toEpochMilli() * 1_000 + 2 * 5_000;
         sink.writeAll(rows(200, 2), writeTime);
         assertEquals(200, rowCount());
-        for (var row : session.execute("SELECT WRITETIME(latest_ingest) FROM " + KEYSPACE + ".speed_rows")) {
+        for (var row : session.execute("SELECT WRITETIME(latest_ingest) FROM " + KEYSPACE + ".speed_rows_by_slot")) {
             assertEquals(writeTime, row.getLong(0));
         }
         sink.writeAll(rows(200, 1), writeTime - 2 * 100); // an owner 100 records behind, writing last
@@ -135,7 +135,7 @@ class CassandraSpeedRowSinkIT {
             ((MetricValue.Distinct) w.row().aggregate().get(buyers)).sketch().update("a third buyer");
         }
         int rows = 0;
-        for (var row : session.execute("SELECT sketches FROM " + KEYSPACE + ".speed_rows")) {
+        for (var row : session.execute("SELECT sketches FROM " + KEYSPACE + ".speed_rows_by_slot")) {
             ByteBuffer stored = row.getMap("sketches", String.class, ByteBuffer.class).get("buyers");
             byte[] sketch = new byte[stored.remaining()];
             stored.get(sketch);

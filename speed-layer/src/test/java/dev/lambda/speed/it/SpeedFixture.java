@@ -190,7 +190,7 @@ final class SpeedFixture implements AutoCloseable {
     }
 
     long speedRowCount() {
-        return session.execute("SELECT count(*) FROM " + keyspace() + ".speed_rows").one().getLong(0);
+        return session.execute("SELECT count(*) FROM " + keyspace() + ".speed_rows_by_slot").one().getLong(0);
     }
 
     /** Every record on the dead-letter topic. */

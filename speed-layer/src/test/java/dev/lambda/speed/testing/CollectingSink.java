@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * An in-memory sink that keeps rows as {@code speed_rows} does: of two writes of a row, the one with
+ * An in-memory sink that keeps rows as {@code speed_rows_by_slot} does: of two writes of a row, the one with
  * the later write time stays, whatever order they arrive in. Two writes of a row with the same
  * write time must carry the same value (Cassandra would keep either), so a different one fails the
  * test at once.

@@ -25,7 +25,7 @@ public final class SpeedRowsCheck {
 
     public static List<String> differences(CqlSession session, String keyspace, ViewCatalog views, Map<Oracle.GroupKey, Oracle.Expected> expected) {
         Map<Oracle.GroupKey, List<MetricValue>> actual = new HashMap<>();
-        for (Row row : session.execute("SELECT view_name, level, bucket, dims, counts, decimals, sketches FROM " + keyspace + ".speed_rows")) {
+        for (Row row : session.execute("SELECT view_name, level, bucket, dims, counts, decimals, sketches FROM " + keyspace + ".speed_rows_by_slot")) {
             ViewDefinition view = views.find(row.getString("view_name")).orElseThrow();
             var values = new StoredMetrics(row.getMap("counts", String.class, Long.class),
                     row.getMap("decimals", String.class, BigDecimal.class), row.getMap("sketches", String.class, ByteBuffer.class))
