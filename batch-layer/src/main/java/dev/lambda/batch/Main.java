@@ -41,7 +41,7 @@ public final class Main {
         }
     }
 
-    /** Runs the command the arguments name; @return the exit code, with its one-line reason on {@code err} */
+    /** Runs the command the arguments name; @return the exit code, its progress lines and one-line reason on {@code err} */
     public static int execute(String[] args, Map<String, String> env, PrintStream err) {
         BatchConfig config;
         ViewCatalog views = new ViewCatalog(List.of());
@@ -72,7 +72,7 @@ public final class Main {
         try {
             if (viewsError != null) {
                 try {
-                    run(config, views, "ingest");
+                    run(config, views, "ingest", err);
                 } catch (ConfigException e) {
                     err.println("batch-layer: run: " + e.getMessage() + " (and the views file is broken: " + viewsError.getMessage() + ")");
                     return 2;
@@ -83,7 +83,7 @@ public final class Main {
                 err.println("batch-layer: run: Kafka's records are archived, but no recompute ran: " + viewsError.getMessage());
                 return 2;
             }
-            run(config, views);
+            run(config, views, config.command(), err);
             return 0;
         } catch (ConfigException e) {
             err.println("batch-layer: " + config.command() + ": " + e.getMessage());
@@ -96,14 +96,14 @@ public final class Main {
 
     /** Runs one command to completion (used by Main and by in-process launchers). */
     public static void run(BatchConfig config, ViewCatalog views) {
-        run(config, views, config.command());
+        run(config, views, config.command(), System.err);
     }
 
-    private static void run(BatchConfig config, ViewCatalog views, String command) {
+    private static void run(BatchConfig config, ViewCatalog views, String command, PrintStream err) {
         if (command.equals("ingest") || command.equals("run")) {
             EventsTopic.requireBrokerTimestamps(config.kafka(), config.topic()); // before Spark starts for nothing
         }
-        Progress progress = new Progress(System.err);
+        Progress progress = new Progress(err);
         SparkSession spark = SparkSessions.create(config);
         try {
             switch (command) {

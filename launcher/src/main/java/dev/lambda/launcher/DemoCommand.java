@@ -3,6 +3,8 @@ package dev.lambda.launcher;
 import dev.lambda.cluster.ForkedServer;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.Ports;
+import dev.lambda.common.cassandra.CassandraSettings;
+import dev.lambda.common.cassandra.Replication;
 import dev.lambda.common.config.ConfigException;
 import dev.lambda.common.config.Flags;
 import dev.lambda.common.config.KafkaClientSettings;
@@ -183,6 +185,9 @@ final class DemoCommand {
             ForkedServer.letOwnerStopFirst(Duration.ofSeconds(90));
             String bootstrap = cluster.bootstrapServers();
             String cassandra = ServersCommand.hostPort(cluster);
+            // a data directory of an earlier release: its tables are brought up to date before any layer starts
+            SchemaCommand.upgrade(new CassandraSettings(List.of(cluster.cassandra().contactPoint()), cluster.cassandra().localDatacenter(),
+                    "lambda", Replication.simple(1), null, null));
             List<String> common = List.of("--bootstrap", bootstrap, "--cassandra", cassandra, "--views", views.toString());
 
             int metricsPort = apiPort == 9404 || Ports.isListening(9404) ? Ports.free() : 9404;

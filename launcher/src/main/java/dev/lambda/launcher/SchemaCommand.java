@@ -1,6 +1,7 @@
 package dev.lambda.launcher;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import dev.lambda.common.cassandra.CassandraSchema;
 import dev.lambda.common.cassandra.CassandraSessions;
 import dev.lambda.common.cassandra.CassandraSettings;
 import dev.lambda.common.config.Flags;
@@ -17,8 +18,9 @@ final class SchemaCommand {
     static final String HELP = """
             usage: ./lambda schema [flags]
             Creates the keyspace and the tables view_state, batch_rows, speed_rows_by_slot, batch_generations
-            and speed_partitions if they do not exist (an existing keyspace keeps its replication), and
-            moves the rows of a keyspace's speed_rows (before 2026-11-24) to speed_rows_by_slot.
+            and speed_partitions if they do not exist (an existing keyspace keeps its replication). A keyspace
+            of a release before 2026-11-24 has its speed_rows moved to speed_rows_by_slot (stop the speed
+            layer of that release first; the layers of this one refuse to start until it is done).
             %s  --help                       show this help
             Every option can also be given as an environment variable: --keyspace -> LAMBDA_KEYSPACE.
             """.formatted(CassandraSettings.FLAG_HELP);
@@ -33,9 +35,17 @@ final class SchemaCommand {
             return 0;
         }
         CassandraSettings settings = CassandraSettings.from(flags);
-        try (CqlSession ignored = CassandraSessions.openWithSchema(settings)) {
-            Console.say("schema ready: keyspace " + settings.keyspace() + " on " + settings.contactPoints());
-        }
+        upgrade(settings);
+        Console.say("schema ready: keyspace " + settings.keyspace() + " on " + settings.contactPoints());
         return 0;
+    }
+
+    /** Creates what is missing and moves the tables of an earlier release (the demo does it too, on its own data). */
+    static void upgrade(CassandraSettings settings) {
+        try (CqlSession session = CassandraSessions.open(settings)) {
+            if (new CassandraSchema(settings.keyspace(), settings.replication()).upgrade(session) > 0) {
+                Console.say("moved the speed rows of keyspace " + settings.keyspace() + " to speed_rows_by_slot");
+            }
+        }
     }
 }

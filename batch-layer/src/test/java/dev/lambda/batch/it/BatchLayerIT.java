@@ -383,6 +383,8 @@ class BatchLayerIT {
             assertTrue(said.contains(views.toString()), "names the file: " + said);
             assertEquals(f.sent.stream().map(r -> r.partition() + "/" + r.offset()).sorted().toList(),
                     masterOffsets(f).stream().sorted().toList(), "every record archived");
+            assertTrue(java.util.regex.Pattern.compile("\\[batch] ingest +" + f.sent.size() + "  records appended to ").matcher(said).find(),
+                    "the progress line counts them: " + said);
             assertTrue(f.session.execute("SELECT * FROM " + f.keyspace() + ".view_state").all().isEmpty(), "nothing published");
         }
     }

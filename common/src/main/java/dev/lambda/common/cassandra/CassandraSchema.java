@@ -49,12 +49,33 @@ public final class CassandraSchema {
     }
 
     /**
-     * Creates the keyspace and tables that do not exist yet and moves the rows of a table this
-     * version replaced; safe to run from every process at start.
-     *
-     * @return how many rows of a replaced table this call moved (0 almost always)
+     * Creates the keyspace and tables that do not exist yet; safe to run from every process at start.
+     * A keyspace that still has a table this release replaced is refused, naming the one-shot that
+     * moves it ({@link #upgrade}): the move reads the whole table, once, while no speed layer of the
+     * previous release writes it, not from every process at every start.
      */
-    public long apply(CqlSession session) {
+    public void apply(CqlSession session) {
+        if (SpeedRowsMigration.pending(session, keyspace)) {
+            throw new IllegalStateException("keyspace " + keyspace + " still has the table speed_rows of a release before 2026-11-24:"
+                    + " stop the speed layer of that release, then run ./lambda schema once (with these Cassandra settings) to move its"
+                    + " rows to speed_rows_by_slot (README, \"Upgrading from a release with the table speed_rows\")");
+        }
+        create(session);
+    }
+
+    /**
+     * {@link #apply} for a keyspace of an earlier release: also moves the rows of the tables this
+     * release replaced, then drops them. For the one-shot {@code ./lambda schema} and the demo, with
+     * no process of the earlier release running.
+     *
+     * @return how many rows were moved (0 when there was nothing to move)
+     */
+    public long upgrade(CqlSession session) {
+        create(session);
+        return SpeedRowsMigration.run(session, keyspace);
+    }
+
+    private void create(CqlSession session) {
         for (String statement : statements()) {
             session.execute(statement);
         }
@@ -66,7 +87,6 @@ public final class CassandraSchema {
                 session.execute("ALTER TABLE " + keyspace + "." + column[0] + " ADD IF NOT EXISTS " + column[1] + " " + column[2]);
             }
         }
-        return SpeedRowsMigration.run(session, keyspace);
     }
 
     /** Table, column and type of every column added after the first release. */

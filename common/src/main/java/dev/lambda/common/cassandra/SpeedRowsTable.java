@@ -8,6 +8,7 @@ import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.type.codec.TypeCodecs;
 import dev.lambda.common.time.Granularity;
+import dev.lambda.common.time.IngestSlots;
 import dev.lambda.common.view.ViewDefinition;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -56,7 +57,7 @@ public final class SpeedRowsTable {
         this.selectPartition = session.prepare("SELECT level, " + VALUES + " FROM " + table + PARTITION);
         this.selectFromSlot = session.prepare("SELECT level, " + VALUES + " FROM " + table + PARTITION + " AND slot >= ?");
         this.selectNewestSlot = session.prepare("SELECT slot FROM " + table + PARTITION + " ORDER BY slot DESC LIMIT 1");
-        this.selectNewestIngest = session.prepare("SELECT max(latest_ingest) FROM " + table + PARTITION + " AND slot = ?");
+        this.selectNewestIngest = session.prepare("SELECT max(latest_ingest) FROM " + table + PARTITION + " AND slot > ?");
     }
 
     /** How long a written row lives. */
@@ -154,12 +155,11 @@ public final class SpeedRowsTable {
     }
 
     /**
-     * The newest ingest time among a partition's rows, or empty if it has none. A row's ingest times
-     * fall in its slot, so the newest one is among the newest slot's rows: Cassandra finds that slot
-     * from the end of the partition and takes the maximum over its rows alone, so no row travels and
-     * the expired slots at the partition's start are not read. (Within the first slot after the slot
-     * width was widened, a narrower slot that started later can hold older ingests: the answer may
-     * lag by up to the old width then. It only feeds the status page's freshness.)
+     * The newest ingest time among a partition's rows, or empty if it has none. Every row's ingest
+     * times lie in its slot (from its start, within its width, at most a day), so the newest one is
+     * in a slot less than a day before the newest slot, whatever widths the rows were written with:
+     * Cassandra finds that slot from the end of the partition and takes the maximum over that last
+     * day alone, so no row travels and the older slots, expired ones included, are not read.
      */
     public CompletionStage<Optional<Instant>> newestIngest(ViewDefinition view, Granularity level, Instant period) {
         return session.executeAsync(selectNewestSlot.bind(view.name(), view.version(), level.id(), period)).thenCompose(rs -> {
@@ -167,7 +167,8 @@ public final class SpeedRowsTable {
             if (newest == null) {
                 return CompletableFuture.completedFuture(Optional.<Instant>empty());
             }
-            return session.executeAsync(selectNewestIngest.bind(view.name(), view.version(), level.id(), period, newest.getInstant(0)))
+            Instant after = newest.getInstant(0).minus(IngestSlots.WIDEST);
+            return session.executeAsync(selectNewestIngest.bind(view.name(), view.version(), level.id(), period, after))
                     .thenApply(max -> Optional.ofNullable(max.one()).map(row -> row.getInstant(0)));
         });
     }

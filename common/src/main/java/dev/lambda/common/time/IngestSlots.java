@@ -12,11 +12,14 @@ import java.time.Instant;
  */
 public record IngestSlots(Duration width) {
 
+    /** The widest slot there can be: a width divides a day. */
+    public static final Duration WIDEST = Duration.ofDays(1);
+
     public IngestSlots {
         if (width == null || width.isNegative() || width.toMillis() < 1000) {
             throw new IllegalArgumentException("slot width must be at least 1 second, got " + width);
         }
-        if (Duration.ofDays(1).toMillis() % width.toMillis() != 0) {
+        if (WIDEST.toMillis() % width.toMillis() != 0) {
             throw new IllegalArgumentException("slot width must divide a day evenly, got " + width);
         }
     }

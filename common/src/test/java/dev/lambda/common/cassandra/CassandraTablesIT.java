@@ -278,8 +278,8 @@ class CassandraTablesIT {
         Aggregate one = Aggregate.of(sales, purchase("a", bucket, "3.50", "u1"));
         SpeedRowsTable shortLived = new SpeedRowsTable(session, keyspace, Duration.ofSeconds(1));
         List<SpeedRow> expired = new ArrayList<>();
-        for (int hour = 1; hour <= 300; hour++) {
-            Instant slot = cutoff.minus(Duration.ofHours(hour));
+        for (int hour = 1; hour <= 300; hour++) { // more than a day old, as with the default TTL of 7 days
+            Instant slot = cutoff.minus(Duration.ofHours(24 + hour));
             expired.add(new SpeedRow(Granularity.DAY, bucket, List.of("p" + hour, "NP"), slot, 0, one, slot.plusSeconds(1)));
         }
         writeAll(expired, row -> shortLived.write(sales, row));
@@ -288,17 +288,19 @@ class CassandraTablesIT {
         SpeedRow atCutoff = new SpeedRow(Granularity.DAY, bucket, List.of("p1", "NP"), cutoff, 0, one, cutoff.plusSeconds(3));
         SpeedRow later = new SpeedRow(Granularity.DAY, bucket, List.of("p2", "NP"), cutoff.plusSeconds(3_600), 1, one,
                 cutoff.plusSeconds(3_700));
-        writeAll(List.of(atCutoff, later), row -> table.write(sales, row));
+        // the newest ingest is not the newest slot's last row
+        SpeedRow laterSibling = new SpeedRow(Granularity.DAY, bucket, List.of("p3", "NP"), later.slot(), 1, one, cutoff.plusSeconds(3_650));
+        writeAll(List.of(atCutoff, later, laterSibling), row -> table.write(sales, row));
         Instant period = Granularity.DAY.periodOf(bucket);
 
-        assertEquals(List.of(readable(atCutoff), readable(later)), table.read(sales, Granularity.DAY, period, cutoff)
+        assertEquals(List.of(readable(atCutoff), readable(later), readable(laterSibling)), table.read(sales, Granularity.DAY, period, cutoff)
                 .toCompletableFuture().join().stream().map(CassandraTablesIT::readable).toList());
         assertEquals(Optional.of(later.latestIngest()), table.newestIngest(sales, Granularity.DAY, period).toCompletableFuture().join());
         List<Long> sliced = tombstonesPerRead(keyspace);
         // (the histogram's first bucket holds 0 and 1 alike)
         assertTrue(sliced.get(0) >= 3 && sliced.get(1) <= 1, "reads and the most tombstones one went through: " + sliced);
 
-        assertEquals(2, table.read(sales, Granularity.DAY, period, null).toCompletableFuture().join().size());
+        assertEquals(3, table.read(sales, Granularity.DAY, period, null).toCompletableFuture().join().size());
         List<Long> whole = tombstonesPerRead(keyspace);
         assertTrue(whole.get(1) >= expired.size(), "the whole partition's read goes through the expired rows: " + whole);
     }
@@ -311,9 +313,10 @@ class CassandraTablesIT {
     }
 
     /**
-     * A keyspace of an earlier release had {@code speed_rows}, clustered by bucket first: its rows move
-     * to {@code speed_rows_by_slot} with the time they have left and their write time, a row the speed
-     * layer has written again since keeps its newer value, and the old table goes.
+     * A keyspace of an earlier release had {@code speed_rows}, clustered by bucket first: the layers
+     * refuse to start on it, naming the one-shot that moves its rows to {@code speed_rows_by_slot},
+     * each with the time it has left and its write time (a row written again since keeps its newer
+     * value), and drops it.
      */
     @Test
     void aKeyspaceOfAnEarlierReleaseHasItsSpeedRowsMovedToTheTableClusteredBySlot() {
@@ -336,8 +339,14 @@ class CassandraTablesIT {
         session.execute(insert.formatted(keyspace, "speed_rows_by_slot", "p3", "2026-11-20T11:00:00Z", 5, "9.00", "2026-11-20T11:00:30Z",
                 86_400, 700));
 
-        assertEquals(3, new CassandraSchema(keyspace, Replication.simple(1)).apply(session), "rows moved");
-        assertEquals(0, new CassandraSchema(keyspace, Replication.simple(1)).apply(session), "and none the next time");
+        CassandraSchema schema = new CassandraSchema(keyspace, Replication.simple(1));
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> schema.apply(session), "a layer's start");
+        assertTrue(refused.getMessage().contains("keyspace " + keyspace + " still has the table speed_rows")
+                && refused.getMessage().contains("run ./lambda schema once"), refused.getMessage());
+
+        assertEquals(3, schema.upgrade(session), "rows moved");
+        assertEquals(0, schema.upgrade(session), "and none the next time");
+        schema.apply(session);
 
         assertEquals(null, session.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = 'speed_rows'",
                 keyspace).one(), "the old table is dropped");

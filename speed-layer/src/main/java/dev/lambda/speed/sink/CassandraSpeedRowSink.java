@@ -229,7 +229,7 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     }
 
     /**
-     * Rows of a partition in about the order Cassandra keeps them (bucket, dims, slot; text by UTF-16
+     * Rows of a partition in about the order Cassandra keeps them (slot, bucket, dims; text by UTF-16
      * rather than Cassandra's UTF-8 order, which differs only past the Basic Multilingual Plane): a
      * batch then changes a few neighbouring places of the partition's in-memory tree instead of rows
      * scattered all over it. Inserting into those trees was most of Cassandra's work in a profile.
@@ -237,11 +237,11 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
     private static int clusteringOrder(Write a, Write b) {
         SpeedRow x = a.row();
         SpeedRow y = b.row();
-        int c = x.bucket().compareTo(y.bucket());
+        int c = x.slot().compareTo(y.slot());
         if (c == 0) {
-            c = compareDims(x.dims(), y.dims());
+            c = x.bucket().compareTo(y.bucket());
         }
-        return c != 0 ? c : x.slot().compareTo(y.slot());
+        return c != 0 ? c : compareDims(x.dims(), y.dims());
     }
 
     private static int compareDims(List<String> a, List<String> b) {
