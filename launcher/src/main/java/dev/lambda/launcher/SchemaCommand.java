@@ -43,9 +43,7 @@ final class SchemaCommand {
     /** Creates what is missing and moves the tables of an earlier release (the demo does it too, on its own data). */
     static void upgrade(CassandraSettings settings) {
         try (CqlSession session = CassandraSessions.open(settings)) {
-            if (new CassandraSchema(settings.keyspace(), settings.replication()).upgrade(session) > 0) {
-                Console.say("moved the speed rows of keyspace " + settings.keyspace() + " to speed_rows_by_slot");
-            }
+            new CassandraSchema(settings.keyspace(), settings.replication()).upgrade(session); // a move logs its progress
         }
     }
 }

@@ -15,9 +15,13 @@ import dev.lambda.serving.query.SpeedChanges;
 import dev.lambda.serving.store.CachedBatchRows;
 import dev.lambda.serving.store.CassandraViewRows;
 import io.javalin.Javalin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Wires the serving layer (one Cassandra session, the query service, the HTTP app) and runs it until SIGTERM. */
 public final class Main {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
     private Main() {
     }
@@ -38,7 +42,13 @@ public final class Main {
             System.exit(2);
             return;
         }
-        start(config, views);
+        try {
+            start(config, views);
+        } catch (RuntimeException e) { // Cassandra unreachable, or a keyspace this release must upgrade first
+            LOG.error("cannot start", e);
+            System.err.println("serving-layer: cannot start: " + e.getMessage());
+            System.exit(1);
+        }
     }
 
     /** Starts the server; it is stopped (and the session closed) on JVM shutdown. */
