@@ -4,7 +4,6 @@ import dev.lambda.cluster.ForkedServer;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.cluster.Ports;
 import dev.lambda.common.cassandra.CassandraSettings;
-import dev.lambda.common.cassandra.Replication;
 import dev.lambda.common.config.ConfigException;
 import dev.lambda.common.config.Flags;
 import dev.lambda.common.config.KafkaClientSettings;
@@ -185,9 +184,10 @@ final class DemoCommand {
             ForkedServer.letOwnerStopFirst(Duration.ofSeconds(90));
             String bootstrap = cluster.bootstrapServers();
             String cassandra = ServersCommand.hostPort(cluster);
-            // a data directory of an earlier release: its tables are brought up to date before any layer starts
-            SchemaCommand.upgrade(new CassandraSettings(List.of(cluster.cassandra().contactPoint()), cluster.cassandra().localDatacenter(),
-                    "lambda", Replication.simple(1), null, null));
+            // a data directory of an earlier release: its tables are brought up to date before any layer starts, with the
+            // settings the layers will take (they read LAMBDA_KEYSPACE and the like from the environment they inherit)
+            SchemaCommand.upgrade(CassandraSettings.from(Flags.parse(new String[] {"--cassandra", cassandra}, System.getenv(),
+                    new java.util.HashSet<>(CassandraSettings.FLAGS), Set.of())));
             List<String> common = List.of("--bootstrap", bootstrap, "--cassandra", cassandra, "--views", views.toString());
 
             int metricsPort = apiPort == 9404 || Ports.isListening(9404) ? Ports.free() : 9404;

@@ -16,7 +16,8 @@ public final class Main {
                          event generator and the batch layer on a schedule; Ctrl-C stops everything
               servers    only the embedded Kafka and Cassandra, until Ctrl-C
               generate   send realistic events (page views, purchases, sign-ups) to Kafka
-              schema     create the Cassandra keyspace and tables (a deployment's one-shot init)
+              schema     create the Cassandra keyspace and tables (a deployment's one-shot init; moves an
+                         earlier release's speed rows)
               speed      the Kafka Streams speed layer
               serve      the REST serving layer
               batch      the Spark batch layer in-process on local[*]: run | ingest | recompute | import

@@ -35,15 +35,20 @@ final class SchemaCommand {
             return 0;
         }
         CassandraSettings settings = CassandraSettings.from(flags);
-        upgrade(settings);
-        Console.say("schema ready: keyspace " + settings.keyspace() + " on " + settings.contactPoints());
+        long moved = upgrade(settings);
+        Console.say("schema ready: keyspace " + settings.keyspace() + " on " + settings.contactPoints()
+                + (moved > 0 ? " (" + moved + " speed rows moved to speed_rows_by_slot)" : ""));
         return 0;
     }
 
-    /** Creates what is missing and moves the tables of an earlier release (the demo does it too, on its own data). */
-    static void upgrade(CassandraSettings settings) {
+    /**
+     * Creates what is missing and moves the tables of an earlier release (the demo does it too, on its own data).
+     *
+     * @return how many rows were moved
+     */
+    static long upgrade(CassandraSettings settings) {
         try (CqlSession session = CassandraSessions.open(settings)) {
-            new CassandraSchema(settings.keyspace(), settings.replication()).upgrade(session); // a move logs its progress
+            return new CassandraSchema(settings.keyspace(), settings.replication()).upgrade(session); // a move logs its progress
         }
     }
 }

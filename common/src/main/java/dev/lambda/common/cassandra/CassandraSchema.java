@@ -57,8 +57,9 @@ public final class CassandraSchema {
     public void apply(CqlSession session) {
         if (SpeedRowsMigration.pending(session, keyspace)) {
             throw new IllegalStateException("keyspace " + keyspace + " still has the table speed_rows of a release before 2026-11-24:"
-                    + " stop the speed layer of that release, then run ./lambda schema once (with these Cassandra settings) to move its"
-                    + " rows to speed_rows_by_slot (README, \"Upgrading from a release with the table speed_rows\")");
+                    + " stop every process of that release (the batch schedule too), then run ./lambda schema (java -jar launcher.jar schema)"
+                    + " once with these Cassandra settings to move its rows to speed_rows_by_slot (README, \"Upgrading from a release with"
+                    + " the table speed_rows\")");
         }
         create(session);
     }

@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * <p>Every row goes over with the time it has left to live and its write time, the speed layer's
  * input position: a row the speed layer has written again since keeps its newer value (the later write
  * time wins), so a move that failed half way can simply run again. The old table is dropped once every
- * row is over; a process of the previous version still using it then fails loudly instead of reading
- * or writing a table nothing else looks at.
+ * row is over; a process of the previous release still running then fails loudly instead of reading
+ * or writing a table nothing else looks at, and one started after creates it again, empty: the layers
+ * refuse it as before, and the next move copies nothing and drops it.
  */
 final class SpeedRowsMigration {
 
@@ -54,8 +55,9 @@ final class SpeedRowsMigration {
             }
             throw new IllegalStateException("moving " + keyspace + ".speed_rows to speed_rows_by_slot failed after " + copied[0]
                     + " rows (" + e.getMessage() + "). Run it again: rows moved are kept, and the old table stays until every row is"
-                    + " over. If Cassandra counted too many tombstones, purge the old table's expired rows first (nodetool garbagecollect "
-                    + keyspace + " speed_rows)", e);
+                    + " over. If Cassandra counted too many tombstones, purge the old table's expired rows first: ALTER TABLE " + keyspace
+                    + ".speed_rows WITH gc_grace_seconds = 0 (it only holds rows with a TTL and is dropped next), then nodetool flush and"
+                    + " nodetool garbagecollect " + keyspace + " speed_rows", e);
         }
         session.execute("DROP TABLE IF EXISTS " + keyspace + ".speed_rows");
         LOG.info("moved {} rows to {}.speed_rows_by_slot and dropped speed_rows", copied[0], keyspace);
