@@ -22,20 +22,28 @@ import org.slf4j.LoggerFactory;
  * A real single-node Kafka broker (KRaft combined mode: broker and controller in one JVM) on
  * loopback, forked from the jars of {@code server-dists/kafka}. Settings suit one node: replication
  * factors and min ISR of 1 for every internal topic, few internal partitions, no initial rebalance
- * delay, no automatic topic creation.
+ * delay, no automatic topic creation. Besides its plain listener it has one that takes SASL/PLAIN
+ * logins ({@link #SASL_USER}), on a port of its own, for what the layers' Kafka client settings
+ * (authentication among them) must reach.
  */
 public final class KafkaBroker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaBroker.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    /** The one user the SASL listener knows. */
+    public static final String SASL_USER = "lambda";
+    /** That user's password. */
+    public static final String SASL_PASSWORD = "lambda-secret";
 
     private final ForkedServer server;
     private final int port;
+    private final int saslPort;
     private final Path dataDir;
 
-    private KafkaBroker(ForkedServer server, int port, Path dataDir) {
+    private KafkaBroker(ForkedServer server, int port, int saslPort, Path dataDir) {
         this.server = server;
         this.port = port;
+        this.saslPort = saslPort;
         this.dataDir = dataDir;
     }
 
@@ -48,6 +56,7 @@ public final class KafkaBroker implements AutoCloseable {
         long started = System.nanoTime();
         int clientPort = Ports.resolve(port, "Kafka");
         int controllerPort = Ports.free();
+        int saslPort = Ports.free();
         ServerDistribution dist = ServerDistribution.of("kafka");
         Path dir = dataDir.toAbsolutePath();
         Path config = dir.resolve("server.properties");
@@ -55,7 +64,7 @@ public final class KafkaBroker implements AutoCloseable {
         Path logFile = dir.resolve("server.log");
         try {
             Files.createDirectories(dir);
-            Files.writeString(config, serverProperties(dir, clientPort, controllerPort));
+            Files.writeString(config, serverProperties(dir, clientPort, controllerPort, saslPort));
             Files.writeString(logConfig, LOG4J2);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write Kafka config under " + dir, e);
@@ -69,7 +78,7 @@ public final class KafkaBroker implements AutoCloseable {
                         "-Xms128m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
                         "-Dlog4j2.configurationFile=" + logConfig.toUri()),
                 dist.classpath(), "kafka.Kafka", List.of(config.toString()), logFile);
-        KafkaBroker broker = new KafkaBroker(server, clientPort, dir);
+        KafkaBroker broker = new KafkaBroker(server, clientPort, saslPort, dir);
         try {
             broker.awaitReady();
         } catch (RuntimeException e) {
@@ -87,6 +96,18 @@ public final class KafkaBroker implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The listener that takes SASL/PLAIN logins (without TLS: loopback only). */
+    public String saslBootstrapServers() {
+        return "127.0.0.1:" + saslPort;
+    }
+
+    /** The client properties that log in to {@link #saslBootstrapServers()} as {@link #SASL_USER} with {@code password}. */
+    public static Map<String, String> saslClientProperties(String password) {
+        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN",
+                "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + SASL_USER
+                        + "\" password=\"" + password + "\";");
     }
 
     public Path dataDir() {
@@ -166,16 +187,20 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    private static String serverProperties(Path dir, int port, int controllerPort) {
+    private static String serverProperties(Path dir, int port, int controllerPort, int saslPort) {
         return String.join("\n",
                 "process.roles=broker,controller",
                 "node.id=1",
                 "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-                "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+                "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort
+                        + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort,
+                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort,
                 "controller.listener.names=CONTROLLER",
                 "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+                "sasl.enabled.mechanisms=PLAIN",
+                "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required"
+                        + " user_" + SASL_USER + "=\"" + SASL_PASSWORD + "\";",
                 "log.dirs=" + dir.resolve("kafka-logs"),
                 "num.partitions=1",
                 "auto.create.topics.enable=false",
