@@ -194,7 +194,8 @@ final class DemoCommand {
             Console.say("starting the speed layer");
             speed = ForkedServer.start("speed layer", List.of("-Xmx1g"), home.layerJar("speed-layer").toString(),
                     "dev.lambda.speed.Main", concat(common, "--slot-width", flagText(slot), "--state-dir",
-                            data.resolve("speed-state").toString(), "--metrics-port", Integer.toString(metricsPort)),
+                            data.resolve("speed-state").toString(), "--metrics-host", "127.0.0.1", "--metrics-port",
+                            Integer.toString(metricsPort)),
                     logs.resolve("speed.log"));
             awaitHttp(speed, "http://127.0.0.1:" + metricsPort + "/metrics");
 

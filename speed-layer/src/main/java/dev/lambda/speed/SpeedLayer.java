@@ -97,7 +97,7 @@ public final class SpeedLayer implements AutoCloseable {
                     .help("Records on the events topic not yet read by this instance")
                     .callback(cb -> cb.call(lag.total())).register(registry);
             HTTPServer server = config.metricsPort() == 0 ? null
-                    : HTTPServer.builder().port(config.metricsPort()).registry(registry).buildAndStart();
+                    : HTTPServer.builder().hostname(config.metricsHost()).port(config.metricsPort()).registry(registry).buildAndStart();
             SpeedLayer layer = new SpeedLayer(session, streams, server, metrics, stopBy);
             streams.setStateListener((now, before) -> {
                 if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
@@ -109,7 +109,8 @@ public final class SpeedLayer implements AutoCloseable {
             return layer;
         } catch (IOException e) {
             session.close();
-            throw new UncheckedIOException("cannot open the metrics port " + config.metricsPort(), e);
+            throw new UncheckedIOException("cannot open the metrics port " + config.metricsHost() + ":" + config.metricsPort() + ": "
+                    + e.getMessage(), e);
         } catch (RuntimeException e) {
             session.close();
             throw e;

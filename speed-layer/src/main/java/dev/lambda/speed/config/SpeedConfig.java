@@ -23,7 +23,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * variables (see {@link #HELP}); turned into Kafka Streams properties only at the edge.
  */
 public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra, Path viewsFile, String applicationId,
-                          SpeedSettings topology, Duration ttl, int threads, Path stateDir, int metricsPort,
+                          SpeedSettings topology, Duration ttl, int threads, Path stateDir, String metricsHost, int metricsPort,
                           long cacheBytes, int maxInFlightWrites) {
 
     public static final String HELP = """
@@ -51,6 +51,7 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
               --threads N                  stream threads                                  [1]
               --state-dir DIR              local state directory                           [data/speed-state]
               --in-memory-state            keep state stores in memory, not RocksDB        [off]
+              --metrics-host ADDRESS       Prometheus /metrics listen address              [0.0.0.0]
               --metrics-port N             Prometheus /metrics port, 0 = off               [9404]
               --cache-bytes N              state store cache size                          [67108864]
               --help                       show this help
@@ -62,7 +63,8 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
 
     public static Set<String> knownFlags() {
         Set<String> known = new HashSet<>(List.of("topic", "dlq-topic", "views", "application-id", "slot-width", "slot-grace", "dedup-window",
-                "future-tolerance", "ttl", "flush-interval", "threads", "state-dir", "metrics-port", "cache-bytes"));
+                "future-tolerance", "ttl", "flush-interval", "threads", "state-dir", "metrics-host", "metrics-port",
+                "cache-bytes"));
         known.addAll(KafkaClientSettings.FLAGS);
         known.addAll(CassandraSettings.FLAGS);
         return known;
@@ -114,7 +116,8 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
         int cacheBytes = f.integer("cache-bytes", 64 * 1024 * 1024, 0, Integer.MAX_VALUE);
         return new SpeedConfig(kafka, CassandraSettings.from(f), Path.of(f.string("views", "config/views.yml")),
                 f.string("application-id", "lambda-speed"), topology, ttl, f.integer("threads", 1, 1, 64),
-                Path.of(f.string("state-dir", "data/speed-state")), f.integer("metrics-port", 9404, 0, 65535), cacheBytes, 256);
+                Path.of(f.string("state-dir", "data/speed-state")), f.string("metrics-host", "0.0.0.0"), f.integer("metrics-port", 9404, 0, 65535),
+                cacheBytes, 256);
     }
 
     /** The producer's {@code max.request.size}, as the Kafka properties set it (Kafka's default otherwise). */

@@ -29,6 +29,13 @@ class SpeedConfigTest {
     }
 
     @Test
+    void theMetricsEndpointListensOnEveryAddressUnlessToldOne() {
+        assertEquals("0.0.0.0", config(Map.of()).metricsHost(), "Prometheus scrapes from another machine");
+        assertEquals("127.0.0.1", config(Map.of(), "--metrics-host", "127.0.0.1").metricsHost());
+        assertEquals("10.0.0.5", config(Map.of("LAMBDA_METRICS_HOST", "10.0.0.5")).metricsHost());
+    }
+
+    @Test
     void aSlotGraceLongerThanASlotIsRefusedByName() {
         ConfigException e = assertThrows(ConfigException.class, () -> config(Map.of(), "--slot-width", "1m", "--slot-grace", "90s"));
         assertTrue(e.getMessage().contains("--slot-grace") && e.getMessage().contains("PT1M"), e.getMessage());
