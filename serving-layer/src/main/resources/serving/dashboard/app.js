@@ -25,7 +25,7 @@ async function api(path) {
   const response = await fetch(path, { headers });
   let body = null;
   try { body = await response.json(); } catch (e) { /* not JSON */ }
-  if (response.status === 401 || response.status === 403) {
+  if (response.status === 401) {
     showKeyForm(body && body.error ? body.error.message : 'an API key is required');
     throw new KeyNeeded();
   }

@@ -142,13 +142,6 @@ public final class ServingApp {
         ctx.attribute("grant", grant);
     }
 
-    private void requireView(Context ctx, String view) {
-        ApiKeys.Grant grant = ctx.attribute("grant");
-        if (grant != null && !grant.allows(view)) {
-            throw new QueryException(403, "forbidden", "this API key may not read view " + view, "view");
-        }
-    }
-
     /** The views the request's key may read: every view when keys are off. */
     private Stream<ViewDefinition> readable(Context ctx) {
         ApiKeys.Grant grant = ctx.attribute("grant");
@@ -157,10 +150,9 @@ public final class ServingApp {
 
     private ViewDefinition view(Context ctx) {
         String name = ctx.pathParam("view");
-        ViewDefinition view = views.find(name).orElseThrow(() -> new QueryException(404, "unknown_view",
+        // a view the key may not read is answered as one that does not exist: the key learns nothing of it
+        return readable(ctx).filter(v -> v.name().equals(name)).findFirst().orElseThrow(() -> new QueryException(404, "unknown_view",
                 "no view named \"" + name + "\" (views: " + readable(ctx).map(ViewDefinition::name).toList() + ")", "view"));
-        requireView(ctx, name);
-        return view;
     }
 
     private void describe(Context ctx) {

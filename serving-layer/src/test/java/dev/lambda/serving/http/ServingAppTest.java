@@ -304,7 +304,10 @@ class ServingAppTest {
         assertEquals("Bearer", none.headers().firstValue("WWW-Authenticate").orElse(null));
         assertEquals(401, get(q, "Authorization", "Bearer wrong").statusCode());
         assertEquals(200, get(q, "Authorization", "Bearer " + KEY).statusCode());
-        assertEquals(403, get("/api/v1/views/pageviews/query?from=2026-11-21&to=2026-11-22", "Authorization", "Bearer " + KEY).statusCode());
+        HttpResponse<String> other = get("/api/v1/views/pageviews/query?from=2026-11-21&to=2026-11-22", "Authorization", "Bearer " + KEY);
+        assertEquals(404, other.statusCode(), "another view is as unknown to the key as one that does not exist");
+        assertEquals(get("/api/v1/views/nosuch/query?from=2026-11-21&to=2026-11-22", "Authorization", "Bearer " + KEY).body()
+                .replace("nosuch", "pageviews"), other.body());
         assertEquals(200, get("/health").statusCode());
         JsonNode status = JSON.readTree(get("/api/v1/status", "Authorization", "Bearer " + KEY).body());
         assertEquals(1, status.get("views").size(), "a key sees only its views");

@@ -263,7 +263,7 @@ class ServingLayerIT {
         try {
             assertEquals(401, get(guarded, "/api/v1/views/sales/query?from=2026-11-21&to=2026-11-22").statusCode());
             assertEquals(200, get(guarded, "/api/v1/views/sales/query?from=2026-11-21&to=2026-11-22", "Authorization", "Bearer k1").statusCode());
-            assertEquals(403, get(guarded, "/api/v1/views/activity/query?from=2026-11-21&to=2026-11-22", "Authorization", "Bearer k1").statusCode());
+            assertEquals(404, get(guarded, "/api/v1/views/activity/query?from=2026-11-21&to=2026-11-22", "Authorization", "Bearer k1").statusCode());
             assertEquals(200, get(guarded, "/health").statusCode());
         } finally {
             guarded.stop();
