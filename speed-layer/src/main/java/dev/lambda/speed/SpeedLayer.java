@@ -97,7 +97,7 @@ public final class SpeedLayer implements AutoCloseable {
                     .help("Records on the events topic not yet read by this instance")
                     .callback(cb -> cb.call(lag.total())).register(registry);
             HTTPServer server = config.metricsPort() == 0 ? null
-                    : HTTPServer.builder().hostname(config.metricsHost()).port(config.metricsPort()).registry(registry).buildAndStart();
+                    : metricsServer(config).registry(registry).buildAndStart();
             SpeedLayer layer = new SpeedLayer(session, streams, server, metrics, stopBy);
             streams.setStateListener((now, before) -> {
                 if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
@@ -109,8 +109,8 @@ public final class SpeedLayer implements AutoCloseable {
             return layer;
         } catch (IOException e) {
             session.close();
-            throw new UncheckedIOException("cannot open the metrics port " + config.metricsHost() + ":" + config.metricsPort() + ": "
-                    + e.getMessage(), e);
+            throw new UncheckedIOException("cannot open the metrics port " + (config.metricsHost() == null ? "" : config.metricsHost() + ":")
+                    + config.metricsPort() + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             session.close();
             throw e;
@@ -119,6 +119,12 @@ public final class SpeedLayer implements AutoCloseable {
 
     public KafkaStreams.State state() {
         return streams.state();
+    }
+
+    /** Every address unless one is given: a builder given no host binds the wildcard, IPv6 included. */
+    private static HTTPServer.Builder metricsServer(SpeedConfig config) {
+        HTTPServer.Builder builder = HTTPServer.builder().port(config.metricsPort());
+        return config.metricsHost() == null ? builder : builder.hostname(config.metricsHost());
     }
 
     public SpeedMetrics metrics() {

@@ -1,6 +1,7 @@
 package dev.lambda.system;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
@@ -63,10 +64,14 @@ class KafkaAuthenticationIT {
         producerConfig.putAll(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, sasl, ProducerConfig.ACKS_CONFIG, "all"));
         Instant now = Instant.now();
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerConfig, new StringSerializer(), new StringSerializer())) {
+            List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
             for (int i = 0; i < EVENTS; i++) {
                 String json = "{\"id\":\"sasl-" + i + "\",\"type\":\"page_view\",\"ts\":\"" + now.minusSeconds(i) + "\",\"attrs\":{\"page\":\"/p"
                         + (i % 7) + "\",\"country\":\"NP\",\"user_id\":\"u" + (i % 11) + "\"}}";
-                producer.send(new ProducerRecord<>(TOPIC, "k" + i, json));
+                sent.add(producer.send(new ProducerRecord<>(TOPIC, "k" + i, json)));
+            }
+            for (var s : sent) {
+                s.get(); // a producer that cannot log in fails here, not as a count of 0
             }
         }
 
@@ -96,6 +101,7 @@ class KafkaAuthenticationIT {
                     new PrintStream(err, true, StandardCharsets.UTF_8));
             assertEquals(0, exit, err.toString(StandardCharsets.UTF_8));
             var published = session.execute("SELECT events_in FROM " + KEYSPACE + ".view_state WHERE view_name = 'pageviews'").one();
+            assertNotNull(published, "nothing published: " + err.toString(StandardCharsets.UTF_8));
             assertEquals(EVENTS, published.getLong(0), "the batch archived and counted every event");
         }
     }

@@ -51,7 +51,7 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
               --threads N                  stream threads                                  [1]
               --state-dir DIR              local state directory                           [data/speed-state]
               --in-memory-state            keep state stores in memory, not RocksDB        [off]
-              --metrics-host ADDRESS       Prometheus /metrics listen address              [0.0.0.0]
+              --metrics-host ADDRESS       Prometheus /metrics listen address              [all]
               --metrics-port N             Prometheus /metrics port, 0 = off               [9404]
               --cache-bytes N              state store cache size                          [67108864]
               --help                       show this help
@@ -116,8 +116,16 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
         int cacheBytes = f.integer("cache-bytes", 64 * 1024 * 1024, 0, Integer.MAX_VALUE);
         return new SpeedConfig(kafka, CassandraSettings.from(f), Path.of(f.string("views", "config/views.yml")),
                 f.string("application-id", "lambda-speed"), topology, ttl, f.integer("threads", 1, 1, 64),
-                Path.of(f.string("state-dir", "data/speed-state")), f.string("metrics-host", "0.0.0.0"), f.integer("metrics-port", 9404, 0, 65535),
-                cacheBytes, 256);
+                Path.of(f.string("state-dir", "data/speed-state")), metricsHost(f), f.integer("metrics-port", 9404, 0, 65535), cacheBytes, 256);
+    }
+
+    /** The metrics endpoint's listen address, {@code null} for every address (IPv4 and IPv6). */
+    private static String metricsHost(Flags f) {
+        String host = f.string("metrics-host", null);
+        if (host != null && host.isBlank()) {
+            throw new ConfigException("--metrics-host must name an address (leave it out to listen on every address)");
+        }
+        return host;
     }
 
     /** The producer's {@code max.request.size}, as the Kafka properties set it (Kafka's default otherwise). */

@@ -30,9 +30,10 @@ class SpeedConfigTest {
 
     @Test
     void theMetricsEndpointListensOnEveryAddressUnlessToldOne() {
-        assertEquals("0.0.0.0", config(Map.of()).metricsHost(), "Prometheus scrapes from another machine");
+        assertEquals(null, config(Map.of()).metricsHost(), "every address: Prometheus scrapes from another machine");
         assertEquals("127.0.0.1", config(Map.of(), "--metrics-host", "127.0.0.1").metricsHost());
         assertEquals("10.0.0.5", config(Map.of("LAMBDA_METRICS_HOST", "10.0.0.5")).metricsHost());
+        assertTrue(assertThrows(ConfigException.class, () -> config(Map.of(), "--metrics-host", " ")).getMessage().startsWith("--metrics-host"));
     }
 
     @Test
