@@ -19,8 +19,8 @@ final class SchemaCommand {
             usage: ./lambda schema [flags]
             Creates the keyspace and the tables view_state, batch_rows, speed_rows_by_slot, batch_generations
             and speed_partitions if they do not exist (an existing keyspace keeps its replication). A keyspace
-            of a release before 2026-11-24 has its speed_rows moved to speed_rows_by_slot (stop the speed
-            layer of that release first; the layers of this one refuse to start until it is done).
+            of a release before 2026-11-24 has its speed_rows moved to speed_rows_by_slot (stop every process
+            of that release first, the batch schedule too; the layers of this one refuse to start until then).
             %s  --help                       show this help
             Every option can also be given as an environment variable: --keyspace -> LAMBDA_KEYSPACE.
             """.formatted(CassandraSettings.FLAG_HELP);
