@@ -559,7 +559,8 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         Headers added = new RecordHeaders();
         added.add(DeadLetterHeaders.REASON, utf8(rejected.reason().code()));
         String detail = rejected.detail(); // may quote an attribute name of up to 50,000 characters
-        added.add(DeadLetterHeaders.DETAIL, utf8(detail.length() <= 1_000 ? detail : detail.substring(0, 1_000) + "…"));
+        added.add(DeadLetterHeaders.DETAIL, utf8(detail.length() <= 1_000 ? detail
+                : detail.substring(0, Character.isHighSurrogate(detail.charAt(999)) ? 999 : 1_000) + "…")); // a pair stays whole
         context.recordMetadata().ifPresent((RecordMetadata m) -> {
             added.add(DeadLetterHeaders.SOURCE_TOPIC, utf8(m.topic()));
             added.add(DeadLetterHeaders.SOURCE_PARTITION, utf8(Integer.toString(m.partition())));

@@ -312,6 +312,17 @@ class SpeedTopologyTest {
         assertEquals(1L, sales("minute", "2026-11-21T10:00:00Z", 0));
     }
 
+    /** A reason that quotes a long attribute name is cut to 1,000 characters, never inside a character. */
+    @Test
+    void aLongDetailIsCutBetweenCharacters() {
+        String name = "a".repeat(993) + "\uD83D\uDE00" + "b".repeat(5_000); // "attrs." + 993: the emoji starts at 999
+        send("{\"id\":\"x\",\"type\":\"purchase\",\"ts\":\"2026-11-21T10:00:00Z\",\"attrs\":{\"" + name + "\":{\"y\":1}}}",
+                "2026-11-21T10:00:00Z");
+        TestRecord<byte[], byte[]> dlq = deadLetters.readRecordsToList().get(0);
+        assertEquals("attrs_not_flat", header(dlq, DeadLetterHeaders.REASON));
+        assertEquals("attrs." + "a".repeat(993) + "…", header(dlq, DeadLetterHeaders.DETAIL));
+    }
+
     /**
      * A reject whose copy, headers added, would pass the producer's size limit is cut to fit and
      * says so; sent whole, the producer would refuse it and fail the stream thread on it again and
