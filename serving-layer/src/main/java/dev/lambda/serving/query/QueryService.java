@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,6 +36,16 @@ public final class QueryService {
     static final Duration RECENT = Duration.ofSeconds(10);
     /** Reads one query has in flight at most: a query over years waits its turn instead of filling the connections. */
     static final int READS_IN_FLIGHT = 64;
+    /**
+     * Where answers are merged. The reads complete on the Cassandra driver's few I/O threads, and a
+     * merge of a large answer takes tens of milliseconds: run there, it would hold up every other
+     * query's rows arriving on that thread's connections.
+     */
+    private static final Executor MERGES = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+        Thread t = new Thread(r, "query-merge");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final BatchPartCache batchParts;
     private final SpeedChanges speedChanges;
@@ -140,7 +152,7 @@ public final class QueryService {
         }
         List<CompletableFuture<?>> all = new ArrayList<>(batch);
         all.addAll(speed);
-        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> {
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApplyAsync(v -> {
             Map<QueryEngine.GroupKey, Aggregate> batchPart = cachedPart;
             if (batchPart == null) {
                 List<BatchRow> b = new ArrayList<>();
@@ -151,6 +163,6 @@ public final class QueryService {
             List<SpeedRow> s = new ArrayList<>();
             speed.forEach(f -> s.addAll(f.join()));
             return QueryEngine.answer(q, level, state, batchPart, s);
-        });
+        }, MERGES);
     }
 }

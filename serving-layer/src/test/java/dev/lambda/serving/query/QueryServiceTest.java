@@ -194,6 +194,39 @@ class QueryServiceTest {
     }
 
     @Test
+    void anAnswerIsMergedOffTheThreadItsReadsCompletedOn() throws Exception {
+        CompletableFuture<List<SpeedRow>> speedRead = new CompletableFuture<>();
+        ViewRows driver = new ViewRows() {
+            @Override
+            public CompletionStage<Optional<ViewState>> publishedState(ViewDefinition view) {
+                return store.publishedState(view);
+            }
+
+            @Override
+            public CompletionStage<List<BatchRow>> batchRows(ViewDefinition view, long gen, Granularity level, Instant period) {
+                return store.batchRows(view, gen, level, period);
+            }
+
+            @Override
+            public CompletionStage<List<SpeedRow>> speedRows(ViewDefinition view, Granularity level, Instant period, Instant fromSlot) {
+                return speedRead; // completed below by a thread standing for one of the driver's few I/O threads
+            }
+
+            @Override
+            public boolean reachable() {
+                return true;
+            }
+        };
+        QueryService service = new QueryService(driver, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5));
+        CompletableFuture<String> mergedOn = service.answer(daily(List.of())).thenApply(answer -> Thread.currentThread().getName());
+        Thread io = new Thread(() -> speedRead.complete(List.of()), "driver-io");
+        io.start();
+        io.join();
+        assertNotEquals("driver-io", mergedOn.get(5, java.util.concurrent.TimeUnit.SECONDS),
+                "a merge of a large answer would hold up the rows of every other query on that thread's connections");
+    }
+
+    @Test
     void aNewGenerationIsReadAfresh() {
         QueryService cached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000, null, 0);
         rows(cached, daily(List.of()));
