@@ -186,8 +186,9 @@ final class DemoCommand {
             String cassandra = ServersCommand.hostPort(cluster);
             // a data directory of an earlier release: its tables are brought up to date before any layer starts, with the
             // settings the layers will take (they read LAMBDA_KEYSPACE and the like from the environment they inherit)
-            SchemaCommand.upgrade(CassandraSettings.from(Flags.parse(new String[] {"--cassandra", cassandra}, System.getenv(),
-                    new java.util.HashSet<>(CassandraSettings.FLAGS), Set.of())));
+            CassandraSettings tables = CassandraSettings.from(Flags.parse(new String[] {"--cassandra", cassandra}, System.getenv(),
+                    new java.util.HashSet<>(CassandraSettings.FLAGS), Set.of()));
+            SchemaCommand.upgrade(tables);
             List<String> common = List.of("--bootstrap", bootstrap, "--cassandra", cassandra, "--views", views.toString());
 
             int metricsPort = apiPort == 9404 || Ports.isListening(9404) ? Ports.free() : 9404;
@@ -231,7 +232,7 @@ final class DemoCommand {
                 scheduler.scheduleAtFixedRate(() -> runBatch(batchArgs, api), batchEvery.toMillis(), batchEvery.toMillis(),
                         TimeUnit.MILLISECONDS);
             }
-            printWelcome(api, bootstrap, cassandra, metricsPort, rate, batchEvery);
+            printWelcome(api, bootstrap, cassandra, tables.keyspace(), metricsPort, rate, batchEvery);
         }
 
         private void runBatch(List<String> args, String api) {
@@ -364,7 +365,8 @@ final class DemoCommand {
             throw server.startFailure(url + " did not answer 200 within " + START_TIMEOUT.toSeconds() + " s");
         }
 
-        private void printWelcome(String api, String bootstrap, String cassandra, int metricsPort, int rate, Duration batchEvery) {
+        private void printWelcome(String api, String bootstrap, String cassandra, String keyspace, int metricsPort, int rate,
+                                  Duration batchEvery) {
             LocalDate today = LocalDate.now(ZoneOffset.UTC);
             String day = "from=" + today + "&to=" + today.plusDays(1);
             System.out.println("""
@@ -373,7 +375,7 @@ final class DemoCommand {
                       dashboard      %1$s/
                       API            %1$s/api/v1/views    (browsable docs: %1$s/docs)
                       Kafka          %2$s   (topic events; rejects in events.dlq)
-                      Cassandra      %3$s   (keyspace lambda)
+                      Cassandra      %3$s   (keyspace %10$s)
                       speed metrics  http://127.0.0.1:%4$d/metrics
                       generator      %5$s
                       batch          %6$s
@@ -389,7 +391,7 @@ final class DemoCommand {
                     """.formatted(api, bootstrap, cassandra, metricsPort,
                     rate > 0 ? rate + " events/s (1%% re-sent duplicates, 2%% late, 0.1%% malformed)".replace("%%", "%") : "off",
                     batchEvery == null ? "off" : "ingest + recompute every " + flagText(batchEvery) + ", the first in " + flagText(batchEvery),
-                    logs, data.resolve("servers"), day));
+                    logs, data.resolve("servers"), day, keyspace));
         }
 
         private static List<String> concat(List<String> head, String... tail) {
