@@ -50,17 +50,18 @@ final class Oracle {
             }
         }
         earliest.addAll(first.values());
-        // the speed layer: per partition in offset order, an id kept at time k makes later copies within the window duplicates
+        // the speed layer: per partition in offset order, an id kept at time k makes later copies within the window duplicates,
+        // and so a later copy whose time is earlier than k (the broker clock stepped back): it looks up to the newest time seen
         List<Sent> inLogOrder = new ArrayList<>(valid);
         inLogOrder.sort(Comparator.comparingInt(Sent::partition).thenComparingLong(Sent::offset));
         Map<String, Long> lastKept = new HashMap<>();
         for (Sent s : inLogOrder) {
             String key = s.partition() + "/" + s.event().id();
             Long kept = lastKept.get(key);
-            if (kept != null && s.ingestMillis() - kept <= dedupWindow.toMillis() && s.ingestMillis() >= kept) {
+            if (kept != null && s.ingestMillis() - kept <= dedupWindow.toMillis()) {
                 continue;
             }
-            lastKept.put(key, s.ingestMillis());
+            lastKept.merge(key, s.ingestMillis(), Math::max);
             keptBySpeed.add(s);
         }
     }

@@ -2,6 +2,7 @@ package dev.lambda.common.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.RecordsToDelete;
@@ -87,19 +90,28 @@ class EventsTopicIT {
     void recordsAppendedWhileItLooksAreNoOpenTransaction(LocalCluster cluster) throws Exception {
         KafkaClientSettings kafka = brokerStampedTopic(cluster, "busy_events");
         AtomicBoolean sending = new AtomicBoolean(true);
+        AtomicLong appended = new AtomicLong();
+        AtomicReference<Exception> sendFailure = new AtomicReference<>();
         try (KafkaProducer<byte[], byte[]> plain = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
                 cluster.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 0), new ByteArraySerializer(), new ByteArraySerializer())) {
             Thread sender = new Thread(() -> {
-                for (int i = 0; sending.get(); i++) {
-                    try {
+                try {
+                    for (int i = 0; sending.get(); i++) {
                         plain.send(new ProducerRecord<>("busy_events", i % 2, null, "{}".getBytes(StandardCharsets.UTF_8))).get();
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
+                        appended.incrementAndGet();
                     }
+                } catch (Exception e) {
+                    sendFailure.set(e);
                 }
             });
             sender.start();
+            long appendedBefore;
             try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (appended.get() == 0 && sendFailure.get() == null && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                appendedBefore = appended.get();
                 for (int look = 0; look < 30; look++) {
                     assertEquals(Map.of(), EventsTopic.openTransactionStarts(kafka, "busy_events"), "look " + look);
                 }
@@ -107,6 +119,8 @@ class EventsTopicIT {
                 sending.set(false);
                 sender.join();
             }
+            assertNull(sendFailure.get(), "the records meant to be appended while it looks were sent");
+            assertTrue(appended.get() > appendedBefore, "records were appended while it looked");
         }
     }
 

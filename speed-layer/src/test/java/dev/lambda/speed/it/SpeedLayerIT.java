@@ -172,8 +172,16 @@ class SpeedLayerIT {
              SpeedLayer layer = SpeedLayer.start(config(f, state, "--slot-width", "1s"), SpeedFixture.VIEWS)) {
             f.produce(2_000);
             f.awaitExact(CATCH_UP);
-            Thread.sleep(1_000); // the flush that wrote the last rows has counted them
+            // the flush that wrote the last rows counts them after its writes: taken once the count stands still for a second
             long rowsBefore = layer.metrics().rowsFlushed();
+            for (long settledBy = System.nanoTime() + CATCH_UP.toNanos(); System.nanoTime() < settledBy; ) {
+                Thread.sleep(1_000);
+                long rows = layer.metrics().rowsFlushed();
+                if (rows == rowsBefore) {
+                    break;
+                }
+                rowsBefore = rows;
+            }
             node.close(); // Cassandra goes away with the layer running
             long readBefore = layer.metrics().eventsIn();
             f.produce(2_000);

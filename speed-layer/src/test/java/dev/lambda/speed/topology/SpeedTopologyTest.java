@@ -480,6 +480,8 @@ class SpeedTopologyTest {
         send(purchase("a", "2026-11-21T10:59:00Z", "p1", "1.00", "u1"), "2026-11-21T10:59:59.000Z");
         flush(); // written while the 10:00 slot is open
         long heldForOneEvent = metrics.openAggregates(0);
+        assertEquals(VIEWS.viewsFor("purchase").stream().mapToInt(v -> v.levels().size()).sum(), heldForOneEvent,
+                "one aggregate per level of every view a purchase feeds");
         send(purchase("b", "2026-11-21T11:00:00Z", "p2", "1.00", "u2"), "2026-11-21T11:00:11.000Z"); // another key, next slot, past the grace
         flush();
         assertEquals(heldForOneEvent, metrics.openAggregates(0), "memory holds the open slot's aggregates only, every level");
