@@ -102,10 +102,16 @@ function queryPath(view, p, groups) {
   });
   if ($('group-by').value) params.set('groupBy', $('group-by').value);
   const dimension = $('filter-dimension').value;
-  const values = $('filter-values').value.split(',').map((v) => v.trim()).filter((v) => v);
+  // typed as the API takes them: commas between values, \, for a comma within one
+  const values = $('filter-values').value.split(/(?<!\\),/).map((v) => v.trim()).filter((v) => v);
   if (dimension && values.length) params.append('filter', dimension + ':' + values.join(','));
-  if (groups) params.append('filter', $('group-by').value + ':' + groups.join(','));
+  if (groups) params.append('filter', $('group-by').value + ':' + groups.map(filterValue).join(','));
   return '/api/v1/views/' + encodeURIComponent(view.name) + '/query?' + params;
+}
+
+/** A value as a filter names it: a comma or a backslash within it escaped with a backslash. */
+function filterValue(value) {
+  return value.replace(/[\\,]/g, (c) => '\\' + c);
 }
 
 /** The groups over the whole range, largest first: one row each. */
@@ -133,10 +139,10 @@ async function refresh() {
       const names = ranking.rows.map((r) => r[group]);
       ranked = { top: names.slice(0, TOP_SERIES), count: names.length };
     }
-    // a value with a comma cannot be named in a filter, nor can very long ones fit a URL: then every
-    // group's series is asked for (the ranking still decides which are drawn)
+    // very long values cannot fit a URL: then every group's series is asked for (the ranking still
+    // decides which are drawn)
     let path = queryPath(view, p, null);
-    if (ranked && ranked.count > TOP_SERIES && !ranked.top.some((v) => v.includes(','))) {
+    if (ranked && ranked.count > TOP_SERIES) {
       const onlyTop = queryPath(view, p, ranked.top);
       if (onlyTop.length <= MAX_URL) path = onlyTop;
     }

@@ -181,7 +181,7 @@ public final class QueryParser {
                 throw QueryException.badParameter("filter", "unknown dimension \"" + abbreviate(dim) + "\" of view " + view.name()
                         + " (it has " + view.dimensions() + ")");
             }
-            Set<String> values = new LinkedHashSet<>(List.of(text.substring(colon + 1).split(",", -1)));
+            Set<String> values = new LinkedHashSet<>(filterValues(text.substring(colon + 1)));
             if (values.size() > MAX_VALUES) {
                 throw QueryException.badParameter("filter", "at most " + MAX_VALUES + " values per filter");
             }
@@ -192,6 +192,32 @@ public final class QueryParser {
             });
         }
         return filters;
+    }
+
+    /**
+     * A filter's values: separated by commas; within a value {@code \,} is a comma and
+     * {@code \\} a backslash, so any value can be named. A backslash before anything else is
+     * refused rather than guessed at.
+     */
+    static List<String> filterValues(String text) {
+        List<String> values = new ArrayList<>();
+        StringBuilder value = new StringBuilder();
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == ',') {
+                values.add(value.toString());
+                value.setLength(0);
+            } else if (c != '\\') {
+                value.append(c);
+            } else if (i + 1 < text.length() && (text.charAt(i + 1) == ',' || text.charAt(i + 1) == '\\')) {
+                value.append(text.charAt(++i));
+            } else {
+                throw QueryException.badParameter("filter", "in a filter value a backslash escapes a comma (\\,) or a backslash"
+                        + " (\\\\), nothing else; got \"" + abbreviate(text) + "\"");
+            }
+        }
+        values.add(value.toString());
+        return values;
     }
 
     private static int limit(String text) {

@@ -20,9 +20,11 @@ import dev.lambda.serving.query.QueryService;
 import dev.lambda.serving.store.ViewRows;
 import io.javalin.Javalin;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -143,6 +145,24 @@ class ServingAppTest {
         assertEquals(2, row.get("orders").asLong());
         assertTrue(r.body().contains("\"revenue\":12.60"), "an exact decimal, as a JSON number: " + r.body());
         assertEquals(null, row.get("bucket"), "no bucket column for granularity=all");
+    }
+
+    @Test
+    void aFilterValueWithACommaIsNamedWithABackslash() throws Exception {
+        start(new ApiKeys(Map.of()));
+        String base = "/api/v1/views/sales/query?from=2026-11-21T09:00:00Z&to=2026-11-21T10:00:00Z&granularity=all&metrics=orders&filter=";
+        String escaped = URLEncoder.encode("product:p\\,1,p9", StandardCharsets.UTF_8);
+        JsonNode rows = JSON.readTree(get(base + escaped).body()).get("rows");
+        assertEquals(1, rows.size(), rows.toString());
+        assertEquals(2, rows.get(0).get("orders").asLong(), "the batch and the speed row of product \"p,1\"");
+        String split = URLEncoder.encode("product:p,1", StandardCharsets.UTF_8);
+        assertEquals(0, JSON.readTree(get(base + split).body()).get("rows").size(), "unescaped, products \"p\" and \"1\"");
+        HttpResponse<String> bad = get(base + URLEncoder.encode("product:C:\\temp", StandardCharsets.UTF_8));
+        assertEquals(400, bad.statusCode(), bad.body());
+        assertEquals("filter", error(bad).get("parameter").asText());
+        assertTrue(error(bad).get("message").asText().contains("a backslash escapes a comma"), bad.body());
+        HttpResponse<String> backslash = get(base + URLEncoder.encode("product:C:\\\\temp", StandardCharsets.UTF_8));
+        assertEquals(200, backslash.statusCode(), backslash.body());
     }
 
     /**
