@@ -63,7 +63,7 @@ final class GenerateCommand {
         }
         try {
             double value = Double.parseDouble(text);
-            if (value < 0 || value > 0.5) {
+            if (!(value >= 0 && value <= 0.5)) { // NaN too
                 throw new ConfigException("--" + name + " must lie between 0 and 0.5, got " + text);
             }
             return value;

@@ -37,11 +37,17 @@ public final class CassandraSchema {
     private final Replication replication;
 
     public CassandraSchema(String keyspace, Replication replication) {
-        if (!KEYSPACE.matcher(keyspace).matches()) {
-            throw new IllegalArgumentException("keyspace \"" + keyspace + "\" must be lower-case letters, digits and _");
-        }
-        this.keyspace = keyspace;
+        this.keyspace = checkedKeyspace(keyspace);
         this.replication = replication;
+    }
+
+    /** {@code keyspace} if it is a name this schema can use (it goes into CQL unquoted). */
+    static String checkedKeyspace(String keyspace) {
+        if (!KEYSPACE.matcher(keyspace).matches()) {
+            throw new IllegalArgumentException("keyspace \"" + keyspace + "\" must be lower-case letters, digits and _, starting with a"
+                    + " letter, at most 48");
+        }
+        return keyspace;
     }
 
     public String keyspace() {

@@ -67,9 +67,15 @@ public record CassandraSettings(List<InetSocketAddress> contactPoints, String lo
 
     /** Settings from {@code --cassandra host:port,…}, {@code --cassandra-dc}, {@code --keyspace}, {@code --replication}, credentials, TLS. */
     public static CassandraSettings from(Flags flags) {
+        String keyspace = flags.string("keyspace", "lambda");
+        try {
+            CassandraSchema.checkedKeyspace(keyspace); // before any connection is tried: a setting's fault, not the cluster's
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("--keyspace (or " + Flags.envName("keyspace") + "): " + e.getMessage());
+        }
         try {
             return new CassandraSettings(parseContactPoints(flags.string("cassandra", "127.0.0.1:9042")),
-                    flags.string("cassandra-dc", "datacenter1"), flags.string("keyspace", "lambda"),
+                    flags.string("cassandra-dc", "datacenter1"), keyspace,
                     Replication.parse(flags.string("replication", "simple:1")),
                     flags.string("cassandra-user", null), flags.string("cassandra-password", null), CassandraTls.from(flags));
         } catch (IllegalArgumentException e) {

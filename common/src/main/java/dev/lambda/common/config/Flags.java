@@ -19,6 +19,8 @@ import java.util.regex.Pattern;
 public final class Flags {
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+    /** No setting is a longer time than this; beyond it, times in nanoseconds no longer fit a long. */
+    static final Duration LONGEST = Duration.ofDays(36_500);
 
     private final Map<String, List<String>> values = new LinkedHashMap<>();
     private final Map<String, String> env;
@@ -87,21 +89,37 @@ public final class Flags {
     }
 
     public boolean isSet(String name) {
-        return Boolean.parseBoolean(string(name, "false"));
+        return switchValue(name, string(name, "false"));
     }
 
     /** A switch given on the command line itself: for what must never stay on by way of an environment. */
     public boolean onCommandLine(String name) {
         List<String> given = values.get(name);
-        return given != null && Boolean.parseBoolean(given.get(given.size() - 1));
+        return given != null && switchValue(name, given.get(given.size() - 1));
     }
 
+    private static boolean switchValue(String name, String text) {
+        if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(text);
+        }
+        throw new ConfigException("--" + name + " (or " + envName(name) + ") is a switch: true or false, got \"" + text + "\"");
+    }
+
+    /**
+     * The value given (the last, if the flag is given more than once), else the environment's, else
+     * {@code fallback}. A blank value is refused, naming the setting: it would otherwise be taken
+     * as a path or a name, and a blank path is the current or the root directory.
+     */
     public String string(String name, String fallback) {
         List<String> given = values.get(name);
-        if (given != null) {
-            return given.get(given.size() - 1);
+        String value = given != null ? given.get(given.size() - 1) : env.get(envName(name));
+        if (value == null) {
+            return fallback;
         }
-        return env.getOrDefault(envName(name), fallback);
+        if (value.isBlank()) {
+            throw new ConfigException("--" + name + " (or " + envName(name) + ") is blank: give it a value or leave it out");
+        }
+        return value;
     }
 
     /** Every value of a repeatable flag (the environment variable holds them comma-separated). */
@@ -127,15 +145,21 @@ public final class Flags {
         if (text == null) {
             return fallback;
         }
+        String digits = text.trim();
+        long value;
         try {
-            int value = Integer.parseInt(text.trim());
-            if (value < min || value > max) {
-                throw new ConfigException("--" + name + " must be between " + min + " and " + max + ", got " + value);
-            }
-            return value;
+            value = Long.parseLong(digits);
         } catch (NumberFormatException e) {
-            throw new ConfigException("--" + name + " must be a whole number, got \"" + text + "\"");
+            if (digits.matches("[-+]?\\d+")) {
+                value = digits.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE; // too many digits even for a long
+            } else {
+                throw new ConfigException("--" + name + " must be a whole number, got \"" + text + "\"");
+            }
         }
+        if (value < min || value > max) {
+            throw new ConfigException("--" + name + " must be between " + min + " and " + max + ", got " + digits);
+        }
+        return (int) value;
     }
 
     public Duration duration(String name, Duration fallback) {
@@ -152,6 +176,9 @@ public final class Flags {
         if (duration.isNegative()) { // no setting is a negative time: caught here rather than deep in a run
             throw new ConfigException("--" + name + " must not be negative, got " + text);
         }
+        if (duration.compareTo(LONGEST) > 0) {
+            throw new ConfigException("--" + name + " must be at most " + LONGEST.toDays() + "d (100 years), got " + text);
+        }
         return duration;
     }
 
@@ -163,14 +190,18 @@ public final class Flags {
         }
         Matcher m = DURATION.matcher(t);
         if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
+            try {
+                long n = Long.parseLong(m.group(1));
+                return switch (m.group(2)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                };
+            } catch (ArithmeticException | NumberFormatException e) {
+                throw new IllegalArgumentException("\"" + text + "\" is too long a time (at most " + LONGEST.toDays() + "d)");
+            }
         }
         try {
             return Duration.parse(t);

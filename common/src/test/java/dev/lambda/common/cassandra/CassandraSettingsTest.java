@@ -49,6 +49,8 @@ class CassandraSettingsTest {
 
     @Test
     void contradictionsAndMissingPartsAreNamed() {
+        assertEquals("--keyspace (or LAMBDA_KEYSPACE): keyspace \"My-KS\" must be lower-case letters, digits and _, starting with a letter,"
+                + " at most 48", assertThrows(ConfigException.class, () -> settings(Map.of(), "--keyspace", "My-KS")).getMessage());
         assertTrue(assertThrows(ConfigException.class, () -> settings(Map.of(), "--cassandra-tls", "yes")).getMessage()
                 .contains("--cassandra-tls must be on or off"));
         assertTrue(assertThrows(ConfigException.class, () -> settings(Map.of(), "--cassandra-tls", "off", "--cassandra-truststore", "t",

@@ -68,6 +68,40 @@ class FlagsTest {
     }
 
     @Test
+    void aBlankValueIsRefusedNotTakenAsAPath() {
+        assertEquals("--views (or LAMBDA_VIEWS) is blank: give it a value or leave it out", assertThrows(ConfigException.class,
+                () -> Flags.parse(new String[] {"--views", " "}, Map.of(), KNOWN, Set.of()).string("views", "config/views.yml")).getMessage());
+        assertThrows(ConfigException.class, () -> Flags.parse(new String[0], Map.of("LAMBDA_VIEWS", ""), KNOWN, Set.of()).string("views", "x"));
+        assertEquals("config/views.yml", Flags.parse(new String[0], Map.of(), KNOWN, Set.of()).string("views", "config/views.yml"));
+    }
+
+    @Test
+    void aSwitchIsTrueOrFalseNothingElse() {
+        assertFalse(Flags.parse(new String[] {"--dry=false"}, Map.of(), KNOWN, Set.of("dry")).isSet("dry"));
+        assertTrue(Flags.parse(new String[0], Map.of("LAMBDA_DRY", "TRUE"), KNOWN, Set.of("dry")).isSet("dry"));
+        for (Flags f : List.of(Flags.parse(new String[] {"--dry=1"}, Map.of(), KNOWN, Set.of("dry")),
+                Flags.parse(new String[0], Map.of("LAMBDA_DRY", "yes"), KNOWN, Set.of("dry")))) {
+            assertTrue(assertThrows(ConfigException.class, () -> f.isSet("dry")).getMessage().startsWith("--dry (or LAMBDA_DRY) is a switch"));
+        }
+        assertThrows(ConfigException.class, () -> Flags.parse(new String[] {"--dry=on"}, Map.of(), KNOWN, Set.of("dry")).onCommandLine("dry"));
+    }
+
+    @Test
+    void aNumberOrATimeTooLargeIsOutOfRangeNotACrash() {
+        Flags f = Flags.parse(new String[] {"--port", "4294967296", "--slot", "9999999999999999d", "--views", "99999999999999999999999"},
+                Map.of(), KNOWN, Set.of());
+        assertEquals("--port must be between 1 and 65535, got 4294967296", assertThrows(ConfigException.class,
+                () -> f.integer("port", 1, 1, 65535)).getMessage());
+        assertEquals("--views must be between 0 and 10, got 99999999999999999999999", assertThrows(ConfigException.class,
+                () -> f.integer("views", 1, 0, 10)).getMessage());
+        assertTrue(assertThrows(ConfigException.class, () -> f.duration("slot", null)).getMessage().startsWith("--slot: \"9999999999999999d\""
+                + " is too long a time"));
+        assertEquals("--slot must be at most 36500d (100 years), got 36501d", assertThrows(ConfigException.class,
+                () -> Flags.parse(new String[] {"--slot", "36501d"}, Map.of(), KNOWN, Set.of()).duration("slot", null)).getMessage());
+        assertEquals(Duration.ofDays(36_500), Flags.parse(new String[] {"--slot", "36500d"}, Map.of(), KNOWN, Set.of()).duration("slot", null));
+    }
+
+    @Test
     void repeatableKeyValueFlags() {
         Flags f = Flags.parse(new String[] {"--kafka-property", "security.protocol=SSL", "--kafka-property", "ssl.truststore.location=/t.jks"},
                 Map.of(), KNOWN, Set.of());

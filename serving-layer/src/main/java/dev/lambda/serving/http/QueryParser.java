@@ -243,6 +243,15 @@ public final class QueryParser {
         return value;
     }
 
+    /** The format asked for: json, csv, or {@code null} when left out (then the Accept header decides). */
+    public static String format(Map<String, List<String>> params) {
+        String format = single(params, "format");
+        if (format != null && !format.equals("json") && !format.equals("csv")) {
+            throw QueryException.badParameter("format", "format must be json or csv; got \"" + abbreviate(format) + "\"");
+        }
+        return format;
+    }
+
     private static String single(Map<String, List<String>> params, String name) {
         List<String> values = params.get(name);
         if (values == null || values.isEmpty()) {

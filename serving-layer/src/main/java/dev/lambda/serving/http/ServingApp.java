@@ -166,11 +166,8 @@ public final class ServingApp {
         ViewDefinition view = view(ctx);
         QueryParser.checkEscapes(ctx.queryString());
         Query q = QueryParser.parse(view, ctx.queryParamMap());
-        String format = ctx.queryParam("format");
+        String format = QueryParser.format(ctx.queryParamMap());
         boolean csv = "csv".equals(format) || (format == null && accepts(ctx, "text/csv"));
-        if (format != null && !format.equals("json") && !format.equals("csv")) {
-            throw QueryException.badParameter("format", "format must be json or csv; got \"" + format + "\"");
-        }
         Answer answer = await(queries.answer(q));
         if (csv) {
             send(ctx, "text/csv; charset=utf-8", encoded.body(answer, true, a -> AnswerEncoding.csv(a).getBytes(StandardCharsets.UTF_8)));

@@ -270,6 +270,7 @@ class ServingAppTest {
             {base + "&orderBy=-buyers&metrics=orders", 400, "orderBy"},
             {base + "&limit=0", 400, "limit"},
             {base + "&format=xml", 400, "format"},
+            {base + "&format=csv&format=json", 400, "format"},
             {base + "&colour=red", 400, "colour"},
             {"/api/v1/views/sales/query?from=yesterday&to=2026-11-21T10:00:00Z", 400, "from"},
             {"/api/v1/views/sales/query?to=2026-11-21T10:00:00Z", 400, "from"},

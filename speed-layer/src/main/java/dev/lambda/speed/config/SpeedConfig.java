@@ -119,13 +119,9 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
                 Path.of(f.string("state-dir", "data/speed-state")), metricsHost(f), f.integer("metrics-port", 9404, 0, 65535), cacheBytes, 256);
     }
 
-    /** The metrics endpoint's listen address, {@code null} for every address (IPv4 and IPv6). */
+    /** The metrics endpoint's listen address, {@code null} (left out) for every address (IPv4 and IPv6). */
     private static String metricsHost(Flags f) {
-        String host = f.string("metrics-host", null);
-        if (host != null && host.isBlank()) {
-            throw new ConfigException("--metrics-host must name an address (leave it out to listen on every address)");
-        }
-        return host;
+        return f.string("metrics-host", null);
     }
 
     /** The producer's {@code max.request.size}, as the Kafka properties set it (Kafka's default otherwise). */
