@@ -13,6 +13,7 @@ import dev.lambda.speed.metrics.ConsumerLag;
 import dev.lambda.speed.metrics.SpeedMetrics;
 import dev.lambda.speed.sink.CassandraSpeedRowSink;
 import dev.lambda.speed.sink.SpeedRowSink;
+import dev.lambda.speed.topology.SpeedSettings;
 import dev.lambda.speed.topology.SpeedTopology;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
@@ -69,10 +70,13 @@ public final class SpeedLayer implements AutoCloseable {
     /**
      * Starts with the Cassandra sink wrapped by {@code wrapSink} (benchmarks observe flushes this way).
      *
-     * @throws dev.lambda.common.config.ConfigException if the events topic is missing or not stamped by the broker
+     * @throws dev.lambda.common.config.ConfigException if the events topic is missing or not stamped by the broker, or the
+     *         dead-letter topic is missing or takes smaller records than the producer may send it
      */
     public static SpeedLayer start(SpeedConfig config, ViewCatalog views, UnaryOperator<SpeedRowSink> wrapSink) {
         EventsTopic.requireBrokerTimestamps(config.kafka(), config.topology().eventsTopic());
+        EventsTopic.requireDeadLetterTopic(config.kafka(), config.topology().deadLetterTopic(),
+                config.topology().deadLetterMaxBytes() + SpeedSettings.RECORD_OVERHEAD_BYTES);
         CqlSession session = CassandraSessions.openWithSchema(config.cassandra());
         try {
             PublishedCutoffs.warnings(new ViewStateTable(session, config.cassandra().keyspace()), views, config.topology().slots())

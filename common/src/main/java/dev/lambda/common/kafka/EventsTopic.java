@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -54,20 +55,50 @@ public final class EventsTopic {
      * @throws IllegalStateException if Kafka does not answer
      */
     public static void requireBrokerTimestamps(KafkaClientSettings kafka, String topic) {
+        topicConfig(kafka, topic, "create it with " + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG + "=LogAppendTime (README: Order of first start)",
+                "uses LogAppendTime").ifPresent(config -> {
+                    ConfigEntry type = config.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
+                    requireLogAppendTime(topic, type == null ? null : type.value());
+                });
+    }
+
+    /**
+     * Checks that the dead-letter topic exists and takes records as large as the producer may send
+     * there. Otherwise the first reject would fail its task over and over (the same record is
+     * processed again after each failure), holding its partition with no word of why.
+     *
+     * @param largestRequest the producer's {@code max.request.size}
+     * @throws ConfigException if the topic is missing or its {@code max.message.bytes} is smaller
+     * @throws IllegalStateException if Kafka does not answer
+     */
+    public static void requireDeadLetterTopic(KafkaClientSettings kafka, String topic, int largestRequest) {
+        topicConfig(kafka, topic, "create it (README: Order of first start) or name another with --dlq-topic",
+                "takes records of " + largestRequest + " bytes").ifPresent(config -> {
+                    ConfigEntry size = config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+                    if (size != null && size.value() != null && Long.parseLong(size.value()) < largestRequest) {
+                        throw new ConfigException("dead-letter topic " + topic + " takes records of at most " + size.value() + " bytes ("
+                                + TopicConfig.MAX_MESSAGE_BYTES_CONFIG + "), and a reject may be sent with up to the producer's "
+                                + largestRequest + " (max.request.size): raise the topic's " + TopicConfig.MAX_MESSAGE_BYTES_CONFIG
+                                + ", or lower max.request.size with --kafka-property");
+                    }
+                });
+    }
+
+    /**
+     * The topic's configuration; empty when this principal may not describe it (then what it was
+     * checked for is only logged: a principal allowed to use a topic is not refused for that).
+     */
+    private static Optional<Config> topicConfig(KafkaClientSettings kafka, String topic, String whenMissing, String checked) {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
         try (Admin admin = Admin.create(adminProperties(kafka))) {
-            Config config = admin.describeConfigs(List.of(resource)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(resource);
-            ConfigEntry type = config.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
-            requireLogAppendTime(topic, type == null ? null : type.value());
+            return Optional.of(admin.describeConfigs(List.of(resource)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(resource));
         } catch (ExecutionException e) {
             if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-                throw new ConfigException("Kafka topic " + topic + " does not exist at " + kafka.bootstrapServers()
-                        + "; create it with " + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG + "=LogAppendTime (README: Order of first start)");
+                throw new ConfigException("Kafka topic " + topic + " does not exist at " + kafka.bootstrapServers() + "; " + whenMissing);
             }
             if (e.getCause() instanceof AuthorizationException) {
-                // a principal allowed to read the topic but not to describe its configuration: not a reason to refuse to run
-                LOG.warn("cannot check that Kafka topic {} uses LogAppendTime (not authorized to describe its configuration)", topic);
-                return;
+                LOG.warn("cannot check that Kafka topic {} {} (not authorized to describe its configuration)", topic, checked);
+                return Optional.empty();
             }
             throw new IllegalStateException("cannot describe Kafka topic " + topic + ": " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {

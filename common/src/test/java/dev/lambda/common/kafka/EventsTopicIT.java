@@ -161,6 +161,24 @@ class EventsTopicIT {
         return new ProducerRecord<>("open_transaction_events", partition, null, "{}".getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Otherwise the first reject fails its task over and over, holding its partition with no word of why. */
+    @Test
+    void aDeadLetterTopicMustExistAndTakeTheLargestRecordTheProducerMaySend(LocalCluster cluster) {
+        try (Admin admin = cluster.kafka().admin()) {
+            SystemTopics.create(admin, List.of(new NewTopic("small_dlq", 1, (short) 1)
+                    .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "65536"))));
+        }
+        KafkaClientSettings kafka = new KafkaClientSettings(cluster.bootstrapServers(), Map.of());
+        assertDoesNotThrow(() -> EventsTopic.requireDeadLetterTopic(kafka, SystemTopics.DEAD_LETTERS, 1024 * 1024),
+                "the broker's default max.message.bytes takes the producer's default max.request.size");
+        assertDoesNotThrow(() -> EventsTopic.requireDeadLetterTopic(kafka, "small_dlq", 65_536));
+        ConfigException small = assertThrows(ConfigException.class, () -> EventsTopic.requireDeadLetterTopic(kafka, "small_dlq", 1024 * 1024));
+        assertTrue(small.getMessage().startsWith("dead-letter topic small_dlq takes records of at most 65536 bytes (max.message.bytes)"),
+                small.getMessage());
+        ConfigException missing = assertThrows(ConfigException.class, () -> EventsTopic.requireDeadLetterTopic(kafka, "no_dlq", 1024 * 1024));
+        assertTrue(missing.getMessage().contains("no_dlq") && missing.getMessage().contains("does not exist"), missing.getMessage());
+    }
+
     @Test
     void aMissingTopicIsNamed(LocalCluster cluster) {
         KafkaClientSettings kafka = new KafkaClientSettings(cluster.bootstrapServers(), Map.of());
