@@ -7,6 +7,7 @@ import dev.lambda.common.config.Flags;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.common.view.ViewConfigException;
+import dev.lambda.common.view.ViewDefinition;
 import dev.lambda.serving.config.ServingConfig;
 import dev.lambda.serving.http.ServingApp;
 import dev.lambda.serving.query.QueryPlanner;
@@ -15,6 +16,7 @@ import dev.lambda.serving.query.SpeedChanges;
 import dev.lambda.serving.store.CachedBatchRows;
 import dev.lambda.serving.store.CassandraViewRows;
 import io.javalin.Javalin;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +39,7 @@ public final class Main {
             }
             config = ServingConfig.from(flags);
             views = new ViewCatalogLoader().load(config.viewsFile());
+            config.apiKeys().requireDefined(views.views().stream().map(ViewDefinition::name).collect(Collectors.toSet()));
         } catch (ConfigException | ViewConfigException e) {
             System.err.println("serving-layer: " + e.getMessage());
             System.exit(2);

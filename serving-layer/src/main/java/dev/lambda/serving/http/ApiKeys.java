@@ -38,9 +38,32 @@ public final class ApiKeys {
             if (!hash.matches("[0-9a-f]{64}")) {
                 throw new IllegalArgumentException("--api-key expects the SHA-256 hex of a key (64 hex digits), optionally =view1,view2");
             }
-            grants.put(hash, new Grant(parts.length == 1 ? Set.of("*") : Set.of(parts[1].split(","))));
+            Set<String> views = new java.util.LinkedHashSet<>();
+            for (String view : parts.length == 1 ? new String[] {"*"} : parts[1].split(",", -1)) {
+                if (view.isBlank()) {
+                    throw new IllegalArgumentException("--api-key " + hash.substring(0, 8) + "…=" + parts[1]
+                            + ": a view name is blank (views are separated by commas, no comma at either end)");
+                }
+                views.add(view.trim());
+            }
+            if (grants.put(hash, new Grant(Set.copyOf(views))) != null) {
+                throw new IllegalArgumentException("--api-key " + hash.substring(0, 8) + "… is given twice: give it once, with every view"
+                        + " it may read");
+            }
         }
         return new ApiKeys(grants);
+    }
+
+    /**
+     * Checks that every view a key is granted is one of {@code defined}: a misspelt name would
+     * leave the key a 404 where it was meant to read.
+     */
+    public void requireDefined(Set<String> defined) {
+        byHash.forEach((hash, grant) -> grant.views().stream().filter(v -> !v.equals("*") && !defined.contains(v)).findFirst()
+                .ifPresent(view -> {
+                    throw new dev.lambda.common.config.ConfigException("--api-key " + hash.substring(0, 8) + "… grants view \"" + view
+                            + "\", which the views file does not define (it has " + new java.util.TreeSet<>(defined) + ")");
+                }));
     }
 
     public boolean enabled() {

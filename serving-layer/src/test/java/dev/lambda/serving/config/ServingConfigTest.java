@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lambda.common.config.ConfigException;
 import dev.lambda.serving.http.ApiKeys;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The metrics key: its own setting, named in every error. */
@@ -35,6 +36,23 @@ class ServingConfigTest {
         assertFalse(c.apiKeys().enabled(), "the API's keys are their own setting");
         assertTrue(ServingConfig.from(ServingConfig.flags(new String[0], Map.of("LAMBDA_METRICS_KEY", ApiKeys.sha256("scraper"))))
                 .metricsKeys().grantFor("scraper").isPresent(), "from the environment too");
+    }
+
+    @Test
+    void anApiKeysViewsAreTrimmedAndEachMustBeAViewTheFileDefines() {
+        String hash = ApiKeys.sha256("analyst");
+        ApiKeys keys = from("--api-key", hash + "=sales, pageviews").apiKeys();
+        assertTrue(keys.grantFor("analyst").orElseThrow().allows("pageviews"), "a space after the comma is not part of the name");
+        keys.requireDefined(Set.of("sales", "pageviews", "activity"));
+        ConfigException typo = assertThrows(ConfigException.class, () -> from("--api-key", hash + "=pageveiws").apiKeys()
+                .requireDefined(Set.of("sales", "pageviews")));
+        assertEquals("--api-key " + hash.substring(0, 8) + "… grants view \"pageveiws\", which the views file does not define (it has"
+                + " [pageviews, sales])", typo.getMessage());
+        from("--api-key", hash).apiKeys().requireDefined(Set.of("sales")); // every view
+        assertTrue(assertThrows(ConfigException.class, () -> from("--api-key", hash + "=")).getMessage().contains("a view name is blank"));
+        assertTrue(assertThrows(ConfigException.class, () -> from("--api-key", hash + "=sales,")).getMessage().contains("a view name is blank"));
+        assertTrue(assertThrows(ConfigException.class, () -> from("--api-key", hash + "=sales", "--api-key", hash + "=pageviews"))
+                .getMessage().endsWith("is given twice: give it once, with every view it may read"));
     }
 
     @Test
