@@ -40,6 +40,8 @@ public final class ViewCatalogLoader {
             text = Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new ViewConfigException("views file " + file + " does not exist");
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ViewConfigException("views file " + file + " is not UTF-8 text: save it as UTF-8", e);
         } catch (IOException e) {
             throw new ViewConfigException("cannot read views file " + file + ": " + e.getMessage(), e);
         }
@@ -184,7 +186,7 @@ public final class ViewCatalogLoader {
 
     private static List<String> textList(String path, JsonNode node, boolean emptyAllowed) {
         if (node == null || node.isNull()) {
-            throw error(path, "required");
+            throw error(path, emptyAllowed && node != null ? "has no value: list them ([] for none) or leave the key out" : "required");
         }
         if (!node.isArray()) {
             throw error(path, "expected a list of strings, got " + node);

@@ -65,6 +65,8 @@ class ViewCatalogLoaderTest {
             'events: [a]'|'events: ["a|b"]'      | 'views[0].events[0]: "a|b": an event type'
             name: v|name: Bad-Name               | views[0].name: "Bad-Name" must be lower-case letters
             'dimensions: [x]'|'dimensions: [a, b, c, d, e, f, g, h, i, j, k]' | views[0].dimensions: at most 10 dimensions, got 11
+            'dimensions: [x]'|'dimensions: null' | views[0].dimensions: has no value: list them ([] for none) or leave the key out
+            'events: [a]'|'events: null'         | views[0].events: required
             """)
     void errorsNameTheViewAndField(String from, String to, String message) {
         String yaml = """
@@ -88,5 +90,14 @@ class ViewCatalogLoaderTest {
         assertEquals("views: expected a non-empty list of views",
                 assertThrows(ViewConfigException.class, () -> loader.parse("views: []")).getMessage());
         assertTrue(assertThrows(ViewConfigException.class, () -> loader.load(Path.of("no-such.yml"))).getMessage().contains("does not exist"));
+    }
+
+    @Test
+    void aFileNotInUtf8IsSaidToBeSo(@org.junit.jupiter.api.io.TempDir Path dir) throws java.io.IOException {
+        Path latin1 = dir.resolve("views.yml");
+        java.nio.file.Files.write(latin1, "views:\n  - {name: v, events: [caf\u00e9], granularity: hour, metrics: [{name: n, type: count}]}\n"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertEquals("views file " + latin1 + " is not UTF-8 text: save it as UTF-8",
+                assertThrows(ViewConfigException.class, () -> loader.load(latin1)).getMessage());
     }
 }
