@@ -5,6 +5,7 @@ import dev.lambda.common.view.ViewDefinition;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 
 /**
  * Chooses the stored level a query reads (DESIGN §3): the coarsest level, among the view's base
@@ -50,9 +51,13 @@ public final class QueryPlanner {
         }
         long read = buckets(from, to, chosen);
         if (read > maxReadBuckets) {
+            Granularity level = chosen;
+            // a coarser level reads fewer buckets, if the view keeps one and from and to fall on its boundaries
+            List<String> coarser = view.levels().stream().filter(l -> l != level && l.isCoarserOrEqual(level))
+                    .map(l -> l == Granularity.HOUR ? "hours" : "days").toList();
             throw QueryException.badParameter("from", "the range needs " + read + " " + chosen.id() + " buckets, more than the limit of "
-                    + maxReadBuckets + "; align from and to to whole " + (chosen == Granularity.MINUTE ? "hours or days" : "days")
-                    + " or shorten the range");
+                    + maxReadBuckets + "; " + (coarser.isEmpty() ? "" : "align from and to to whole " + String.join(" or ", coarser) + " or ")
+                    + "shorten the range");
         }
         return chosen;
     }

@@ -50,6 +50,10 @@ class QueryPlannerTest {
         assertTrue(e.getMessage().contains("28800 minute buckets") && e.getMessage().contains("hour or day"), e.getMessage());
         QueryException read = assertThrows(QueryException.class, () -> new QueryPlanner(10_000, 1_000)
                 .readLevel(SALES, t("2026-11-01T00:01:00Z"), t("2026-11-21T00:00:00Z"), null));
-        assertTrue(read.getMessage().contains("align from and to"), read.getMessage());
+        assertTrue(read.getMessage().endsWith("align from and to to whole hours or days or shorten the range"), read.getMessage());
+        QueryException days = assertThrows(QueryException.class, () -> new QueryPlanner(10_000, 1_000)
+                .readLevel(SALES, t("2000-01-01T00:00:00Z"), t("2026-01-01T00:00:00Z"), null));
+        assertTrue(days.getMessage().endsWith("day buckets, more than the limit of 1000; shorten the range"),
+                "from and to are whole days already, and the view keeps nothing coarser: " + days.getMessage());
     }
 }
