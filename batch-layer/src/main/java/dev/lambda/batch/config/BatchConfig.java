@@ -75,6 +75,10 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
 
     private static final Set<String> SWITCHES = Set.of("help", "accept-gap");
 
+    /** The flags only some commands take. */
+    private static final Map<String, List<String>> FOR_COMMANDS = Map.of("cutoff", List.of("recompute", "run"), "input", List.of("import"),
+            "format", List.of("import"), "accept-gap", List.of("ingest", "run"));
+
     /** Every flag the batch layer takes (each also as a {@code LAMBDA_*} environment variable). */
     public static Set<String> knownFlags() {
         Set<String> known = new HashSet<>(List.of("master", "checkpoint", "topic", "views", "slot-width", "safety-margin", "cutoff",
@@ -95,6 +99,12 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
             throw new ConfigException("expected one command: " + String.join(", ", COMMANDS) + " (see --help)");
         }
         String command = positional.get(0);
+        // on the command line they belong to one run; the environment may hold them for every command a schedule runs
+        FOR_COMMANDS.forEach((flag, commands) -> {
+            if (f.given(flag) && !commands.contains(command)) {
+                throw new ConfigException("--" + flag + " is for " + String.join(" and ", commands) + ", not " + command);
+            }
+        });
         IngestSlots slots;
         try {
             slots = new IngestSlots(f.duration("slot-width", Duration.ofHours(1)));

@@ -35,6 +35,22 @@ class BatchConfigTest {
         assertTrue(BatchConfig.from(BatchConfig.flags(new String[] {"ingest", "--accept-gap"}, Map.of())).acceptGap());
     }
 
+    /** A flag a command does not use would otherwise be taken without a word, as if it had done something. */
+    @Test
+    void aFlagOfAnotherCommandIsRefusedOnTheCommandLineButNotFromTheEnvironment() {
+        assertEquals("--cutoff is for recompute and run, not ingest", assertThrows(ConfigException.class,
+                () -> BatchConfig.from(BatchConfig.flags(new String[] {"ingest", "--cutoff", "2026-11-21T00:00:00Z"}, Map.of()))).getMessage());
+        assertEquals("--input is for import, not run", assertThrows(ConfigException.class,
+                () -> BatchConfig.from(BatchConfig.flags(new String[] {"run", "--input", "x.json"}, Map.of()))).getMessage());
+        assertEquals("--accept-gap is for ingest and run, not recompute", assertThrows(ConfigException.class,
+                () -> recompute("--accept-gap")).getMessage());
+        assertEquals("--format is for import, not recompute", assertThrows(ConfigException.class,
+                () -> recompute("--format", "json")).getMessage());
+        assertEquals("2026-11-21T00:00:00Z", recompute("--cutoff", "2026-11-21T00:00:00Z").cutoff().toString());
+        assertEquals("parquet", BatchConfig.from(BatchConfig.flags(new String[] {"ingest"}, Map.of("LAMBDA_FORMAT", "parquet"))).importFormat(),
+                "a schedule's environment holds settings for every command it runs");
+    }
+
     @Test
     void aGraceTooShortToRenewARecordInIsRefusedByName() {
         assertEquals("--grace must not be negative, got PT-1S",

@@ -98,6 +98,11 @@ public final class Flags {
         return given != null && switchValue(name, given.get(given.size() - 1));
     }
 
+    /** Whether the flag was given on the command line itself (with any value), not by the environment. */
+    public boolean given(String name) {
+        return values.containsKey(name);
+    }
+
     private static boolean switchValue(String name, String text) {
         if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
             return Boolean.parseBoolean(text);
