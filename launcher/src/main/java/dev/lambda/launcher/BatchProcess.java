@@ -1,11 +1,13 @@
 package dev.lambda.launcher;
 
 import dev.lambda.cluster.ForkedServer;
+import dev.lambda.common.config.ConfigException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** The batch layer in its own JVM with Spark's jars and JVM options: in the foreground, or logged. */
 final class BatchProcess {
@@ -38,9 +40,18 @@ final class BatchProcess {
         return ForkedServer.start("batch " + args.get(0), jvmOptions(home), home.batchClasspath(), MAIN, args, logFile);
     }
 
+    /** The batch JVM's heap, {@code LAMBDA_BATCH_HEAP} (default 2g), checked here rather than left to the JVM's own refusal. */
+    static String heap(Map<String, String> env) {
+        String heap = env.getOrDefault("LAMBDA_BATCH_HEAP", "2g").trim();
+        if (!heap.matches("[1-9][0-9]*[kKmMgGtT]?")) {
+            throw new ConfigException("LAMBDA_BATCH_HEAP must be a heap size like 2g or 1536m, got \"" + heap + "\"");
+        }
+        return heap;
+    }
+
     private static List<String> jvmOptions(LambdaHome home) {
         List<String> options = new ArrayList<>();
-        options.add("-Xmx" + System.getenv().getOrDefault("LAMBDA_BATCH_HEAP", "2g"));
+        options.add("-Xmx" + heap(System.getenv()));
         options.addAll(LambdaHome.SPARK_JVM_OPTIONS);
         options.add("-Dlog4j2.configurationFile=" + home.batchLogConfig().toUri());
         return options;

@@ -105,6 +105,7 @@ final class DemoCommand {
                     Path data) {
 
         static Settings from(Flags flags, Path defaultViews) {
+            BatchProcess.heap(System.getenv()); // before anything starts, not at the first batch run
             Path views = Path.of(flags.string("views", defaultViews.toString())).toAbsolutePath();
             if (!Files.isRegularFile(views)) {
                 throw new ConfigException("--views: " + views + " is not a file");
