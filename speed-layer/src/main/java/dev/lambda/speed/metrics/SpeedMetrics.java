@@ -18,6 +18,7 @@ public final class SpeedMetrics {
 
     private final Counter eventsIn;
     private final Counter viewUpdates;
+    private final Counter unusableValues;
     private final Counter duplicates;
     private final Counter closedSlotEvents;
     private final Counter deadLetters;
@@ -34,6 +35,10 @@ public final class SpeedMetrics {
                 .help("Records read from the events topic").register(registry);
         viewUpdates = Counter.builder().name("lambda_speed_view_updates_total")
                 .help("Events folded into a view (once per view, all levels)").labelNames("view").register(registry);
+        unusableValues = Counter.builder().name("lambda_speed_unusable_values_total")
+                .help("Events whose field for a sum/min/max metric held no usable number (not a plain decimal, or more than 28 digits at"
+                        + " the metric's scale): the event was counted, that value added nothing").labelNames("view", "metric")
+                .register(registry);
         duplicates = Counter.builder().name("lambda_speed_duplicates_dropped_total")
                 .help("Events dropped because their id was seen within the dedup window").register(registry);
         closedSlotEvents = Counter.builder().name("lambda_speed_closed_slot_events_total")
@@ -107,6 +112,14 @@ public final class SpeedMetrics {
 
     public void viewUpdated(String view) {
         viewUpdates.labelValues(view).inc();
+    }
+
+    public void unusableValue(String view, String metric) {
+        unusableValues.labelValues(view, metric).inc();
+    }
+
+    public long unusableValues(String view, String metric) {
+        return (long) unusableValues.labelValues(view, metric).get();
     }
 
     public void duplicateDropped() {

@@ -7,6 +7,7 @@ import dev.lambda.common.view.MetricSpec;
 import dev.lambda.common.view.ViewDefinition;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntConsumer;
 import org.apache.datasketches.hll.HllSketch;
 import org.apache.datasketches.hll.Union;
 
@@ -51,6 +52,14 @@ final class Rollup {
 
     /** Folds one event in. */
     void add(Event event, long ingest) {
+        add(event, ingest, i -> { });
+    }
+
+    /**
+     * Folds one event in, telling {@code unusable} the index of each sum/min/max metric whose field
+     * the event has but whose text is no usable number (it adds nothing, as {@link Aggregate#add}).
+     */
+    void add(Event event, long ingest, IntConsumer unusable) {
         for (int i = 0; i < values.length; i++) {
             MetricSpec m = metrics.get(i);
             String input = m.field() == null ? null : event.attr(m.field());
@@ -61,7 +70,11 @@ final class Rollup {
             } else if (values[i] instanceof MetricValue.Count c) {
                 values[i] = new MetricValue.Count(c.count() + 1);
             } else {
-                values[i] = values[i].plus(Aggregate.single(m, input));
+                MetricValue one = Aggregate.single(m, input);
+                if (one.read() == null && input != null && !input.isEmpty()) {
+                    unusable.accept(i);
+                }
+                values[i] = values[i].plus(one);
             }
         }
         latestIngest = Math.max(latestIngest, ingest);

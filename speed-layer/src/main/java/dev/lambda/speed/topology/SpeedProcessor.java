@@ -432,7 +432,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 cell = new Cell(key, view);
                 base.put(key, cell);
             }
-            cell.rollup.add(event, ingest);
+            cell.rollup.add(event, ingest, metric -> metrics.unusableValue(view.name(), view.metrics().get(metric).name()));
             cell.position = processedThrough;
             changed(cell);
             if (!cell.unsaved) {

@@ -399,6 +399,21 @@ class SpeedTopologyTest {
         assertEquals(-1, metrics.openAggregates(0));
     }
 
+    /** Such an event counts and its amount adds nothing, as documented; an operator sees how often, per view and metric. */
+    @Test
+    void anAmountThatIsNoNumberIsCountedPerMetricAndTheEventStillCounts() {
+        send(purchase("a", "2026-11-21T10:00:00Z", "p1", "12,50", "u1"), "2026-11-21T10:00:01Z");
+        send(purchase("b", "2026-11-21T10:00:00Z", "p1", "2.50", "u2"), "2026-11-21T10:00:02Z");
+        send("{\"id\":\"c\",\"type\":\"purchase\",\"ts\":\"2026-11-21T10:00:00Z\",\"attrs\":{\"product\":\"p1\",\"country\":\"NP\"}}",
+                "2026-11-21T10:00:03Z"); // no amount at all: nothing to report
+        flush();
+        assertEquals(3L, sales("day", "2026-11-21T00:00:00Z", 0));
+        assertEquals(new BigDecimal("2.50"), sales("day", "2026-11-21T00:00:00Z", 1));
+        for (String metric : List.of("revenue", "smallest", "biggest")) {
+            assertEquals(1, metrics.unusableValues("sales", metric), metric + ", once however many levels the view keeps");
+        }
+    }
+
     @Test
     void aDuplicateWithinTheWindowCountsOnceAndOneBeyondItCountsAgain() {
         String e = purchase("dup", "2026-11-21T10:00:00Z", "p1", "2.50", "u1");
