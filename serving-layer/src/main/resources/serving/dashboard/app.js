@@ -102,11 +102,25 @@ function queryPath(view, p, groups) {
   });
   if ($('group-by').value) params.set('groupBy', $('group-by').value);
   const dimension = $('filter-dimension').value;
-  // typed as the API takes them: commas between values, \, for a comma within one
-  const values = $('filter-values').value.split(/(?<!\\),/).map((v) => v.trim()).filter((v) => v);
+  const values = splitValues($('filter-values').value).map((v) => v.trim()).filter((v) => v);
   if (dimension && values.length) params.append('filter', dimension + ':' + values.join(','));
   if (groups) params.append('filter', $('group-by').value + ':' + groups.map(filterValue).join(','));
   return '/api/v1/views/' + encodeURIComponent(view.name) + '/query?' + params;
+}
+
+/**
+ * Filter values as typed, in the API's form (commas between values, \, for a comma within one,
+ * \\ for a backslash): split at the commas that separate, each value left as typed.
+ */
+function splitValues(text) {
+  const values = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '\\') i++; // what follows is part of the value
+    else if (text[i] === ',') { values.push(text.slice(start, i)); start = i + 1; }
+  }
+  values.push(text.slice(start));
+  return values;
 }
 
 /** A value as a filter names it: a comma or a backslash within it escaped with a backslash. */

@@ -54,7 +54,7 @@ public final class Main {
             }
             config = BatchConfig.from(flags);
             // archiving never waits on the views file: a mistake in it must not hold Kafka's records back while retention runs
-            boolean archiveOnly = config.command().equals("ingest") || config.command().equals("import");
+            boolean archiveOnly = BatchConfig.archives(config.command());
             if (!archiveOnly) {
                 try {
                     views = new ViewCatalogLoader().load(Path.of(config.viewsFile()));

@@ -43,7 +43,7 @@ final class BatchProcess {
     /** The batch JVM's heap, {@code LAMBDA_BATCH_HEAP} (default 2g), checked here rather than left to the JVM's own refusal. */
     static String heap(Map<String, String> env) {
         String heap = env.getOrDefault("LAMBDA_BATCH_HEAP", "2g").trim();
-        if (!heap.matches("[1-9][0-9]*[kKmMgGtT]?")) {
+        if (!heap.matches("[1-9][0-9]*[mMgGtT]")) { // in megabytes or more: the JVM refuses a heap of kilobytes
             throw new ConfigException("LAMBDA_BATCH_HEAP must be a heap size like 2g or 1536m, got \"" + heap + "\"");
         }
         return heap;

@@ -52,10 +52,11 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
               --slot-width DURATION        ingest slot width (must match the speed layer)   [1h]
               --safety-margin DURATION     cutoff = floor(ingest start - margin, slot)      [5m]
               --ingest-batch-records N     most Kafka records per ingest micro-batch        [1000000]
-              --accept-gap                 ingest: go on although Kafka deleted records     [off]
-                                           never archived (once, after importing them;
-                                           command line only, not from the environment)
-              --cutoff INSTANT             explicit cutoff (a slot boundary), e.g. 2026-11-21T00:00:00Z
+              --accept-gap                 ingest, run: go on although Kafka deleted        [off]
+                                           records never archived (once, after importing
+                                           them; command line only, not from the environment)
+              --cutoff INSTANT             recompute, run: explicit cutoff (a slot boundary),
+                                           e.g. 2026-11-21T00:00:00Z
               --grace DURATION             keep superseded generations this long, and       [1h]
                                            unpublished ones this long after their record's
                                            last renewal (0s only if runs never overlap;
@@ -75,9 +76,9 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
 
     private static final Set<String> SWITCHES = Set.of("help", "accept-gap");
 
-    /** The flags only some commands take. */
-    private static final Map<String, List<String>> FOR_COMMANDS = Map.of("cutoff", List.of("recompute", "run"), "input", List.of("import"),
-            "format", List.of("import"), "accept-gap", List.of("ingest", "run"));
+    /** The flags only some commands take, in the order a command line is checked. */
+    private static final Map<String, List<String>> FOR_COMMANDS = new java.util.LinkedHashMap<>(Map.of("cutoff",
+            List.of("recompute", "run"), "input", List.of("import"), "format", List.of("import"), "accept-gap", List.of("ingest", "run")));
 
     /** Every flag the batch layer takes (each also as a {@code LAMBDA_*} environment variable). */
     public static Set<String> knownFlags() {
@@ -93,15 +94,26 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
         return Flags.parseWithArguments(args, env, knownFlags(), SWITCHES);
     }
 
+    private static boolean takes(String command, String flag) {
+        return FOR_COMMANDS.get(flag).contains(command);
+    }
+
+    /** Whether the command only archives: it never reads the views file (see Main). */
+    public static boolean archives(String command) {
+        return command.equals("ingest") || command.equals("import");
+    }
+
     public static BatchConfig from(Flags f) {
         List<String> positional = f.positional();
         if (positional.size() != 1 || !COMMANDS.contains(positional.get(0))) {
             throw new ConfigException("expected one command: " + String.join(", ", COMMANDS) + " (see --help)");
         }
         String command = positional.get(0);
-        // on the command line they belong to one run; the environment may hold them for every command a schedule runs
+        // on the command line they belong to one run; the environment may hold them for every command a schedule
+        // runs, so a command reads only its own
         FOR_COMMANDS.forEach((flag, commands) -> {
-            if (f.given(flag) && !commands.contains(command)) {
+            boolean given = SWITCHES.contains(flag) ? f.onCommandLine(flag) : f.given(flag);
+            if (given && !commands.contains(command)) {
                 throw new ConfigException("--" + flag + " is for " + String.join(" and ", commands) + ", not " + command);
             }
         });
@@ -112,7 +124,7 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
             throw new ConfigException("--slot-width: " + e.getMessage());
         }
         Instant cutoff = null;
-        String cutoffText = f.string("cutoff", null);
+        String cutoffText = takes(command, "cutoff") ? f.string("cutoff", null) : null;
         if (cutoffText != null) {
             try {
                 cutoff = Instant.parse(cutoffText);
@@ -129,20 +141,20 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
                     + " while it writes), got " + grace);
         }
         String master = f.string("master", "data/master");
-        String format = f.string("format", "json");
+        String format = takes(command, "format") ? f.string("format", "json") : "json";
         if (!format.equals("json") && !format.equals("parquet")) {
             throw new ConfigException("--format must be json or parquet, got " + format);
         }
-        String input = f.string("input", null);
+        String input = takes(command, "input") ? f.string("input", null) : null;
         if (command.equals("import") && input == null) {
             throw new ConfigException("import needs --input PATH");
         }
         return new BatchConfig(command, KafkaClientSettings.from(f), f.string("topic", "events"), master,
                 f.string("checkpoint", master + "/_checkpoints/ingest"), CassandraTarget.from(CassandraSettings.from(f)),
-                f.string("views", "config/views.yml"), slots, f.duration("safety-margin", Duration.ofMinutes(5)), cutoff,
+                archives(command) ? "config/views.yml" : f.string("views", "config/views.yml"), slots, f.duration("safety-margin", Duration.ofMinutes(5)), cutoff,
                 grace, f.duration("future-tolerance", Duration.ofMinutes(5)),
                 f.string("spark-master", null), f.integer("shuffle-partitions", 8, 1, 100_000), input, format, 64,
-                f.integer("ingest-batch-records", 1_000_000, 1, Integer.MAX_VALUE), f.onCommandLine("accept-gap"),
+                f.integer("ingest-batch-records", 1_000_000, 1, Integer.MAX_VALUE), takes(command, "accept-gap") && f.onCommandLine("accept-gap"),
                 WriteConsistency.parse(f.string("write-consistency", "auto")));
     }
 }

@@ -47,8 +47,12 @@ class BatchConfigTest {
         assertEquals("--format is for import, not recompute", assertThrows(ConfigException.class,
                 () -> recompute("--format", "json")).getMessage());
         assertEquals("2026-11-21T00:00:00Z", recompute("--cutoff", "2026-11-21T00:00:00Z").cutoff().toString());
-        assertEquals("parquet", BatchConfig.from(BatchConfig.flags(new String[] {"ingest"}, Map.of("LAMBDA_FORMAT", "parquet"))).importFormat(),
-                "a schedule's environment holds settings for every command it runs");
+        assertEquals("json", BatchConfig.from(BatchConfig.flags(new String[] {"ingest"}, Map.of("LAMBDA_FORMAT", "csv", "LAMBDA_VIEWS", "",
+                "LAMBDA_CUTOFF", "soon", "LAMBDA_INPUT", ""))).importFormat(),
+                "a schedule's environment holds settings for every command it runs: a command reads only its own");
+        assertEquals("parquet", BatchConfig.from(BatchConfig.flags(new String[] {"import"}, Map.of("LAMBDA_FORMAT", "parquet",
+                "LAMBDA_INPUT", "x.parquet"))).importFormat());
+        assertFalse(recompute("--accept-gap=false").acceptGap(), "a switch set off is not one given to the wrong command");
     }
 
     @Test

@@ -70,7 +70,7 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
         ApiKeys keys;
         ApiKeys metricsKeys;
         try {
-            keys = ApiKeys.parse(f.strings("api-key"));
+            keys = ApiKeys.parse(f.strings("api-key"), "--api-key");
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -79,9 +79,9 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
             throw new ConfigException("--metrics-key takes the SHA-256 hex of a key, without views: /metrics names them all");
         }
         try {
-            metricsKeys = ApiKeys.parse(metricsHashes);
+            metricsKeys = ApiKeys.parse(metricsHashes, "--metrics-key");
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("--metrics-key expects the SHA-256 hex of a key (64 hex digits)");
+            throw new ConfigException(e.getMessage());
         }
         String cors = f.string("cors-origins", "");
         Duration queryTimeout = f.duration("query-timeout", Duration.ofSeconds(5));

@@ -30,25 +30,27 @@ public final class ApiKeys {
         this.byHash = Map.copyOf(byHash);
     }
 
-    public static ApiKeys parse(List<String> entries) {
+    /** Grants of the hashes in {@code entries} ({@code HASH[=view1,view2]}); errors name {@code flag}. */
+    public static ApiKeys parse(List<String> entries, String flag) {
         Map<String, Grant> grants = new LinkedHashMap<>();
         for (String entry : entries) {
             String[] parts = entry.trim().split("=", 2);
             String hash = parts[0].trim().toLowerCase(java.util.Locale.ROOT);
             if (!hash.matches("[0-9a-f]{64}")) {
-                throw new IllegalArgumentException("--api-key expects the SHA-256 hex of a key (64 hex digits), optionally =view1,view2");
+                throw new IllegalArgumentException(flag + " expects the SHA-256 hex of a key (64 hex digits)"
+                        + (flag.equals("--api-key") ? ", optionally =view1,view2" : ""));
             }
             Set<String> views = new java.util.LinkedHashSet<>();
             for (String view : parts.length == 1 ? new String[] {"*"} : parts[1].split(",", -1)) {
                 if (view.isBlank()) {
-                    throw new IllegalArgumentException("--api-key " + hash.substring(0, 8) + "…=" + parts[1]
+                    throw new IllegalArgumentException(flag + " " + hash.substring(0, 8) + "…=" + parts[1]
                             + ": a view name is blank (views are separated by commas, no comma at either end)");
                 }
                 views.add(view.trim());
             }
             if (grants.put(hash, new Grant(Set.copyOf(views))) != null) {
-                throw new IllegalArgumentException("--api-key " + hash.substring(0, 8) + "… is given twice: give it once, with every view"
-                        + " it may read");
+                throw new IllegalArgumentException(flag + " " + hash.substring(0, 8) + "… is given twice: give it once"
+                        + (flag.equals("--api-key") ? ", with every view it may read" : ""));
             }
         }
         return new ApiKeys(grants);

@@ -52,8 +52,10 @@ public final class QueryPlanner {
         long read = buckets(from, to, chosen);
         if (read > maxReadBuckets) {
             Granularity level = chosen;
-            // a coarser level reads fewer buckets, if the view keeps one and from and to fall on its boundaries
-            List<String> coarser = view.levels().stream().filter(l -> l != level && l.isCoarserOrEqual(level))
+            // a coarser level reads fewer buckets, if the view keeps one no coarser than the granularity asked for, and from
+            // and to fall on its boundaries
+            List<String> coarser = view.levels().stream()
+                    .filter(l -> l != level && l.isCoarserOrEqual(level) && (requested == null || requested.isCoarserOrEqual(l)))
                     .map(l -> l == Granularity.HOUR ? "hours" : "days").toList();
             throw QueryException.badParameter("from", "the range needs " + read + " " + chosen.id() + " buckets, more than the limit of "
                     + maxReadBuckets + "; " + (coarser.isEmpty() ? "" : "align from and to to whole " + String.join(" or ", coarser) + " or ")

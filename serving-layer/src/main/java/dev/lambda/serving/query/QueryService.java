@@ -15,9 +15,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Answers a query: reads the view's published state, then the read level's batch rows of that
@@ -137,7 +139,7 @@ public final class QueryService {
         return rows.reachable();
     }
 
-    /** @param deadlineNanos ({@link System#nanoTime()}) after which no read of the query starts */
+    /** @param deadlineNanos ({@link System#nanoTime()}) after which no read of the query starts, nor its merge */
     private CompletableFuture<Answer> read(Query q, Granularity level, ViewState state, long deadlineNanos) {
         BatchPartCache.Key key = state == null ? null : BatchPartCache.Key.of(q, level, state.generation());
         Map<QueryEngine.GroupKey, Aggregate> cachedPart = key == null ? Map.of() : batchParts.get(key);
@@ -153,6 +155,10 @@ public final class QueryService {
         List<CompletableFuture<?>> all = new ArrayList<>(batch);
         all.addAll(speed);
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApplyAsync(v -> {
+            if (System.nanoTime() - deadlineNanos > 0) {
+                // its caller has given up: under overload, queued merges would otherwise go on holding their rows and time
+                throw new CompletionException(new TimeoutException("the query's deadline passed before its rows were merged"));
+            }
             Map<QueryEngine.GroupKey, Aggregate> batchPart = cachedPart;
             if (batchPart == null) {
                 List<BatchRow> b = new ArrayList<>();

@@ -61,5 +61,8 @@ class ServingConfigTest {
         assertEquals("--metrics-key expects the SHA-256 hex of a key (64 hex digits)", notHex.getMessage());
         ConfigException withViews = assertThrows(ConfigException.class, () -> from("--metrics-key", ApiKeys.sha256("s") + "=sales"));
         assertEquals("--metrics-key takes the SHA-256 hex of a key, without views: /metrics names them all", withViews.getMessage());
+        String hash = ApiKeys.sha256("s");
+        assertEquals("--metrics-key " + hash.substring(0, 8) + "… is given twice: give it once", assertThrows(ConfigException.class,
+                () -> from("--metrics-key", hash, "--metrics-key", hash)).getMessage());
     }
 }

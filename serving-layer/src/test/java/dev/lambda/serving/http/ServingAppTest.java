@@ -227,7 +227,7 @@ class ServingAppTest {
     /** /metrics names every view: with a metrics key set, it asks for it, whatever the API's keys. */
     @Test
     void metricsAskForTheirOwnKeyWhenOneIsSet() throws Exception {
-        start(new ApiKeys(Map.of()), ApiKeys.parse(List.of(ApiKeys.sha256("scraper-key"))));
+        start(new ApiKeys(Map.of()), ApiKeys.parse(List.of(ApiKeys.sha256("scraper-key")), "--metrics-key"));
         HttpResponse<String> none = get("/metrics");
         assertEquals(401, none.statusCode());
         assertEquals("unauthorized", error(none).get("code").asText());
@@ -318,7 +318,7 @@ class ServingAppTest {
 
     @Test
     void apiKeysGuardTheApiButNotHealth() throws Exception {
-        start(ApiKeys.parse(List.of(ApiKeys.sha256(KEY) + "=sales")));
+        start(ApiKeys.parse(List.of(ApiKeys.sha256(KEY) + "=sales"), "--api-key"));
         String q = "/api/v1/views/sales/query?from=2026-11-21&to=2026-11-22";
         HttpResponse<String> none = get(q);
         assertEquals(401, none.statusCode());
@@ -351,7 +351,7 @@ class ServingAppTest {
      */
     @Test
     void aBrowserOnAnotherOriginPassesThePreflightWithoutAKeyAndQueriesWithIt() throws Exception {
-        start(ApiKeys.parse(List.of(ApiKeys.sha256(KEY) + "=sales")));
+        start(ApiKeys.parse(List.of(ApiKeys.sha256(KEY) + "=sales"), "--api-key"));
         String q = "/api/v1/views/sales/query?from=2026-11-21&to=2026-11-22";
         HttpResponse<String> preflight = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.port() + q))
                 .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "http://dash.example")

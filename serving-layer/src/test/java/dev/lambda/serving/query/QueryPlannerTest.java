@@ -55,5 +55,9 @@ class QueryPlannerTest {
                 .readLevel(SALES, t("2000-01-01T00:00:00Z"), t("2026-01-01T00:00:00Z"), null));
         assertTrue(days.getMessage().endsWith("day buckets, more than the limit of 1000; shorten the range"),
                 "from and to are whole days already, and the view keeps nothing coarser: " + days.getMessage());
+        QueryException hourly = assertThrows(QueryException.class, () -> new QueryPlanner(100_000, 1_000)
+                .readLevel(SALES, t("2026-10-01T00:00:00Z"), t("2026-11-21T00:00:00Z"), Granularity.HOUR));
+        assertTrue(hourly.getMessage().endsWith("hour buckets, more than the limit of 1000; shorten the range"),
+                "day buckets cannot answer hours: " + hourly.getMessage());
     }
 }

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -240,9 +241,11 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
     }
 
     /** A view with its version computed once, its base level and its coarser ones. */
-    private record ViewPlan(ViewDefinition view, String version, Granularity base, List<Granularity> coarser) {
-        ViewPlan(ViewDefinition view) {
-            this(view, view.version(), view.granularity(), view.levels().subList(1, view.levels().size()));
+    /** @param unusable reports a metric (by index) whose input held no usable number */
+    private record ViewPlan(ViewDefinition view, String version, Granularity base, List<Granularity> coarser, IntConsumer unusable) {
+        ViewPlan(ViewDefinition view, SpeedMetrics metrics) {
+            this(view, view.version(), view.granularity(), view.levels().subList(1, view.levels().size()),
+                    metric -> metrics.unusableValue(view.name(), view.metrics().get(metric).name()));
         }
     }
 
@@ -312,7 +315,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         }
         Map<String, ViewPlan> plansByVersion = new HashMap<>();
         for (ViewDefinition view : catalog.views()) {
-            ViewPlan plan = new ViewPlan(view);
+            ViewPlan plan = new ViewPlan(view, metrics);
             plansByVersion.put(view.versionKey(), plan);
             for (String type : view.events()) {
                 plansByType.computeIfAbsent(type, t -> new ArrayList<>()).add(plan);
@@ -432,7 +435,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 cell = new Cell(key, view);
                 base.put(key, cell);
             }
-            cell.rollup.add(event, ingest, metric -> metrics.unusableValue(view.name(), view.metrics().get(metric).name()));
+            cell.rollup.add(event, ingest, plan.unusable());
             cell.position = processedThrough;
             changed(cell);
             if (!cell.unsaved) {
