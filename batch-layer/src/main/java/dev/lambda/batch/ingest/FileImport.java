@@ -8,6 +8,9 @@ import dev.lambda.batch.config.BatchConfig;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -19,6 +22,8 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.TimestampNTZType;
 import org.apache.spark.sql.types.TimestampType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code import}: backfills history that never went through Kafka from JSON-lines files (one
@@ -31,6 +36,8 @@ import org.apache.spark.sql.types.TimestampType;
  */
 public final class FileImport {
 
+    private static final Logger LOG = LoggerFactory.getLogger(FileImport.class);
+
     private FileImport() {
     }
 
@@ -39,6 +46,29 @@ public final class FileImport {
         MasterDataset master = new MasterDataset(config.master());
         String importId = MasterDataset.importId(now);
         master.beginImport(spark, importId);
+        // a sign of life while it runs: a recompute takes an import silent for long for killed, and removes it
+        ScheduledExecutorService renewals = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "import-alive");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = MasterDataset.IMPORT_RENEWAL.toMillis();
+        renewals.scheduleWithFixedDelay(() -> {
+            try {
+                master.renewImport(spark, importId);
+            } catch (RuntimeException e) { // the publish checks again, and fails if the import was removed meanwhile
+                LOG.warn("import {}: {}", importId, e.getMessage());
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
+        try {
+            importAndPublish(spark, config, progress, master, importId, now);
+        } finally {
+            renewals.shutdownNow();
+        }
+    }
+
+    private static void importAndPublish(SparkSession spark, BatchConfig config, Progress progress, MasterDataset master,
+                                         String importId, Instant now) {
         long total;
         List<Row> rejected;
         try {
@@ -54,7 +84,7 @@ public final class FileImport {
                     .agg(functions.count(lit(1)).as("rows"), functions.first(col("reject_detail")).as("example"))
                     .orderBy(col("rows").desc()).collectAsList();
         } catch (Exception e) { // Spark's AnalysisException (a missing path, say) is a checked exception thrown unchecked
-            master.discardImport(spark, importId); // a failed import holds no cutoff back; a killed one does, until removed
+            master.discardImport(spark, importId); // a failed import holds no cutoff back; a killed one does, until it goes silent
             throw e instanceof RuntimeException r ? r : new IllegalArgumentException(e.getMessage(), e);
         }
         long rejectedRows = rejected.stream().mapToLong(r -> r.getLong(1)).sum();

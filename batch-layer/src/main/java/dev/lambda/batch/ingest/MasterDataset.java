@@ -3,13 +3,15 @@ package dev.lambda.batch.ingest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
-import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -45,6 +47,12 @@ public final class MasterDataset {
 
     private static final String INGEST_MARKER = "/_ingest_state/last_start";
     private static final String IMPORTS_UNDER_WAY = "/_imports_under_way";
+    /** In an import's folder while it runs: written again every {@link #IMPORT_RENEWAL}, its sign of life (readers skip {@code _} files). */
+    private static final String ALIVE = "_alive";
+    /** How often a running import shows it is alive. */
+    public static final Duration IMPORT_RENEWAL = Duration.ofSeconds(30);
+    /** An import silent this long is taken for abandoned (killed): a recompute removes it instead of waiting for it. */
+    public static final Duration ABANDONED_AFTER = Duration.ofMinutes(10);
     private static final DateTimeFormatter IMPORT_ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
     private static final String INGEST_MARKER_NEXT = "/_ingest_state/last_start.tmp";
 
@@ -67,9 +75,14 @@ public final class MasterDataset {
         return root + IMPORTS_UNDER_WAY + "/import_id=" + importId;
     }
 
+    /** An import under way: its folder, its start (the ingest time of its rows) and when it last showed it was alive. */
+    public record ImportUnderWay(String folder, Instant start, Instant lastSignOfLife) {
+    }
+
     /**
      * Marks an import under way before it reads anything, so that no recompute starting meanwhile
-     * takes a cutoff past its start: its folder is created empty, and must not exist yet.
+     * takes a cutoff past its start: its folder is created with nothing but its sign of life, and
+     * must not exist yet.
      */
     public void beginImport(SparkSession spark, String importId) {
         Path path = new Path(importUnderWayPath(importId));
@@ -78,17 +91,65 @@ public final class MasterDataset {
             if (fs.exists(path) || !fs.mkdirs(path)) {
                 throw new IOException(path + " already exists: another import started in the same millisecond");
             }
+            writeAlive(fs, new Path(path, ALIVE));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot begin the import", e);
         }
     }
 
-    /** Moves a complete import into the dataset, all at once (a rename, on file systems where one is atomic). */
+    /**
+     * Shows that the import is still running (every {@link #IMPORT_RENEWAL}), so no recompute takes
+     * it for abandoned.
+     *
+     * @throws IllegalStateException if its folder was removed: a recompute took it for abandoned
+     */
+    public void renewImport(SparkSession spark, String importId) {
+        Path alive = new Path(importUnderWayPath(importId), ALIVE);
+        try {
+            FileSystem fs = alive.getFileSystem(conf(spark));
+            requireAlive(fs, alive);
+            writeAlive(fs, alive);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot renew the import's sign of life " + alive, e);
+        }
+    }
+
+    private static void writeAlive(FileSystem fs, Path alive) throws IOException {
+        try (FSDataOutputStream out = fs.create(alive, true)) {
+            out.write(Instant.now().toString().getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private static void requireAlive(FileSystem fs, Path alive) throws IOException {
+        if (!fs.exists(alive)) {
+            throw new IllegalStateException("this import's folder " + alive.getParent() + " was removed while it ran: it went without a"
+                    + " sign of life for longer than a recompute waits (" + ABANDONED_AFTER.toMinutes() + " min) and was taken for"
+                    + " abandoned; nothing of it is in the master dataset: run the import again");
+        }
+    }
+
+    /** Removes an import that went silent (see {@link #ABANDONED_AFTER}); nothing of it was ever part of the dataset. */
+    public void removeAbandonedImport(SparkSession spark, ImportUnderWay abandoned) {
+        Path path = new Path(abandoned.folder());
+        try {
+            path.getFileSystem(conf(spark)).delete(path, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove the abandoned import " + path, e);
+        }
+    }
+
+    /**
+     * Moves a complete import into the dataset, all at once (a rename, on file systems where one is
+     * atomic), unless a recompute took it for abandoned and removed it meanwhile.
+     */
     public void publishImport(SparkSession spark, String importId) {
         Path from = new Path(importUnderWayPath(importId));
         Path to = new Path(importPath(importId));
         try {
             FileSystem fs = from.getFileSystem(conf(spark));
+            Path alive = new Path(from, ALIVE);
+            requireAlive(fs, alive);
+            fs.delete(alive, false);
             fs.mkdirs(to.getParent());
             if (!fs.rename(from, to)) {
                 throw new IOException("rename of " + from + " to " + to + " failed");
@@ -109,13 +170,14 @@ public final class MasterDataset {
     }
 
     /**
-     * The imports under way (or that failed without cleaning up), each by the folder it is written
-     * in and the time it started, which is the ingest time of its rows: a recompute's cutoff must not
-     * pass it before its rows are in the dataset.
+     * The imports under way (or killed without cleaning up), each by the folder it is written in, the
+     * time it started, which is the ingest time of its rows (a recompute's cutoff must not pass it
+     * before its rows are in the dataset), and the time of its last sign of life (the file system's
+     * clock; an import of an earlier release, without one, by its folder's).
      */
-    public Map<String, Instant> importsUnderWay(SparkSession spark) {
+    public List<ImportUnderWay> importsUnderWay(SparkSession spark) {
         Path folder = new Path(root + IMPORTS_UNDER_WAY);
-        Map<String, Instant> imports = new TreeMap<>();
+        List<ImportUnderWay> imports = new ArrayList<>();
         try {
             FileSystem fs = folder.getFileSystem(conf(spark));
             if (!fs.exists(folder)) {
@@ -124,12 +186,16 @@ public final class MasterDataset {
             for (FileStatus status : fs.listStatus(folder)) {
                 String name = status.getPath().getName();
                 if (name.startsWith("import_id=")) {
-                    imports.put(status.getPath().toString(), importStart(status.getPath(), name.substring("import_id=".length())));
+                    Path alive = new Path(status.getPath(), ALIVE);
+                    long lastSign = fs.exists(alive) ? fs.getFileStatus(alive).getModificationTime() : status.getModificationTime();
+                    imports.add(new ImportUnderWay(status.getPath().toString(),
+                            importStart(status.getPath(), name.substring("import_id=".length())), Instant.ofEpochMilli(lastSign)));
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + folder, e);
         }
+        imports.sort(Comparator.comparing(ImportUnderWay::folder));
         return imports;
     }
 

@@ -1,5 +1,6 @@
 package dev.lambda.batch.recompute;
 
+import dev.lambda.batch.ingest.MasterDataset;
 import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.time.IngestSlots;
 import java.time.Duration;
@@ -56,10 +57,18 @@ public final class CutoffChoice {
     }
 
     /**
+     * Whether an import under way went without a sign of life for longer than
+     * {@link MasterDataset#ABANDONED_AFTER}: it was killed, and holds no cutoff back any more.
+     */
+    public static boolean abandoned(MasterDataset.ImportUnderWay underWay, Instant now) {
+        return Duration.between(underWay.lastSignOfLife(), now).compareTo(MasterDataset.ABANDONED_AFTER) > 0;
+    }
+
+    /**
      * The cutoff held at or before the start of every import under way: its rows carry that start as
      * their ingest time and are not in the master dataset until it completes, so a generation with
      * a later cutoff would lack them, and a later run at the same cutoff would count them. (An
-     * import that was killed leaves its folder, and holds cutoffs until it is removed.)
+     * import that was killed leaves its folder: {@link #abandoned} tells when to remove it.)
      *
      * @param imports  each import under way, by its folder, with its start
      * @param explicit whether {@code cutoff} was given ({@code --cutoff}): then it is refused rather than moved
@@ -70,8 +79,8 @@ public final class CutoffChoice {
             return cutoff;
         }
         String which = "the import written in " + earliest.get().getKey() + ", started at " + earliest.get().getValue() + ", is not"
-                + " complete: its rows, ingested then, are not in the master dataset yet (if it was killed, remove that folder and"
-                + " import again)";
+                + " complete: its rows, ingested then, are not in the master dataset yet (one killed is removed once it has shown no sign"
+                + " of life for " + MasterDataset.ABANDONED_AFTER.toMinutes() + " min)";
         if (explicit) {
             throw new IllegalArgumentException("cutoff " + cutoff + " is after " + earliest.get().getValue() + ": " + which);
         }

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -165,7 +166,18 @@ public final class Recompute {
         Optional<Instant> lastIngest = ingestStart.isPresent() ? ingestStart : master.lastIngestStart(spark);
         Instant derived = CutoffChoice.choose(Optional.ofNullable(config.cutoff()), lastIngest, config.slots(), config.safetyMargin(),
                 Instant.now());
-        Map<String, Instant> imports = master.importsUnderWay(spark);
+        Map<String, Instant> imports = new TreeMap<>();
+        Instant now = Instant.now();
+        for (MasterDataset.ImportUnderWay underWay : master.importsUnderWay(spark)) {
+            if (CutoffChoice.abandoned(underWay, now)) {
+                master.removeAbandonedImport(spark, underWay);
+                progress.line("import", 0, "removed " + underWay.folder() + ", an import started at " + underWay.start() + " that has shown"
+                        + " no sign of life since " + underWay.lastSignOfLife() + ": taken for killed, it holds the cutoff back no longer;"
+                        + " nothing of it was in the master dataset, so run that import again");
+            } else {
+                imports.put(underWay.folder(), underWay.start());
+            }
+        }
         Instant cutoff = CutoffChoice.beforeImportsUnderWay(derived, config.cutoff() != null, imports, config.slots());
         progress.line("cutoff", 0, "T = " + cutoff + (cutoff.equals(derived) ? ""
                 : " (not " + derived + ": held at or before the start of the imports under way " + imports + ")"));
@@ -189,8 +201,8 @@ public final class Recompute {
                 throw e;
             }
             throw new IllegalStateException(e.getMessage() + ". The cutoff was held back from " + derived + " to " + cutoff + " by the"
-                    + " imports under way " + imports + ": one killed leaves its folder, which holds every cutoff back until it is removed",
-                    e);
+                    + " imports under way " + imports + " (one killed is removed once it has shown no sign of life for "
+                    + MasterDataset.ABANDONED_AFTER.toMinutes() + " min)", e);
         }
         List<ViewDefinition> toPublish = forward.stream().filter(v -> speedHoldsEverythingFrom(cutoff, v, speed)).toList();
         if (toPublish.isEmpty()) {

@@ -8,11 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lambda.batch.Progress;
 import dev.lambda.batch.config.BatchConfig;
+import dev.lambda.batch.recompute.CutoffChoice;
 import dev.lambda.batch.testing.TestSpark;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.util.List;
@@ -107,10 +109,48 @@ class FileImportTest {
     @Test
     void anImportLeftUnderWayIsFoundWithItsStart() throws IOException {
         Instant start = Instant.parse("2026-11-20T10:00:00.250Z");
-        Files.createDirectories(Path.of(master().importUnderWayPath(MasterDataset.importId(start))));
-        Map<String, Instant> underWay = master().importsUnderWay(SPARK);
-        assertEquals(List.of(start), List.copyOf(underWay.values()));
-        assertTrue(underWay.keySet().iterator().next().endsWith("_imports_under_way/import_id=20261120T100000250Z"), underWay.toString());
+        Path folder = Files.createDirectories(Path.of(master().importUnderWayPath(MasterDataset.importId(start))));
+        Instant folderTime = Instant.parse("2026-11-20T10:05:00Z");
+        Files.setLastModifiedTime(folder, FileTime.from(folderTime));
+        List<MasterDataset.ImportUnderWay> underWay = master().importsUnderWay(SPARK);
+        assertEquals(1, underWay.size());
+        assertEquals(start, underWay.get(0).start());
+        assertEquals(folderTime, underWay.get(0).lastSignOfLife(), "an earlier release's import, without a sign of life: its folder's time");
+        assertTrue(underWay.get(0).folder().endsWith("_imports_under_way/import_id=20261120T100000250Z"), underWay.toString());
+    }
+
+    /** A killed import no longer holds every cutoff back until someone removes it; one taken for killed by mistake is never published. */
+    @Test
+    void aRunningImportShowsItIsAliveAndOneRemovedAsAbandonedIsNeverPublished() throws IOException {
+        MasterDataset master = master();
+        String id = MasterDataset.importId(Instant.now());
+        master.beginImport(SPARK, id);
+        MasterDataset.ImportUnderWay fresh = master.importsUnderWay(SPARK).get(0);
+        assertFalse(CutoffChoice.abandoned(fresh, Instant.now()), "just begun: " + fresh);
+        Path alive = Path.of(master.importUnderWayPath(id), "_alive");
+        Files.setLastModifiedTime(alive, FileTime.from(Instant.now().minus(MasterDataset.ABANDONED_AFTER).minusSeconds(60)));
+        assertTrue(CutoffChoice.abandoned(master.importsUnderWay(SPARK).get(0), Instant.now()), "silent for longer than it may be");
+        master.renewImport(SPARK, id);
+        assertFalse(CutoffChoice.abandoned(master.importsUnderWay(SPARK).get(0), Instant.now()), "alive again once renewed");
+
+        master.removeAbandonedImport(SPARK, master.importsUnderWay(SPARK).get(0)); // as a recompute does with one silent too long
+        Files.createDirectories(Path.of(master.importUnderWayPath(id), "ingest_date=2026-11-20")); // a write still under way puts files back
+        IllegalStateException renew = assertThrows(IllegalStateException.class, () -> master.renewImport(SPARK, id));
+        assertTrue(renew.getMessage().contains("was removed while it ran") && renew.getMessage().contains("run the import again"),
+                renew.getMessage());
+        assertThrows(IllegalStateException.class, () -> master.publishImport(SPARK, id));
+        assertEquals(List.of(), importFolders(), "nothing of it in the dataset");
+    }
+
+    @Test
+    void anImportSilentForLongerThanARecomputeWaitsIsTakenForKilled() {
+        Instant now = Instant.parse("2026-11-21T10:00:00Z");
+        Instant start = Instant.parse("2026-11-21T09:00:00Z");
+        assertFalse(CutoffChoice.abandoned(new MasterDataset.ImportUnderWay("f", start, now.minus(MasterDataset.ABANDONED_AFTER)), now));
+        assertTrue(CutoffChoice.abandoned(new MasterDataset.ImportUnderWay("f", start,
+                now.minus(MasterDataset.ABANDONED_AFTER).minusMillis(1)), now));
+        assertTrue(MasterDataset.ABANDONED_AFTER.compareTo(MasterDataset.IMPORT_RENEWAL.multipliedBy(10)) >= 0,
+                "a live import misses many renewals before it is taken for killed");
     }
 
     @Test

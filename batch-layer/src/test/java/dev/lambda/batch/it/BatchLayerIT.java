@@ -1100,6 +1100,25 @@ class BatchLayerIT {
             assertEquals(1, rows.size());
             assertEquals(4L, rows.get(0).aggregate().get(0).read());
             assertEquals(new java.math.BigDecimal("18.75"), rows.get(0).aggregate().get(1).read());
+
+            // an import killed an hour ago, silent since: it holds the next cutoff back no longer, and is removed
+            MasterDataset master = new MasterDataset(f.master.toString());
+            Path killed = Path.of(master.importUnderWayPath(MasterDataset.importId(Instant.now().minusSeconds(3600))));
+            Files.createDirectories(killed);
+            Files.writeString(killed.resolve("_alive"), "");
+            Files.setLastModifiedTime(killed.resolve("_alive"), java.nio.file.attribute.FileTime.from(Instant.now().minusSeconds(3600)));
+            Files.setLastModifiedTime(killed, java.nio.file.attribute.FileTime.from(Instant.now().minusSeconds(3600)));
+            Thread.sleep(1_100);
+            String later = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            int exit = Main.execute(f.args("recompute", "--cutoff", later).toArray(String[]::new), Map.of(),
+                    new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+            String said = err.toString(StandardCharsets.UTF_8);
+            assertEquals(0, exit, "a cutoff past the killed import's start is taken: " + said);
+            assertTrue(said.contains("removed ") && said.contains(killed.getFileName().toString())
+                    && said.contains("taken for killed, it holds the cutoff back no longer"), said);
+            assertFalse(Files.exists(killed), "its folder is gone");
+            assertEquals(Instant.parse(later), f.published("sales").cutoff());
         }
     }
 
