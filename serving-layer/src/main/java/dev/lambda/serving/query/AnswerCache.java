@@ -60,6 +60,8 @@ final class AnswerCache {
         /** How the answer is computed, and when it was last asked for (for {@link #refresh} and eviction). */
         volatile Supplier<CompletableFuture<Answer>> compute;
         volatile long requestedAt;
+        /** When its last computation started, whether it succeeded or not. */
+        volatile long attemptedAt = Long.MIN_VALUE;
     }
 
     /** The most computations one {@link #refresh} starts. */
@@ -105,7 +107,7 @@ final class AnswerCache {
         }
         Served served = entry.served;
         long asked = entry.requestedAt;
-        if (now - asked > recentNanos / 100 || served != null && asked <= served.startedAt()) {
+        if (now - asked > recentNanos / 100 || asked <= entry.attemptedAt) {
             // not on every request (hot keys would make every core write one cache line), but always
             // once after each computation, which is what makes a key worth refreshing
             entry.requestedAt = now;
@@ -124,9 +126,11 @@ final class AnswerCache {
 
     /**
      * Starts computing, at {@code version}, the keys asked for recently and again since their last
-     * computation started, whose answer is not at that version already nor being computed for it:
-     * at most {@link #MAX_REFRESH} of them, so a refresh never costs more than the requests it
-     * anticipates. Returns how many it started.
+     * computation started, whose answer is not at that version already: at most
+     * {@link #MAX_REFRESH} of them, so a refresh never costs more than the requests it anticipates.
+     * Not a key with a computation under way (a slow one would otherwise pile up a computation per
+     * poll), nor one never answered yet (its requester's own computation is the one to wait for,
+     * and one that failed is tried again only when asked again). Returns how many it started.
      */
     int refresh(long version) {
         if (maxEntries == 0) {
@@ -138,8 +142,8 @@ final class AnswerCache {
             Served served = entry.served;
             Supplier<CompletableFuture<Answer>> compute = entry.compute;
             long asked = entry.requestedAt;
-            if (served != null && (served.version() >= version || asked <= served.startedAt()) || compute == null
-                    || now - asked > recentNanos) {
+            if (served == null || served.version() >= version || asked <= entry.attemptedAt || entry.pending != null
+                    || compute == null || now - asked > recentNanos) {
                 continue;
             }
             if (started == MAX_REFRESH) {
@@ -173,6 +177,7 @@ final class AnswerCache {
     /** Runs the computation started at {@code startedAt} and, when it succeeds, makes it the served answer. */
     private static void finish(Entry entry, long version, CompletableFuture<Answer> mine, long startedAt,
                                Supplier<CompletableFuture<Answer>> compute) {
+        entry.attemptedAt = Math.max(entry.attemptedAt, startedAt);
         CompletableFuture<Answer> computed;
         try {
             computed = compute.get();

@@ -80,16 +80,18 @@ public final class QueryService {
 
     public CompletableFuture<Answer> answer(Query q) {
         Granularity level = planner.readLevel(q.view(), q.from(), q.to(), q.granularity());
-        // the speed version is taken before any row is read, so a cached answer is never older than its version;
-        // and after asking whether it can be trusted: a poll landing in between makes the version newer, never stale
-        boolean cacheable = speedChanges != null && speedChanges.current();
-        long speedVersion = cacheable ? speedChanges.version() : 0;
         long deadline = System.nanoTime() + timeout.toNanos(); // the caller's: no read starts after it gave up
         return rows.publishedState(q.view()).toCompletableFuture()
                 .thenCompose(state -> {
                     state.filter(ViewState::retired).ifPresent(retired -> {
                         throw retired(retired);
                     });
+                    // the speed version is taken before any row is read, so a cached answer is never older than its
+                    // version, but after the published state (whose read may wait): an answer at the version of before
+                    // that wait would be accepted as current; and after asking whether it can be trusted: a poll landing
+                    // in between makes the version newer, never stale
+                    boolean cacheable = speedChanges != null && speedChanges.current();
+                    long speedVersion = cacheable ? speedChanges.version() : 0;
                     if (!cacheable) {
                         return read(q, level, state.orElse(null), deadline);
                     }

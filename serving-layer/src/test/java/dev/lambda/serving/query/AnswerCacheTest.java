@@ -80,4 +80,35 @@ class AnswerCacheTest {
         assertEquals(1, cache.refresh(3), "asked again since the refresh: refreshed again");
         assertEquals(0, cache.refresh(4), "not asked since: a refresh never runs ahead of the requests it anticipates");
     }
+
+    /**
+     * A heavy query asked once must not be run again at every poll while the speed layer flushes: not
+     * while a computation of it is under way, and not after one failed, until someone asks again.
+     */
+    @Test
+    void refreshNeitherPilesUpComputationsOfASlowKeyNorRetriesAFailedOneUnasked() {
+        AnswerCache cache = new AnswerCache(100, Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofSeconds(10), ticker);
+        cache.get(key(0), 1, () -> compute(key(0))).join();
+        cache.get(key(0), 1, () -> compute(key(0))).join(); // asked again: worth refreshing
+        CompletableFuture<Answer> slow = new CompletableFuture<>();
+        cache.get(key(0), 2, () -> slow);
+        cache.get(key(0), 2, () -> compute(key(0))); // asked again while it runs
+        int before = computations.get();
+        assertEquals(0, cache.refresh(3), "a computation of the key is under way");
+        assertEquals(0, cache.refresh(4));
+        assertEquals(before, computations.get());
+        slow.complete(new Answer(null, Granularity.DAY, 1L, null, null, List.of()));
+        assertEquals(1, cache.refresh(5), "done, and asked since it started: refreshed");
+
+        AnswerCache.Key failing = key(1);
+        cache.get(failing, 5, () -> compute(failing)).join();
+        cache.get(failing, 5, () -> compute(failing)).join(); // asked again
+        cache.get(failing, 6, () -> CompletableFuture.failedFuture(new IllegalStateException("timed out")));
+        assertEquals(0, cache.refresh(7), "its last computation failed, and nobody asked since it started: tried again when asked");
+
+        AnswerCache.Key never = key(2);
+        cache.get(never, 7, () -> CompletableFuture.failedFuture(new IllegalStateException("too many rows")));
+        cache.get(never, 7, () -> CompletableFuture.failedFuture(new IllegalStateException("too many rows")));
+        assertEquals(0, cache.refresh(8), "never answered: only a request computes it");
+    }
 }
