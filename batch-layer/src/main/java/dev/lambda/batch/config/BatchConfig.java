@@ -77,8 +77,14 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
     private static final Set<String> SWITCHES = Set.of("help", "accept-gap");
 
     /** The flags only some commands take, in the order a command line is checked. */
-    private static final Map<String, List<String>> FOR_COMMANDS = new java.util.LinkedHashMap<>(Map.of("cutoff",
-            List.of("recompute", "run"), "input", List.of("import"), "format", List.of("import"), "accept-gap", List.of("ingest", "run")));
+    private static final Map<String, List<String>> FOR_COMMANDS = new java.util.LinkedHashMap<>();
+
+    static {
+        FOR_COMMANDS.put("cutoff", List.of("recompute", "run"));
+        FOR_COMMANDS.put("input", List.of("import"));
+        FOR_COMMANDS.put("format", List.of("import"));
+        FOR_COMMANDS.put("accept-gap", List.of("ingest", "run"));
+    }
 
     /** Every flag the batch layer takes (each also as a {@code LAMBDA_*} environment variable). */
     public static Set<String> knownFlags() {
@@ -110,7 +116,7 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
         }
         String command = positional.get(0);
         // on the command line they belong to one run; the environment may hold them for every command a schedule
-        // runs, so a command reads only its own
+        // runs, so a command reads only those of these it takes
         FOR_COMMANDS.forEach((flag, commands) -> {
             boolean given = SWITCHES.contains(flag) ? f.onCommandLine(flag) : f.given(flag);
             if (given && !commands.contains(command)) {

@@ -56,19 +56,34 @@ public final class FileImport {
         renewals.scheduleWithFixedDelay(() -> {
             try {
                 master.renewImport(spark, importId);
-            } catch (RuntimeException e) { // the publish checks again, and fails if the import was removed meanwhile
+            } catch (IllegalStateException e) { // removed as abandoned: no more renewals, and the publish will refuse
+                LOG.error("import {}: {}", importId, e.getMessage());
+                throw e;
+            } catch (RuntimeException e) { // a passing failure of the file system: the next renewal may land
                 LOG.warn("import {}: {}", importId, e.getMessage());
             }
         }, every, every, TimeUnit.MILLISECONDS);
+        Runnable stopRenewals = () -> {
+            renewals.shutdownNow();
+            try {
+                // one still writing would mark the folder under way again after it is published or removed
+                if (!renewals.awaitTermination(1, TimeUnit.MINUTES)) {
+                    throw new IllegalStateException("the import's sign of life did not stop within a minute");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while stopping the import's sign of life", e);
+            }
+        };
         try {
-            importAndPublish(spark, config, progress, master, importId, now);
+            importAndPublish(spark, config, progress, master, importId, now, stopRenewals);
         } finally {
             renewals.shutdownNow();
         }
     }
 
     private static void importAndPublish(SparkSession spark, BatchConfig config, Progress progress, MasterDataset master,
-                                         String importId, Instant now) {
+                                         String importId, Instant now, Runnable stopRenewals) {
         long total;
         List<Row> rejected;
         try {
@@ -84,10 +99,12 @@ public final class FileImport {
                     .agg(functions.count(lit(1)).as("rows"), functions.first(col("reject_detail")).as("example"))
                     .orderBy(col("rows").desc()).collectAsList();
         } catch (Exception e) { // Spark's AnalysisException (a missing path, say) is a checked exception thrown unchecked
+            stopRenewals.run();
             master.discardImport(spark, importId); // a failed import holds no cutoff back; a killed one does, until it goes silent
             throw e instanceof RuntimeException r ? r : new IllegalArgumentException(e.getMessage(), e);
         }
         long rejectedRows = rejected.stream().mapToLong(r -> r.getLong(1)).sum();
+        stopRenewals.run(); // from here on it is published or discarded at once
         if (rejectedRows == total) {
             master.discardImport(spark, importId);
             throw new IllegalArgumentException(total == 0 ? "no rows in " + config.importPath() + ": nothing imported"

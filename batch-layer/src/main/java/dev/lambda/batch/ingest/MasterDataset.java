@@ -47,7 +47,11 @@ public final class MasterDataset {
 
     private static final String INGEST_MARKER = "/_ingest_state/last_start";
     private static final String IMPORTS_UNDER_WAY = "/_imports_under_way";
-    /** In an import's folder while it runs: written again every {@link #IMPORT_RENEWAL}, its sign of life (readers skip {@code _} files). */
+    /** Where a recompute moves an import it took for abandoned before deleting it. */
+    private static final String IMPORTS_ABANDONED = "/_imports_abandoned";
+    /** In an import's folder from its start, written once: a folder without it was not begun by this release's import. */
+    private static final String BEGUN = "_begun";
+    /** In an import's folder while it runs: written again every {@link #IMPORT_RENEWAL}, its sign of life. */
     private static final String ALIVE = "_alive";
     /** How often a running import shows it is alive. */
     public static final Duration IMPORT_RENEWAL = Duration.ofSeconds(30);
@@ -75,14 +79,29 @@ public final class MasterDataset {
         return root + IMPORTS_UNDER_WAY + "/import_id=" + importId;
     }
 
-    /** An import under way: its folder, its start (the ingest time of its rows) and when it last showed it was alive. */
-    public record ImportUnderWay(String folder, Instant start, Instant lastSignOfLife) {
+    /**
+     * An import under way: its folder, its start (the ingest time of its rows) and when it last
+     * showed it was alive, by the file system's clock (empty for a folder this release did not
+     * begin: an earlier release's import, which is never taken for abandoned).
+     */
+    public record ImportUnderWay(String folder, Instant start, Optional<Instant> lastSignOfLife) {
+    }
+
+    /** What became of an import taken for abandoned. */
+    public enum Removal {
+        /** this run removed it */
+        REMOVED,
+        /** it was no longer under way: published, or removed by another run, meanwhile */
+        GONE,
+        /** it could not be moved aside and is still there */
+        STILL_THERE
     }
 
     /**
      * Marks an import under way before it reads anything, so that no recompute starting meanwhile
-     * takes a cutoff past its start: its folder is created with nothing but its sign of life, and
-     * must not exist yet.
+     * takes a cutoff past its start: its folder is created, and must not exist yet, with a mark
+     * written once ({@code _begun}) and its first sign of life ({@code _alive}; readers skip files
+     * named {@code _…}).
      */
     public void beginImport(SparkSession spark, String importId) {
         Path path = new Path(importUnderWayPath(importId));
@@ -91,7 +110,8 @@ public final class MasterDataset {
             if (fs.exists(path) || !fs.mkdirs(path)) {
                 throw new IOException(path + " already exists: another import started in the same millisecond");
             }
-            writeAlive(fs, new Path(path, ALIVE));
+            writeMark(fs, new Path(path, BEGUN));
+            writeMark(fs, new Path(path, ALIVE));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot begin the import", e);
         }
@@ -99,63 +119,93 @@ public final class MasterDataset {
 
     /**
      * Shows that the import is still running (every {@link #IMPORT_RENEWAL}), so no recompute takes
-     * it for abandoned.
+     * it for abandoned. Never creates the folder again: a folder a recompute moved aside stays gone.
      *
-     * @throws IllegalStateException if its folder was removed: a recompute took it for abandoned
+     * @throws IllegalStateException if its folder was taken for abandoned and removed
      */
     public void renewImport(SparkSession spark, String importId) {
-        Path alive = new Path(importUnderWayPath(importId), ALIVE);
+        Path folder = new Path(importUnderWayPath(importId));
         try {
-            FileSystem fs = alive.getFileSystem(conf(spark));
-            requireAlive(fs, alive);
-            writeAlive(fs, alive);
+            FileSystem fs = folder.getFileSystem(conf(spark));
+            requireBegun(fs, folder);
+            writeMark(fs, new Path(folder, ALIVE));
+        } catch (java.io.FileNotFoundException e) {
+            throw removed(folder);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot renew the import's sign of life " + alive, e);
+            throw new UncheckedIOException("cannot renew the import's sign of life in " + folder, e);
         }
     }
 
-    private static void writeAlive(FileSystem fs, Path alive) throws IOException {
-        try (FSDataOutputStream out = fs.create(alive, true)) {
+    /** Writes a mark file in a folder that must exist (a non-recursive create: it never makes the folder). */
+    private static void writeMark(FileSystem fs, Path mark) throws IOException {
+        try (FSDataOutputStream out = fs.createFile(mark).overwrite(true).build()) {
             out.write(Instant.now().toString().getBytes(StandardCharsets.UTF_8));
         }
     }
 
-    private static void requireAlive(FileSystem fs, Path alive) throws IOException {
-        if (!fs.exists(alive)) {
-            throw new IllegalStateException("this import's folder " + alive.getParent() + " was removed while it ran: it went without a"
-                    + " sign of life for longer than a recompute waits (" + ABANDONED_AFTER.toMinutes() + " min) and was taken for"
-                    + " abandoned; nothing of it is in the master dataset: run the import again");
+    private static void requireBegun(FileSystem fs, Path folder) throws IOException {
+        if (!fs.exists(new Path(folder, BEGUN))) {
+            throw removed(folder);
         }
     }
 
-    /** Removes an import that went silent (see {@link #ABANDONED_AFTER}); nothing of it was ever part of the dataset. */
-    public void removeAbandonedImport(SparkSession spark, ImportUnderWay abandoned) {
-        Path path = new Path(abandoned.folder());
+    private static IllegalStateException removed(Path folder) {
+        return new IllegalStateException("this import's folder " + folder + " was removed while it ran: it went without a sign of life"
+                + " for longer than a recompute waits (" + ABANDONED_AFTER.toMinutes() + " min) and was taken for abandoned; nothing of"
+                + " it is in the master dataset: run the import again");
+    }
+
+    /**
+     * Removes an import taken for abandoned (see {@link #ABANDONED_AFTER}): first moves its folder
+     * aside, in one rename that either this run or the import's own publish wins (on file systems
+     * where a rename is atomic), then deletes it. Nothing of it was ever part of the dataset.
+     */
+    public Removal removeAbandonedImport(SparkSession spark, ImportUnderWay abandoned) {
+        Path folder = new Path(abandoned.folder());
+        Path aside = new Path(root + IMPORTS_ABANDONED + "/" + folder.getName() + "." + java.util.UUID.randomUUID());
         try {
-            path.getFileSystem(conf(spark)).delete(path, true);
+            FileSystem fs = folder.getFileSystem(conf(spark));
+            fs.mkdirs(aside.getParent());
+            if (!fs.rename(folder, aside)) {
+                return fs.exists(folder) ? Removal.STILL_THERE : Removal.GONE;
+            }
+            fs.delete(aside, true);
+            return Removal.REMOVED;
+        } catch (java.io.FileNotFoundException e) {
+            return Removal.GONE;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove the abandoned import " + path, e);
+            throw new UncheckedIOException("cannot remove the abandoned import " + folder, e);
         }
     }
 
     /**
      * Moves a complete import into the dataset, all at once (a rename, on file systems where one is
-     * atomic), unless a recompute took it for abandoned and removed it meanwhile.
+     * atomic), unless a recompute took it for abandoned and moved it aside meanwhile. Its renewals
+     * must have stopped: one landing after the rename would mark it under way again.
      */
     public void publishImport(SparkSession spark, String importId) {
         Path from = new Path(importUnderWayPath(importId));
         Path to = new Path(importPath(importId));
         try {
             FileSystem fs = from.getFileSystem(conf(spark));
-            Path alive = new Path(from, ALIVE);
-            requireAlive(fs, alive);
-            fs.delete(alive, false);
+            requireBegun(fs, from);
             fs.mkdirs(to.getParent());
             if (!fs.rename(from, to)) {
+                if (!fs.exists(new Path(from, BEGUN))) {
+                    throw removed(from);
+                }
                 throw new IOException("rename of " + from + " to " + to + " failed");
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot move the import into the master dataset", e);
+        }
+        // its marks went with it, so it was never under way without them; readers skip them, so this is tidying only
+        try {
+            FileSystem fs = to.getFileSystem(conf(spark));
+            fs.delete(new Path(to, ALIVE), false);
+            fs.delete(new Path(to, BEGUN), false);
+        } catch (IOException e) {
+            // the import is published: marks left behind are harmless
         }
     }
 
@@ -172,8 +222,7 @@ public final class MasterDataset {
     /**
      * The imports under way (or killed without cleaning up), each by the folder it is written in, the
      * time it started, which is the ingest time of its rows (a recompute's cutoff must not pass it
-     * before its rows are in the dataset), and the time of its last sign of life (the file system's
-     * clock; an import of an earlier release, without one, by its folder's).
+     * before its rows are in the dataset), and the time of its last sign of life.
      */
     public List<ImportUnderWay> importsUnderWay(SparkSession spark) {
         Path folder = new Path(root + IMPORTS_UNDER_WAY);
@@ -186,10 +235,14 @@ public final class MasterDataset {
             for (FileStatus status : fs.listStatus(folder)) {
                 String name = status.getPath().getName();
                 if (name.startsWith("import_id=")) {
-                    Path alive = new Path(status.getPath(), ALIVE);
-                    long lastSign = fs.exists(alive) ? fs.getFileStatus(alive).getModificationTime() : status.getModificationTime();
+                    Optional<Instant> lastSign;
+                    try {
+                        lastSign = lastSignOfLife(fs.listStatus(status.getPath()));
+                    } catch (java.io.FileNotFoundException e) {
+                        continue; // published or removed since the listing
+                    }
                     imports.add(new ImportUnderWay(status.getPath().toString(),
-                            importStart(status.getPath(), name.substring("import_id=".length())), Instant.ofEpochMilli(lastSign)));
+                            importStart(status.getPath(), name.substring("import_id=".length())), lastSign));
                 }
             }
         } catch (IOException e) {
@@ -197,6 +250,20 @@ public final class MasterDataset {
         }
         imports.sort(Comparator.comparing(ImportUnderWay::folder));
         return imports;
+    }
+
+    /** The time of an import's last sign of life, from its folder's files; empty without its {@code _begun} mark. */
+    private static Optional<Instant> lastSignOfLife(FileStatus[] files) {
+        FileStatus begun = null;
+        FileStatus alive = null;
+        for (FileStatus file : files) {
+            begun = file.getPath().getName().equals(BEGUN) ? file : begun;
+            alive = file.getPath().getName().equals(ALIVE) ? file : alive;
+        }
+        if (begun == null) {
+            return Optional.empty();
+        }
+        return Optional.of(Instant.ofEpochMilli(Math.max(begun.getModificationTime(), alive == null ? 0 : alive.getModificationTime())));
     }
 
     /** An import's id: its start time, which is the ingest time of its rows. */

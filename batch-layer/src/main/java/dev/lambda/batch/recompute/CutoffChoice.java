@@ -58,10 +58,12 @@ public final class CutoffChoice {
 
     /**
      * Whether an import under way went without a sign of life for longer than
-     * {@link MasterDataset#ABANDONED_AFTER}: it was killed, and holds no cutoff back any more.
+     * {@link MasterDataset#ABANDONED_AFTER}: it was killed, and is to be removed. (One without any,
+     * an earlier release's, is never taken for abandoned: it holds cutoffs until it is removed.)
      */
     public static boolean abandoned(MasterDataset.ImportUnderWay underWay, Instant now) {
-        return Duration.between(underWay.lastSignOfLife(), now).compareTo(MasterDataset.ABANDONED_AFTER) > 0;
+        return underWay.lastSignOfLife().map(last -> Duration.between(last, now).compareTo(MasterDataset.ABANDONED_AFTER) > 0)
+                .orElse(false);
     }
 
     /**

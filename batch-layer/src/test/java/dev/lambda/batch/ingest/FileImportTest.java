@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.util.List;
@@ -109,13 +110,12 @@ class FileImportTest {
     @Test
     void anImportLeftUnderWayIsFoundWithItsStart() throws IOException {
         Instant start = Instant.parse("2026-11-20T10:00:00.250Z");
-        Path folder = Files.createDirectories(Path.of(master().importUnderWayPath(MasterDataset.importId(start))));
-        Instant folderTime = Instant.parse("2026-11-20T10:05:00Z");
-        Files.setLastModifiedTime(folder, FileTime.from(folderTime));
+        Files.createDirectories(Path.of(master().importUnderWayPath(MasterDataset.importId(start))));
         List<MasterDataset.ImportUnderWay> underWay = master().importsUnderWay(SPARK);
         assertEquals(1, underWay.size());
         assertEquals(start, underWay.get(0).start());
-        assertEquals(folderTime, underWay.get(0).lastSignOfLife(), "an earlier release's import, without a sign of life: its folder's time");
+        assertEquals(Optional.empty(), underWay.get(0).lastSignOfLife(), "an earlier release's import: no sign of life to go by");
+        assertFalse(CutoffChoice.abandoned(underWay.get(0), Instant.now().plus(Duration.ofDays(30))), "so it is never taken for killed");
         assertTrue(underWay.get(0).folder().endsWith("_imports_under_way/import_id=20261120T100000250Z"), underWay.toString());
     }
 
@@ -127,30 +127,49 @@ class FileImportTest {
         master.beginImport(SPARK, id);
         MasterDataset.ImportUnderWay fresh = master.importsUnderWay(SPARK).get(0);
         assertFalse(CutoffChoice.abandoned(fresh, Instant.now()), "just begun: " + fresh);
-        Path alive = Path.of(master.importUnderWayPath(id), "_alive");
-        Files.setLastModifiedTime(alive, FileTime.from(Instant.now().minus(MasterDataset.ABANDONED_AFTER).minusSeconds(60)));
+        Path folder = Path.of(master.importUnderWayPath(id));
+        FileTime longAgo = FileTime.from(Instant.now().minus(MasterDataset.ABANDONED_AFTER).minusSeconds(60));
+        Files.setLastModifiedTime(folder.resolve("_alive"), longAgo);
+        Files.setLastModifiedTime(folder.resolve("_begun"), longAgo);
         assertTrue(CutoffChoice.abandoned(master.importsUnderWay(SPARK).get(0), Instant.now()), "silent for longer than it may be");
         master.renewImport(SPARK, id);
         assertFalse(CutoffChoice.abandoned(master.importsUnderWay(SPARK).get(0), Instant.now()), "alive again once renewed");
 
-        master.removeAbandonedImport(SPARK, master.importsUnderWay(SPARK).get(0)); // as a recompute does with one silent too long
-        Files.createDirectories(Path.of(master.importUnderWayPath(id), "ingest_date=2026-11-20")); // a write still under way puts files back
+        // as a recompute does with one silent too long
+        assertEquals(MasterDataset.Removal.REMOVED, master.removeAbandonedImport(SPARK, master.importsUnderWay(SPARK).get(0)));
+        assertFalse(Files.exists(folder));
         IllegalStateException renew = assertThrows(IllegalStateException.class, () -> master.renewImport(SPARK, id));
         assertTrue(renew.getMessage().contains("was removed while it ran") && renew.getMessage().contains("run the import again"),
                 renew.getMessage());
+        assertFalse(Files.exists(folder), "a renewal never makes the folder again");
+        Files.createDirectories(folder.resolve("ingest_date=2026-11-20")); // a write still under way puts files back
+        assertThrows(IllegalStateException.class, () -> master.renewImport(SPARK, id), "its mark of beginning is not among them");
+        assertFalse(Files.exists(folder.resolve("_alive")));
         assertThrows(IllegalStateException.class, () -> master.publishImport(SPARK, id));
         assertEquals(List.of(), importFolders(), "nothing of it in the dataset");
+
+        // an import that publishes just as a recompute takes it for killed: one of the two renames wins
+        String other = MasterDataset.importId(Instant.now().plusSeconds(1));
+        master.beginImport(SPARK, other);
+        MasterDataset.ImportUnderWay seen = master.importsUnderWay(SPARK).stream().filter(i -> i.folder().endsWith(other)).findFirst()
+                .orElseThrow();
+        master.publishImport(SPARK, other);
+        assertEquals(MasterDataset.Removal.GONE, master.removeAbandonedImport(SPARK, seen));
+        assertEquals(List.of("import_id=" + other), importFolders(), "published whole, its marks tidied away");
+        try (Stream<Path> files = Files.list(root.resolve("master/imported/import_id=" + other))) {
+            assertEquals(List.of(), files.map(p -> p.getFileName().toString()).filter(n -> n.contains("_alive") || n.contains("_begun"))
+                    .toList());
+        }
     }
 
     @Test
     void anImportSilentForLongerThanARecomputeWaitsIsTakenForKilled() {
         Instant now = Instant.parse("2026-11-21T10:00:00Z");
         Instant start = Instant.parse("2026-11-21T09:00:00Z");
-        assertFalse(CutoffChoice.abandoned(new MasterDataset.ImportUnderWay("f", start, now.minus(MasterDataset.ABANDONED_AFTER)), now));
+        assertFalse(CutoffChoice.abandoned(new MasterDataset.ImportUnderWay("f", start,
+                Optional.of(now.minus(MasterDataset.ABANDONED_AFTER))), now));
         assertTrue(CutoffChoice.abandoned(new MasterDataset.ImportUnderWay("f", start,
-                now.minus(MasterDataset.ABANDONED_AFTER).minusMillis(1)), now));
-        assertTrue(MasterDataset.ABANDONED_AFTER.compareTo(MasterDataset.IMPORT_RENEWAL.multipliedBy(10)) >= 0,
-                "a live import misses many renewals before it is taken for killed");
+                Optional.of(now.minus(MasterDataset.ABANDONED_AFTER).minusMillis(1))), now));
     }
 
     @Test

@@ -1105,9 +1105,10 @@ class BatchLayerIT {
             MasterDataset master = new MasterDataset(f.master.toString());
             Path killed = Path.of(master.importUnderWayPath(MasterDataset.importId(Instant.now().minusSeconds(3600))));
             Files.createDirectories(killed);
-            Files.writeString(killed.resolve("_alive"), "");
-            Files.setLastModifiedTime(killed.resolve("_alive"), java.nio.file.attribute.FileTime.from(Instant.now().minusSeconds(3600)));
-            Files.setLastModifiedTime(killed, java.nio.file.attribute.FileTime.from(Instant.now().minusSeconds(3600)));
+            for (String mark : List.of("_begun", "_alive")) {
+                Files.writeString(killed.resolve(mark), "");
+                Files.setLastModifiedTime(killed.resolve(mark), java.nio.file.attribute.FileTime.from(Instant.now().minusSeconds(3600)));
+            }
             Thread.sleep(1_100);
             String later = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
             java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();

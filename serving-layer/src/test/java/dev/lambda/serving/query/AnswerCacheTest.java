@@ -107,8 +107,10 @@ class AnswerCacheTest {
         assertEquals(0, cache.refresh(7), "its last computation failed, and nobody asked since it started: tried again when asked");
 
         AnswerCache.Key never = key(2);
-        cache.get(never, 7, () -> CompletableFuture.failedFuture(new IllegalStateException("too many rows")));
-        cache.get(never, 7, () -> CompletableFuture.failedFuture(new IllegalStateException("too many rows")));
+        CompletableFuture<Answer> first = new CompletableFuture<>();
+        cache.get(never, 7, () -> first);
+        cache.get(never, 7, () -> compute(never)); // a second request joins the first computation
+        first.completeExceptionally(new IllegalStateException("too many rows"));
         assertEquals(0, cache.refresh(8), "never answered: only a request computes it");
     }
 }
