@@ -99,12 +99,21 @@ public final class FileImport {
                     .agg(functions.count(lit(1)).as("rows"), functions.first(col("reject_detail")).as("example"))
                     .orderBy(col("rows").desc()).collectAsList();
         } catch (Exception e) { // Spark's AnalysisException (a missing path, say) is a checked exception thrown unchecked
-            stopRenewals.run();
+            try {
+                stopRenewals.run();
+            } catch (RuntimeException stop) {
+                e.addSuppressed(stop);
+            }
             master.discardImport(spark, importId); // a failed import holds no cutoff back; a killed one does, until it goes silent
             throw e instanceof RuntimeException r ? r : new IllegalArgumentException(e.getMessage(), e);
         }
         long rejectedRows = rejected.stream().mapToLong(r -> r.getLong(1)).sum();
-        stopRenewals.run(); // from here on it is published or discarded at once
+        try {
+            stopRenewals.run(); // from here on it is published or discarded at once
+        } catch (RuntimeException e) {
+            master.discardImport(spark, importId);
+            throw e;
+        }
         if (rejectedRows == total) {
             master.discardImport(spark, importId);
             throw new IllegalArgumentException(total == 0 ? "no rows in " + config.importPath() + ": nothing imported"

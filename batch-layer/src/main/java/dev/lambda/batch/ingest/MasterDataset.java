@@ -163,18 +163,37 @@ public final class MasterDataset {
     public Removal removeAbandonedImport(SparkSession spark, ImportUnderWay abandoned) {
         Path folder = new Path(abandoned.folder());
         Path aside = new Path(root + IMPORTS_ABANDONED + "/" + folder.getName() + "." + java.util.UUID.randomUUID());
+        FileSystem fs;
         try {
-            FileSystem fs = folder.getFileSystem(conf(spark));
+            fs = folder.getFileSystem(conf(spark));
             fs.mkdirs(aside.getParent());
             if (!fs.rename(folder, aside)) {
                 return fs.exists(folder) ? Removal.STILL_THERE : Removal.GONE;
             }
-            fs.delete(aside, true);
-            return Removal.REMOVED;
         } catch (java.io.FileNotFoundException e) {
             return Removal.GONE;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove the abandoned import " + folder, e);
+        }
+        try {
+            fs.delete(aside, true); // aside, nothing reads it: a delete that fails leaves files to remove by hand, no more
+        } catch (IOException e) {
+            // reported as removed all the same: it holds nothing back any more
+        }
+        return Removal.REMOVED;
+    }
+
+    /**
+     * Whether this dataset's file system renames a folder atomically (local and HDFS), which the
+     * removal of an abandoned import needs to be sure it never races a publish: elsewhere (S3A, say,
+     * which copies) an abandoned import is left for an operator to remove.
+     */
+    public boolean renamesAtomically(SparkSession spark) {
+        try {
+            String scheme = new Path(root).getFileSystem(conf(spark)).getScheme();
+            return scheme.equals("file") || scheme.equals("hdfs");
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -190,7 +209,13 @@ public final class MasterDataset {
             FileSystem fs = from.getFileSystem(conf(spark));
             requireBegun(fs, from);
             fs.mkdirs(to.getParent());
-            if (!fs.rename(from, to)) {
+            boolean renamed;
+            try {
+                renamed = fs.rename(from, to);
+            } catch (java.io.FileNotFoundException e) { // the local file system's way of saying the folder went
+                renamed = false;
+            }
+            if (!renamed) {
                 if (!fs.exists(new Path(from, BEGUN))) {
                     throw removed(from);
                 }

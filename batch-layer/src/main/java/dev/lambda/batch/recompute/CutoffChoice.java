@@ -82,7 +82,8 @@ public final class CutoffChoice {
         }
         String which = "the import written in " + earliest.get().getKey() + ", started at " + earliest.get().getValue() + ", is not"
                 + " complete: its rows, ingested then, are not in the master dataset yet (one killed is removed once it has shown no sign"
-                + " of life for " + MasterDataset.ABANDONED_AFTER.toMinutes() + " min)";
+                + " of life for " + MasterDataset.ABANDONED_AFTER.toMinutes() + " min, on a local or HDFS dataset; a folder without its"
+                + " _begun mark, or on another file system, is removed by hand)";
         if (explicit) {
             throw new IllegalArgumentException("cutoff " + cutoff + " is after " + earliest.get().getValue() + ": " + which);
         }

@@ -168,8 +168,15 @@ public final class Recompute {
                 Instant.now());
         Map<String, Instant> imports = new TreeMap<>();
         Instant now = Instant.now();
+        boolean removable = master.renamesAtomically(spark);
         for (MasterDataset.ImportUnderWay underWay : master.importsUnderWay(spark)) {
-            MasterDataset.Removal removal = CutoffChoice.abandoned(underWay, now) ? master.removeAbandonedImport(spark, underWay) : null;
+            boolean abandoned = CutoffChoice.abandoned(underWay, now);
+            if (abandoned && !removable) {
+                progress.line("import", 0, underWay.folder() + ", an import started at " + underWay.start() + ", has shown no sign of life"
+                        + " since " + underWay.lastSignOfLife().orElseThrow() + ": this file system does not rename a folder atomically,"
+                        + " so it is not removed here; remove it by hand once sure it is not running, then run that import again");
+            }
+            MasterDataset.Removal removal = abandoned && removable ? master.removeAbandonedImport(spark, underWay) : null;
             if (removal == MasterDataset.Removal.REMOVED) {
                 progress.line("import", 0, "removed " + underWay.folder() + ", an import started at " + underWay.start() + " that has shown"
                         + " no sign of life since " + underWay.lastSignOfLife().orElseThrow() + ": taken for killed, it holds the cutoff back"

@@ -1119,6 +1119,9 @@ class BatchLayerIT {
             assertTrue(said.contains("removed ") && said.contains(killed.getFileName().toString())
                     && said.contains("taken for killed, it holds the cutoff back no longer"), said);
             assertFalse(Files.exists(killed), "its folder is gone");
+            try (Stream<Path> aside = Files.list(f.master.resolve("_imports_abandoned"))) {
+                assertEquals(List.of(), aside.toList(), "moved aside, then deleted");
+            }
             assertEquals(Instant.parse(later), f.published("sales").cutoff());
         }
     }
