@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -77,7 +78,7 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
     private static final Set<String> SWITCHES = Set.of("help", "accept-gap");
 
     /** The flags only some commands take, in the order a command line is checked. */
-    private static final Map<String, List<String>> FOR_COMMANDS = new java.util.LinkedHashMap<>();
+    private static final Map<String, List<String>> FOR_COMMANDS = new LinkedHashMap<>();
 
     static {
         FOR_COMMANDS.put("cutoff", List.of("recompute", "run"));
@@ -157,10 +158,12 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
         }
         return new BatchConfig(command, KafkaClientSettings.from(f), f.string("topic", "events"), master,
                 f.string("checkpoint", master + "/_checkpoints/ingest"), CassandraTarget.from(CassandraSettings.from(f)),
-                archives(command) ? "config/views.yml" : f.string("views", "config/views.yml"), slots, f.duration("safety-margin", Duration.ofMinutes(5)), cutoff,
+                archives(command) ? "config/views.yml" : f.string("views", "config/views.yml"), slots,
+                f.duration("safety-margin", Duration.ofMinutes(5)), cutoff,
                 grace, f.duration("future-tolerance", Duration.ofMinutes(5)),
                 f.string("spark-master", null), f.integer("shuffle-partitions", 8, 1, 100_000), input, format, 64,
-                f.integer("ingest-batch-records", 1_000_000, 1, Integer.MAX_VALUE), takes(command, "accept-gap") && f.onCommandLine("accept-gap"),
+                f.integer("ingest-batch-records", 1_000_000, 1, Integer.MAX_VALUE),
+                takes(command, "accept-gap") && f.onCommandLine("accept-gap"),
                 WriteConsistency.parse(f.string("write-consistency", "auto")));
     }
 }

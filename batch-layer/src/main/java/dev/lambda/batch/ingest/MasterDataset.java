@@ -1,5 +1,6 @@
 package dev.lambda.batch.ingest;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -129,7 +131,7 @@ public final class MasterDataset {
             FileSystem fs = folder.getFileSystem(conf(spark));
             requireBegun(fs, folder);
             writeMark(fs, new Path(folder, ALIVE));
-        } catch (java.io.FileNotFoundException e) {
+        } catch (FileNotFoundException e) {
             throw removed(folder);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot renew the import's sign of life in " + folder, e);
@@ -162,7 +164,7 @@ public final class MasterDataset {
      */
     public Removal removeAbandonedImport(SparkSession spark, ImportUnderWay abandoned) {
         Path folder = new Path(abandoned.folder());
-        Path aside = new Path(root + IMPORTS_ABANDONED + "/" + folder.getName() + "." + java.util.UUID.randomUUID());
+        Path aside = new Path(root + IMPORTS_ABANDONED + "/" + folder.getName() + "." + UUID.randomUUID());
         FileSystem fs;
         try {
             fs = folder.getFileSystem(conf(spark));
@@ -170,7 +172,7 @@ public final class MasterDataset {
             if (!fs.rename(folder, aside)) {
                 return fs.exists(folder) ? Removal.STILL_THERE : Removal.GONE;
             }
-        } catch (java.io.FileNotFoundException e) {
+        } catch (FileNotFoundException e) {
             return Removal.GONE;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove the abandoned import " + folder, e);
@@ -212,7 +214,7 @@ public final class MasterDataset {
             boolean renamed;
             try {
                 renamed = fs.rename(from, to);
-            } catch (java.io.FileNotFoundException e) { // the local file system's way of saying the folder went
+            } catch (FileNotFoundException e) { // the local file system's way of saying the folder went
                 renamed = false;
             }
             if (!renamed) {
@@ -263,7 +265,7 @@ public final class MasterDataset {
                     Optional<Instant> lastSign;
                     try {
                         lastSign = lastSignOfLife(fs.listStatus(status.getPath()));
-                    } catch (java.io.FileNotFoundException e) {
+                    } catch (FileNotFoundException e) {
                         continue; // published or removed since the listing
                     }
                     imports.add(new ImportUnderWay(status.getPath().toString(),

@@ -178,9 +178,9 @@ public final class Recompute {
             }
             MasterDataset.Removal removal = abandoned && removable ? master.removeAbandonedImport(spark, underWay) : null;
             if (removal == MasterDataset.Removal.REMOVED) {
-                progress.line("import", 0, "removed " + underWay.folder() + ", an import started at " + underWay.start() + " that has shown"
-                        + " no sign of life since " + underWay.lastSignOfLife().orElseThrow() + ": taken for killed, it holds the cutoff back"
-                        + " no longer; nothing of it was in the master dataset, so run that import again");
+                progress.line("import", 0, "removed " + underWay.folder() + ", an import started at " + underWay.start() + " that has"
+                        + " shown no sign of life since " + underWay.lastSignOfLife().orElseThrow() + ": taken for killed, it holds the"
+                        + " cutoff back no longer; nothing of it was in the master dataset, so run that import again");
             } else if (removal != MasterDataset.Removal.GONE) { // published or removed meanwhile: nothing left to wait for
                 imports.put(underWay.folder(), underWay.start());
             }

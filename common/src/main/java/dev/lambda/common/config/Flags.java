@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 public final class Flags {
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
-    /** No setting is a longer time than this; beyond it, times in nanoseconds no longer fit a long. */
+    /** No setting is a longer time than this: well inside the ~292 years a long holds in nanoseconds, now added included. */
     static final Duration LONGEST = Duration.ofDays(36_500);
 
     private final Map<String, List<String>> values = new LinkedHashMap<>();

@@ -55,8 +55,8 @@ public final class EventsTopic {
      * @throws IllegalStateException if Kafka does not answer
      */
     public static void requireBrokerTimestamps(KafkaClientSettings kafka, String topic) {
-        topicConfig(kafka, topic, "create it with " + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG + "=LogAppendTime (README: Order of first start)",
-                "uses LogAppendTime").ifPresent(config -> {
+        String create = "create it with " + TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG + "=LogAppendTime (README: Order of first start)";
+        topicConfig(kafka, topic, create, "uses LogAppendTime").ifPresent(config -> {
                     ConfigEntry type = config.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
                     requireLogAppendTime(topic, type == null ? null : type.value());
                 });

@@ -1,14 +1,17 @@
 package dev.lambda.serving.http;
 
+import dev.lambda.common.config.ConfigException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Optional API keys: the server knows only SHA-256 hashes of the keys, each allowed every view or a
@@ -40,7 +43,7 @@ public final class ApiKeys {
                 throw new IllegalArgumentException(flag + " expects the SHA-256 hex of a key (64 hex digits)"
                         + (flag.equals("--api-key") ? ", optionally =view1,view2" : ""));
             }
-            Set<String> views = new java.util.LinkedHashSet<>();
+            Set<String> views = new LinkedHashSet<>();
             for (String view : parts.length == 1 ? new String[] {"*"} : parts[1].split(",", -1)) {
                 if (view.isBlank()) {
                     throw new IllegalArgumentException(flag + " " + hash.substring(0, 8) + "…=" + parts[1]
@@ -63,8 +66,8 @@ public final class ApiKeys {
     public void requireDefined(Set<String> defined) {
         byHash.forEach((hash, grant) -> grant.views().stream().filter(v -> !v.equals("*") && !defined.contains(v)).findFirst()
                 .ifPresent(view -> {
-                    throw new dev.lambda.common.config.ConfigException("--api-key " + hash.substring(0, 8) + "… grants view \"" + view
-                            + "\", which the views file does not define (it has " + new java.util.TreeSet<>(defined) + ")");
+                    throw new ConfigException("--api-key " + hash.substring(0, 8) + "… grants view \"" + view
+                            + "\", which the views file does not define (it has " + new TreeSet<>(defined) + ")");
                 }));
     }
 
