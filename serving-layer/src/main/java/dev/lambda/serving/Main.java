@@ -62,7 +62,8 @@ public final class Main {
         SpeedChanges speedChanges = config.speedPoll().isZero() || config.answerCacheEntries() == 0 ? null
                 : SpeedChanges.every(rows, config.speedPoll());
         QueryService queries = new QueryService(rows, new QueryPlanner(config.maxBuckets(), config.maxReadBuckets()),
-                config.queryTimeout(), config.queryCacheAggregates(), speedChanges, config.answerCacheEntries());
+                config.queryTimeout(), config.queryCacheAggregates(), speedChanges, config.answerCacheEntries(),
+                config.answerCacheRows());
         Javalin app = ServingApp.create(views, queries, config.apiKeys(), config.metricsKeys(), config.corsOrigins(), config.batchOverdue());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.stop();

@@ -16,7 +16,7 @@ import java.util.Set;
 public record ServingConfig(String host, int port, CassandraSettings cassandra, Path viewsFile, ApiKeys apiKeys,
                             ApiKeys metricsKeys, List<String> corsOrigins, Duration queryTimeout, long maxBuckets, long maxReadBuckets,
                             Duration batchOverdue, long batchCacheRows, long queryCacheAggregates, Duration stateTtl,
-                            int answerCacheEntries, Duration speedPoll) {
+                            int answerCacheEntries, long answerCacheRows, Duration speedPoll) {
 
     public static final String HELP = """
             Usage: serving-layer [options]
@@ -34,7 +34,7 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
               --metrics-key HASH           SHA-256 hex of a key /metrics asks for (it names
                                            every view); repeatable; none = open /metrics  [none]
               --cors-origins LIST          browser origins allowed (comma list, * = any)  [none]
-              --query-timeout DURATION     give up on Cassandra after                     [5s]
+              --query-timeout DURATION     give up on a query after                       [5s]
               --max-buckets N              most output buckets per query                  [10000]
               --max-read-buckets N         most stored buckets a query may read           [200000]
               --batch-overdue DURATION     /status and /metrics flag a batch cutoff older
@@ -47,6 +47,8 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
                                            asking Cassandra again (0 = every query)       [1s]
               --answer-cache-entries N     recent answers kept while neither the generation
                                            nor the speed layer's progress changes (0 = off) [10000]
+              --answer-cache-rows N        the most rows those answers hold together (a
+                                           bound on their memory)                         [1000000]
               --speed-poll DURATION        how often the speed layer's progress is checked;
                                            a cached answer lags a speed flush by about two
                                            of these at most (0 = no answer cache)          [200ms]
@@ -57,7 +59,7 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
     public static Set<String> knownFlags() {
         Set<String> known = new HashSet<>(List.of("host", "api-port", "views", "api-key", "metrics-key", "cors-origins", "query-timeout",
                 "max-buckets", "max-read-buckets", "batch-overdue", "batch-cache-rows", "query-cache-aggregates", "state-ttl",
-                "answer-cache-entries", "speed-poll"));
+                "answer-cache-entries", "answer-cache-rows", "speed-poll"));
         known.addAll(CassandraSettings.FLAGS);
         return known;
     }
@@ -96,6 +98,7 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
                 f.integer("max-buckets", 10_000, 1, Integer.MAX_VALUE), f.integer("max-read-buckets", 200_000, 1, Integer.MAX_VALUE),
                 batchOverdue, f.integer("batch-cache-rows", 2_000_000, 0, Integer.MAX_VALUE),
                 f.integer("query-cache-aggregates", 50_000, 0, Integer.MAX_VALUE), f.duration("state-ttl", Duration.ofSeconds(1)),
-                f.integer("answer-cache-entries", 10_000, 0, Integer.MAX_VALUE), f.duration("speed-poll", Duration.ofMillis(200)));
+                f.integer("answer-cache-entries", 10_000, 0, Integer.MAX_VALUE), f.integer("answer-cache-rows", 1_000_000, 1, Integer.MAX_VALUE),
+                f.duration("speed-poll", Duration.ofMillis(200)));
     }
 }

@@ -60,7 +60,7 @@ public final class ServingApp {
     private final ServingMetrics metrics;
     private final Duration batchOverdue;
     private final ObjectMapper mapper = new ObjectMapper().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
-    private final EncodedAnswers encoded = new EncodedAnswers(1_000);
+    private final EncodedAnswers encoded = new EncodedAnswers(1_000, Runtime.getRuntime().maxMemory() / 16);
 
     private ServingApp(ViewCatalog views, QueryService queries, ApiKeys keys, ApiKeys metricsKeys, ServingMetrics metrics,
                        Duration batchOverdue) {
@@ -296,9 +296,14 @@ public final class ServingApp {
         Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         if (cause instanceof QueryException q) {
             error(ctx, q.status(), q.code(), q.getMessage(), q.parameter());
-        } else if (cause instanceof DriverException || cause instanceof TimeoutException) {
+        } else if (cause instanceof DriverException) {
             LOG.warn("Cassandra unavailable for {}: {}", ctx.path(), cause.toString());
-            unavailable(ctx, "Cassandra did not answer in time; retry shortly");
+            unavailable(ctx, "Cassandra did not answer; retry shortly");
+        } else if (cause instanceof TimeoutException) {
+            // the query's own timeout: Cassandra slow to answer, or merges queued behind others under load
+            LOG.warn("no answer in time for {}: {}", ctx.path(), cause.toString());
+            unavailable(ctx, "the query was not answered within the query timeout (Cassandra slow or this server overloaded); "
+                    + "retry shortly");
         } else {
             LOG.error("unexpected failure answering {}", ctx.path(), cause);
             error(ctx, 500, "internal_error", "unexpected server error; see the server log", null);

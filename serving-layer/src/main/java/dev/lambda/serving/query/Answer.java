@@ -2,6 +2,8 @@ package dev.lambda.serving.query;
 
 import dev.lambda.common.time.Granularity;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -26,7 +28,7 @@ public record Answer(Query query, Granularity readLevel, Long generation, Instan
     public record Row(Instant bucket, List<String> groups, List<Object> metrics) {
         public Row {
             groups = List.copyOf(groups);
-            metrics = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(metrics));
+            metrics = Collections.unmodifiableList(new ArrayList<>(metrics));
         }
     }
 }

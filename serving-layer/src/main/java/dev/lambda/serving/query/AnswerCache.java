@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -19,7 +20,8 @@ import java.util.function.Supplier;
  * recomputation starts; until it finishes, requests get the previous answer if that one's computation
  * started less than {@code maxStale} ago (so an answer is never more than that plus the progress poll
  * behind the speed layer), otherwise they wait for the new one. Concurrent requests share a
- * computation; failures are not kept. Bounded in entries (least recently asked for out) and in age.
+ * computation; failures are not kept. Bounded in entries and in the rows their answers hold (least
+ * recently asked for out; an answer of more than a tenth of the rows is not kept), and in age.
  * A request for an answer that is there takes no lock: many request threads on few cores must not
  * queue behind one that the scheduler has put aside.
  *
@@ -68,6 +70,13 @@ final class AnswerCache {
     static final int MAX_REFRESH = 256;
 
     private final int maxEntries;
+    private final long maxRows;
+    /**
+     * The rows of the answers kept, as counted when each was kept or replaced: a hint of when to look,
+     * made exact again by every eviction scan (an entry evicted while its computation ran adds rows
+     * nobody takes away until then).
+     */
+    private final AtomicLong heldRows = new AtomicLong();
     private final long maxStaleNanos;
     private final long maxAgeNanos;
     private final long recentNanos;
@@ -76,6 +85,8 @@ final class AnswerCache {
 
     /**
      * @param maxEntries 0 turns the cache off
+     * @param maxRows    the most rows the kept answers hold together (a memory bound; answers range from
+     *                   one row to a hundred thousand)
      * @param maxStale   how old (by the start of its computation) a previous answer may be to be served
      *                   while a newer one is computed
      * @param maxAge     no answer is served after this, whatever the versions say
@@ -83,8 +94,12 @@ final class AnswerCache {
      *                   requests by {@link #refresh}
      * @param ticker     the time in nanoseconds ({@code System::nanoTime})
      */
-    AnswerCache(int maxEntries, Duration maxStale, Duration maxAge, Duration recent, LongSupplier ticker) {
+    AnswerCache(int maxEntries, long maxRows, Duration maxStale, Duration maxAge, Duration recent, LongSupplier ticker) {
+        if (maxEntries > 0 && maxRows < 1) {
+            throw new IllegalArgumentException("an answer cache needs room for at least one row, got " + maxRows);
+        }
         this.maxEntries = maxEntries;
+        this.maxRows = maxRows;
         this.ticker = ticker;
         this.maxStaleNanos = maxStale.toNanos();
         this.maxAgeNanos = maxAge.toNanos();
@@ -175,7 +190,7 @@ final class AnswerCache {
     }
 
     /** Runs the computation started at {@code startedAt} and, when it succeeds, makes it the served answer. */
-    private static void finish(Entry entry, long version, CompletableFuture<Answer> mine, long startedAt,
+    private void finish(Entry entry, long version, CompletableFuture<Answer> mine, long startedAt,
                                Supplier<CompletableFuture<Answer>> compute) {
         entry.attemptedAt = Math.max(entry.attemptedAt, startedAt);
         CompletableFuture<Answer> computed;
@@ -185,6 +200,7 @@ final class AnswerCache {
             computed = CompletableFuture.failedFuture(e);
         }
         computed.whenComplete((answer, error) -> {
+            long addedRows = 0;
             synchronized (entry) {
                 Pending pending = entry.pending;
                 if (pending != null && pending.answer() == mine) {
@@ -192,8 +208,13 @@ final class AnswerCache {
                 }
                 Served served = entry.served;
                 if (error == null && (served == null || startedAt >= served.startedAt())) {
-                    entry.served = new Served(answer, version, startedAt);
+                    // one answer that would crowd out a tenth of the others is computed each time it is asked for
+                    entry.served = rows(answer) > maxRows / 10 ? null : new Served(answer, version, startedAt);
+                    addedRows = rows(entry.served) - rows(served);
                 }
+            }
+            if (addedRows != 0 && heldRows.addAndGet(addedRows) > maxRows) {
+                evictIfFull();
             }
             if (error != null) {
                 mine.completeExceptionally(error);
@@ -203,25 +224,45 @@ final class AnswerCache {
         });
     }
 
-    /** Past the bound, the least recently asked-for tenth goes (a scan now and then, not bookkeeping on every request). */
+    private static long rows(Answer answer) {
+        return answer.rows().size();
+    }
+
+    private static long rows(Served served) {
+        return served == null ? 0 : rows(served.answer());
+    }
+
+    /**
+     * Past a bound, the least recently asked-for entries go until both bounds have a tenth to spare (a
+     * scan now and then, not bookkeeping on every request).
+     */
     private void evictIfFull() {
-        if (entries.size() <= maxEntries) {
+        if (entries.size() <= maxEntries && heldRows.get() <= maxRows) {
             return;
         }
         synchronized (entries) {
-            int excess = entries.size() - maxEntries;
-            if (excess <= 0) {
-                return;
-            }
-            // request times copied first: they change under a sort that read them live, which may then throw
-            record Asked(Key key, Entry entry, long at) {
+            // request times and rows copied first: they change under a sort that read them live, which may then throw
+            record Asked(Key key, Entry entry, long at, long rows) {
             }
             List<Asked> all = new ArrayList<>(entries.size());
-            entries.forEach((k, e) -> all.add(new Asked(k, e, e.requestedAt)));
-            all.sort(Comparator.comparingLong(Asked::at));
-            for (Asked a : all.subList(0, Math.min(all.size(), excess + maxEntries / 10))) {
-                entries.remove(a.key(), a.entry());
+            entries.forEach((k, e) -> all.add(new Asked(k, e, e.requestedAt, rows(e.served))));
+            long rows = all.stream().mapToLong(Asked::rows).sum();
+            if (all.size() <= maxEntries && rows <= maxRows) {
+                heldRows.set(rows);
+                return;
             }
+            all.sort(Comparator.comparingLong(Asked::at));
+            int left = all.size();
+            for (Asked a : all) {
+                if (left <= maxEntries - maxEntries / 10 && rows <= maxRows - maxRows / 10) {
+                    break;
+                }
+                if (entries.remove(a.key(), a.entry())) {
+                    left--;
+                    rows -= a.rows();
+                }
+            }
+            heldRows.set(rows);
         }
     }
 }

@@ -54,22 +54,23 @@ public final class QueryService {
     private final AnswerCache answers;
 
     public QueryService(ViewRows rows, QueryPlanner planner, Duration timeout) {
-        this(rows, planner, timeout, 0, null, 0);
+        this(rows, planner, timeout, 0, null, 0, 0);
     }
 
     /**
      * @param cachedAggregates how many rolled-up batch aggregates of recent queries to keep (0: none)
      * @param speedChanges     tells when speed rows may have changed; {@code null}: answers are not cached
      * @param cachedAnswers    how many recent answers to keep while their inputs stand (0: none)
+     * @param cachedAnswerRows the most rows those answers may hold together
      */
     public QueryService(ViewRows rows, QueryPlanner planner, Duration timeout, long cachedAggregates, SpeedChanges speedChanges,
-                        int cachedAnswers) {
+                        int cachedAnswers, long cachedAnswerRows) {
         this.rows = rows;
         this.planner = planner;
         this.timeout = timeout;
         this.batchParts = new BatchPartCache(cachedAggregates);
         this.speedChanges = speedChanges;
-        this.answers = new AnswerCache(speedChanges == null ? 0 : cachedAnswers, MAX_STALE, Duration.ofSeconds(60), RECENT,
+        this.answers = new AnswerCache(speedChanges == null ? 0 : cachedAnswers, cachedAnswerRows, MAX_STALE, Duration.ofSeconds(60), RECENT,
                 System::nanoTime);
         if (speedChanges != null) {
             // answers asked for recently are recomputed as soon as the speed layer reports progress,

@@ -309,6 +309,7 @@ class ServingAppTest {
         assertEquals(503, r.statusCode(), r.body());
         assertEquals("5", r.headers().firstValue("Retry-After").orElse(null));
         assertEquals("unavailable", error(r).get("code").asText());
+        assertTrue(error(r).get("message").asText().contains("not answered within the query timeout"), r.body());
         assertEquals(503, get("/ready").statusCode());
         assertEquals(200, get("/health").statusCode());
         storeDown = false;

@@ -9,6 +9,7 @@ import dev.lambda.common.view.ViewDefinition;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -17,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 
-/** The answer cache's own rules: shared computations, versions, the bound on entries, refresh only of recent keys. */
+/** The answer cache's own rules: shared computations, versions, the bounds on entries and rows, refresh only of recent keys. */
 class AnswerCacheTest {
 
     private static final ViewDefinition SALES = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml")).find("sales").orElseThrow();
@@ -41,7 +42,7 @@ class AnswerCacheTest {
 
     @Test
     void anAnswerIsComputedOncePerVersion() {
-        AnswerCache cache = new AnswerCache(100, Duration.ZERO, Duration.ofMinutes(1), Duration.ofSeconds(10), ticker);
+        AnswerCache cache = new AnswerCache(100, 100_000, Duration.ZERO, Duration.ofMinutes(1), Duration.ofSeconds(10), ticker);
         Answer first = cache.get(key(0), 1, () -> compute(key(0))).join();
         assertSame(first, cache.get(key(0), 1, () -> compute(key(0))).join());
         assertEquals(1, computations.get());
@@ -51,7 +52,7 @@ class AnswerCacheTest {
 
     @Test
     void pastTheBoundTheLeastRecentlyAskedForKeysGo() {
-        AnswerCache cache = new AnswerCache(10, Duration.ZERO, Duration.ofMinutes(1), Duration.ofSeconds(10), ticker);
+        AnswerCache cache = new AnswerCache(10, 100_000, Duration.ZERO, Duration.ofMinutes(1), Duration.ofSeconds(10), ticker);
         for (int day = 0; day < 10; day++) {
             cache.get(key(day), 1, () -> compute(key(0))).join();
         }
@@ -63,9 +64,44 @@ class AnswerCacheTest {
         assertEquals(before + 1, computations.get(), "the least recently asked key was dropped and is computed again");
     }
 
+    private CompletableFuture<Answer> computeRows(int rows) {
+        computations.incrementAndGet();
+        List<Answer.Row> answerRows = new ArrayList<>();
+        for (int i = 0; i < rows; i++) {
+            answerRows.add(new Answer.Row(DAY, List.of("p" + i), List.of(1L)));
+        }
+        return CompletableFuture.completedFuture(new Answer(null, Granularity.DAY, 1L, null, null, answerRows));
+    }
+
+    /** Many large answers must not fill the heap: past the rows bound the least recently asked go, and one too large is not kept. */
+    @Test
+    void theAnswersKeptHoldNoMoreRowsThanTheBound() {
+        AnswerCache cache = new AnswerCache(100, 100, Duration.ZERO, Duration.ofMinutes(1), Duration.ofSeconds(10), ticker);
+        for (int day = 0; day < 10; day++) {
+            cache.get(key(day), 1, () -> computeRows(10)).join(); // 100 rows: at the bound, all kept
+        }
+        int before = computations.get();
+        for (int day = 0; day < 10; day++) {
+            cache.get(key(day), 1, () -> computeRows(10)).join();
+        }
+        assertEquals(before, computations.get(), "ten answers of ten rows fit a bound of 100 rows");
+        cache.get(key(10), 1, () -> computeRows(10)).join(); // 110 rows
+        before = computations.get();
+        cache.get(key(10), 1, () -> computeRows(10)).join();
+        cache.get(key(9), 1, () -> computeRows(10)).join();
+        assertEquals(before, computations.get(), "the recently asked keys are still there");
+        cache.get(key(0), 1, () -> computeRows(10)).join();
+        cache.get(key(1), 1, () -> computeRows(10)).join();
+        assertEquals(before + 2, computations.get(), "the two least recently asked went, leaving a tenth to spare");
+
+        cache.get(key(20), 1, () -> computeRows(11)).join();
+        cache.get(key(20), 1, () -> computeRows(11)).join();
+        assertEquals(before + 4, computations.get(), "an answer of more than a tenth of the bound is computed each time");
+    }
+
     @Test
     void refreshRecomputesKeysAskedForAgainSinceTheirLastComputationOncePerVersion() {
-        AnswerCache cache = new AnswerCache(100, Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofSeconds(2), ticker);
+        AnswerCache cache = new AnswerCache(100, 100_000, Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofSeconds(2), ticker);
         cache.get(key(0), 1, () -> compute(key(0))).join();
         cache.get(key(0), 1, () -> compute(key(0))).join();
         nanos.addAndGet(Duration.ofMillis(2_100).toNanos()); // past "recently"
@@ -87,7 +123,7 @@ class AnswerCacheTest {
      */
     @Test
     void refreshNeitherPilesUpComputationsOfASlowKeyNorRetriesAFailedOneUnasked() {
-        AnswerCache cache = new AnswerCache(100, Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofSeconds(10), ticker);
+        AnswerCache cache = new AnswerCache(100, 100_000, Duration.ofMillis(500), Duration.ofMinutes(1), Duration.ofSeconds(10), ticker);
         cache.get(key(0), 1, () -> compute(key(0))).join();
         cache.get(key(0), 1, () -> compute(key(0))).join(); // asked again: worth refreshing
         CompletableFuture<Answer> slow = new CompletableFuture<>();

@@ -105,8 +105,8 @@ class QueryServiceTest {
 
     @Test
     void aRepeatedQueryReusesItsBatchSideButSeesNewSpeedRowsAtOnce() {
-        QueryService cached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000, null, 0);
-        QueryService uncached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 0, null, 0);
+        QueryService cached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000, null, 0, 0);
+        QueryService uncached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 0, null, 0, 0);
         speedSale("1.25", "u3");
         assertEquals(List.of(new Answer.Row(DAY, List.of(), List.of(3L, new java.math.BigDecimal("13.75"), 3L))), rows(cached, daily(List.of())));
         int readsAfterFirst = batchReads.get();
@@ -197,7 +197,7 @@ class QueryServiceTest {
 
     /** A service with every cache on, its answers kept while {@code changes} stands. */
     private QueryService cachingService(SpeedChanges changes) {
-        return new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000, changes, 100);
+        return new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000, changes, 100, 100_000);
     }
 
     /** The speed layer records that partition 0 is flushed through {@code offset}, and the poller sees it. */
@@ -244,7 +244,7 @@ class QueryServiceTest {
 
     @Test
     void aNewGenerationIsReadAfresh() {
-        QueryService cached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000, null, 0);
+        QueryService cached = new QueryService(store, new QueryPlanner(10_000, 200_000), Duration.ofSeconds(5), 1_000, null, 0, 0);
         rows(cached, daily(List.of()));
         int reads = batchReads.get();
         generation = 2;
