@@ -20,6 +20,7 @@ import java.util.Set;
  *
  * @param command      ingest | recompute | run | import
  * @param sparkMaster  {@code null} when spark-submit chose the master
+ * @param shufflePartitions 0 when not given: spark-submit's {@code spark.sql.shuffle.partitions} stands, else 8
  * @param cutoff       an explicit cutoff, or {@code null} to derive it (DESIGN §4)
  * @param acceptGap    ingest goes on from the oldest record Kafka still has when records it never
  *                     archived are gone (otherwise that fails the run)
@@ -50,7 +51,8 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
               --topic NAME                 events topic                                     [events]
             %1$s\
               --views FILE                 views definition file                            [config/views.yml]
-              --slot-width DURATION        ingest slot width (must match the speed layer)   [1h]
+              --slot-width DURATION        ingest slot width (the speed layer's, or a       [1h]
+                                           multiple of it)
               --safety-margin DURATION     cutoff = floor(ingest start - margin, slot)      [5m]
               --ingest-batch-records N     most Kafka records per ingest micro-batch        [1000000]
               --accept-gap                 ingest, run: go on although Kafka deleted        [off]
@@ -67,7 +69,8 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
                                            is replicated to more than one datacenter)
               --future-tolerance DURATION  how far ts may lie after ingest time             [5m]
               --spark-master URL           Spark master when not under spark-submit         [local[*]]
-              --shuffle-partitions N       spark.sql.shuffle.partitions                     [8]
+              --shuffle-partitions N       spark.sql.shuffle.partitions (given, it beats
+                                           spark-submit's --conf)         [--conf's, else 8]
               --input PATH                 import: files to import
               --format json|parquet        import: file format                              [json]
               --help                       show this help
@@ -161,7 +164,7 @@ public record BatchConfig(String command, KafkaClientSettings kafka, String topi
                 archives(command) ? "config/views.yml" : f.string("views", "config/views.yml"), slots,
                 f.duration("safety-margin", Duration.ofMinutes(5)), cutoff,
                 grace, f.duration("future-tolerance", Duration.ofMinutes(5)),
-                f.string("spark-master", null), f.integer("shuffle-partitions", 8, 1, 100_000), input, format, 64,
+                f.string("spark-master", null), f.integer("shuffle-partitions", 0, 1, 100_000), input, format, 64,
                 f.integer("ingest-batch-records", 1_000_000, 1, Integer.MAX_VALUE),
                 takes(command, "accept-gap") && f.onCommandLine("accept-gap"),
                 WriteConsistency.parse(f.string("write-consistency", "auto")));

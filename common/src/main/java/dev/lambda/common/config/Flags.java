@@ -127,14 +127,21 @@ public final class Flags {
         return value;
     }
 
-    /** Every value of a repeatable flag (the environment variable holds them comma-separated). */
+    /**
+     * Every value of a repeatable flag (the environment variable holds them comma-separated). A blank
+     * variable is refused like any blank value: {@code LAMBDA_API_KEY=} from a compose file whose
+     * {@code ${API_KEY}} was never set would otherwise mean no key at all, an open API.
+     */
     public List<String> strings(String name) {
         List<String> given = values.get(name);
         if (given != null) {
             return List.copyOf(given);
         }
         String fromEnv = env.get(envName(name));
-        return fromEnv == null || fromEnv.isBlank() ? List.of() : List.of(fromEnv.split(","));
+        if (fromEnv != null && fromEnv.isBlank()) {
+            throw new ConfigException(envName(name) + " is blank: give it a value or leave it out");
+        }
+        return fromEnv == null ? List.of() : List.of(fromEnv.split(","));
     }
 
     public String required(String name) {

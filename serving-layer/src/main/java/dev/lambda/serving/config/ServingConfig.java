@@ -7,6 +7,7 @@ import dev.lambda.common.config.KafkaClientSettings;
 import dev.lambda.serving.http.ApiKeys;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -50,8 +51,8 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
               --answer-cache-rows N        the most rows those answers hold together (a
                                            bound on their memory)                         [1000000]
               --speed-poll DURATION        how often the speed layer's progress is checked;
-                                           a cached answer lags a speed flush by about two
-                                           of these at most (0 = no answer cache)          [200ms]
+                                           a cached answer lags a speed flush by two of
+                                           these plus 0.5s at most (0 = no answer cache)   [200ms]
               --help                       show this help
             """.formatted(CassandraSettings.FLAG_HELP, KafkaClientSettings.FLAG_HELP);
 
@@ -66,6 +67,18 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
 
     public static Flags flags(String[] args, Map<String, String> env) {
         return Flags.parse(args, env, knownFlags(), Set.of("help"));
+    }
+
+    /** The origins of a comma list, each trimmed ({@code https://a.com, https://b.com} means both); none blank. */
+    static List<String> corsOrigins(String list) {
+        if (list.isEmpty()) {
+            return List.of();
+        }
+        List<String> origins = Arrays.stream(list.split(",", -1)).map(String::trim).toList();
+        if (origins.contains("")) {
+            throw new ConfigException("--cors-origins has an empty origin in \"" + list + "\": list origins separated by commas");
+        }
+        return origins;
     }
 
     public static ServingConfig from(Flags f) {
@@ -94,7 +107,7 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
         }
         return new ServingConfig(f.string("host", "0.0.0.0"), f.integer("api-port", 7070, 0, 65535), CassandraSettings.from(f),
                 Path.of(f.string("views", "config/views.yml")), keys, metricsKeys,
-                cors.isBlank() ? List.of() : List.of(cors.split(",")), queryTimeout,
+                corsOrigins(cors), queryTimeout,
                 f.integer("max-buckets", 10_000, 1, Integer.MAX_VALUE), f.integer("max-read-buckets", 200_000, 1, Integer.MAX_VALUE),
                 batchOverdue, f.integer("batch-cache-rows", 2_000_000, 0, Integer.MAX_VALUE),
                 f.integer("query-cache-aggregates", 50_000, 0, Integer.MAX_VALUE), f.duration("state-ttl", Duration.ofSeconds(1)),

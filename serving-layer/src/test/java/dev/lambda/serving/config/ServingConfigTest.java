@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lambda.common.config.ConfigException;
 import dev.lambda.serving.http.ApiKeys;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -64,5 +65,15 @@ class ServingConfigTest {
         String hash = ApiKeys.sha256("s");
         assertEquals("--metrics-key " + hash.substring(0, 8) + "… is given twice: give it once", assertThrows(ConfigException.class,
                 () -> from("--metrics-key", hash, "--metrics-key", hash)).getMessage());
+    }
+
+    @Test
+    void corsOriginsAreTrimmedAndNoneIsEmpty() {
+        assertEquals(List.of("https://a.example", "https://b.example"), from("--cors-origins", "https://a.example, https://b.example").corsOrigins());
+        assertEquals(List.of(), from().corsOrigins());
+        assertTrue(assertThrows(ConfigException.class, () -> from("--cors-origins", "https://a.example,")).getMessage()
+                .startsWith("--cors-origins has an empty origin"));
+        assertThrows(ConfigException.class, () -> ServingConfig.from(ServingConfig.flags(new String[0], Map.of("LAMBDA_API_KEY", ""))),
+                "a blank key list from the environment is refused, not an open API");
     }
 }
