@@ -17,7 +17,9 @@ import java.util.UUID;
  * A seeded random event stream for the end-to-end invariant: several event types (one that feeds no
  * view), attributes missing now and then, numbers as strings and as JSON numbers, events late by
  * minutes to days and slightly ahead, re-sends of the same record within a wave (inside the dedup
- * window) and of earlier waves' records (beyond it), and malformed records of several kinds. It
+ * window) and of earlier waves' records (beyond it), a third of them by a producer that keys the
+ * record otherwise (so the copy may land in another partition, where the speed layer's per-partition
+ * dedup cannot see the first), and malformed records of several kinds. It
  * knows by construction which records are malformed; nothing here parses like the layers do.
  */
 final class TestStream {
@@ -50,9 +52,9 @@ final class TestStream {
         while (wave.size() < size) {
             int roll = random.nextInt(100);
             if (roll < 4 && !wave.isEmpty()) {
-                wave.add(pick(wave)); // re-sent within the wave: inside the dedup window
+                wave.add(resent(pick(wave))); // re-sent within the wave: inside the dedup window
             } else if (roll < 7 && !earlier.isEmpty()) {
-                wave.add(pick(earlier)); // re-sent from an earlier wave: beyond the window
+                wave.add(resent(pick(earlier))); // re-sent from an earlier wave: beyond the window
             } else if (roll < 9) {
                 wave.add(malformed(now));
             } else {
@@ -76,6 +78,11 @@ final class TestStream {
             return Duration.ofSeconds(random.nextInt(120)); // slightly ahead, within the tolerance
         }
         return Duration.ofMillis(-random.nextInt(120_000)); // out of order within the last two minutes
+    }
+
+    /** The same record re-sent, a third of the time under another key (another producer), so perhaps to another partition. */
+    private Outgoing resent(Outgoing record) {
+        return random.nextInt(3) == 0 ? new Outgoing(record.key() + "@another-producer", record.value(), record.event()) : record;
     }
 
     private Outgoing pick(List<Outgoing> from) {
