@@ -361,7 +361,7 @@ async function refreshStatus() {
       [v.view, fmt(v.batchCutoff), fmt(v.batchBuiltAt), num(v.batchEventsIn), num(v.batchDuplicatesDropped), num(v.batchRowsWritten),
         v.batchDurationMs === null || v.batchDurationMs === undefined ? '—' : (v.batchDurationMs / 1000).toFixed(1) + ' s',
         v.speedLagSeconds === null || v.speedLagSeconds === undefined ? '—' : age(v.speedLagSeconds * 1000),
-        v.batchOverdue ? 'batch overdue' : 'ok']
+        v.speedRowsMayHaveExpired ? 'batch overdue: speed rows may have expired' : v.batchOverdue ? 'batch overdue' : 'ok']
         .forEach((text) => { const td = document.createElement('td'); td.textContent = text; tr.appendChild(td); });
       return tr;
     }));

@@ -39,7 +39,7 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
               --max-buckets N              most output buckets per query                  [10000]
               --max-read-buckets N         most stored buckets a query may read           [200000]
               --batch-overdue DURATION     /status and /metrics flag a batch cutoff older
-                                           than this                                      [36h]
+                                           than this (or half the speed rows' TTL)        [36h]
               --batch-cache-rows N         batch rows kept in memory (published generations
                                            never change, so they are cached)              [2000000]
               --query-cache-aggregates N   rolled-up batch sides of recent queries kept,

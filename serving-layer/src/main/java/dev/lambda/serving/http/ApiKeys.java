@@ -8,6 +8,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -38,7 +39,7 @@ public final class ApiKeys {
         Map<String, Grant> grants = new LinkedHashMap<>();
         for (String entry : entries) {
             String[] parts = entry.trim().split("=", 2);
-            String hash = parts[0].trim().toLowerCase(java.util.Locale.ROOT);
+            String hash = parts[0].trim().toLowerCase(Locale.ROOT);
             if (!hash.matches("[0-9a-f]{64}")) {
                 throw new IllegalArgumentException(flag + " expects the SHA-256 hex of a key (64 hex digits)"
                         + (flag.equals("--api-key") ? ", optionally =view1,view2" : ""));

@@ -24,23 +24,40 @@ final class BatchMetrics {
                 .help("seconds since the published batch cutoff of the view's version (NaN: none published, or its state unreadable)")
                 .labelNames("view").register(registry);
         overdue = Gauge.builder().name("lambda_batch_overdue")
-                .help("1 when the view's batch cutoff is older than --batch-overdue, none is published, or its state is unreadable")
+                .help("1 when the view's batch cutoff is older than --batch-overdue or half the speed rows' shortest TTL, none is"
+                        + " published, or its state is unreadable")
                 .labelNames("view").register(registry);
         retired = Gauge.builder().name("lambda_view_version_retired")
                 .help("1 when the batch retired the view version of this instance's views file (its queries answer 410)")
                 .labelNames("view").register(registry);
     }
 
-    /** Whether a view's batch is overdue: its published cutoff is older than {@code after}, or none is published. */
-    static boolean overdue(Optional<ViewState> state, Instant now, Duration after) {
-        return state.map(s -> s.cutoff().isBefore(now.minus(after))).orElse(true);
+    /**
+     * Whether a view's batch is overdue: its published cutoff is older than {@code after}, or than half
+     * the speed rows' shortest TTL (the answers need every speed row from the cutoff on, and a row of
+     * the cutoff's slot may expire a TTL after it: the alert must come while there is time to run the
+     * batch), or none is published.
+     *
+     * @param speedTtl the shortest TTL the speed layer records for its rows, or {@code null} when none is recorded
+     */
+    static boolean overdue(Optional<ViewState> state, Instant now, Duration after, Duration speedTtl) {
+        Duration limit = speedTtl == null || speedTtl.dividedBy(2).compareTo(after) >= 0 ? after : speedTtl.dividedBy(2);
+        return state.map(s -> s.cutoff().isBefore(now.minus(limit))).orElse(true);
     }
 
-    void update(String view, Optional<ViewState> state, Instant now, Duration overdueAfter) {
+    /**
+     * Whether speed rows the answers need may have expired already: the cutoff is older than their
+     * shortest TTL, so events ingested after it may be counted nowhere until the batch publishes again.
+     */
+    static boolean speedRowsMayHaveExpired(Optional<ViewState> state, Instant now, Duration speedTtl) {
+        return speedTtl != null && state.map(s -> s.cutoff().isBefore(now.minus(speedTtl))).orElse(false);
+    }
+
+    void update(String view, Optional<ViewState> state, Instant now, Duration overdueAfter, Duration speedTtl) {
         // a batch host whose clock runs ahead may publish a cutoff after this host's now
         cutoffAge.labelValues(view).set(state.map(s -> Math.max(0, Duration.between(s.cutoff(), now).toMillis() / 1000.0))
                 .orElse(Double.NaN));
-        overdue.labelValues(view).set(overdue(state, now, overdueAfter) ? 1 : 0);
+        overdue.labelValues(view).set(overdue(state, now, overdueAfter, speedTtl) ? 1 : 0);
         retired.labelValues(view).set(state.map(ViewState::retired).orElse(false) ? 1 : 0);
     }
 

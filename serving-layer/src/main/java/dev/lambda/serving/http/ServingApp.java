@@ -25,6 +25,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
@@ -158,7 +160,7 @@ public final class ServingApp {
     private void describe(Context ctx) {
         ViewDefinition view = view(ctx);
         Map<String, Object> doc = new LinkedHashMap<>(AnswerEncoding.view(view));
-        doc.put("freshness", freshness(view, Instant.now()).join());
+        doc.put("freshness", freshness(view, Instant.now(), queries.shortestSpeedTtl()).join());
         json(ctx, doc);
     }
 
@@ -189,11 +191,12 @@ public final class ServingApp {
     private void status(Context ctx) {
         Instant now = Instant.now();
         List<Map<String, Object>> list = new ArrayList<>();
+        CompletableFuture<Duration> speedTtl = queries.shortestSpeedTtl();
         for (ViewDefinition view : readable(ctx).toList()) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("view", view.name());
             doc.put("version", view.version());
-            doc.putAll(freshness(view, now).join());
+            doc.putAll(freshness(view, now, speedTtl).join());
             list.add(doc);
         }
         Map<String, Object> doc = new LinkedHashMap<>();
@@ -208,7 +211,7 @@ public final class ServingApp {
 
     /** Totals over every speed-layer partition, and each partition's progress. */
     private static Map<String, Object> speedStatus(List<SpeedPartitionStatus> partitions) {
-        Map<String, Long> deadLetters = new java.util.TreeMap<>();
+        Map<String, Long> deadLetters = new TreeMap<>();
         long duplicates = 0;
         List<Map<String, Object>> each = new ArrayList<>();
         for (SpeedPartitionStatus p : partitions) {
@@ -222,11 +225,11 @@ public final class ServingApp {
             doc.put("duplicatesDropped", p.duplicatesDropped());
             doc.put("deadLetters", p.deadLetters());
             doc.put("updatedAt", AnswerEncoding.text(p.updatedAt()));
-            Map<String, String> widths = new java.util.TreeMap<>(); // what a batch cutoff must agree with
+            Map<String, String> widths = new TreeMap<>(); // what a batch cutoff must agree with
             p.slotWidths().forEach((width, ingest) -> widths.put(width.toString(), ingest.toString()));
             doc.put("slotWidths", widths);
             doc.put("rowsTtls", p.rowsTtls().stream().sorted().map(Duration::toString).toList());
-            Map<String, String> versions = new java.util.TreeMap<>(); // what a batch publish of a view version waits for
+            Map<String, String> versions = new TreeMap<>(); // what a batch publish of a view version waits for
             p.viewVersions().forEach((version, since) -> versions.put(version, since.toString()));
             doc.put("viewVersions", versions);
             each.add(doc);
@@ -238,10 +241,14 @@ public final class ServingApp {
         return speed;
     }
 
-    private CompletableFuture<Map<String, Object>> freshness(ViewDefinition view, Instant now) {
-        CompletableFuture<java.util.Optional<ViewState>> state = queries.state(view);
+    /** @param speedTtl the shortest TTL of the speed rows ({@code null}: none recorded) */
+    private CompletableFuture<Map<String, Object>> freshness(ViewDefinition view, Instant now, CompletableFuture<Duration> speedTtl) {
+        CompletableFuture<Optional<ViewState>> state = queries.state(view);
         CompletableFuture<Instant> speed = queries.speedThrough(view, now);
-        return state.thenCombine(speed, (s, through) -> {
+        return CompletableFuture.allOf(state, speed, speedTtl).thenApply(done -> {
+            Optional<ViewState> s = state.join();
+            Instant through = speed.join();
+            Duration ttl = speedTtl.join();
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("batchCutoff", s.map(v -> v.cutoff().toString()).orElse(null));
             doc.put("batchGeneration", s.map(ViewState::generation).orElse(null));
@@ -250,7 +257,9 @@ public final class ServingApp {
             doc.put("batchDuplicatesDropped", s.map(ViewState::duplicatesDropped).orElse(null));
             doc.put("batchRowsWritten", s.map(ViewState::rowsWritten).orElse(null));
             doc.put("batchDurationMs", s.map(ViewState::durationMs).orElse(null));
-            doc.put("batchOverdue", BatchMetrics.overdue(s, now, batchOverdue));
+            doc.put("batchOverdue", BatchMetrics.overdue(s, now, batchOverdue, ttl));
+            // then events ingested after the cutoff may be counted nowhere: the batch must run
+            doc.put("speedRowsMayHaveExpired", BatchMetrics.speedRowsMayHaveExpired(s, now, ttl));
             doc.put("retiredAt", s.map(v -> AnswerEncoding.text(v.retiredAt())).orElse(null)); // then queries answer 410
             doc.put("replacedBy", s.map(ViewState::replacedBy).orElse(null));
             doc.put("speedThrough", AnswerEncoding.text(through));
@@ -261,11 +270,12 @@ public final class ServingApp {
 
     private void metrics(Context ctx) {
         Instant now = Instant.now();
-        Map<String, CompletableFuture<java.util.Optional<ViewState>>> states = new LinkedHashMap<>();
+        Map<String, CompletableFuture<Optional<ViewState>>> states = new LinkedHashMap<>();
         views.views().forEach(view -> states.put(view.name(), queries.state(view)));
+        CompletableFuture<Duration> speedTtl = queries.shortestSpeedTtl();
         states.forEach((view, state) -> {
             try {
-                metrics.batch.update(view, state.join(), now, batchOverdue);
+                metrics.batch.update(view, state.join(), now, batchOverdue, speedTtl.join());
             } catch (CompletionException e) { // Cassandra down or slow: the request metrics are still worth answering with
                 metrics.batch.unknown(view);
             }

@@ -138,6 +138,12 @@ public final class QueryService {
         return rows.speedPartitions().toCompletableFuture().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** The shortest TTL the speed layer records for its rows, or {@code null} when none is recorded (for the status and alerts). */
+    public CompletableFuture<Duration> shortestSpeedTtl() {
+        return speedPartitions().thenApply(partitions -> partitions.stream().flatMap(p -> p.rowsTtls().stream())
+                .min(Duration::compareTo).orElse(null));
+    }
+
     public boolean ready() {
         return rows.reachable();
     }

@@ -4,7 +4,9 @@ import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.serving.store.ViewRows;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +33,7 @@ public final class SpeedChanges implements AutoCloseable {
     /** When the last successful poll started (its reading reflects progress recorded before then). */
     private volatile long lastGoodPollStart = Long.MIN_VALUE;
     private final ScheduledExecutorService poller;
-    private volatile java.util.Set<SpeedPartitionStatus> last;
+    private volatile Set<SpeedPartitionStatus> last;
     private final List<LongConsumer> listeners = new CopyOnWriteArrayList<>();
 
     private SpeedChanges(ViewRows rows, Duration interval) {
@@ -80,7 +82,7 @@ public final class SpeedChanges implements AutoCloseable {
     void pollNow() throws InterruptedException {
         try {
             poller.submit(this::poll).get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException("a poll cannot fail: it catches everything", e);
         }
     }
@@ -89,7 +91,7 @@ public final class SpeedChanges implements AutoCloseable {
         long started = System.nanoTime();
         try {
             List<SpeedPartitionStatus> partitions = rows.speedPartitions().toCompletableFuture().get(5, TimeUnit.SECONDS);
-            java.util.Set<SpeedPartitionStatus> now = java.util.Set.copyOf(partitions);
+            Set<SpeedPartitionStatus> now = Set.copyOf(partitions);
             boolean moved = !now.equals(last);
             long changed = 0;
             if (moved) {

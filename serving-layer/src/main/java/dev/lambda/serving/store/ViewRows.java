@@ -9,6 +9,7 @@ import dev.lambda.common.view.ViewDefinition;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /** What the serving layer reads: the published state, and batch and speed rows by partition. */
@@ -31,6 +32,6 @@ public interface ViewRows {
 
     /** Where each speed-layer partition stands (for status pages); none by default. */
     default CompletionStage<List<SpeedPartitionStatus>> speedPartitions() {
-        return java.util.concurrent.CompletableFuture.completedFuture(List.of());
+        return CompletableFuture.completedFuture(List.of());
     }
 }

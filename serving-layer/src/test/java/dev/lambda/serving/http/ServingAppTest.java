@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lambda.common.cassandra.BatchRow;
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.SpeedRow;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.event.Event;
@@ -28,9 +29,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
@@ -54,6 +57,8 @@ class ServingAppTest {
     private String replacedBy;
     /** The published cutoff; {@code null}: none published. */
     private Instant cutoff = T;
+    /** The TTL the speed layer records for its rows; {@code null}: no speed progress recorded. */
+    private Duration speedTtl;
 
     /** Rows (every level) of one sale of 12.50 (batch) and one of 0.10 ingested after the cutoff (speed), both at 09:59. */
     private final ViewRows store = new ViewRows() {
@@ -89,6 +94,14 @@ class ServingAppTest {
         @Override
         public boolean reachable() {
             return !storeDown;
+        }
+
+        @Override
+        public CompletionStage<List<SpeedPartitionStatus>> speedPartitions() {
+            return CompletableFuture.completedFuture(speedTtl == null ? List.of() : List.of(
+                    new SpeedPartitionStatus("speed", 0, 10, T, 0, Map.of(), T, Map.of(Duration.ofMinutes(1), T), Set.of(speedTtl), Map.of()),
+                    new SpeedPartitionStatus("speed", 1, 10, T, 0, Map.of(), T, Map.of(Duration.ofMinutes(1), T),
+                            Set.of(speedTtl.multipliedBy(10)), Map.of())));
         }
     };
 
@@ -198,7 +211,7 @@ class ServingAppTest {
     @Test
     void metricsTellEachViewsBatchCutoffAgeAndWhetherItIsOverdue() throws Exception {
         start(new ApiKeys(Map.of()));
-        cutoff = Instant.now().minus(Duration.ofHours(2)).truncatedTo(java.time.temporal.ChronoUnit.HOURS);
+        cutoff = Instant.now().minus(Duration.ofHours(2)).truncatedTo(ChronoUnit.HOURS);
         Instant before = Instant.now();
         String metrics = get("/metrics").body();
         Instant after = Instant.now();
@@ -222,6 +235,37 @@ class ServingAppTest {
         assertEquals(200, down.statusCode(), "the request metrics still answer");
         assertTrue(Double.isNaN(gauge(down.body(), "lambda_batch_cutoff_age_seconds{view=\"sales\"}")));
         assertEquals(1, gauge(down.body(), "lambda_batch_overdue{view=\"sales\"}"), "unknown counts as overdue: the alert fires");
+    }
+
+    /**
+     * Answers need every speed row from the cutoff on, and those rows live for the speed layer's TTL:
+     * a short TTL brings the alert forward (to half of it), and a cutoff older than the TTL says that
+     * events after it may already be counted nowhere.
+     */
+    @Test
+    void aBatchIsOverdueBeforeTheSpeedRowsItNeedsCanExpire() throws Exception {
+        start(new ApiKeys(Map.of()));
+        speedTtl = Duration.ofHours(4); // the shortest of the partitions' TTLs counts
+        cutoff = Instant.now().minus(Duration.ofMinutes(90));
+        JsonNode view = JSON.readTree(get("/api/v1/status").body()).get("views").get(0);
+        assertFalse(view.get("batchOverdue").asBoolean(), view.toString());
+        assertFalse(view.get("speedRowsMayHaveExpired").asBoolean(), view.toString());
+        assertEquals(0, gauge(get("/metrics").body(), "lambda_batch_overdue{view=\"sales\"}"));
+
+        cutoff = Instant.now().minus(Duration.ofHours(3));
+        view = JSON.readTree(get("/api/v1/status").body()).get("views").get(0);
+        assertTrue(view.get("batchOverdue").asBoolean(), "older than half the TTL, though well within --batch-overdue: " + view);
+        assertFalse(view.get("speedRowsMayHaveExpired").asBoolean(), view.toString());
+        assertEquals(1, gauge(get("/metrics").body(), "lambda_batch_overdue{view=\"sales\"}"));
+
+        cutoff = Instant.now().minus(Duration.ofHours(5));
+        view = JSON.readTree(get("/api/v1/views/sales").body()).get("freshness");
+        assertTrue(view.get("speedRowsMayHaveExpired").asBoolean(), "older than the TTL: " + view);
+
+        speedTtl = null; // no speed progress recorded: --batch-overdue alone
+        view = JSON.readTree(get("/api/v1/status").body()).get("views").get(0);
+        assertFalse(view.get("batchOverdue").asBoolean(), view.toString());
+        assertFalse(view.get("speedRowsMayHaveExpired").asBoolean(), view.toString());
     }
 
     /** /metrics names every view: with a metrics key set, it asks for it, whatever the API's keys. */
@@ -379,7 +423,7 @@ class ServingAppTest {
         assertEquals("2026-11-21T10:00:00Z", one.get("freshness").get("batchCutoff").asText());
         JsonNode status = JSON.readTree(get("/api/v1/status").body());
         assertEquals(2, status.get("views").get(0).get("batchEventsIn").asLong());
-        cutoff = Instant.now().minus(Duration.ofHours(2)).truncatedTo(java.time.temporal.ChronoUnit.HOURS);
+        cutoff = Instant.now().minus(Duration.ofHours(2)).truncatedTo(ChronoUnit.HOURS);
         assertFalse(JSON.readTree(get("/api/v1/status").body()).get("views").get(0).get("batchOverdue").asBoolean(),
                 "2 to 3 hours old, within the 36 h");
         cutoff = Instant.now().minus(Duration.ofHours(37));
