@@ -57,6 +57,21 @@ public final class CutoffChoice {
     }
 
     /**
+     * Refuses a cutoff before which the events topic holds records while no ingest has archived any:
+     * they are not in the master dataset, and the speed layer's rows of their slots, before the
+     * cutoff, would not be read (a speed layer that has not recorded its progress yet would not show it).
+     *
+     * @param partitions the topic's partitions with a record appended before {@code cutoff}
+     */
+    public static void requireNothingUnarchivedBefore(Instant cutoff, List<Integer> partitions, String topic) {
+        if (!partitions.isEmpty()) {
+            throw new IllegalArgumentException("no ingest has run on this master dataset, but Kafka topic " + topic + " holds records"
+                    + " appended before cutoff " + cutoff + " (partitions " + partitions + "): they are not in the master dataset, and"
+                    + " the speed layer's rows of slots before the cutoff would not be read. Run ingest first (or `run`)");
+        }
+    }
+
+    /**
      * Whether an import under way went without a sign of life for longer than
      * {@link MasterDataset#ABANDONED_AFTER}: it was killed, and is to be removed. (One without any,
      * an earlier release's, is never taken for abandoned: it holds cutoffs until it is removed.)

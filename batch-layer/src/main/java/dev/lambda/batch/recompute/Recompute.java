@@ -17,6 +17,7 @@ import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.cassandra.ViewStateTable;
+import dev.lambda.common.kafka.EventsTopic;
 import dev.lambda.common.view.ViewCatalog;
 import dev.lambda.common.view.ViewDefinition;
 import java.sql.Timestamp;
@@ -166,6 +167,11 @@ public final class Recompute {
         Optional<Instant> lastIngest = ingestStart.isPresent() ? ingestStart : master.lastIngestStart(spark);
         Instant derived = CutoffChoice.choose(Optional.ofNullable(config.cutoff()), lastIngest, config.slots(), config.safetyMargin(),
                 Instant.now());
+        if (lastIngest.isEmpty()) {
+            // an explicit cutoff before any ingest: records Kafka already holds before it would be in neither layer's answer
+            CutoffChoice.requireNothingUnarchivedBefore(derived,
+                    EventsTopic.partitionsWithRecordsBefore(config.kafka(), config.topic(), derived), config.topic());
+        }
         Map<String, Instant> imports = new TreeMap<>();
         Instant now = Instant.now();
         boolean removable = master.renamesAtomically(spark);

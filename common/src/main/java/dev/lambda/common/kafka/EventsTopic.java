@@ -150,6 +150,49 @@ public final class EventsTopic {
     }
 
     /**
+     * The partitions of the topic holding a record appended before {@code time} (aborted ones included:
+     * a caller asking whether anything may be missing errs on the safe side). None when the topic does
+     * not exist.
+     *
+     * @throws IllegalStateException if Kafka does not answer
+     */
+    public static List<Integer> partitionsWithRecordsBefore(KafkaClientSettings kafka, String topic, Instant time) {
+        try (Admin admin = Admin.create(adminProperties(kafka))) {
+            List<TopicPartition> partitions;
+            try {
+                partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic)
+                        .partitions().stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                    return List.of();
+                }
+                throw e;
+            }
+            Map<TopicPartition, Long> first = offsets(admin, partitions, OffsetSpec.earliest());
+            Map<TopicPartition, Long> end = offsets(admin, partitions, OffsetSpec.latest());
+            Map<TopicPartition, Long> fromTime = offsets(admin, partitions, OffsetSpec.forTimestamp(time.toEpochMilli()));
+            return partitions.stream().filter(tp -> {
+                long firstAtOrAfter = fromTime.get(tp) < 0 ? end.get(tp) : fromTime.get(tp); // -1: no record that late
+                return first.get(tp) < firstAtOrAfter;
+            }).map(TopicPartition::partition).sorted().toList();
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot list the offsets of Kafka topic " + topic + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while listing the offsets of Kafka topic " + topic, e);
+        }
+    }
+
+    private static Map<TopicPartition, Long> offsets(Admin admin, List<TopicPartition> partitions, OffsetSpec spec)
+            throws ExecutionException, TimeoutException, InterruptedException {
+        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        partitions.forEach(tp -> request.put(tp, spec));
+        Map<TopicPartition, Long> offsets = new HashMap<>();
+        admin.listOffsets(request).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).forEach((tp, info) -> offsets.put(tp, info.offset()));
+        return offsets;
+    }
+
+    /**
      * Where a transaction writing the topic began before this call and is still open (or its commit
      * not yet visible): per partition, the broker's append time of the first record a committed-only
      * reader cannot read yet (the one at the last stable offset). Empty when every record appended
