@@ -5,9 +5,11 @@ import java.util.function.LongSupplier;
 
 /**
  * Whether Cassandra is down for a process's speed-row writes, and which write may try it meanwhile:
- * one at a time, at most once per back-off, the back-off doubling from 100 ms to 5 s while the tries
- * fail and starting from 100 ms again once Cassandra is up. One per process, shared by every task,
- * so that while Cassandra is down a stream thread with many tasks is not held for each in turn.
+ * one at a time, each a back-off after the last one began and after it ended, the back-off doubling
+ * from 100 ms to 5 s while the tries fail and starting from 100 ms again once Cassandra is up. One
+ * per process, shared by every task, so that while Cassandra is down a stream thread with many tasks
+ * is not held for each in turn: a Cassandra that hangs rather than refuses makes each try last its
+ * full timeout, and the flushes in between give their rows back at once.
  */
 final class CassandraOutage {
 
@@ -20,6 +22,8 @@ final class CassandraOutage {
     /** Whether a write is trying Cassandra while it is down. */
     private boolean probing;
     private long backoffMillis = FIRST_BACKOFF_MILLIS;
+    /** The back-off the try under way was allowed after: the next one waits as long after it ends. */
+    private long probeBackoffMillis = FIRST_BACKOFF_MILLIS;
 
     CassandraOutage() {
         this(System::nanoTime);
@@ -44,12 +48,17 @@ final class CassandraOutage {
         }
         probing = true;
         nextProbeAt = now + TimeUnit.MILLISECONDS.toNanos(backoffMillis);
+        probeBackoffMillis = backoffMillis;
         backoffMillis = Math.min(backoffMillis * 2, MAX_BACKOFF_MILLIS);
         return true;
     }
 
     synchronized void probeEnded() {
         probing = false;
+        long afterEnd = nanoTime.getAsLong() + TimeUnit.MILLISECONDS.toNanos(probeBackoffMillis);
+        if (afterEnd - nextProbeAt > 0) {
+            nextProbeAt = afterEnd;
+        }
     }
 
     /**

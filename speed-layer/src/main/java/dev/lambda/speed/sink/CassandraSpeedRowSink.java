@@ -225,7 +225,12 @@ public final class CassandraSpeedRowSink implements SpeedRowSink {
 
     @Override
     public boolean tryWriteAll(List<Write> writes, long writeTime, long deadlineNanos) throws InterruptedException {
-        return writeOnce(chunks(writes, writeTime), deadlineNanos).isEmpty();
+        boolean written = writeOnce(chunks(writes, writeTime), deadlineNanos).isEmpty();
+        // rows that went through say Cassandra is up: the progress written after them (while stopping) must not wait for a probe
+        if (written && !writes.isEmpty() && outage.markUp()) {
+            LOG.info("speed rows are written again");
+        }
+        return written;
     }
 
     /**

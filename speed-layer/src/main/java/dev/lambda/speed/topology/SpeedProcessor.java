@@ -624,7 +624,7 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             Thread.currentThread().interrupt();
         }
         if (dirty.isEmpty() && stale.isEmpty()) {
-            reportFlushedThrough(processedThrough);
+            reportFlushedThrough(position()); // a task restarted on an idle partition may owe the progress of what it restored
             return;
         }
         if (now < retryAt) {

@@ -31,6 +31,7 @@ public final class CollectingSink implements SpeedRowSink {
     private final Map<Integer, Progress> progress = new HashMap<>();
     private final Map<Integer, Long> progressWriteTimes = new HashMap<>();
     private final Map<Integer, Map<String, Instant>> viewVersions = new HashMap<>();
+    private int progressWritesToRefuse;
 
     @Override
     public synchronized long writeAll(List<Write> writes, long writeTime) {
@@ -74,8 +75,17 @@ public final class CollectingSink implements SpeedRowSink {
         return Objects.equals(a.row().latestIngest(), b.row().latestIngest());
     }
 
+    /** The next {@code n} progress writes fail, as they would with Cassandra timing out. */
+    public synchronized void refuseProgressWrites(int n) {
+        progressWritesToRefuse = n;
+    }
+
     @Override
     public synchronized boolean writeProgress(Progress p, long writeTime) {
+        if (progressWritesToRefuse > 0) {
+            progressWritesToRefuse--;
+            return false;
+        }
         if (progressWriteTimes.getOrDefault(p.partition(), Long.MIN_VALUE) < writeTime) {
             progress.put(p.partition(), p);
             progressWriteTimes.put(p.partition(), writeTime);

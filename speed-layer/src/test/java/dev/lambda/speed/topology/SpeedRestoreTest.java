@@ -577,8 +577,11 @@ class SpeedRestoreTest {
 
         MockProcessorContext<byte[], byte[]> next = restoredCopy();
         start(next);
+        sink.refuseProgressWrites(1); // Cassandra timed out on it
         flush(next, T0 + 60_000);
         assertEquals(2L, written(Granularity.MINUTE, "2026-11-21T10:59:00Z", "p1", SLOT_10));
+        assertEquals(1L, sink.progress(0).nextOffset());
+        flush(next, T0 + 60_250); // nothing changed since, nothing processed: the progress is tried again all the same
         assertEquals(2L, sink.progress(0).nextOffset(), "the restored state's position");
     }
 
