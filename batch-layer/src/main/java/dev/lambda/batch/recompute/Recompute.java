@@ -167,11 +167,6 @@ public final class Recompute {
         Optional<Instant> lastIngest = ingestStart.isPresent() ? ingestStart : master.lastIngestStart(spark);
         Instant derived = CutoffChoice.choose(Optional.ofNullable(config.cutoff()), lastIngest, config.slots(), config.safetyMargin(),
                 Instant.now());
-        if (lastIngest.isEmpty()) {
-            // an explicit cutoff before any ingest: records Kafka already holds before it would be in neither layer's answer
-            CutoffChoice.requireNothingUnarchivedBefore(derived,
-                    EventsTopic.partitionsWithRecordsBefore(config.kafka(), config.topic(), derived), config.topic());
-        }
         Map<String, Instant> imports = new TreeMap<>();
         Instant now = Instant.now();
         boolean removable = master.renamesAtomically(spark);
@@ -216,6 +211,18 @@ public final class Recompute {
             throw new IllegalStateException(e.getMessage() + ". The cutoff was held back from " + derived + " to " + cutoff + " by the"
                     + " imports under way " + imports + " (one killed is removed once it has shown no sign of life for "
                     + MasterDataset.ABANDONED_AFTER.toMinutes() + " min)", e);
+        }
+        if (lastIngest.isEmpty()) {
+            // an explicit cutoff before any ingest: records Kafka already holds before it would be in neither layer's answer
+            List<Integer> unarchived;
+            try {
+                unarchived = EventsTopic.partitionsWithRecordsBefore(config.kafka(), config.topic(), cutoff);
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("no ingest has run on this master dataset, so a recompute with --cutoff asks Kafka first"
+                        + " whether topic " + config.topic() + " holds records before the cutoff (they would be in neither layer's"
+                        + " answer), and Kafka did not answer: make it reachable (--bootstrap), or run ingest first. " + e.getMessage(), e);
+            }
+            CutoffChoice.requireNothingUnarchivedBefore(cutoff, unarchived, config.topic());
         }
         List<ViewDefinition> toPublish = forward.stream().filter(v -> speedHoldsEverythingFrom(cutoff, v, speed)).toList();
         if (toPublish.isEmpty()) {

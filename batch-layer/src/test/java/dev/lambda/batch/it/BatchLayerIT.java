@@ -31,6 +31,7 @@ import dev.lambda.common.cassandra.SpeedPartitionsTable;
 import dev.lambda.common.cassandra.ViewState;
 import dev.lambda.common.cassandra.ViewStateTable;
 import dev.lambda.common.config.ConfigException;
+import dev.lambda.common.kafka.EventsTopic;
 import dev.lambda.common.metric.Aggregate;
 import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.ViewCatalog;
@@ -1141,8 +1142,11 @@ class BatchLayerIT {
                     () -> Main.run(f.config("recompute", "--cutoff", cutoff), BatchFixture.VIEWS));
             assertTrue(e.getMessage().contains("holds records appended before cutoff " + cutoff), e.getMessage());
             ViewDefinition sales = BatchFixture.VIEWS.find("sales").orElseThrow();
-            assertTrue(new ViewStateTable(f.session, f.keyspace()).find(sales.name(), sales.version()).toCompletableFuture().join().isEmpty(),
-                    "nothing published");
+            assertTrue(new ViewStateTable(f.session, f.keyspace()).find(sales.name(), sales.version()).toCompletableFuture().join()
+                    .isEmpty(), "nothing published");
+
+            assertEquals(List.of(), EventsTopic.partitionsWithRecordsBefore(f.config("recompute").kafka(), "batch_no_such_topic",
+                    Instant.now()), "a topic that does not exist holds nothing a cutoff could leave out");
 
             Main.run(f.config("run"), BatchFixture.VIEWS); // archived first, then the same cutoff or a later one is taken
             List<String> diffs = f.differences(f.published("sales").generation(), f.published("sales").cutoff());

@@ -75,7 +75,8 @@ class FlagsTest {
         assertEquals("config/views.yml", Flags.parse(new String[0], Map.of(), KNOWN, Set.of()).string("views", "config/views.yml"));
         // a repeatable flag's variable too: a blank LAMBDA_API_KEY would otherwise leave the API open
         assertEquals("LAMBDA_KAFKA_PROPERTY is blank: give it a value or leave it out", assertThrows(ConfigException.class,
-                () -> Flags.parse(new String[0], Map.of("LAMBDA_KAFKA_PROPERTY", " "), KNOWN, Set.of()).strings("kafka-property")).getMessage());
+                () -> Flags.parse(new String[0], Map.of("LAMBDA_KAFKA_PROPERTY", " "), KNOWN, Set.of()).strings("kafka-property"))
+                .getMessage());
         assertEquals(List.of(), Flags.parse(new String[0], Map.of(), KNOWN, Set.of()).strings("kafka-property"));
     }
 

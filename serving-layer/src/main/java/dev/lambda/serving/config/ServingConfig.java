@@ -39,7 +39,8 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
               --max-buckets N              most output buckets per query                  [10000]
               --max-read-buckets N         most stored buckets a query may read           [200000]
               --batch-overdue DURATION     /status and /metrics flag a batch cutoff older
-                                           than this (or half the speed rows' TTL)        [36h]
+                                           than this, or than half the shortest speed-row
+                                           TTL if that is less                            [36h]
               --batch-cache-rows N         batch rows kept in memory (published generations
                                            never change, so they are cached)              [2000000]
               --query-cache-aggregates N   rolled-up batch sides of recent queries kept,
@@ -111,7 +112,8 @@ public record ServingConfig(String host, int port, CassandraSettings cassandra, 
                 f.integer("max-buckets", 10_000, 1, Integer.MAX_VALUE), f.integer("max-read-buckets", 200_000, 1, Integer.MAX_VALUE),
                 batchOverdue, f.integer("batch-cache-rows", 2_000_000, 0, Integer.MAX_VALUE),
                 f.integer("query-cache-aggregates", 50_000, 0, Integer.MAX_VALUE), f.duration("state-ttl", Duration.ofSeconds(1)),
-                f.integer("answer-cache-entries", 10_000, 0, Integer.MAX_VALUE), f.integer("answer-cache-rows", 1_000_000, 1, Integer.MAX_VALUE),
+                f.integer("answer-cache-entries", 10_000, 0, Integer.MAX_VALUE),
+                f.integer("answer-cache-rows", 1_000_000, 1, Integer.MAX_VALUE),
                 f.duration("speed-poll", Duration.ofMillis(200)));
     }
 }

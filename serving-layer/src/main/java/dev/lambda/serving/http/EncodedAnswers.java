@@ -12,49 +12,83 @@ import java.util.function.Function;
 /**
  * The encoded bodies of recently served answers, by answer instance and format. A cached answer is
  * served as the same instance many times a second; encoding it once instead of per request removes
- * most of the serving layer's allocation (and with it most young collections). Bounded in entries and
- * in bytes, oldest out; a body over an eighth of the bytes is not kept. An answer is held weakly: a
- * body never keeps an answer the answer cache has let go (or never kept) in memory, and a body whose
- * answer is gone can never be served again, so it only waits to be pushed out. No lock on the way to
- * a body that is there.
+ * most of the serving layer's allocation (and with it most young collections). A body is kept from
+ * an answer's second request on: an answer computed for one request (the answer cache off, or an
+ * answer too large for it) is never asked for again, and its body would only push out those that
+ * are. Bounded in entries and in bytes, oldest out; a body over an eighth of the bytes is not kept.
+ * Answers are held weakly: a body never keeps an answer the answer cache has let go in memory. No
+ * lock on the way to a body that is there.
  */
 final class EncodedAnswers {
 
     /** An answer by identity (answers are records with deep equality; only the same instance may share bytes). */
-    private static final class Key {
-        private final WeakReference<Answer> answer;
+    private abstract static class Key {
         private final int hash;
         private final boolean csv;
 
         Key(Answer answer, boolean csv) {
-            this.answer = new WeakReference<>(answer);
             this.hash = System.identityHashCode(answer) * 31 + (csv ? 1 : 0);
             this.csv = csv;
         }
 
+        abstract Answer answer();
+
         @Override
-        public boolean equals(Object o) {
+        public final boolean equals(Object o) {
             if (o == this) {
                 return true;
             }
-            Answer mine = answer.get();
-            return o instanceof Key k && k.csv == csv && mine != null && k.answer.get() == mine;
+            Answer mine = answer();
+            return o instanceof Key k && k.csv == csv && mine != null && k.answer() == mine;
         }
 
         @Override
-        public int hashCode() {
+        public final int hashCode() {
             return hash;
         }
     }
 
-    private record Kept(Key key, int bytes) {
+    /** The key a request looks up with: no allocation beyond itself. */
+    private static final class Lookup extends Key {
+        private final Answer answer;
+
+        Lookup(Answer answer, boolean csv) {
+            super(answer, csv);
+            this.answer = answer;
+        }
+
+        @Override
+        Answer answer() {
+            return answer;
+        }
     }
+
+    /** The key kept in the map: its answer held weakly. */
+    private static final class Held extends Key {
+        private final WeakReference<Answer> answer;
+
+        Held(Answer answer, boolean csv) {
+            super(answer, csv);
+            this.answer = new WeakReference<>(answer);
+        }
+
+        @Override
+        Answer answer() {
+            return answer.get();
+        }
+    }
+
+    /** The value of an answer asked for once: its body is kept if it is asked for again. */
+    private static final byte[] SEEN_ONCE = new byte[0];
 
     private final int maxEntries;
     private final long maxBytes;
     private final Map<Key, byte[]> bodies = new ConcurrentHashMap<>();
-    /** Keys in the order they were added: the oldest goes first when a bound is passed. */
-    private final Queue<Kept> added = new ConcurrentLinkedQueue<>();
+    /**
+     * The keys of the map in the order they were added, the oldest out first when a bound is passed:
+     * the very instances the map holds, which find their entries by identity once their answers are gone.
+     */
+    private final Queue<Held> added = new ConcurrentLinkedQueue<>();
     private final AtomicLong bytes = new AtomicLong();
 
     EncodedAnswers(int maxEntries, long maxBytes) {
@@ -63,29 +97,40 @@ final class EncodedAnswers {
     }
 
     byte[] body(Answer answer, boolean csv, Function<Answer, byte[]> encode) {
-        Key key = new Key(answer, csv);
-        byte[] cached = bodies.get(key); // no lock: every request comes here
-        if (cached != null) {
+        Key lookup = new Lookup(answer, csv);
+        byte[] cached = bodies.get(lookup); // no lock: every request comes here
+        if (cached != null && cached != SEEN_ONCE) {
             return cached;
         }
         byte[] encoded = encode.apply(answer);
-        if (encoded.length <= maxBytes / 8 && bodies.putIfAbsent(key, encoded) == null) {
-            added.add(new Kept(key, encoded.length));
-            bytes.addAndGet(encoded.length);
-            while (bodies.size() > maxEntries || bytes.get() > maxBytes) {
-                Kept oldest = added.poll();
-                if (oldest == null) {
-                    break;
-                }
-                bodies.remove(oldest.key());
-                bytes.addAndGet(-oldest.bytes());
+        if (cached == null) {
+            Held held = new Held(answer, csv);
+            if (bodies.putIfAbsent(held, SEEN_ONCE) == null) {
+                added.add(held);
+                evict();
             }
+        } else if (encoded.length <= maxBytes / 8 && bodies.replace(lookup, SEEN_ONCE, encoded)) {
+            bytes.addAndGet(encoded.length);
+            evict();
         }
         return encoded;
     }
 
-    /** How many bodies are kept (for tests). */
+    private void evict() {
+        while (bodies.size() > maxEntries || bytes.get() > maxBytes) {
+            Held oldest = added.poll();
+            if (oldest == null) {
+                break;
+            }
+            byte[] removed = bodies.remove(oldest);
+            if (removed != null) {
+                bytes.addAndGet(-removed.length);
+            }
+        }
+    }
+
+    /** How many bodies are kept, answers seen once not counted (for tests). */
     int size() {
-        return bodies.size();
+        return (int) bodies.values().stream().filter(b -> b != SEEN_ONCE).count();
     }
 }

@@ -15,6 +15,7 @@ import dev.lambda.serving.query.QueryService;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
+import io.javalin.router.Endpoint;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -160,7 +161,7 @@ public final class ServingApp {
     private void describe(Context ctx) {
         ViewDefinition view = view(ctx);
         Map<String, Object> doc = new LinkedHashMap<>(AnswerEncoding.view(view));
-        doc.put("freshness", freshness(view, Instant.now(), queries.shortestSpeedTtl()).join());
+        doc.put("freshness", freshness(view, Instant.now(), QueryService.shortestSpeedTtl(queries.speedPartitions())).join());
         json(ctx, doc);
     }
 
@@ -191,7 +192,8 @@ public final class ServingApp {
     private void status(Context ctx) {
         Instant now = Instant.now();
         List<Map<String, Object>> list = new ArrayList<>();
-        CompletableFuture<Duration> speedTtl = queries.shortestSpeedTtl();
+        CompletableFuture<List<SpeedPartitionStatus>> speedPartitions = queries.speedPartitions();
+        CompletableFuture<Duration> speedTtl = QueryService.shortestSpeedTtl(speedPartitions);
         for (ViewDefinition view : readable(ctx).toList()) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("view", view.name());
@@ -204,7 +206,7 @@ public final class ServingApp {
         doc.put("views", list);
         ApiKeys.Grant grant = ctx.attribute("grant");
         if (grant == null || grant.allows("*")) { // the speed layer's totals span every view
-            doc.put("speed", speedStatus(await(queries.speedPartitions())));
+            doc.put("speed", speedStatus(await(speedPartitions)));
         }
         json(ctx, doc);
     }
@@ -272,7 +274,7 @@ public final class ServingApp {
         Instant now = Instant.now();
         Map<String, CompletableFuture<Optional<ViewState>>> states = new LinkedHashMap<>();
         views.views().forEach(view -> states.put(view.name(), queries.state(view)));
-        CompletableFuture<Duration> speedTtl = queries.shortestSpeedTtl();
+        CompletableFuture<Duration> speedTtl = QueryService.shortestSpeedTtl(queries.speedPartitions());
         states.forEach((view, state) -> {
             try {
                 metrics.batch.update(view, state.join(), now, batchOverdue, speedTtl.join());
@@ -297,7 +299,7 @@ public final class ServingApp {
             return;
         }
         // the matched route's pattern (not the raw path), so label values stay few
-        io.javalin.router.Endpoint matched = ctx.endpoints().matchedHttpEndpoint();
+        Endpoint matched = ctx.endpoints().matchedHttpEndpoint();
         String route = matched == null ? "unmatched" : matched.path;
         metrics.observe(route, ctx.method().name(), ctx.statusCode(), (System.nanoTime() - started) / 1e9);
     }

@@ -73,8 +73,8 @@ final class AnswerCache {
     private final long maxRows;
     /**
      * The rows of the answers kept, as counted when each was kept or replaced: a hint of when to look,
-     * made exact again by every eviction scan (an entry evicted while its computation ran adds rows
-     * nobody takes away until then).
+     * corrected by every eviction scan (an entry evicted while its computation ran adds rows nobody
+     * takes away until then); a scan corrects it by what it found, so rows counted meanwhile stay counted.
      */
     private final AtomicLong heldRows = new AtomicLong();
     private final long maxStaleNanos;
@@ -241,6 +241,7 @@ final class AnswerCache {
             return;
         }
         synchronized (entries) {
+            long counted = heldRows.get();
             // request times and rows copied first: they change under a sort that read them live, which may then throw
             record Asked(Key key, Entry entry, long at, long rows) {
             }
@@ -248,7 +249,7 @@ final class AnswerCache {
             entries.forEach((k, e) -> all.add(new Asked(k, e, e.requestedAt, rows(e.served))));
             long rows = all.stream().mapToLong(Asked::rows).sum();
             if (all.size() <= maxEntries && rows <= maxRows) {
-                heldRows.set(rows);
+                heldRows.addAndGet(rows - counted);
                 return;
             }
             all.sort(Comparator.comparingLong(Asked::at));
@@ -262,7 +263,7 @@ final class AnswerCache {
                     rows -= a.rows();
                 }
             }
-            heldRows.set(rows);
+            heldRows.addAndGet(rows - counted); // not set: rows another thread counted since the scan began stay counted
         }
     }
 }

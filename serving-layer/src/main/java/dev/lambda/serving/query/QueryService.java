@@ -70,8 +70,8 @@ public final class QueryService {
         this.timeout = timeout;
         this.batchParts = new BatchPartCache(cachedAggregates);
         this.speedChanges = speedChanges;
-        this.answers = new AnswerCache(speedChanges == null ? 0 : cachedAnswers, cachedAnswerRows, MAX_STALE, Duration.ofSeconds(60), RECENT,
-                System::nanoTime);
+        this.answers = new AnswerCache(speedChanges == null ? 0 : cachedAnswers, cachedAnswerRows, MAX_STALE, Duration.ofSeconds(60),
+                RECENT, System::nanoTime);
         if (speedChanges != null) {
             // answers asked for recently are recomputed as soon as the speed layer reports progress,
             // so their next request finds a fresh answer instead of waiting for one
@@ -138,10 +138,14 @@ public final class QueryService {
         return rows.speedPartitions().toCompletableFuture().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** The shortest TTL the speed layer records for its rows, or {@code null} when none is recorded (for the status and alerts). */
-    public CompletableFuture<Duration> shortestSpeedTtl() {
-        return speedPartitions().thenApply(partitions -> partitions.stream().flatMap(p -> p.rowsTtls().stream())
-                .min(Duration::compareTo).orElse(null));
+    /**
+     * The shortest TTL {@code partitions} record for the speed rows, or {@code null} when none is recorded
+     * or they could not be read (then the batch's freshness is judged by {@code --batch-overdue} alone:
+     * one failed read of the speed layer's progress must not raise a false alert for every view).
+     */
+    public static CompletableFuture<Duration> shortestSpeedTtl(CompletableFuture<List<SpeedPartitionStatus>> partitions) {
+        return partitions.thenApply(all -> all.stream().flatMap(p -> p.rowsTtls().stream()).min(Duration::compareTo).orElse(null))
+                .exceptionally(e -> null);
     }
 
     public boolean ready() {

@@ -69,7 +69,8 @@ class ServingConfigTest {
 
     @Test
     void corsOriginsAreTrimmedAndNoneIsEmpty() {
-        assertEquals(List.of("https://a.example", "https://b.example"), from("--cors-origins", "https://a.example, https://b.example").corsOrigins());
+        assertEquals(List.of("https://a.example", "https://b.example"),
+                from("--cors-origins", "https://a.example, https://b.example").corsOrigins());
         assertEquals(List.of(), from().corsOrigins());
         assertTrue(assertThrows(ConfigException.class, () -> from("--cors-origins", "https://a.example,")).getMessage()
                 .startsWith("--cors-origins has an empty origin"));

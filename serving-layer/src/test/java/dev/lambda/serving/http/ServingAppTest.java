@@ -99,7 +99,8 @@ class ServingAppTest {
         @Override
         public CompletionStage<List<SpeedPartitionStatus>> speedPartitions() {
             return CompletableFuture.completedFuture(speedTtl == null ? List.of() : List.of(
-                    new SpeedPartitionStatus("speed", 0, 10, T, 0, Map.of(), T, Map.of(Duration.ofMinutes(1), T), Set.of(speedTtl), Map.of()),
+                    new SpeedPartitionStatus("speed", 0, 10, T, 0, Map.of(), T, Map.of(Duration.ofMinutes(1), T), Set.of(speedTtl),
+                            Map.of()),
                     new SpeedPartitionStatus("speed", 1, 10, T, 0, Map.of(), T, Map.of(Duration.ofMinutes(1), T),
                             Set.of(speedTtl.multipliedBy(10)), Map.of())));
         }

@@ -41,8 +41,8 @@ public record SpeedConfig(KafkaClientSettings kafka, CassandraSettings cassandra
             %1$s\
               --views FILE                 views definition file                           [config/views.yml]
               --application-id ID          Kafka Streams application id                    [lambda-speed]
-              --slot-width DURATION        ingest slot width (the batch's: the same or a   [1h]
-                                           multiple of it)
+              --slot-width DURATION        ingest slot width (the batch's is the same or  [1h]
+                                           a multiple of it)
               --slot-grace DURATION        a slot stays open this long after it ends;      [30s or the
                                            at most the slot width                          width if less]
               --dedup-window DURATION      how long an event id is remembered              [24h]
