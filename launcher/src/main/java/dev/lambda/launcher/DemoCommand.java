@@ -30,7 +30,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code ./lambda demo}: the whole system on one machine. Embedded real Kafka and Cassandra, the
@@ -161,13 +160,14 @@ final class DemoCommand {
         private final Path data;
         private final Path logs;
         private final CountDownLatch stopped = new CountDownLatch(1);
-        private final AtomicReference<String> failure = new AtomicReference<>();
         private final AtomicInteger batchRuns = new AtomicInteger();
         private volatile boolean stopping;
         private volatile LocalCluster cluster;
         private ForkedServer speed;
         private ForkedServer serving;
-        private GeneratorRun generator;
+        private volatile GeneratorRun generator;
+        /** How long the generator waits after its sends failed before it sends again. */
+        private static final Duration GENERATOR_RETRY = Duration.ofSeconds(5);
         private ScheduledExecutorService scheduler;
         private volatile ForkedServer batch;
 
@@ -210,15 +210,8 @@ final class DemoCommand {
             awaitHttp(serving, api + "/ready");
 
             if (rate > 0) {
-                generator = new GeneratorRun(new KafkaClientSettings(bootstrap, Map.of()), "events",
-                        new EventGenerator(System.nanoTime(), 0.01, 0.02, 0.001), rate, 0, line -> Console.say("generator: " + line));
-                Thread thread = new Thread(() -> {
-                    try {
-                        generator.run();
-                    } catch (RuntimeException e) {
-                        failure.compareAndSet(null, "the event generator failed: " + e.getMessage());
-                    }
-                }, "generator");
+                EventGenerator events = new EventGenerator(System.nanoTime(), 0.01, 0.02, 0.001);
+                Thread thread = new Thread(() -> generate(bootstrap, events, rate), "generator");
                 thread.setDaemon(true);
                 thread.start();
             }
@@ -296,8 +289,8 @@ final class DemoCommand {
         /** Waits until Ctrl-C or a part dies; the exit code. */
         int watch() throws InterruptedException {
             while (!stopped.await(2, TimeUnit.SECONDS)) {
-                String why = failure.get();
-                if (why == null && !speed.isAlive()) {
+                String why = null;
+                if (!speed.isAlive()) {
                     why = "the speed layer exited; see " + speed.logFile();
                 }
                 if (why == null && !serving.isAlive()) {
@@ -312,6 +305,36 @@ final class DemoCommand {
                 }
             }
             return 0;
+        }
+
+        /**
+         * Generates until the demo stops. Sends that fail (a laptop that slept past the producer's
+         * delivery timeout, a broker that stalled) do not stop the demo: the generator says so and
+         * sends again with a new producer after a pause. A Kafka that is gone stops the demo anyway.
+         */
+        private void generate(String bootstrap, EventGenerator events, int rate) {
+            while (!stopping) {
+                GeneratorRun run = new GeneratorRun(new KafkaClientSettings(bootstrap, Map.of()), "events", events, rate, 0,
+                        line -> Console.say("generator: " + line));
+                generator = run;
+                if (stopping) { // stop() may have stopped the run before this one
+                    return;
+                }
+                try {
+                    run.run();
+                    return; // stopped
+                } catch (RuntimeException e) {
+                    if (stopping) {
+                        return;
+                    }
+                    Console.say("generator: " + e.getMessage() + "; sending again in " + GENERATOR_RETRY.toSeconds() + " s");
+                }
+                try {
+                    Thread.sleep(GENERATOR_RETRY.toMillis());
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
         }
 
         void stop() {
