@@ -1,8 +1,10 @@
 package dev.lambda.launcher;
 
+import dev.lambda.cluster.ForkedServer;
 import dev.lambda.cluster.LocalCluster;
 import dev.lambda.common.config.Flags;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -64,6 +66,9 @@ final class ServersCommand {
             throw e;
         }
         started.set(cluster);
+        // from here Ctrl-C stops them through the cluster, each given its time to shut down (a Cassandra flushing its
+        // memtables, a Kafka closing its logs), rather than also by their own hooks, which end them after 10 s
+        ForkedServer.letOwnerStopFirst(Duration.ofSeconds(90));
         Console.say("ready: Kafka " + cluster.bootstrapServers() + ", Cassandra " + hostPort(cluster)
                 + "; Ctrl-C stops both");
         while (!stopped.await(2, TimeUnit.SECONDS)) {
