@@ -135,11 +135,9 @@ public final class EventsTopic {
      */
     public static Map<Integer, Long> firstOffsets(KafkaClientSettings kafka, String topic) {
         try (Admin admin = Admin.create(adminProperties(kafka))) {
-            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-            admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic).partitions()
-                    .forEach(p -> earliest.put(new TopicPartition(topic, p.partition()), OffsetSpec.earliest()));
             Map<Integer, Long> first = new TreeMap<>();
-            admin.listOffsets(earliest).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).forEach((tp, info) -> first.put(tp.partition(), info.offset()));
+            offsets(admin, partitions(admin, topic), OffsetSpec.earliest(), IsolationLevel.READ_UNCOMMITTED)
+                    .forEach((tp, offset) -> first.put(tp.partition(), offset));
             return first;
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot list the offsets of Kafka topic " + topic + ": " + e, e);
@@ -160,17 +158,17 @@ public final class EventsTopic {
         try (Admin admin = Admin.create(adminProperties(kafka))) {
             List<TopicPartition> partitions;
             try {
-                partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic)
-                        .partitions().stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+                partitions = partitions(admin, topic);
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof UnknownTopicOrPartitionException) {
                     return List.of();
                 }
                 throw e;
             }
-            Map<TopicPartition, Long> first = offsets(admin, partitions, OffsetSpec.earliest());
-            Map<TopicPartition, Long> end = offsets(admin, partitions, OffsetSpec.latest());
-            Map<TopicPartition, Long> fromTime = offsets(admin, partitions, OffsetSpec.forTimestamp(time.toEpochMilli()));
+            IsolationLevel all = IsolationLevel.READ_UNCOMMITTED;
+            Map<TopicPartition, Long> first = offsets(admin, partitions, OffsetSpec.earliest(), all);
+            Map<TopicPartition, Long> end = offsets(admin, partitions, OffsetSpec.latest(), all);
+            Map<TopicPartition, Long> fromTime = offsets(admin, partitions, OffsetSpec.forTimestamp(time.toEpochMilli()), all);
             return partitions.stream().filter(tp -> {
                 long firstAtOrAfter = fromTime.get(tp) < 0 ? end.get(tp) : fromTime.get(tp); // -1: no record that late
                 return first.get(tp) < firstAtOrAfter;
@@ -183,12 +181,21 @@ public final class EventsTopic {
         }
     }
 
-    private static Map<TopicPartition, Long> offsets(Admin admin, List<TopicPartition> partitions, OffsetSpec spec)
+    private static List<TopicPartition> partitions(Admin admin, String topic)
+            throws ExecutionException, TimeoutException, InterruptedException {
+        return admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic).partitions()
+                .stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+    }
+
+    /** Each partition's offset by {@code spec}, as a reader of {@code isolation} would find it. */
+    private static Map<TopicPartition, Long> offsets(Admin admin, List<TopicPartition> partitions, OffsetSpec spec,
+                                                     IsolationLevel isolation)
             throws ExecutionException, TimeoutException, InterruptedException {
         Map<TopicPartition, OffsetSpec> request = new HashMap<>();
         partitions.forEach(tp -> request.put(tp, spec));
         Map<TopicPartition, Long> offsets = new HashMap<>();
-        admin.listOffsets(request).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).forEach((tp, info) -> offsets.put(tp, info.offset()));
+        admin.listOffsets(request, new ListOffsetsOptions(isolation)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                .forEach((tp, info) -> offsets.put(tp, info.offset()));
         return offsets;
     }
 
@@ -206,13 +213,11 @@ public final class EventsTopic {
         Map<TopicPartition, Long> stable;
         Map<TopicPartition, Long> end;
         try (Admin admin = Admin.create(adminProperties(kafka))) {
-            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic).partitions()
-                    .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+            List<TopicPartition> partitions = partitions(admin, topic);
             // the end first: a record below it that is still not stable afterwards belongs to a transaction
             // open since before this call; one that began after it appends after the caller's start
-            end = latestOffsets(admin, latest, IsolationLevel.READ_UNCOMMITTED);
-            stable = latestOffsets(admin, latest, IsolationLevel.READ_COMMITTED);
+            end = offsets(admin, partitions, OffsetSpec.latest(), IsolationLevel.READ_UNCOMMITTED);
+            stable = offsets(admin, partitions, OffsetSpec.latest(), IsolationLevel.READ_COMMITTED);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot list the offsets of Kafka topic " + topic + ": " + e, e);
         } catch (InterruptedException e) {
@@ -226,14 +231,6 @@ public final class EventsTopic {
             }
         });
         return open.isEmpty() ? Map.of() : appendTimes(kafka, open);
-    }
-
-    private static Map<TopicPartition, Long> latestOffsets(Admin admin, Map<TopicPartition, OffsetSpec> latest, IsolationLevel isolation)
-            throws ExecutionException, TimeoutException, InterruptedException {
-        Map<TopicPartition, Long> offsets = new HashMap<>();
-        admin.listOffsets(latest, new ListOffsetsOptions(isolation)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
-                .forEach((tp, info) -> offsets.put(tp, info.offset()));
-        return offsets;
     }
 
     /**

@@ -1,11 +1,14 @@
 package dev.lambda.serving.http;
 
+import dev.lambda.common.cassandra.SpeedPartitionStatus;
 import dev.lambda.common.cassandra.ViewState;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Each view's batch freshness as gauges, set when {@code /metrics} is scraped: the batch layer runs
@@ -43,6 +46,16 @@ final class BatchMetrics {
     static boolean overdue(Optional<ViewState> state, Instant now, Duration after, Duration speedTtl) {
         Duration limit = speedTtl == null || speedTtl.dividedBy(2).compareTo(after) >= 0 ? after : speedTtl.dividedBy(2);
         return state.map(s -> s.cutoff().isBefore(now.minus(limit))).orElse(true);
+    }
+
+    /**
+     * The shortest TTL {@code partitions} record for the speed rows, or {@code null} when none is recorded
+     * or they could not be read (then the batch's freshness is judged by {@code --batch-overdue} alone:
+     * one failed read of the speed layer's progress must not raise a false alert for every view).
+     */
+    static CompletableFuture<Duration> shortestSpeedTtl(CompletableFuture<List<SpeedPartitionStatus>> partitions) {
+        return partitions.thenApply(all -> all.stream().flatMap(p -> p.rowsTtls().stream()).min(Duration::compareTo).orElse(null))
+                .exceptionally(e -> null);
     }
 
     /**

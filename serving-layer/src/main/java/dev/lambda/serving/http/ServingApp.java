@@ -161,7 +161,7 @@ public final class ServingApp {
     private void describe(Context ctx) {
         ViewDefinition view = view(ctx);
         Map<String, Object> doc = new LinkedHashMap<>(AnswerEncoding.view(view));
-        doc.put("freshness", freshness(view, Instant.now(), QueryService.shortestSpeedTtl(queries.speedPartitions())).join());
+        doc.put("freshness", freshness(view, Instant.now(), BatchMetrics.shortestSpeedTtl(queries.speedPartitions())).join());
         json(ctx, doc);
     }
 
@@ -193,7 +193,7 @@ public final class ServingApp {
         Instant now = Instant.now();
         List<Map<String, Object>> list = new ArrayList<>();
         CompletableFuture<List<SpeedPartitionStatus>> speedPartitions = queries.speedPartitions();
-        CompletableFuture<Duration> speedTtl = QueryService.shortestSpeedTtl(speedPartitions);
+        CompletableFuture<Duration> speedTtl = BatchMetrics.shortestSpeedTtl(speedPartitions);
         for (ViewDefinition view : readable(ctx).toList()) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("view", view.name());
@@ -274,7 +274,7 @@ public final class ServingApp {
         Instant now = Instant.now();
         Map<String, CompletableFuture<Optional<ViewState>>> states = new LinkedHashMap<>();
         views.views().forEach(view -> states.put(view.name(), queries.state(view)));
-        CompletableFuture<Duration> speedTtl = QueryService.shortestSpeedTtl(queries.speedPartitions());
+        CompletableFuture<Duration> speedTtl = BatchMetrics.shortestSpeedTtl(queries.speedPartitions());
         states.forEach((view, state) -> {
             try {
                 metrics.batch.update(view, state.join(), now, batchOverdue, speedTtl.join());

@@ -138,16 +138,6 @@ public final class QueryService {
         return rows.speedPartitions().toCompletableFuture().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /**
-     * The shortest TTL {@code partitions} record for the speed rows, or {@code null} when none is recorded
-     * or they could not be read (then the batch's freshness is judged by {@code --batch-overdue} alone:
-     * one failed read of the speed layer's progress must not raise a false alert for every view).
-     */
-    public static CompletableFuture<Duration> shortestSpeedTtl(CompletableFuture<List<SpeedPartitionStatus>> partitions) {
-        return partitions.thenApply(all -> all.stream().flatMap(p -> p.rowsTtls().stream()).min(Duration::compareTo).orElse(null))
-                .exceptionally(e -> null);
-    }
-
     public boolean ready() {
         return rows.reachable();
     }
