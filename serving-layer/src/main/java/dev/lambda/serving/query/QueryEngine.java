@@ -154,15 +154,15 @@ public final class QueryEngine {
             }
         }
         int p = position;
-        Comparator<Answer.Row> byMetric = (a, b) -> compareValues(a.metrics().get(p), b.metrics().get(p));
-        return (q.descending() ? byMetric.reversed() : byMetric).thenComparing(byBucket).thenComparing(byGroups);
+        Comparator<Object> values = QueryEngine::compareValues;
+        // "no value" last either way: the 10 smallest sellers are never the products whose every amount was unusable
+        Comparator<Answer.Row> byMetric = Comparator.comparing(r -> r.metrics().get(p),
+                Comparator.nullsLast(q.descending() ? values.reversed() : values));
+        return byMetric.thenComparing(byBucket).thenComparing(byGroups);
     }
 
-    /** Numbers in natural order; "no value" sorts below every value. */
+    /** Numbers in natural order. */
     private static int compareValues(Object a, Object b) {
-        if (a == null || b == null) {
-            return a == null ? (b == null ? 0 : -1) : 1;
-        }
         if (a instanceof Long x && b instanceof Long y) {
             return Long.compare(x, y);
         }

@@ -102,6 +102,21 @@ class QueryEngineTest {
     }
 
     @Test
+    void productsWithNoValueComeLastWhicheverWayTheMetricIsOrdered() {
+        List<BatchRow> batch = List.of(batch("2026-11-21T09:00:00Z", "p1", "NP", sale("5.00", "u1")),
+                batch("2026-11-21T09:01:00Z", "p2", "NP", sale("12,50", "u1")), // an amount the view cannot use: no biggest for p2
+                batch("2026-11-21T09:02:00Z", "p3", "NP", sale("9.00", "u1")));
+        for (boolean descending : new boolean[] {true, false}) {
+            Query q = new Query(SALES, Instant.parse("2026-11-21T08:00:00Z"), Instant.parse("2026-11-21T12:00:00Z"), null, List.of(3),
+                    List.of("product"), Map.of(), "biggest", descending, 10);
+            List<List<String>> order = QueryEngine.answer(q, Granularity.MINUTE, STATE, batch, List.of()).rows().stream()
+                    .map(Answer.Row::groups).toList();
+            assertEquals(descending ? List.of(List.of("p3"), List.of("p1"), List.of("p2")) : List.of(List.of("p1"), List.of("p3"), List.of("p2")),
+                    order, descending ? "descending" : "ascending");
+        }
+    }
+
+    @Test
     void anAnswerTooLargeIsRefusedUnlessALimitAsksForItsFirstRows() {
         List<BatchRow> batch = new ArrayList<>();
         Aggregate one = sale("1.00", "u1");
