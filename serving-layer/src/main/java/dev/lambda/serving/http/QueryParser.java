@@ -16,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Turns the query parameters of {@code /api/v1/views/{view}/query} into a validated {@link Query},
@@ -26,6 +27,12 @@ public final class QueryParser {
     static final int MAX_LIMIT = Query.MAX_ROWS;
     static final int MAX_FILTERS = 50;
     static final int MAX_VALUES = 1_000;
+    /** The query's parameters; the last, {@code _}, is ignored: the cache-buster jQuery and spreadsheet users add. */
+    private static final List<String> PARAMETERS = List.of("from", "to", "align", "granularity", "metrics", "groupBy", "filter", "orderBy",
+            "limit", "format", "_");
+    /** 12 to 15 digits: 1973 to the year 33658 (the range check names what is past 9999); fewer are seconds more likely than not. */
+    private static final Pattern EPOCH_MILLIS = Pattern.compile("[0-9]{12,15}");
+    private static final Pattern SHORT_NUMBER = Pattern.compile("[0-9]{1,11}");
 
     /** The times a query may name: years 1 to 9999, well inside what a timestamp in milliseconds holds. */
     private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
@@ -57,9 +64,9 @@ public final class QueryParser {
 
     public static Query parse(ViewDefinition view, Map<String, List<String>> params) {
         for (String name : params.keySet()) {
-            if (!List.of("from", "to", "granularity", "metrics", "groupBy", "filter", "orderBy", "limit", "format").contains(name)) {
-                throw QueryException.badParameter(name, "unknown parameter " + name
-                        + " (expected from, to, granularity, metrics, groupBy, filter, orderBy, limit, format)");
+            if (!PARAMETERS.contains(name)) {
+                throw QueryException.badParameter(name, "unknown parameter " + abbreviate(name) + " (expected "
+                        + String.join(", ", PARAMETERS.subList(0, PARAMETERS.size() - 1)) + "; _ is let through as a cache-buster)");
             }
         }
         Instant from = time(required(params, "from"), "from");
@@ -68,6 +75,12 @@ public final class QueryParser {
             throw QueryException.badParameter("to", "to (" + to + ") must be after from (" + from + ")");
         }
         Granularity granularity = granularity(view, single(params, "granularity"));
+        if (alignOuter(single(params, "align"))) {
+            // whole buckets of the granularity asked for (of the view's base for all): Grafana's ranges end at 10:59:59.999
+            Granularity g = granularity == null ? view.granularity() : granularity;
+            from = g.bucketOf(from);
+            to = g.isBoundary(to) ? to : g.nextBucket(g.bucketOf(to));
+        }
         List<Integer> metrics = metrics(view, single(params, "metrics"));
         List<String> groupBy = groupBy(view, single(params, "groupBy"));
         Map<String, Set<String>> filters = filters(view, params.getOrDefault("filter", List.of()));
@@ -85,10 +98,18 @@ public final class QueryParser {
         return new Query(view, from, to, granularity, metrics, groupBy, filters, orderBy, descending, limit);
     }
 
-    /** An ISO-8601 instant with offset, or a date (midnight UTC), within years 1 to 9999. */
+    /**
+     * An ISO-8601 instant with offset, a date (midnight UTC), or milliseconds since the epoch (what
+     * Grafana's {@code ${__from}} gives), within years 1 to 9999.
+     */
     static Instant time(String text, String parameter) {
+        if (SHORT_NUMBER.matcher(text).matches()) {
+            throw QueryException.badParameter(parameter, parameter + " " + text + " is a number too small for milliseconds since the epoch"
+                    + " (they have 12 or more digits since 1973: 1795255200000); seconds must be multiplied by 1000");
+        }
         try {
-            Instant time = text.length() == 10 ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant()
+            Instant time = EPOCH_MILLIS.matcher(text).matches() ? Instant.ofEpochMilli(Long.parseLong(text))
+                    : text.length() == 10 ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant()
                     : OffsetDateTime.parse(text).toInstant();
             if (time.isBefore(EARLIEST) || !time.isBefore(LATEST)) {
                 throw QueryException.badParameter(parameter, parameter + " " + abbreviate(text)
@@ -99,8 +120,17 @@ public final class QueryParser {
             // an unencoded + in a query string arrives as a space
             String plus = text.contains(" ") ? "; a + in a URL must be written %2B (2026-11-21T10:00:00%2B05:45)" : "";
             throw QueryException.badParameter(parameter, parameter + " \"" + abbreviate(text)
-                    + "\" is not an ISO-8601 time with offset (2026-11-21T10:00:00Z) or a date (2026-11-21)" + plus);
+                    + "\" is not an ISO-8601 time with offset (2026-11-21T10:00:00Z), a date (2026-11-21) or milliseconds since the"
+                    + " epoch (1795255200000)" + plus);
         }
+    }
+
+    private static boolean alignOuter(String text) {
+        if (text != null && !text.equals("outer")) {
+            throw QueryException.badParameter("align", "align must be outer (from down and to up to whole buckets), or left out for"
+                    + " the range as given; got \"" + abbreviate(text) + "\"");
+        }
+        return text != null;
     }
 
     private static Granularity granularity(ViewDefinition view, String text) {

@@ -39,7 +39,7 @@ public final class QueryPlanner {
             String parameter = view.granularity().isBoundary(from) ? "to" : "from";
             throw QueryException.badParameter(parameter, parameter + " must fall on a " + view.granularity().id()
                     + " boundary, the finest level view " + view.name() + " keeps (e.g. "
-                    + view.granularity().bucketOf(parameter.equals("to") ? to : from) + ")");
+                    + view.granularity().bucketOf(parameter.equals("to") ? to : from) + "); align=outer widens the range to whole buckets");
         }
         if (requested != null) {
             long buckets = buckets(from, to, requested);

@@ -347,6 +347,44 @@ class ServingAppTest {
     }
 
     @Test
+    void grafanasTimesAreTakenAsItSendsThem() throws Exception {
+        start(new ApiKeys(Map.of()));
+        String path = "/api/v1/views/sales/query?granularity=hour&groupBy=product";
+        JsonNode iso = JSON.readTree(get(path + "&from=2026-11-21T09:00:00Z&to=2026-11-21T10:00:00Z").body());
+        assertEquals(1, iso.get("rows").size(), iso.toString());
+        long nine = Instant.parse("2026-11-21T09:00:00Z").toEpochMilli();
+        JsonNode millis = JSON.readTree(get(path + "&from=" + nine + "&to=" + (nine + 3_600_000)).body()); // ${__from}, ${__to}
+        assertEquals(iso, millis);
+
+        // ${__from:date:iso} and ${__to:date:iso} of "now-1h to now" rounded to the hour: never on a boundary of their own
+        String grafanaRange = "&from=2026-11-21T09:03:27.123Z&to=2026-11-21T09:59:59.999Z";
+        HttpResponse<String> exact = get(path + grafanaRange);
+        assertEquals(400, exact.statusCode(), exact.body());
+        assertTrue(error(exact).get("message").asText().endsWith("align=outer widens the range to whole buckets"), exact.body());
+        JsonNode widened = JSON.readTree(get(path + grafanaRange + "&align=outer").body());
+        assertEquals(iso, widened, "from down and to up to whole hours, and the answer says so");
+
+        JsonNode wholeMinutes = JSON.readTree(get("/api/v1/views/sales/query?granularity=all&align=outer"
+                + "&from=2026-11-21T09:59:30.500Z&to=2026-11-21T09:59:31Z").body());
+        assertEquals("2026-11-21T09:59:00Z", wholeMinutes.get("from").asText(), "all: whole buckets of the view's base");
+        assertEquals("2026-11-21T10:00:00Z", wholeMinutes.get("to").asText());
+        assertEquals(2, wholeMinutes.get("rows").get(0).get("orders").asLong(), wholeMinutes.toString());
+
+        assertEquals(200, get(path + "&from=2026-11-21T09:00:00Z&to=2026-11-21T10:00:00Z&_=1795255200123").statusCode(), "a cache-buster");
+        Object[][] refused = {
+            {path + grafanaRange + "&align=inner", "align", "align must be outer"},
+            {path + "&from=1795255200&to=1795258800", "from", "seconds must be multiplied by 1000"}, // ${__from:date:seconds}
+            {path + "&from=" + nine + "&to=" + (nine + 3_600_000) + "&align=outer&align=outer", "align", "align may be given once"},
+        };
+        for (Object[] c : refused) {
+            HttpResponse<String> r = get((String) c[0]);
+            assertEquals(400, r.statusCode(), c[0] + " -> " + r.body());
+            assertEquals(c[1], error(r).get("parameter").asText(), r.body());
+            assertTrue(error(r).get("message").asText().contains((String) c[2]), r.body());
+        }
+    }
+
+    @Test
     void anUnreachableStoreIsA503WithRetryAfterAndRecovers() throws Exception {
         start(new ApiKeys(Map.of()));
         storeDown = true;
