@@ -67,7 +67,12 @@ public final class AnswerEncoding {
         return doc;
     }
 
-    /** RFC 4180 CSV with a header row. */
+    /**
+     * RFC 4180 CSV with a header row. A dimension value a spreadsheet would take for a formula
+     * (starting with {@code = + - @}, a tab or a carriage return) gets a {@code '} before it: the
+     * values come from events anyone may send, and {@code =HYPERLINK(…)} in a product name must not
+     * run in the analyst's Excel. Metrics, never formulas, are left as they are (negative numbers).
+     */
     public static String csv(Answer answer) {
         StringBuilder out = new StringBuilder();
         List<String> columns = columns(answer);
@@ -80,7 +85,9 @@ public final class AnswerEncoding {
             if (!answer.query().isAll()) {
                 fields.add(r.bucket().toString());
             }
-            fields.addAll(r.groups());
+            for (String g : r.groups()) {
+                fields.add(inert(g));
+            }
             for (Object v : r.metrics()) {
                 fields.add(v == null ? "" : v instanceof BigDecimal d ? d.toPlainString() : v.toString());
             }
@@ -118,6 +125,11 @@ public final class AnswerEncoding {
 
     static String text(Instant t) {
         return t == null ? null : t.toString();
+    }
+
+    /** A dimension value as text a spreadsheet shows rather than evaluates (OWASP's advice on CSV injection). */
+    static String inert(String value) {
+        return !value.isEmpty() && "=+-@\t\r".indexOf(value.charAt(0)) >= 0 ? "'" + value : value;
     }
 
     private static String field(String s) {

@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -55,6 +56,9 @@ public final class ServingApp {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServingApp.class);
     private static final String JSON = "application/json";
+    /** Answer headers: the range covered, the batch cutoff and generation (when published), the newest speed ingest in it. */
+    static final List<String> ANSWER_HEADERS = List.of("Lambda-From", "Lambda-To", "Lambda-Batch-Cutoff", "Lambda-Batch-Generation",
+            "Lambda-Speed-Through");
 
     private final ViewCatalog views;
     private final QueryService queries;
@@ -95,10 +99,14 @@ public final class ServingApp {
                     } else {
                         rule.allowedOrigins().addAll(corsOrigins);
                     }
+                    ANSWER_HEADERS.forEach(rule::exposeHeader);
                 }));
             }
             config.routes.before(ctx -> ctx.attribute("started", System.nanoTime()));
-            config.routes.before("/api/*", ctx -> authenticate(ctx, keys));
+            config.routes.before("/api/*", ctx -> {
+                ctx.header("Cache-Control", "no-cache"); // an answer stands for a second or so: ask again every time
+                authenticate(ctx, keys);
+            });
             config.routes.before("/metrics", ctx -> authenticate(ctx, metricsKeys));
             config.routes.after(this::record);
 
@@ -170,9 +178,11 @@ public final class ServingApp {
         QueryParser.checkEscapes(ctx.queryString());
         Query q = QueryParser.parse(view, ctx.queryParamMap());
         String format = QueryParser.format(ctx.queryParamMap());
-        boolean csv = "csv".equals(format) || (format == null && accepts(ctx, "text/csv"));
+        boolean csv = "csv".equals(format) || (format == null && prefersCsv(ctx.header("Accept")));
         Answer answer = await(queries.answer(q));
+        answerHeaders(ctx, answer);
         if (csv) {
+            ctx.header("Content-Disposition", "attachment; filename=\"" + view.name() + ".csv\"");
             send(ctx, "text/csv; charset=utf-8", encoded.body(answer, true, a -> AnswerEncoding.csv(a).getBytes(StandardCharsets.UTF_8)));
         } else {
             send(ctx, JSON, encoded.body(answer, false, this::jsonBytes));
@@ -353,9 +363,55 @@ public final class ServingApp {
         }
     }
 
-    private static boolean accepts(Context ctx, String type) {
-        String accept = ctx.header("Accept");
-        return accept != null && accept.contains(type);
+    /**
+     * What an answer covers and how fresh it is, in headers too: a CSV has no room for them in its
+     * body, and a spreadsheet or notebook reading it should still be able to tell.
+     */
+    private static void answerHeaders(Context ctx, Answer answer) {
+        Query q = answer.query();
+        ctx.header(ANSWER_HEADERS.get(0), q.from().toString());
+        ctx.header(ANSWER_HEADERS.get(1), q.to().toString());
+        if (answer.batchCutoff() != null) {
+            ctx.header(ANSWER_HEADERS.get(2), answer.batchCutoff().toString());
+            ctx.header(ANSWER_HEADERS.get(3), Long.toString(answer.generation()));
+        }
+        if (answer.speedThrough() != null) {
+            ctx.header(ANSWER_HEADERS.get(4), answer.speedThrough().toString());
+        }
+    }
+
+    /**
+     * Whether an {@code Accept} header prefers CSV: {@code text/csv} named with a weight above zero
+     * and no lower than {@code application/json}'s ({@code application/json, text/csv;q=0.5} is
+     * JSON; a wildcard alone never asks for CSV).
+     */
+    static boolean prefersCsv(String accept) {
+        if (accept == null) {
+            return false;
+        }
+        double csv = 0;
+        double json = 0;
+        for (String range : accept.split(",")) {
+            String[] parts = range.split(";");
+            String type = parts[0].trim().toLowerCase(Locale.ROOT);
+            double weight = 1;
+            for (int i = 1; i < parts.length; i++) {
+                String p = parts[i].trim();
+                if (p.startsWith("q=") || p.startsWith("Q=")) {
+                    try {
+                        weight = Double.parseDouble(p.substring(2).trim());
+                    } catch (NumberFormatException e) {
+                        weight = 0; // an unreadable weight is no preference
+                    }
+                }
+            }
+            if (type.equals("text/csv")) {
+                csv = Math.max(csv, weight);
+            } else if (type.equals("application/json")) {
+                json = Math.max(json, weight);
+            }
+        }
+        return csv > 0 && csv >= json;
     }
 
     private static <T> T await(CompletableFuture<T> future) {

@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -298,7 +299,34 @@ class ServingAppTest {
         HttpResponse<String> byParam = get(q + "&format=csv");
         assertEquals(expected, byParam.body());
         assertTrue(byParam.headers().firstValue("Content-Type").orElse("").startsWith("text/csv"));
+        assertEquals("attachment; filename=\"sales.csv\"", byParam.headers().firstValue("Content-Disposition").orElse(null));
         assertEquals(expected, get(q, "Accept", "text/csv").body());
+        assertEquals(expected, get(q, "Accept", "text/csv;q=0.9, application/json;q=0.5").body());
+        for (String accept : List.of("application/json, text/csv;q=0.5", "*/*", "text/html,*/*;q=0.8", "text/csv;q=0")) {
+            assertTrue(get(q, "Accept", accept).body().startsWith("{\"view\""), accept);
+        }
+    }
+
+    @Test
+    void anAnswerSaysWhatItCoversAndHowFreshInHeadersForEveryFormat() throws Exception {
+        start(new ApiKeys(Map.of()));
+        String q = "/api/v1/views/sales/query?from=2026-11-21T09:03:27.123Z&to=2026-11-21T09:59:59.999Z&granularity=hour&align=outer";
+        for (String format : List.of("json", "csv")) {
+            HttpResponse<String> r = get(q + "&format=" + format, "Origin", "https://grafana.example.com");
+            Map<String, String> headers = new LinkedHashMap<>();
+            for (String h : ServingApp.ANSWER_HEADERS) {
+                headers.put(h, r.headers().firstValue(h).orElse(null));
+            }
+            assertEquals(Map.of("Lambda-From", "2026-11-21T09:00:00Z", "Lambda-To", "2026-11-21T10:00:00Z", "Lambda-Batch-Cutoff",
+                    T.toString(), "Lambda-Batch-Generation", "1", "Lambda-Speed-Through", T.plusSeconds(3).toString()), headers, format);
+            assertEquals("no-cache", r.headers().firstValue("Cache-Control").orElse(null), "answers change within seconds");
+            String exposed = r.headers().firstValue("Access-Control-Expose-Headers").orElse("");
+            assertTrue(ServingApp.ANSWER_HEADERS.stream().allMatch(exposed::contains), "a browser dashboard may read them: " + exposed);
+        }
+        cutoff = null;
+        HttpResponse<String> unpublished = get(q);
+        assertTrue(unpublished.headers().firstValue("Lambda-Batch-Cutoff").isEmpty(), "no cutoff before the batch publishes");
+        assertEquals("2026-11-21T09:00:00Z", unpublished.headers().firstValue("Lambda-From").orElse(null));
     }
 
     @Test
