@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 import org.apache.kafka.common.header.Headers;
@@ -352,10 +353,12 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
             newestRestoredIngest = Math.max(newestRestoredIngest, kv.value.latestIngest());
         }
         storingLevels = everyLevelStored;
+        Set<String> unknown = new TreeSet<>();
         for (KeyValue<AggregateKey, SlotAggregate> kv : stored) {
             ViewPlan plan = plansByVersion.get(kv.key.view() + "/" + kv.key.version());
             if (plan == null) {
                 stale.add(kv.key); // a view this process does not have
+                unknown.add(kv.key.view() + " " + kv.key.version());
                 continue;
             }
             newestRecordIngest = Math.max(newestRecordIngest, kv.value.latestIngest());
@@ -382,6 +385,11 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
                 rollup.rollup.add(kv.value);
                 changed(rollup);
             }
+        }
+        if (!unknown.isEmpty()) {
+            // expected once after a view was changed or removed; at any other time, instances of the application run different files
+            LOG.warn("partition {}: the state holds open slots of view versions this views file does not have ({}); they are dropped:"
+                    + " every instance of an application must run the same views file", partition, String.join(", ", unknown));
         }
     }
 
