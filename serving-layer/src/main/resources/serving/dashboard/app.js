@@ -361,16 +361,17 @@ async function refreshStatus() {
       [v.view, fmt(v.batchCutoff), fmt(v.batchBuiltAt), num(v.batchEventsIn), num(v.batchDuplicatesDropped), num(v.batchRowsWritten),
         v.batchDurationMs === null || v.batchDurationMs === undefined ? '—' : (v.batchDurationMs / 1000).toFixed(1) + ' s',
         v.speedLagSeconds === null || v.speedLagSeconds === undefined ? '—' : age(v.speedLagSeconds * 1000),
-        v.speedRowsMayHaveExpired ? 'batch overdue: speed rows may have expired' : v.batchOverdue ? 'batch overdue' : 'ok']
+        (v.speedPartitionsWithoutThisVersion || []).length
+          ? 'speed layer runs another version on partitions ' + v.speedPartitionsWithoutThisVersion.join(', ')
+          : v.speedRowsMayHaveExpired ? 'batch overdue: speed rows may have expired' : v.batchOverdue ? 'batch overdue' : 'ok']
         .forEach((text) => { const td = document.createElement('td'); td.textContent = text; tr.appendChild(td); });
       return tr;
     }));
     const speed = status.speed || {};
     const dlq = speed.deadLetters || {};
     const reasons = Object.keys(dlq).sort().map((r) => r + ' ' + num(dlq[r])).join(', ');
-    $('speed-status').textContent = 'Speed layer: ' + (speed.consumerLagRecords === undefined || speed.consumerLagRecords === null
-      ? '' : num(speed.consumerLagRecords) + ' records behind; ')
-      + 'dead letters: ' + (reasons || 'none') + (speed.duplicatesDropped === undefined ? '' : '; duplicates dropped ' + num(speed.duplicatesDropped)) + '.';
+    $('speed-status').textContent = 'Speed layer: dead letters: ' + (reasons || 'none')
+      + (speed.duplicatesDropped === undefined ? '' : '; duplicates dropped ' + num(speed.duplicatesDropped)) + '.';
   } catch (e) {
     if (!(e instanceof KeyNeeded)) $('speed-status').textContent = 'Status unavailable: ' + e.message;
   } finally {

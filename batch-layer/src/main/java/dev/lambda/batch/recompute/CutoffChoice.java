@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.function.BinaryOperator;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -156,10 +155,7 @@ public final class CutoffChoice {
      * @param versionKey the view's {@code ViewDefinition.versionKey()}
      */
     public static Optional<String> speedGap(String versionKey, Instant cutoff, List<SpeedPartitionStatus> speed) {
-        Comparator<SpeedPartitionStatus> further = Comparator.comparingLong(SpeedPartitionStatus::nextOffset)
-                .thenComparing(SpeedPartitionStatus::updatedAt);
-        List<SpeedPartitionStatus> going = speed.stream().filter(s -> s.updatedAt() != null) // a row with progress
-                .collect(Collectors.toMap(SpeedPartitionStatus::partition, s -> s, BinaryOperator.maxBy(further))).values().stream()
+        List<SpeedPartitionStatus> going = SpeedPartitionStatus.furthestPerPartition(speed).stream()
                 .filter(s -> !s.viewVersions().isEmpty()).toList();
         List<String> reasons = new ArrayList<>();
         grouped(going, s -> gapOf(s, versionKey, cutoff).stream()).forEach((application, gaps) -> {

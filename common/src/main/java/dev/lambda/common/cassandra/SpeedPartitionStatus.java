@@ -2,8 +2,12 @@ package dev.lambda.common.cassandra;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BinaryOperator;
+import java.util.stream.Collectors;
 
 /**
  * Where the speed layer stands on one input partition, as of its last flush: every record before
@@ -35,5 +39,17 @@ public record SpeedPartitionStatus(String applicationId, int partition, long nex
         slotWidths = Map.copyOf(slotWidths);
         rowsTtls = Set.copyOf(rowsTtls);
         viewVersions = Map.copyOf(viewVersions);
+    }
+
+    /**
+     * Per partition, the record of the application furthest on it (by offset, then by time of its
+     * last flush): the speed layer that runs now, whatever an application id no longer used left
+     * behind. Records with no progress yet (only a width recorded) are left out.
+     */
+    public static Collection<SpeedPartitionStatus> furthestPerPartition(Collection<SpeedPartitionStatus> all) {
+        Comparator<SpeedPartitionStatus> further = Comparator.comparingLong(SpeedPartitionStatus::nextOffset)
+                .thenComparing(SpeedPartitionStatus::updatedAt);
+        return all.stream().filter(s -> s.updatedAt() != null)
+                .collect(Collectors.toMap(SpeedPartitionStatus::partition, s -> s, BinaryOperator.maxBy(further))).values();
     }
 }

@@ -14,13 +14,15 @@ import java.util.concurrent.CompletableFuture;
  * Each view's batch freshness as gauges, set when {@code /metrics} is scraped: the batch layer runs
  * on a schedule and has no endpoint of its own, so this is where an alert on a batch that stopped
  * publishing (before the speed rows' TTL could take events with it) or on a retired view version
- * looks. A view whose state cannot be read counts as overdue, so such an alert fires then too.
+ * looks. A view whose state cannot be read counts as overdue, so such an alert fires then too. Also
+ * whether the speed layer runs this instance's view versions at all.
  */
 final class BatchMetrics {
 
     private final Gauge cutoffAge;
     private final Gauge overdue;
     private final Gauge retired;
+    private final Gauge versionMissing;
 
     BatchMetrics(PrometheusRegistry registry) {
         cutoffAge = Gauge.builder().name("lambda_batch_cutoff_age_seconds")
@@ -32,6 +34,10 @@ final class BatchMetrics {
                 .labelNames("view").register(registry);
         retired = Gauge.builder().name("lambda_view_version_retired")
                 .help("1 when the batch retired the view version of this instance's views file (its queries answer 410)")
+                .labelNames("view").register(registry);
+        versionMissing = Gauge.builder().name("lambda_speed_version_missing_partitions")
+                .help("input partitions whose speed layer does not run the view version of this instance's views file: its answers"
+                        + " miss their events since that layer started (NaN: the speed layer's progress unreadable)")
                 .labelNames("view").register(registry);
     }
 
@@ -54,7 +60,8 @@ final class BatchMetrics {
      * one failed read of the speed layer's progress must not raise a false alert for every view).
      */
     static CompletableFuture<Duration> shortestSpeedTtl(CompletableFuture<List<SpeedPartitionStatus>> partitions) {
-        return partitions.thenApply(all -> all.stream().flatMap(p -> p.rowsTtls().stream()).min(Duration::compareTo).orElse(null))
+        return partitions.thenApply(all -> all == null ? null
+                        : all.stream().flatMap(p -> p.rowsTtls().stream()).min(Duration::compareTo).orElse(null))
                 .exceptionally(e -> null);
     }
 
@@ -66,7 +73,25 @@ final class BatchMetrics {
         return speedTtl != null && state.map(s -> s.cutoff().isBefore(now.minus(speedTtl))).orElse(false);
     }
 
-    void update(String view, Optional<ViewState> state, Instant now, Duration overdueAfter, Duration speedTtl) {
+    /**
+     * The input partitions whose speed layer (the application furthest on each) records view versions
+     * without {@code versionKey}: it runs another views file than this instance (a view changed and
+     * this instance not restarted yet, or the speed layer not), so speed rows of this version stopped
+     * there when it started, and answers miss the events since. {@code null} when unreadable.
+     */
+    static List<Integer> partitionsWithoutVersion(String versionKey, List<SpeedPartitionStatus> partitions) {
+        return partitions == null ? null : SpeedPartitionStatus.furthestPerPartition(partitions).stream()
+                .filter(p -> !p.viewVersions().isEmpty() && !p.viewVersions().containsKey(versionKey))
+                .map(SpeedPartitionStatus::partition).sorted().toList();
+    }
+
+    /** The speed layer's progress, or {@code null} when it could not be read. */
+    static CompletableFuture<List<SpeedPartitionStatus>> orNull(CompletableFuture<List<SpeedPartitionStatus>> partitions) {
+        return partitions.exceptionally(e -> null);
+    }
+
+    void update(String view, Optional<ViewState> state, Instant now, Duration overdueAfter, Duration speedTtl, List<Integer> missing) {
+        versionMissing.labelValues(view).set(missing == null ? Double.NaN : missing.size());
         // a batch host whose clock runs ahead may publish a cutoff after this host's now
         cutoffAge.labelValues(view).set(state.map(s -> Math.max(0, Duration.between(s.cutoff(), now).toMillis() / 1000.0))
                 .orElse(Double.NaN));
@@ -79,5 +104,6 @@ final class BatchMetrics {
         cutoffAge.labelValues(view).set(Double.NaN);
         overdue.labelValues(view).set(1);
         retired.labelValues(view).set(Double.NaN);
+        versionMissing.labelValues(view).set(Double.NaN);
     }
 }

@@ -169,7 +169,7 @@ public final class ServingApp {
     private void describe(Context ctx) {
         ViewDefinition view = view(ctx);
         Map<String, Object> doc = new LinkedHashMap<>(AnswerEncoding.view(view));
-        doc.put("freshness", freshness(view, Instant.now(), BatchMetrics.shortestSpeedTtl(queries.speedPartitions())).join());
+        doc.put("freshness", freshness(view, Instant.now(), BatchMetrics.orNull(queries.speedPartitions())).join());
         json(ctx, doc);
     }
 
@@ -203,12 +203,12 @@ public final class ServingApp {
         Instant now = Instant.now();
         List<Map<String, Object>> list = new ArrayList<>();
         CompletableFuture<List<SpeedPartitionStatus>> speedPartitions = queries.speedPartitions();
-        CompletableFuture<Duration> speedTtl = BatchMetrics.shortestSpeedTtl(speedPartitions);
+        CompletableFuture<List<SpeedPartitionStatus>> progress = BatchMetrics.orNull(speedPartitions);
         for (ViewDefinition view : readable(ctx).toList()) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("view", view.name());
             doc.put("version", view.version());
-            doc.putAll(freshness(view, now, speedTtl).join());
+            doc.putAll(freshness(view, now, progress).join());
             list.add(doc);
         }
         Map<String, Object> doc = new LinkedHashMap<>();
@@ -253,10 +253,12 @@ public final class ServingApp {
         return speed;
     }
 
-    /** @param speedTtl the shortest TTL of the speed rows ({@code null}: none recorded) */
-    private CompletableFuture<Map<String, Object>> freshness(ViewDefinition view, Instant now, CompletableFuture<Duration> speedTtl) {
+    /** @param partitions the speed layer's progress ({@code null}: unreadable) */
+    private CompletableFuture<Map<String, Object>> freshness(ViewDefinition view, Instant now,
+                                                             CompletableFuture<List<SpeedPartitionStatus>> partitions) {
         CompletableFuture<Optional<ViewState>> state = queries.state(view);
         CompletableFuture<Instant> speed = queries.speedThrough(view, now);
+        CompletableFuture<Duration> speedTtl = BatchMetrics.shortestSpeedTtl(partitions);
         return CompletableFuture.allOf(state, speed, speedTtl).thenApply(done -> {
             Optional<ViewState> s = state.join();
             Instant through = speed.join();
@@ -276,6 +278,8 @@ public final class ServingApp {
             doc.put("replacedBy", s.map(ViewState::replacedBy).orElse(null));
             doc.put("speedThrough", AnswerEncoding.text(through));
             doc.put("speedLagSeconds", through == null ? null : Math.max(0, Duration.between(through, now).toMillis() / 1000.0));
+            // a speed layer on another views file: this version's rows stopped there when it started
+            doc.put("speedPartitionsWithoutThisVersion", BatchMetrics.partitionsWithoutVersion(view.versionKey(), partitions.join()));
             return doc;
         });
     }
@@ -283,11 +287,17 @@ public final class ServingApp {
     private void metrics(Context ctx) {
         Instant now = Instant.now();
         Map<String, CompletableFuture<Optional<ViewState>>> states = new LinkedHashMap<>();
-        views.views().forEach(view -> states.put(view.name(), queries.state(view)));
-        CompletableFuture<Duration> speedTtl = BatchMetrics.shortestSpeedTtl(queries.speedPartitions());
+        Map<String, String> versionKeys = new LinkedHashMap<>();
+        views.views().forEach(view -> {
+            states.put(view.name(), queries.state(view));
+            versionKeys.put(view.name(), view.versionKey());
+        });
+        CompletableFuture<List<SpeedPartitionStatus>> partitions = BatchMetrics.orNull(queries.speedPartitions());
+        CompletableFuture<Duration> speedTtl = BatchMetrics.shortestSpeedTtl(partitions);
         states.forEach((view, state) -> {
             try {
-                metrics.batch.update(view, state.join(), now, batchOverdue, speedTtl.join());
+                metrics.batch.update(view, state.join(), now, batchOverdue, speedTtl.join(),
+                        BatchMetrics.partitionsWithoutVersion(versionKeys.get(view), partitions.join()));
             } catch (CompletionException e) { // Cassandra down or slow: the request metrics are still worth answering with
                 metrics.batch.unknown(view);
             }

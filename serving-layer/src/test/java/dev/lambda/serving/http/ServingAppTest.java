@@ -60,6 +60,8 @@ class ServingAppTest {
     private Instant cutoff = T;
     /** The TTL the speed layer records for its rows; {@code null}: no speed progress recorded. */
     private Duration speedTtl;
+    /** The view versions the speed layer records on partition 1 (partition 0 runs every view of this instance's file). */
+    private Map<String, Instant> partitionOneVersions = Map.of();
 
     /** Rows (every level) of one sale of 12.50 (batch) and one of 0.10 ingested after the cutoff (speed), both at 09:59. */
     private final ViewRows store = new ViewRows() {
@@ -99,11 +101,15 @@ class ServingAppTest {
 
         @Override
         public CompletionStage<List<SpeedPartitionStatus>> speedPartitions() {
+            Map<String, Instant> everyVersion = new LinkedHashMap<>();
+            VIEWS.views().forEach(v -> everyVersion.put(v.versionKey(), Instant.EPOCH));
             return CompletableFuture.completedFuture(speedTtl == null ? List.of() : List.of(
                     new SpeedPartitionStatus("speed", 0, 10, T, 0, Map.of(), T, Map.of(Duration.ofMinutes(1), T), Set.of(speedTtl),
-                            Map.of()),
+                            everyVersion),
                     new SpeedPartitionStatus("speed", 1, 10, T, 0, Map.of(), T, Map.of(Duration.ofMinutes(1), T),
-                            Set.of(speedTtl.multipliedBy(10)), Map.of())));
+                            Set.of(speedTtl.multipliedBy(10)), partitionOneVersions),
+                    // an application id no longer used, behind on partition 1: what it ran says nothing of the speed layer now
+                    new SpeedPartitionStatus("speed-old", 1, 4, T, 0, Map.of(), T, Map.of(), Set.of(speedTtl), everyVersion)));
         }
     };
 
@@ -268,6 +274,31 @@ class ServingAppTest {
         view = JSON.readTree(get("/api/v1/status").body()).get("views").get(0);
         assertFalse(view.get("batchOverdue").asBoolean(), view.toString());
         assertFalse(view.get("speedRowsMayHaveExpired").asBoolean(), view.toString());
+    }
+
+    /**
+     * A view changed, and the speed layer restarted on the new file before this instance: its
+     * answers miss the events since on the partitions that layer runs, which /status, the view's
+     * freshness and /metrics say.
+     */
+    @Test
+    void aSpeedLayerRunningAnotherVersionOfTheViewIsReported() throws Exception {
+        start(new ApiKeys(Map.of()));
+        speedTtl = Duration.ofDays(7);
+        Map<String, Instant> changedSales = new LinkedHashMap<>();
+        VIEWS.views().forEach(v -> changedSales.put(v.name().equals("sales") ? "sales/0123456789abcdef" : v.versionKey(), T));
+        partitionOneVersions = changedSales;
+        JsonNode sales = JSON.readTree(get("/api/v1/views/sales").body()).get("freshness");
+        assertEquals("[1]", sales.get("speedPartitionsWithoutThisVersion").toString(), sales.toString());
+        JsonNode pageviews = JSON.readTree(get("/api/v1/views/pageviews").body()).get("freshness");
+        assertEquals("[]", pageviews.get("speedPartitionsWithoutThisVersion").toString(), pageviews.toString());
+        String scrape = get("/metrics").body();
+        assertEquals(1, gauge(scrape, "lambda_speed_version_missing_partitions{view=\"sales\"}"));
+        assertEquals(0, gauge(scrape, "lambda_speed_version_missing_partitions{view=\"pageviews\"}"));
+
+        partitionOneVersions = Map.of(); // recorded by a release before versions were: nothing known, nothing said
+        sales = JSON.readTree(get("/api/v1/status").body()).get("views").get(0);
+        assertEquals("[]", sales.get("speedPartitionsWithoutThisVersion").toString(), sales.toString());
     }
 
     /** /metrics names every view: with a metrics key set, it asks for it, whatever the API's keys. */
