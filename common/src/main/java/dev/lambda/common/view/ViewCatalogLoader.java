@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -31,6 +32,8 @@ public final class ViewCatalogLoader {
     private static final Set<String> VIEW_KEYS = Set.of("name", "events", "dimensions", "granularity", "metrics");
     private static final Set<String> METRIC_KEYS = Set.of("name", "type", "field", "scale");
 
+    /** How Jackson words a key given twice, which names a setting of its own rather than the file's fault. */
+    private static final Pattern DUPLICATE_KEY = Pattern.compile("Duplicate field '(.*)' for `ObjectNode`");
     /** A key given twice in one mapping is an error, not the last one silently winning. */
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
 
@@ -58,6 +61,10 @@ public final class ViewCatalogLoader {
             root = yaml.readTree(text);
         } catch (JacksonException e) {
             String at = e.getLocation() == null || e.getLocation().getLineNr() < 1 ? "" : " (line " + e.getLocation().getLineNr() + ")";
+            Matcher duplicate = DUPLICATE_KEY.matcher(e.getOriginalMessage());
+            if (duplicate.lookingAt()) {
+                throw new ViewConfigException("key \"" + duplicate.group(1) + "\" given twice in one mapping" + at);
+            }
             throw new ViewConfigException("not valid YAML: " + e.getOriginalMessage() + at);
         }
         if (root == null || !root.isObject()) {

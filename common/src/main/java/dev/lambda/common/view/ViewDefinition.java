@@ -69,6 +69,12 @@ public record ViewDefinition(String name, List<String> events, List<String> dime
         return name + "/" + version();
     }
 
+    /**
+     * The version: a digest of everything in the definition that changes what a stored row means.
+     * "v1" stands for how the code computes a row from events (parsing, rounding, folding): a release
+     * that changes that for an unchanged definition must raise it, so that no layer merges rows
+     * computed the old way with rows computed the new way.
+     */
     private String computeVersion() {
         StringBuilder canonical = new StringBuilder("v1|").append(name)
                 .append("|events=").append(String.join(",", new TreeSet<>(events)))

@@ -86,7 +86,7 @@ class ViewCatalogLoaderTest {
         String twice = "views:\n  - name: v\n    events: [a]\n    granularity: hour\n    granularity: minute\n"
                 + "    metrics: [{name: n, type: count}]\n";
         String message = assertThrows(ViewConfigException.class, () -> loader.parse(twice)).getMessage();
-        assertTrue(message.startsWith("not valid YAML") && message.contains("granularity") && message.contains("line 5"), message);
+        assertEquals("key \"granularity\" given twice in one mapping (line 5)", message);
         assertEquals("views: expected a non-empty list of views",
                 assertThrows(ViewConfigException.class, () -> loader.parse("views: []")).getMessage());
         assertTrue(assertThrows(ViewConfigException.class, () -> loader.load(Path.of("no-such.yml"))).getMessage().contains("does not exist"));
