@@ -361,9 +361,10 @@ async function refreshStatus() {
       [v.view, fmt(v.batchCutoff), fmt(v.batchBuiltAt), num(v.batchEventsIn), num(v.batchDuplicatesDropped), num(v.batchRowsWritten),
         v.batchDurationMs === null || v.batchDurationMs === undefined ? '—' : (v.batchDurationMs / 1000).toFixed(1) + ' s',
         v.speedLagSeconds === null || v.speedLagSeconds === undefined ? '—' : age(v.speedLagSeconds * 1000),
-        (v.speedPartitionsWithoutThisVersion || []).length
-          ? 'speed layer runs another version on partitions ' + v.speedPartitionsWithoutThisVersion.join(', ')
-          : v.speedRowsMayHaveExpired ? 'batch overdue: speed rows may have expired' : v.batchOverdue ? 'batch overdue' : 'ok']
+        [(v.speedPartitionsWithoutThisVersion || []).length
+          ? 'speed layer runs another version on partitions ' + v.speedPartitionsWithoutThisVersion.join(', ') : null,
+        v.speedRowsMayHaveExpired ? 'batch overdue: speed rows may have expired' : v.batchOverdue ? 'batch overdue' : null]
+          .filter((alert) => alert).join('; ') || 'ok']
         .forEach((text) => { const td = document.createElement('td'); td.textContent = text; tr.appendChild(td); });
       return tr;
     }));

@@ -155,8 +155,7 @@ public final class CutoffChoice {
      * @param versionKey the view's {@code ViewDefinition.versionKey()}
      */
     public static Optional<String> speedGap(String versionKey, Instant cutoff, List<SpeedPartitionStatus> speed) {
-        List<SpeedPartitionStatus> going = SpeedPartitionStatus.furthestPerPartition(speed).stream()
-                .filter(s -> !s.viewVersions().isEmpty()).toList();
+        List<SpeedPartitionStatus> going = SpeedPartitionStatus.reportingVersions(speed);
         List<String> reasons = new ArrayList<>();
         grouped(going, s -> gapOf(s, versionKey, cutoff).stream()).forEach((application, gaps) -> {
             Optional<Instant> latest = going.stream().filter(s -> s.applicationId().equals(application))

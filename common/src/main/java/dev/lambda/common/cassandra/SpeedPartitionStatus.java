@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BinaryOperator;
@@ -51,5 +52,14 @@ public record SpeedPartitionStatus(String applicationId, int partition, long nex
                 .thenComparing(SpeedPartitionStatus::updatedAt);
         return all.stream().filter(s -> s.updatedAt() != null)
                 .collect(Collectors.toMap(SpeedPartitionStatus::partition, s -> s, BinaryOperator.maxBy(further))).values();
+    }
+
+    /**
+     * The {@link #furthestPerPartition} records that report view versions: a partition whose furthest
+     * application reports none (no speed layer yet, or one of a release before versions were
+     * recorded) says nothing of which versions run on it.
+     */
+    public static List<SpeedPartitionStatus> reportingVersions(Collection<SpeedPartitionStatus> all) {
+        return furthestPerPartition(all).stream().filter(s -> !s.viewVersions().isEmpty()).toList();
     }
 }

@@ -61,7 +61,7 @@ public final class ViewCatalogLoader {
             root = yaml.readTree(text);
         } catch (JacksonException e) {
             String at = e.getLocation() == null || e.getLocation().getLineNr() < 1 ? "" : " (line " + e.getLocation().getLineNr() + ")";
-            Matcher duplicate = DUPLICATE_KEY.matcher(e.getOriginalMessage());
+            Matcher duplicate = DUPLICATE_KEY.matcher(String.valueOf(e.getOriginalMessage()));
             if (duplicate.lookingAt()) {
                 throw new ViewConfigException("key \"" + duplicate.group(1) + "\" given twice in one mapping" + at);
             }

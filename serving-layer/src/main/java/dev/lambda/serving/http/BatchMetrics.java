@@ -37,7 +37,7 @@ final class BatchMetrics {
                 .labelNames("view").register(registry);
         versionMissing = Gauge.builder().name("lambda_speed_version_missing_partitions")
                 .help("input partitions whose speed layer does not run the view version of this instance's views file: its answers"
-                        + " miss their events since that layer started (NaN: the speed layer's progress unreadable)")
+                        + " miss their events since that layer started (NaN: the speed layer's progress or the view's state unreadable)")
                 .labelNames("view").register(registry);
     }
 
@@ -80,9 +80,8 @@ final class BatchMetrics {
      * there when it started, and answers miss the events since. {@code null} when unreadable.
      */
     static List<Integer> partitionsWithoutVersion(String versionKey, List<SpeedPartitionStatus> partitions) {
-        return partitions == null ? null : SpeedPartitionStatus.furthestPerPartition(partitions).stream()
-                .filter(p -> !p.viewVersions().isEmpty() && !p.viewVersions().containsKey(versionKey))
-                .map(SpeedPartitionStatus::partition).sorted().toList();
+        return partitions == null ? null : SpeedPartitionStatus.reportingVersions(partitions).stream()
+                .filter(p -> !p.viewVersions().containsKey(versionKey)).map(SpeedPartitionStatus::partition).sorted().toList();
     }
 
     /** The speed layer's progress, or {@code null} when it could not be read. */

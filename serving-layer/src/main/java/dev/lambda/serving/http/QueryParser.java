@@ -30,9 +30,9 @@ public final class QueryParser {
     /** The query's parameters; the last, {@code _}, is ignored: the cache-buster jQuery and spreadsheet users add. */
     private static final List<String> PARAMETERS = List.of("from", "to", "align", "granularity", "metrics", "groupBy", "filter", "orderBy",
             "limit", "format", "_");
-    /** 12 to 15 digits: 1973 to the year 33658 (the range check names what is past 9999); fewer are seconds more likely than not. */
-    private static final Pattern EPOCH_MILLIS = Pattern.compile("[0-9]{12,15}");
-    private static final Pattern SHORT_NUMBER = Pattern.compile("[0-9]{1,11}");
+    /** 12 to 15 digits: 1973 to the year 33658 (the range check names what is past 9999); other numbers are refused. */
+    private static final Pattern EPOCH_MILLIS = Pattern.compile("[1-9][0-9]{11,14}");
+    private static final Pattern NUMBER = Pattern.compile("[0-9]+");
 
     /** The times a query may name: years 1 to 9999, well inside what a timestamp in milliseconds holds. */
     private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
@@ -80,6 +80,10 @@ public final class QueryParser {
             Granularity g = granularity == null ? view.granularity() : granularity;
             from = g.bucketOf(from);
             to = g.isBoundary(to) ? to : g.nextBucket(g.bucketOf(to));
+            if (!to.isBefore(LATEST)) {
+                throw QueryException.badParameter("to", "to, widened by align=outer to " + to + ", is outside the times a query can ask"
+                        + " for (" + EARLIEST + " to " + LATEST + ")");
+            }
         }
         List<Integer> metrics = metrics(view, single(params, "metrics"));
         List<String> groupBy = groupBy(view, single(params, "groupBy"));
@@ -103,9 +107,10 @@ public final class QueryParser {
      * Grafana's {@code ${__from}} gives), within years 1 to 9999.
      */
     static Instant time(String text, String parameter) {
-        if (SHORT_NUMBER.matcher(text).matches()) {
-            throw QueryException.badParameter(parameter, parameter + " " + text + " is a number too small for milliseconds since the epoch"
-                    + " (they have 12 or more digits since 1973: 1795255200000); seconds must be multiplied by 1000");
+        if (NUMBER.matcher(text).matches() && !EPOCH_MILLIS.matcher(text).matches()) {
+            // fewer digits are seconds more likely than not; more, microseconds
+            throw QueryException.badParameter(parameter, parameter + " " + abbreviate(text) + " is not milliseconds since the epoch: they"
+                    + " have 12 to 15 digits, the first not 0 (1795255200000); seconds must be multiplied by 1000");
         }
         try {
             Instant time = EPOCH_MILLIS.matcher(text).matches() ? Instant.ofEpochMilli(Long.parseLong(text))

@@ -32,6 +32,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,7 @@ public final class ServingApp {
     private static final Logger LOG = LoggerFactory.getLogger(ServingApp.class);
     private static final String JSON = "application/json";
     /** Answer headers: the range covered, the batch cutoff and generation (when published), the newest speed ingest in it. */
+    private static final Pattern QVALUE = Pattern.compile("0(\\.[0-9]{0,3})?|1(\\.0{0,3})?");
     static final List<String> ANSWER_HEADERS = List.of("Lambda-From", "Lambda-To", "Lambda-Batch-Cutoff", "Lambda-Batch-Generation",
             "Lambda-Speed-Through");
 
@@ -181,6 +183,7 @@ public final class ServingApp {
         boolean csv = "csv".equals(format) || (format == null && prefersCsv(ctx.header("Accept")));
         Answer answer = await(queries.answer(q));
         answerHeaders(ctx, answer);
+        ctx.header("Vary", "Accept"); // the format may follow it
         if (csv) {
             ctx.header("Content-Disposition", "attachment; filename=\"" + view.name() + ".csv\"");
             send(ctx, "text/csv; charset=utf-8", encoded.body(answer, true, a -> AnswerEncoding.csv(a).getBytes(StandardCharsets.UTF_8)));
@@ -259,7 +262,7 @@ public final class ServingApp {
         CompletableFuture<Optional<ViewState>> state = queries.state(view);
         CompletableFuture<Instant> speed = queries.speedThrough(view, now);
         CompletableFuture<Duration> speedTtl = BatchMetrics.shortestSpeedTtl(partitions);
-        return CompletableFuture.allOf(state, speed, speedTtl).thenApply(done -> {
+        return CompletableFuture.allOf(state, speed, speedTtl, partitions).thenApply(done -> {
             Optional<ViewState> s = state.join();
             Instant through = speed.join();
             Duration ttl = speedTtl.join();
@@ -392,8 +395,9 @@ public final class ServingApp {
 
     /**
      * Whether an {@code Accept} header prefers CSV: {@code text/csv} named with a weight above zero
-     * and no lower than {@code application/json}'s ({@code application/json, text/csv;q=0.5} is
-     * JSON; a wildcard alone never asks for CSV).
+     * and no lower than JSON's, which {@code application/json}, {@code application/*} and
+     * {@code *}{@code /*} give ({@code application/json, text/csv;q=0.5} is JSON; a wildcard alone
+     * never asks for CSV). A weight that is not an RFC 9110 qvalue counts as 0.
      */
     static boolean prefersCsv(String accept) {
         if (accept == null) {
@@ -406,18 +410,15 @@ public final class ServingApp {
             String type = parts[0].trim().toLowerCase(Locale.ROOT);
             double weight = 1;
             for (int i = 1; i < parts.length; i++) {
-                String p = parts[i].trim();
-                if (p.startsWith("q=") || p.startsWith("Q=")) {
-                    try {
-                        weight = Double.parseDouble(p.substring(2).trim());
-                    } catch (NumberFormatException e) {
-                        weight = 0; // an unreadable weight is no preference
-                    }
+                String[] parameter = parts[i].split("=", 2);
+                if (parameter[0].trim().equalsIgnoreCase("q")) {
+                    String q = parameter.length < 2 ? "" : parameter[1].trim();
+                    weight = QVALUE.matcher(q).matches() ? Double.parseDouble(q) : 0;
                 }
             }
             if (type.equals("text/csv")) {
                 csv = Math.max(csv, weight);
-            } else if (type.equals("application/json")) {
+            } else if (type.equals("application/json") || type.equals("application/*") || type.equals("*/*")) {
                 json = Math.max(json, weight);
             }
         }

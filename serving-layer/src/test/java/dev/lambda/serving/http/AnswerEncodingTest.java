@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 
 class AnswerEncodingTest {
 
-    private static final ViewDefinition SALES = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml")).find("sales").orElseThrow();
+    private static final ViewDefinition SALES = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml")).find("sales")
+            .orElseThrow();
     private static final Instant NINE = Instant.parse("2026-11-21T09:00:00Z");
 
     private static String csv(List<String> products, BigDecimal revenue) {

@@ -128,7 +128,9 @@ class ServingAppTest {
 
     @AfterEach
     void stop() {
-        app.stop();
+        if (app != null) { // a test of a pure function starts none
+            app.stop();
+        }
     }
 
     private HttpResponse<String> get(String path, String... headers) throws Exception {
@@ -296,9 +298,20 @@ class ServingAppTest {
         assertEquals(1, gauge(scrape, "lambda_speed_version_missing_partitions{view=\"sales\"}"));
         assertEquals(0, gauge(scrape, "lambda_speed_version_missing_partitions{view=\"pageviews\"}"));
 
+        assertEquals("[1]", statusOf("sales").get("speedPartitionsWithoutThisVersion").toString());
+
         partitionOneVersions = Map.of(); // recorded by a release before versions were: nothing known, nothing said
-        sales = JSON.readTree(get("/api/v1/status").body()).get("views").get(0);
+        sales = statusOf("sales");
         assertEquals("[]", sales.get("speedPartitionsWithoutThisVersion").toString(), sales.toString());
+    }
+
+    private JsonNode statusOf(String view) throws Exception {
+        for (JsonNode v : JSON.readTree(get("/api/v1/status").body()).get("views")) {
+            if (v.get("view").asText().equals(view)) {
+                return v;
+            }
+        }
+        throw new AssertionError("no " + view + " in /api/v1/status");
     }
 
     /** /metrics names every view: with a metrics key set, it asks for it, whatever the API's keys. */
@@ -333,8 +346,21 @@ class ServingAppTest {
         assertEquals("attachment; filename=\"sales.csv\"", byParam.headers().firstValue("Content-Disposition").orElse(null));
         assertEquals(expected, get(q, "Accept", "text/csv").body());
         assertEquals(expected, get(q, "Accept", "text/csv;q=0.9, application/json;q=0.5").body());
-        for (String accept : List.of("application/json, text/csv;q=0.5", "*/*", "text/html,*/*;q=0.8", "text/csv;q=0")) {
-            assertTrue(get(q, "Accept", accept).body().startsWith("{\"view\""), accept);
+        assertEquals("Accept", byParam.headers().firstValue("Vary").orElse(null));
+        assertTrue(get(q, "Accept", "application/json, text/csv;q=0.5").body().startsWith("{\"view\""));
+    }
+
+    /** Whether an Accept header asks for CSV before JSON, by the weights RFC 9110 gives them. */
+    @Test
+    void acceptIsReadWithItsWeights() {
+        for (String csv : List.of("text/csv", "TEXT/CSV", "text/csv;q=0.9, application/json;q=0.5", "text/csv; q = 0.5, */*;q=0.4",
+                "application/json;q=abc, text/csv;q=0.1", "text/csv, application/json")) {
+            assertTrue(ServingApp.prefersCsv(csv), csv);
+        }
+        for (String json : List.of("", "*/*", "text/*", "text/html,*/*;q=0.8", "application/json, text/csv;q=0.5", "text/csv;q=0",
+                "text/csv;q=abc", "text/csv;q=", "text/csv;q=NaN", "text/csv;q=5", "text/csv;q=0.5, */*", "text/csv;q=0.5, application/*",
+                "application/json;q=NaN, text/csv;q=NaN")) {
+            assertFalse(ServingApp.prefersCsv(json), json);
         }
     }
 
@@ -433,6 +459,10 @@ class ServingAppTest {
         Object[][] refused = {
             {path + grafanaRange + "&align=inner", "align", "align must be outer"},
             {path + "&from=1795255200&to=1795258800", "from", "seconds must be multiplied by 1000"}, // ${__from:date:seconds}
+            {path + "&from=001795255200&to=" + (nine + 3_600_000), "from", "the first not 0"},
+            {path + "&from=" + nine + "000&to=" + (nine + 3_600_000) + "000", "from", "12 to 15 digits"}, // microseconds
+            {"/api/v1/views/sales/query?granularity=day&align=outer&from=9999-12-31T00:00:00Z&to=9999-12-31T23:59:59.999Z", "to",
+                "widened by align=outer to +10000-01-01T00:00:00Z, is outside the times"},
             {path + "&from=" + nine + "&to=" + (nine + 3_600_000) + "&align=outer&align=outer", "align", "align may be given once"},
         };
         for (Object[] c : refused) {

@@ -111,8 +111,8 @@ class QueryEngineTest {
                     List.of("product"), Map.of(), "biggest", descending, 10);
             List<List<String>> order = QueryEngine.answer(q, Granularity.MINUTE, STATE, batch, List.of()).rows().stream()
                     .map(Answer.Row::groups).toList();
-            assertEquals(descending ? List.of(List.of("p3"), List.of("p1"), List.of("p2")) : List.of(List.of("p1"), List.of("p3"), List.of("p2")),
-                    order, descending ? "descending" : "ascending");
+            List<String> expected = descending ? List.of("p3", "p1", "p2") : List.of("p1", "p3", "p2");
+            assertEquals(expected.stream().map(List::of).toList(), order, descending ? "descending" : "ascending");
         }
     }
 
