@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * An answer as BI tools want it: flat rows (JSON objects or CSV lines) with the bucket, the
@@ -16,6 +17,8 @@ import java.util.Map;
  * estimates, "no value" is null (JSON) or an empty field (CSV).
  */
 public final class AnswerEncoding {
+
+    private static final Pattern PLAIN_NUMBER = Pattern.compile("[+-]([0-9]+(\\.[0-9]*)?|\\.[0-9]+)?");
 
     private AnswerEncoding() {
     }
@@ -69,7 +72,7 @@ public final class AnswerEncoding {
 
     /**
      * RFC 4180 CSV with a header row. A dimension value a spreadsheet would take for a formula
-     * (starting with {@code = + - @}, a tab or a carriage return) gets a {@code '} before it: the
+     * (starting with {@code = + - @}, a tab or a carriage return, but for a plain number) gets a {@code '} before it: the
      * values come from events anyone may send, and {@code =HYPERLINK(…)} in a product name must not
      * run in the analyst's Excel. Metrics, never formulas, are left as they are (negative numbers).
      */
@@ -127,9 +130,14 @@ public final class AnswerEncoding {
         return t == null ? null : t.toString();
     }
 
-    /** A dimension value as text a spreadsheet shows rather than evaluates (OWASP's advice on CSV injection). */
+    /**
+     * A dimension value as text a spreadsheet shows rather than evaluates (OWASP's advice on CSV
+     * injection), but for a plain number or a lone sign ({@code -5}, {@code +1.5}, {@code -}, the
+     * usual "none" of web logs): those are no formula, and are left as they are.
+     */
     static String inert(String value) {
-        return !value.isEmpty() && "=+-@\t\r".indexOf(value.charAt(0)) >= 0 ? "'" + value : value;
+        boolean formulaLike = !value.isEmpty() && "=+-@\t\r".indexOf(value.charAt(0)) >= 0;
+        return formulaLike && !PLAIN_NUMBER.matcher(value).matches() ? "'" + value : value;
     }
 
     private static String field(String s) {

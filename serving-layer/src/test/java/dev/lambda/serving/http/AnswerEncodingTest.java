@@ -37,6 +37,14 @@ class AnswerEncodingTest {
             {"@SUM(A1)", "'@SUM(A1)"},
             {"\tx", "'\tx"},
             {"\rx", "\"'\rx\""},
+            {"-05:00", "'-05:00"},
+            {"-1+1", "'-1+1"},
+            {"+-", "'+-"},
+            {"-", "-"}, // a lone sign or a plain number is no formula: as it is
+            {"+", "+"},
+            {"-5", "-5"},
+            {"+1.50", "+1.50"},
+            {"-.5", "-.5"},
         };
         for (String[] c : cases) {
             assertEquals("product,country,revenue\r\n" + c[1] + ",NP,1.00\r\n", csv(List.of(c[0], "NP"), new BigDecimal("1.00")), c[0]);
