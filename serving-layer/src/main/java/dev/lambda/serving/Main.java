@@ -16,6 +16,8 @@ import dev.lambda.serving.query.SpeedChanges;
 import dev.lambda.serving.store.CachedBatchRows;
 import dev.lambda.serving.store.CassandraViewRows;
 import io.javalin.Javalin;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +74,19 @@ public final class Main {
             }
             session.close();
         }, "serving-shutdown"));
+        if (!config.apiKeys().enabled() && !loopback(config.host())) {
+            LOG.warn("the API is open: no --api-key, and listening on {}: whoever reaches port {} reads every view. Give --api-key,"
+                    + " or --host 127.0.0.1 behind a proxy that authenticates", config.host(), config.port());
+        }
         return app.start(config.host(), config.port());
+    }
+
+    /** Whether an address is the machine's own only (an unknown name is not known to be). */
+    private static boolean loopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 }

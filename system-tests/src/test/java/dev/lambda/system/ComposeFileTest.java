@@ -117,7 +117,7 @@ class ComposeFileTest {
         assertConfiguredByEnvironment("schema-init", cassandraFlags,
                 env -> CassandraSettings.from(Flags.parse(new String[0], env, cassandraFlags, Set.of())));
         List<Object> servingPorts = cast(services.get("serving").get("ports"));
-        assertEquals("${API_PORT:-7070}:7070", servingPorts.get(0));
+        assertEquals("${API_HOST:-127.0.0.1}:${API_PORT:-7070}:7070", servingPorts.get(0), "the API on this host only unless asked");
     }
 
     private void assertConfiguredByEnvironment(String name, Set<String> knownFlags, java.util.function.Consumer<Map<String, String>> parse) {

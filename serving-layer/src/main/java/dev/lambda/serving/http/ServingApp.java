@@ -104,7 +104,10 @@ public final class ServingApp {
                     ANSWER_HEADERS.forEach(rule::exposeHeader);
                 }));
             }
-            config.routes.before(ctx -> ctx.attribute("started", System.nanoTime()));
+            config.routes.before(ctx -> {
+                ctx.attribute("started", System.nanoTime());
+                ctx.header("X-Content-Type-Options", "nosniff"); // a CSV or JSON answer is never run as a script or page
+            });
             config.routes.before("/api/*", ctx -> {
                 ctx.header("Cache-Control", "no-cache"); // an answer stands for a second or so: ask again every time
                 authenticate(ctx, keys);
@@ -436,7 +439,6 @@ public final class ServingApp {
     /** The dashboard's files: static, same-origin only, using nothing but the public API. */
     private static void dashboard(Context ctx, String file, String contentType) {
         ctx.header("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
-        ctx.header("X-Content-Type-Options", "nosniff");
         ctx.contentType(contentType).result(resource("dashboard/" + file));
     }
 

@@ -377,6 +377,7 @@ class ServingAppTest {
             assertEquals(Map.of("Lambda-From", "2026-11-21T09:00:00Z", "Lambda-To", "2026-11-21T10:00:00Z", "Lambda-Batch-Cutoff",
                     T.toString(), "Lambda-Batch-Generation", "1", "Lambda-Speed-Through", T.plusSeconds(3).toString()), headers, format);
             assertEquals("no-cache", r.headers().firstValue("Cache-Control").orElse(null), "answers change within seconds");
+            assertEquals("nosniff", r.headers().firstValue("X-Content-Type-Options").orElse(null), "never taken for a page or script");
             String exposed = r.headers().firstValue("Access-Control-Expose-Headers").orElse("");
             assertTrue(ServingApp.ANSWER_HEADERS.stream().allMatch(exposed::contains), "a browser dashboard may read them: " + exposed);
         }

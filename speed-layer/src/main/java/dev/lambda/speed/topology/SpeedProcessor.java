@@ -539,14 +539,27 @@ final class SpeedProcessor implements Processor<byte[], byte[], byte[], byte[]> 
         dirty.addAll(still);
     }
 
+    /** An id as the sender chose it, with control characters escaped: a line break in it must not forge a log line. */
+    static String printable(String id) {
+        StringBuilder out = new StringBuilder(id.length());
+        id.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) {
+                out.append(String.format("\\u%04x", c));
+            } else {
+                out.appendCodePoint(c);
+            }
+        });
+        return out.toString();
+    }
+
     private void closedSlotEvent(Event event, long ingest, long slot) {
         metrics.closedSlotEvent();
         if (slot != lastReportedClosedSlot) {
             lastReportedClosedSlot = slot;
             LOG.warn("partition {}: event {} ingested at {} falls in slot {}, already closed (slots before {} are; the partition's"
                     + " newest ingest time is {}): the broker clock stepped back more than the slot grace. The next batch run counts it,"
-                    + " the speed layer does not", partition, event.id(), Instant.ofEpochMilli(ingest), Instant.ofEpochMilli(slot),
-                    Instant.ofEpochMilli(openFrom), Instant.ofEpochMilli(newestRecordIngest));
+                    + " the speed layer does not", partition, printable(event.id()), Instant.ofEpochMilli(ingest),
+                    Instant.ofEpochMilli(slot), Instant.ofEpochMilli(openFrom), Instant.ofEpochMilli(newestRecordIngest));
         }
     }
 
