@@ -119,7 +119,7 @@ final class Oracle {
         };
     }
 
-    /** By bucket (or by the order metric, then bucket), then the group values. */
+    /** By bucket (or by the order metric, rows with no value of it last, then bucket), then the group values. */
     private static Comparator<Map<String, Object>> order(QuerySpec q) {
         Comparator<Map<String, Object>> byBucket = Comparator.comparing(r -> (String) r.get("bucket"),
                 Comparator.nullsFirst(Comparator.comparing(Instant::parse)));
@@ -135,15 +135,11 @@ final class Oracle {
         if (q.orderBy() == null) {
             return (q.descending() ? byBucket.reversed() : byBucket).thenComparing(byGroups);
         }
-        Comparator<Map<String, Object>> byMetric = (a, b) -> compareNumbers(a.get(q.orderBy()), b.get(q.orderBy()));
-        return (q.descending() ? byMetric.reversed() : byMetric).thenComparing(byBucket).thenComparing(byGroups);
-    }
-
-    private static int compareNumbers(Object a, Object b) {
-        if (a == null || b == null) {
-            return a == null ? (b == null ? 0 : -1) : 1;
-        }
-        return new BigDecimal(a.toString()).compareTo(new BigDecimal(b.toString()));
+        Comparator<Object> numbers = (a, b) -> new BigDecimal(a.toString()).compareTo(new BigDecimal(b.toString()));
+        // no value last, whichever way the metric goes
+        Comparator<Map<String, Object>> byMetric = Comparator.comparing(r -> r.get(q.orderBy()),
+                Comparator.nullsLast(q.descending() ? numbers.reversed() : numbers));
+        return byMetric.thenComparing(byBucket).thenComparing(byGroups);
     }
 
     /** One group's running metrics. */

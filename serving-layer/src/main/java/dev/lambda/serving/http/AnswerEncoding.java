@@ -5,6 +5,7 @@ import dev.lambda.serving.query.Answer;
 import dev.lambda.serving.query.Query;
 import java.math.BigDecimal;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +43,7 @@ public final class AnswerEncoding {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("view", q.view().name());
         doc.put("granularity", q.isAll() ? "all" : q.granularity().id());
+        doc.put("timeZone", q.zone().equals(ZoneOffset.UTC) ? "UTC" : q.zone().getId());
         doc.put("from", q.from().toString());
         doc.put("to", q.to().toString());
         Map<String, Object> freshness = new LinkedHashMap<>();

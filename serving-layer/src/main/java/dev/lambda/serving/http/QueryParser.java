@@ -3,11 +3,14 @@ package dev.lambda.serving.http;
 import dev.lambda.common.time.Granularity;
 import dev.lambda.common.view.MetricSpec;
 import dev.lambda.common.view.ViewDefinition;
+import dev.lambda.serving.query.Buckets;
 import dev.lambda.serving.query.Query;
 import dev.lambda.serving.query.QueryException;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -28,8 +31,8 @@ public final class QueryParser {
     static final int MAX_FILTERS = 50;
     static final int MAX_VALUES = 1_000;
     /** The query's parameters; the last, {@code _}, is ignored: the cache-buster jQuery and spreadsheet users add. */
-    private static final List<String> PARAMETERS = List.of("from", "to", "align", "granularity", "metrics", "groupBy", "filter", "orderBy",
-            "limit", "format", "_");
+    private static final List<String> PARAMETERS = List.of("from", "to", "align", "granularity", "timeZone", "metrics", "groupBy",
+            "filter", "orderBy", "limit", "format", "_");
     /** 12 to 15 digits: 1973 to the year 33658 (the range check names what is past 9999); other numbers are refused. */
     private static final Pattern EPOCH_MILLIS = Pattern.compile("[1-9][0-9]{11,14}");
     private static final Pattern NUMBER = Pattern.compile("[0-9]+");
@@ -75,11 +78,12 @@ public final class QueryParser {
             throw QueryException.badParameter("to", "to (" + to + ") must be after from (" + from + ")");
         }
         Granularity granularity = granularity(view, single(params, "granularity"));
+        ZoneId zone = zone(single(params, "timeZone"));
         if (alignOuter(single(params, "align"))) {
             // whole buckets of the granularity asked for (of the view's base for all): Grafana's ranges end at 10:59:59.999
-            Granularity g = granularity == null ? view.granularity() : granularity;
-            from = g.bucketOf(from);
-            to = g.isBoundary(to) ? to : g.nextBucket(g.bucketOf(to));
+            Buckets b = granularity == null ? new Buckets(view.granularity(), ZoneOffset.UTC) : new Buckets(granularity, zone);
+            from = b.bucketOf(from);
+            to = b.bucketOf(to).equals(to) ? to : b.next(b.bucketOf(to));
             if (!to.isBefore(LATEST)) {
                 throw QueryException.badParameter("to", "to, widened by align=outer to " + to + ", is outside the times a query can ask"
                         + " for (" + EARLIEST + " to " + LATEST + ")");
@@ -99,7 +103,7 @@ public final class QueryParser {
             }
         }
         int limit = limit(single(params, "limit"));
-        return new Query(view, from, to, granularity, metrics, groupBy, filters, orderBy, descending, limit);
+        return new Query(view, from, to, granularity, metrics, groupBy, filters, orderBy, descending, limit, zone);
     }
 
     /**
@@ -127,6 +131,20 @@ public final class QueryParser {
             throw QueryException.badParameter(parameter, parameter + " \"" + abbreviate(text)
                     + "\" is not an ISO-8601 time with offset (2026-11-21T10:00:00Z), a date (2026-11-21) or milliseconds since the"
                     + " epoch (1795255200000)" + plus);
+        }
+    }
+
+    /** The time zone whose clocks the buckets follow: an IANA zone, UTC or an offset; UTC when left out. */
+    private static ZoneId zone(String text) {
+        if (text == null || text.equalsIgnoreCase("utc")) { // Grafana's ${__timezone} says utc
+            return ZoneOffset.UTC;
+        }
+        try {
+            return ZoneId.of(text);
+        } catch (DateTimeException e) {
+            String plus = text.startsWith(" ") ? "; a + in a URL must be written %2B (%2B05:45)" : "";
+            throw QueryException.badParameter("timeZone", "timeZone must be an IANA time zone (Asia/Kathmandu, Europe/Berlin), UTC or"
+                    + " an offset (+05:45); got \"" + abbreviate(text) + "\"" + plus);
         }
     }
 

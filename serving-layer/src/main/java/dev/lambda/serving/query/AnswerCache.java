@@ -3,6 +3,7 @@ package dev.lambda.serving.query;
 import dev.lambda.common.time.Granularity;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -33,12 +34,12 @@ import java.util.function.Supplier;
 final class AnswerCache {
 
     /** A query and the generation it reads: what an entry answers, at successive speed versions. */
-    record Key(String view, String version, Instant from, Instant to, Granularity granularity, List<Integer> metrics,
+    record Key(String view, String version, Instant from, Instant to, Granularity granularity, ZoneId zone, List<Integer> metrics,
                List<String> groupBy, Map<String, Set<String>> filters, String orderBy, boolean descending, int limit,
                Long generation) {
 
         static Key of(Query q, Long generation) {
-            return new Key(q.view().name(), q.view().version(), q.from(), q.to(), q.granularity(), q.metrics(), q.groupBy(),
+            return new Key(q.view().name(), q.view().version(), q.from(), q.to(), q.granularity(), q.zone(), q.metrics(), q.groupBy(),
                     q.filters(), q.orderBy(), q.descending(), q.limit(), generation);
         }
     }

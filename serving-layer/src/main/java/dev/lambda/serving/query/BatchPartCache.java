@@ -18,12 +18,12 @@ import java.util.Set;
 final class BatchPartCache {
 
     /** What a batch side depends on: the generation and the query's shape, not its metrics, order or limit. */
-    record Key(String view, String version, long generation, Granularity level, Instant from, Instant to, Granularity granularity,
+    record Key(String view, String version, long generation, Granularity level, Instant from, Instant to, Buckets buckets,
                List<String> groupBy, Map<String, Set<String>> filters) {
 
         static Key of(Query q, Granularity level, long generation) {
-            return new Key(q.view().name(), q.view().version(), generation, level, q.from(), q.to(),
-                    q.isAll() ? null : q.granularity(), q.groupBy(), q.filters());
+            return new Key(q.view().name(), q.view().version(), generation, level, q.from(), q.to(), q.buckets(), q.groupBy(),
+                    q.filters());
         }
     }
 

@@ -60,10 +60,11 @@ public final class QueryEngine {
     public static Map<GroupKey, Aggregate> batchPart(Query q, List<BatchRow> batch) {
         int[] groupIndexes = groupIndexes(q);
         Filters filters = Filters.of(q);
+        Buckets buckets = q.buckets();
         Map<GroupKey, List<Aggregate>> groups = new HashMap<>();
         for (BatchRow r : batch) {
             if (inRange(q, r.bucket()) && filters.pass(r.dims())) {
-                groups.computeIfAbsent(key(q, r.bucket(), r.dims(), groupIndexes), k -> new ArrayList<>()).add(r.aggregate());
+                groups.computeIfAbsent(key(buckets, r.bucket(), r.dims(), groupIndexes), k -> new ArrayList<>()).add(r.aggregate());
             }
         }
         Map<GroupKey, Aggregate> part = new HashMap<>(groups.size() * 2);
@@ -83,6 +84,7 @@ public final class QueryEngine {
     public static Answer answer(Query q, Granularity readLevel, ViewState state, Map<GroupKey, Aggregate> batchPart, List<SpeedRow> speed) {
         int[] groupIndexes = groupIndexes(q);
         Filters filters = Filters.of(q);
+        Buckets buckets = q.buckets();
         Map<GroupKey, List<Aggregate>> groups = new HashMap<>();
         batchPart.forEach((k, aggregate) -> groups.computeIfAbsent(k, x -> new ArrayList<>(2)).add(aggregate));
         Instant cutoff = state == null ? null : state.cutoff();
@@ -92,7 +94,7 @@ public final class QueryEngine {
                 continue; // already in the batch generation
             }
             if (inRange(q, r.bucket()) && filters.pass(r.dims())) {
-                groups.computeIfAbsent(key(q, r.bucket(), r.dims(), groupIndexes), k -> new ArrayList<>()).add(r.aggregate());
+                groups.computeIfAbsent(key(buckets, r.bucket(), r.dims(), groupIndexes), k -> new ArrayList<>()).add(r.aggregate());
                 newestSpeed = newestSpeed == null || r.latestIngest().isAfter(newestSpeed) ? r.latestIngest() : newestSpeed;
             }
         }
@@ -124,12 +126,13 @@ public final class QueryEngine {
         return !bucket.isBefore(q.from()) && bucket.isBefore(q.to());
     }
 
-    private static GroupKey key(Query q, Instant bucket, List<String> dims, int[] groupIndexes) {
+    /** @param buckets the answer's, {@code null} for granularity all */
+    private static GroupKey key(Buckets buckets, Instant bucket, List<String> dims, int[] groupIndexes) {
         List<String> values = new ArrayList<>(groupIndexes.length);
         for (int i : groupIndexes) {
             values.add(dims.get(i));
         }
-        return new GroupKey(q.isAll() ? null : q.granularity().bucketOf(bucket), values);
+        return new GroupKey(buckets == null ? null : buckets.bucketOf(bucket), values);
     }
 
     private static Comparator<Answer.Row> order(Query q) {

@@ -27,27 +27,40 @@ public final class QueryPlanner {
         this.maxReadBuckets = maxReadBuckets;
     }
 
-    public Granularity readLevel(ViewDefinition view, Instant from, Instant to, Granularity requested) {
+    /**
+     * The level to read; for buckets of a time zone, also every bucket boundary inside the range must
+     * be one of the level's (a day of Nepal's time, starting at 18:15 UTC, is rolled up from minute rows).
+     *
+     * @param buckets the answer's, {@code null} for granularity all
+     */
+    public Granularity readLevel(ViewDefinition view, Instant from, Instant to, Buckets buckets) {
+        Granularity requested = buckets == null ? null : buckets.granularity();
+        if (buckets != null) {
+            long count = buckets.count(from, to);
+            if (count > maxBuckets) {
+                throw QueryException.badParameter("granularity", "the range holds " + count + " " + requested.id()
+                        + " buckets, more than the limit of " + maxBuckets + "; ask for a coarser granularity"
+                        + suggestion(requested) + " or a shorter range");
+            }
+        }
         Granularity chosen = null;
         for (Granularity level : view.levels()) {
             boolean fine = requested == null || requested.isCoarserOrEqual(level);
-            if (fine && level.isBoundary(from) && level.isBoundary(to)) {
+            if (fine && level.isBoundary(from) && level.isBoundary(to) && (buckets == null || buckets.splitsOn(level, from, to))) {
                 chosen = level;
             }
+        }
+        if (chosen == null && view.granularity().isBoundary(from) && view.granularity().isBoundary(to)) {
+            // the range is on the base's boundaries, so the base would do for UTC buckets: the zone's are what no level holds
+            throw QueryException.badParameter("timeZone", "the " + requested.id() + " buckets of time zone " + buckets.zone().getId()
+                    + " do not start on " + view.granularity().id() + " boundaries in this range, and view " + view.name()
+                    + " keeps nothing finer: ask for a finer granularity, or UTC");
         }
         if (chosen == null) {
             String parameter = view.granularity().isBoundary(from) ? "to" : "from";
             throw QueryException.badParameter(parameter, parameter + " must fall on a " + view.granularity().id()
                     + " boundary, the finest level view " + view.name() + " keeps (e.g. "
                     + view.granularity().bucketOf(parameter.equals("to") ? to : from) + "); align=outer widens the range to whole buckets");
-        }
-        if (requested != null) {
-            long buckets = buckets(from, to, requested);
-            if (buckets > maxBuckets) {
-                throw QueryException.badParameter("granularity", "the range holds " + buckets + " " + requested.id()
-                        + " buckets, more than the limit of " + maxBuckets + "; ask for a coarser granularity"
-                        + suggestion(requested) + " or a shorter range");
-            }
         }
         long read = buckets(from, to, chosen);
         if (read > maxReadBuckets) {

@@ -80,7 +80,7 @@ public final class QueryService {
     }
 
     public CompletableFuture<Answer> answer(Query q) {
-        Granularity level = planner.readLevel(q.view(), q.from(), q.to(), q.granularity());
+        Granularity level = planner.readLevel(q.view(), q.from(), q.to(), q.buckets());
         long deadline = System.nanoTime() + timeout.toNanos(); // the caller's: no read starts after it gave up
         return rows.publishedState(q.view()).toCompletableFuture()
                 .thenCompose(state -> {

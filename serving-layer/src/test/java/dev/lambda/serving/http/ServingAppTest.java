@@ -475,6 +475,36 @@ class ServingAppTest {
     }
 
     @Test
+    void dayBucketsFollowTheTimeZoneAskedFor() throws Exception {
+        start(new ApiKeys(Map.of()));
+        String nepal = "/api/v1/views/sales/query?granularity=day&metrics=orders&timeZone=Asia/Kathmandu"
+                + "&from=2026-11-20T18:15:00Z&to=2026-11-21T18:15:00Z";
+        JsonNode day = JSON.readTree(get(nepal).body());
+        assertEquals("Asia/Kathmandu", day.get("timeZone").asText(), day.toString());
+        assertEquals("[{\"bucket\":\"2026-11-20T18:15:00Z\",\"orders\":2}]", day.get("rows").toString(),
+                "the sale at 09:59 UTC, 15:44 there");
+        JsonNode offset = JSON.readTree(get(nepal.replace("Asia/Kathmandu", "%2B05:45")).body());
+        assertEquals("+05:45", offset.get("timeZone").asText());
+        assertEquals(day.get("rows"), offset.get("rows"));
+        JsonNode aligned = JSON.readTree(get("/api/v1/views/sales/query?granularity=day&metrics=orders&timeZone=Asia/Kathmandu&align=outer"
+                + "&from=2026-11-21T10:03:00Z&to=2026-11-21T11:00:00Z").body());
+        assertEquals("2026-11-20T18:15:00Z", aligned.get("from").asText(), "a whole day of Nepal's");
+        assertEquals("2026-11-21T18:15:00Z", aligned.get("to").asText());
+        assertEquals("UTC", JSON.readTree(get(nepal.replace("&timeZone=Asia/Kathmandu", "")).body()).get("timeZone").asText());
+        assertEquals("UTC", JSON.readTree(get(nepal.replace("Asia/Kathmandu", "utc")).body()).get("timeZone").asText(),
+                "as Grafana writes it");
+
+        HttpResponse<String> unknown = get(nepal.replace("Asia/Kathmandu", "Mars/Olympus_Mons"));
+        assertEquals(400, unknown.statusCode(), unknown.body());
+        assertEquals("timeZone", error(unknown).get("parameter").asText());
+        HttpResponse<String> plus = get(nepal.replace("Asia/Kathmandu", "+05:45"));
+        assertTrue(error(plus).get("message").asText().endsWith("a + in a URL must be written %2B (%2B05:45)"), plus.body());
+        HttpResponse<String> hourView = get("/api/v1/views/activity/query?granularity=day&timeZone=Asia/Kathmandu"
+                + "&from=2026-11-20&to=2026-11-22");
+        assertEquals("timeZone", error(hourView).get("parameter").asText(), "activity keeps hours, and Nepal's days start at :15");
+    }
+
+    @Test
     void anUnreachableStoreIsA503WithRetryAfterAndRecovers() throws Exception {
         start(new ApiKeys(Map.of()));
         storeDown = true;

@@ -16,6 +16,7 @@ import dev.lambda.common.view.ViewDefinition;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -138,6 +139,23 @@ class QueryEngineTest {
         Answer a = QueryEngine.answer(first, Granularity.MINUTE, STATE, batch, List.of());
         assertEquals(100_000, a.rows().size());
         assertEquals(Instant.parse("2026-11-21T11:59:00Z"), a.rows().get(0).bucket(), "the latest first, as asked");
+    }
+
+    @Test
+    void rollsRowsUpToTheDaysOfATimeZone() {
+        // 23:55 and 00:05 in Nepal (UTC+05:45): two days there, one in UTC
+        List<BatchRow> batch = List.of(batch("2026-11-21T18:10:00Z", "p1", "NP", sale("1.00", "u1")),
+                batch("2026-11-21T18:20:00Z", "p1", "NP", sale("2.00", "u2")));
+        Query nepal = new Query(SALES, Instant.parse("2026-11-21T00:00:00Z"), Instant.parse("2026-11-22T00:00:00Z"), Granularity.DAY,
+                List.of(1), List.of(), Map.of(), "bucket", false, 0, ZoneId.of("Asia/Kathmandu"));
+        List<Answer.Row> rows = QueryEngine.answer(nepal, Granularity.MINUTE, STATE, batch, List.of()).rows();
+        assertEquals(List.of(Instant.parse("2026-11-20T18:15:00Z"), Instant.parse("2026-11-21T18:15:00Z")),
+                rows.stream().map(Answer.Row::bucket).toList());
+        assertEquals(List.of(List.of(new BigDecimal("1.00")), List.of(new BigDecimal("2.00"))),
+                rows.stream().map(Answer.Row::metrics).toList());
+        Query utc = new Query(SALES, nepal.from(), nepal.to(), Granularity.DAY, List.of(1), List.of(), Map.of(), "bucket", false, 0);
+        assertEquals(List.of(List.of(new BigDecimal("3.00"))),
+                QueryEngine.answer(utc, Granularity.MINUTE, STATE, batch, List.of()).rows().stream().map(Answer.Row::metrics).toList());
     }
 
     @Test

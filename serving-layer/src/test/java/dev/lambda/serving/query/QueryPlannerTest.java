@@ -9,6 +9,8 @@ import dev.lambda.common.view.ViewCatalogLoader;
 import dev.lambda.common.view.ViewDefinition;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class QueryPlannerTest {
@@ -20,16 +22,39 @@ class QueryPlannerTest {
         return Instant.parse(s);
     }
 
+    private static Buckets utc(Granularity g) {
+        return new Buckets(g, ZoneOffset.UTC);
+    }
+
     @Test
     void readsTheCoarsestLevelThatExactlyCoversTheRangeAndGranularity() {
         Instant dayFrom = t("2026-10-22T00:00:00Z");
         Instant dayTo = t("2026-11-21T00:00:00Z");
-        assertEquals(Granularity.DAY, planner.readLevel(SALES, dayFrom, dayTo, Granularity.DAY), "a 30-day daily chart reads 30 day buckets");
+        assertEquals(Granularity.DAY, planner.readLevel(SALES, dayFrom, dayTo, utc(Granularity.DAY)),
+                "a 30-day daily chart reads 30 day buckets");
         assertEquals(Granularity.DAY, planner.readLevel(SALES, dayFrom, dayTo, null));
-        assertEquals(Granularity.HOUR, planner.readLevel(SALES, t("2026-11-21T00:00:00Z"), t("2026-11-21T06:00:00Z"), Granularity.DAY),
+        assertEquals(Granularity.HOUR, planner.readLevel(SALES, t("2026-11-21T00:00:00Z"), t("2026-11-21T06:00:00Z"), utc(Granularity.DAY)),
                 "a range not on day boundaries reads hours");
-        assertEquals(Granularity.HOUR, planner.readLevel(SALES, dayFrom.plusSeconds(86_400 * 29), dayTo, Granularity.HOUR));
+        assertEquals(Granularity.HOUR, planner.readLevel(SALES, dayFrom.plusSeconds(86_400 * 29), dayTo, utc(Granularity.HOUR)));
         assertEquals(Granularity.MINUTE, planner.readLevel(SALES, t("2026-11-21T10:15:00Z"), t("2026-11-21T11:00:00Z"), null));
+    }
+
+    @Test
+    void aTimeZonesBucketsAreReadFromTheCoarsestLevelTheirBoundariesAllFallOn() {
+        ViewDefinition activity = new ViewCatalogLoader().load(Path.of("..", "config", "views.yml")).find("activity").orElseThrow();
+        Instant from = t("2026-11-01T00:00:00Z");
+        Instant to = t("2026-11-21T00:00:00Z");
+        assertEquals(Granularity.DAY, planner.readLevel(SALES, from, to, utc(Granularity.DAY)), "UTC days: day rows");
+        assertEquals(Granularity.HOUR, planner.readLevel(SALES, from, to, new Buckets(Granularity.DAY, ZoneId.of("Europe/Berlin"))),
+                "Berlin's days start on whole UTC hours");
+        assertEquals(Granularity.MINUTE, planner.readLevel(SALES, from, to, new Buckets(Granularity.DAY, ZoneId.of("Asia/Kathmandu"))),
+                "Nepal's at 18:15 UTC");
+        assertEquals(Granularity.MINUTE, planner.readLevel(SALES, from, to, new Buckets(Granularity.HOUR, ZoneId.of("Asia/Kolkata"))));
+        QueryException e = assertThrows(QueryException.class,
+                () -> planner.readLevel(activity, from, to, new Buckets(Granularity.DAY, ZoneId.of("Asia/Kathmandu"))));
+        assertEquals("timeZone", e.parameter(), "the activity view keeps hours at the finest");
+        assertTrue(e.getMessage().contains("do not start on hour boundaries"), e.getMessage());
+        assertEquals(Granularity.HOUR, planner.readLevel(activity, from, to, new Buckets(Granularity.DAY, ZoneId.of("America/New_York"))));
     }
 
     @Test
@@ -45,7 +70,7 @@ class QueryPlannerTest {
     @Test
     void budgetsSuggestACoarserGranularity() {
         QueryException e = assertThrows(QueryException.class,
-                () -> planner.readLevel(SALES, t("2026-11-01T00:00:00Z"), t("2026-11-21T00:00:00Z"), Granularity.MINUTE));
+                () -> planner.readLevel(SALES, t("2026-11-01T00:00:00Z"), t("2026-11-21T00:00:00Z"), utc(Granularity.MINUTE)));
         assertEquals("granularity", e.parameter());
         assertTrue(e.getMessage().contains("28800 minute buckets") && e.getMessage().contains("hour or day"), e.getMessage());
         QueryException read = assertThrows(QueryException.class, () -> new QueryPlanner(10_000, 1_000)
@@ -56,7 +81,7 @@ class QueryPlannerTest {
         assertTrue(days.getMessage().endsWith("day buckets, more than the limit of 1000; shorten the range"),
                 "from and to are whole days already, and the view keeps nothing coarser: " + days.getMessage());
         QueryException hourly = assertThrows(QueryException.class, () -> new QueryPlanner(100_000, 1_000)
-                .readLevel(SALES, t("2026-10-01T00:00:00Z"), t("2026-11-21T00:00:00Z"), Granularity.HOUR));
+                .readLevel(SALES, t("2026-10-01T00:00:00Z"), t("2026-11-21T00:00:00Z"), utc(Granularity.HOUR)));
         assertTrue(hourly.getMessage().endsWith("hour buckets, more than the limit of 1000; shorten the range"),
                 "day buckets cannot answer hours: " + hourly.getMessage());
     }

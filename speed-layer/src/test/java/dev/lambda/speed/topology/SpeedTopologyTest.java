@@ -687,7 +687,8 @@ class SpeedTopologyTest {
     /** Event ids are the sender's: one the log names must not be able to start a forged line. */
     @Test
     void anEventIdInALogLineHasItsControlCharactersEscaped() {
-        assertEquals("e1\\u000a12:00:00 ERROR forged\\u000d\\u0007 ok é", SpeedProcessor.printable("e1\n12:00:00 ERROR forged\r\u0007 ok é"));
+        assertEquals("e1\\u000a12:00:00 ERROR forged\\u000d\\u0007 ok é",
+                SpeedProcessor.printable("e1\n12:00:00 ERROR forged\r\u0007 ok é"));
     }
 
     private static String header(TestRecord<byte[], byte[]> r, String name) {
