@@ -86,6 +86,8 @@ class InvariantIT {
 
     private final long seed = Long.getLong("invariant.seed", 20261121L);
     private final Random queryRandom = new Random(seed);
+    /** Queries of a time zone's hours or days that found rows, over the whole test. */
+    private int zonedWithRows;
     private final HttpClient http = HttpClient.newHttpClient();
     private final List<Oracle.Sent> sent = new ArrayList<>();
     private LocalCluster cluster;
@@ -154,6 +156,7 @@ class InvariantIT {
             assertCutoffAfter(newest);
             assertSpeedStatusCountsEveryDuplicateAndDeadLetter();
             assertSomeCopiesLandedInAnotherPartition();
+            assertTrue(zonedWithRows >= 5, "only " + zonedWithRows + " queries of a time zone's buckets found rows");
 
             // sales changed in place (a new version): the speed layer, restarted with the new file, has the new version's
             // rows of the records from its restart on only, so the batch publishes it only at a cutoff past that
@@ -271,6 +274,7 @@ class InvariantIT {
             Instant cutoff = cutoffNode.isTextual() ? Instant.parse(cutoffNode.asText()) : null;
             withCutoff += cutoff == null ? 0 : 1;
             withRows += answer.path("rows").isEmpty() ? 0 : 1;
+            zonedWithRows += q.zone() == null || answer.path("rows").isEmpty() ? 0 : 1;
             if (unpublished.contains(q.view().name())) {
                 assertNull(cutoff, where + ": its speed rows lack records from the cutoff on, so no generation may be published");
                 continue;

@@ -7,6 +7,9 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -85,7 +88,7 @@ final class Oracle {
                 continue;
             }
             List<Object> key = new ArrayList<>();
-            key.add(bucket(e.ts(), query.granularity()));
+            key.add(bucket(e.ts(), query.granularity(), query.zone() == null ? ZoneOffset.UTC : query.zone()));
             for (String d : query.groupBy()) {
                 key.add(e.attrs().getOrDefault(d, ""));
             }
@@ -109,11 +112,13 @@ final class Oracle {
         return query.limit() > 0 && rows.size() > query.limit() ? rows.subList(0, query.limit()) : rows;
     }
 
-    private static Instant bucket(Instant ts, String granularity) {
+    /** The start of the bucket {@code ts} is in, on the clocks of {@code zone}. */
+    private static Instant bucket(Instant ts, String granularity, ZoneId zone) {
+        ZonedDateTime local = ts.atZone(zone);
         return switch (granularity) {
             case "minute" -> ts.truncatedTo(ChronoUnit.MINUTES);
-            case "hour" -> ts.truncatedTo(ChronoUnit.HOURS);
-            case "day" -> ts.truncatedTo(ChronoUnit.DAYS);
+            case "hour" -> local.truncatedTo(ChronoUnit.HOURS).toInstant();
+            case "day" -> local.toLocalDate().atStartOfDay(zone).toInstant();
             case "all" -> null;
             default -> throw new IllegalArgumentException(granularity);
         };

@@ -8,6 +8,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,13 +23,15 @@ import java.util.stream.Collectors;
 /**
  * One query a BI tool could send, and its URL. Random ones mix granularities, ranges that cross the
  * cutoff (recent minutes), reach late events (hours, days back) or start off a coarser bucket's
- * boundary, metric subsets, group-bys, IN filters and top-N by an exact metric.
+ * boundary, metric subsets, group-bys, IN filters, top-N by an exact metric, and hours or days of a
+ * time zone other than UTC.
  *
  * @param orderBy a metric name, or {@code null} for bucket order
  * @param limit   0 for none
+ * @param zone    whose clocks the buckets follow ({@code null}: UTC, the parameter left out)
  */
 record QuerySpec(ViewDefinition view, Instant from, Instant to, String granularity, List<MetricSpec> metrics,
-                 List<String> groupBy, Map<String, Set<String>> filters, String orderBy, boolean descending, int limit) {
+                 List<String> groupBy, Map<String, Set<String>> filters, String orderBy, boolean descending, int limit, ZoneId zone) {
 
     private static final Map<String, List<String>> DIMENSION_VALUES = Map.of(
             "country", List.of("NP", "IN", "US", "DE", "BR"),
@@ -84,7 +87,14 @@ record QuerySpec(ViewDefinition view, Instant from, Instant to, String granulari
             orderBy = exact.get(random.nextInt(exact.size())).name();
             limit = 1 + random.nextInt(10);
         }
-        return new QuerySpec(view, from, to, granularity, metrics, groupBy, filters, orderBy, descending, limit);
+        ZoneId zone = null;
+        if ((granularity.equals("hour") || granularity.equals("day")) && random.nextInt(3) == 0) {
+            // a view of hours can follow only zones a whole number of hours from UTC; minutes, any
+            List<String> zones = hourBase ? List.of("Europe/Berlin", "America/New_York")
+                    : List.of("Europe/Berlin", "America/New_York", "Asia/Kathmandu", "Asia/Kolkata");
+            zone = ZoneId.of(zones.get(random.nextInt(zones.size())));
+        }
+        return new QuerySpec(view, from, to, granularity, metrics, groupBy, filters, orderBy, descending, limit, zone);
     }
 
     String path() {
@@ -100,6 +110,9 @@ record QuerySpec(ViewDefinition view, Instant from, Instant to, String granulari
         }
         if (limit > 0) {
             q.append("&limit=").append(limit);
+        }
+        if (zone != null) {
+            q.append("&timeZone=").append(encode(zone.getId()));
         }
         return q.toString();
     }
