@@ -83,10 +83,15 @@ public final class QueryParser {
             // whole buckets of the granularity asked for (of the view's base for all): Grafana's ranges end at 10:59:59.999
             Buckets b = granularity == null ? new Buckets(view.granularity(), ZoneOffset.UTC) : new Buckets(granularity, zone);
             from = b.bucketOf(from);
-            to = b.bucketOf(to).equals(to) ? to : b.next(b.bucketOf(to));
-            if (!to.isBefore(LATEST)) {
-                throw QueryException.badParameter("to", "to, widened by align=outer to " + to + ", is outside the times a query can ask"
-                        + " for (" + EARLIEST + " to " + LATEST + ")");
+            Instant widened = b.bucketOf(to);
+            while (widened.isBefore(to)) {
+                widened = b.next(widened);
+            }
+            to = widened;
+            if (!to.isBefore(LATEST) || from.isBefore(EARLIEST)) {
+                String end = from.isBefore(EARLIEST) ? "from" : "to";
+                throw QueryException.badParameter(end, end + ", widened by align=outer to " + (from.isBefore(EARLIEST) ? from : to)
+                        + ", is outside the times a query can ask for (" + EARLIEST + " to " + LATEST + ")");
             }
         }
         List<Integer> metrics = metrics(view, single(params, "metrics"));

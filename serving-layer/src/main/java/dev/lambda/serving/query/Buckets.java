@@ -3,17 +3,21 @@ package dev.lambda.serving.query;
 import dev.lambda.common.time.Granularity;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.time.zone.ZoneOffsetTransition;
+import java.time.zone.ZoneRules;
 
 /**
- * An answer's buckets: a granularity as the clocks of a time zone have it. An hour or a day starts
- * where it starts there (a day of Nepal's time at 18:15 UTC; a day of 23 or 25 hours where the
- * clocks change), so a day's total is that zone's day. Stored rows stay UTC: a zone's buckets are
- * rolled up from the stored level whose boundaries they all fall on (hour rows for a zone a whole
- * number of hours from UTC).
+ * An answer's buckets: a granularity as the clocks of a time zone have it. A day is a date there
+ * (Nepal's start at 18:15 UTC; Berlin's are 23 or 25 hours long when its clocks change); an hour
+ * or a minute is one of its clocks, split where they change within it (Chatham Islands' change at
+ * 02:45). A bucket starts no later than anything in it, and is labelled with that start. Stored
+ * rows stay UTC: a zone's buckets are rolled up from the stored level whose boundaries they all
+ * fall on (hour rows for a zone a whole number of hours from UTC).
  */
 public record Buckets(Granularity granularity, ZoneId zone) {
 
@@ -25,44 +29,47 @@ public record Buckets(Granularity granularity, ZoneId zone) {
         return zone.equals(ZoneOffset.UTC);
     }
 
-    /** The start of the bucket {@code time} falls in. */
+    /** The start of the bucket {@code time} falls in (never after it). */
     public Instant bucketOf(Instant time) {
         if (utc()) {
             return granularity.bucketOf(time);
         }
-        return switch (granularity) {
-            case MINUTE -> time.atZone(zone).truncatedTo(ChronoUnit.MINUTES).toInstant();
-            case HOUR -> time.atZone(zone).truncatedTo(ChronoUnit.HOURS).toInstant();
-            case DAY -> time.atZone(zone).toLocalDate().atStartOfDay(zone).toInstant();
-        };
+        ZoneRules rules = zone.getRules();
+        ZoneOffsetTransition last = rules.previousTransition(time.plusNanos(1)); // the last change at or before time
+        if (granularity != Granularity.DAY) {
+            Instant start = time.atOffset(rules.getOffset(time)).truncatedTo(unit()).toInstant();
+            return last != null && last.getInstant().isAfter(start) ? last.getInstant() : start; // the clocks changed within it
+        }
+        Instant start = dateAt(time).atStartOfDay(zone).toInstant();
+        if (last != null && last.getInstant().isAfter(start) && dateAt(last.getInstant().minusNanos(1)).isAfter(dateAt(time))) {
+            return last.getInstant(); // the clocks went back past midnight: this stretch of the date starts there
+        }
+        return start;
     }
 
     /** The start of the bucket after the one starting at {@code bucket}. */
     public Instant next(Instant bucket) {
-        if (utc() || granularity == Granularity.MINUTE) {
+        if (utc()) {
             return granularity.nextBucket(bucket);
         }
-        if (granularity == Granularity.DAY) {
-            return bucket.atZone(zone).toLocalDate().plusDays(1).atStartOfDay(zone).toInstant();
-        }
-        Instant plain = bucket.plus(1, ChronoUnit.HOURS);
-        ZoneOffsetTransition change = zone.getRules().nextTransition(bucket);
-        if ((change == null || change.getInstant().isAfter(plain)) && bucketOf(plain).equals(plain)) {
-            return plain; // the clocks do not change within the hour, which began on the hour: it ends an hour later
-        }
-        // they do, or did as it began (by 30 minutes in some zones): the first minute that starts a bucket of its own
-        for (Instant minute = bucket.plus(1, ChronoUnit.MINUTES); ; minute = minute.plus(1, ChronoUnit.MINUTES)) {
-            Instant start = bucketOf(minute);
-            if (start.isAfter(bucket)) {
-                return start;
+        ZoneRules rules = zone.getRules();
+        Instant end = granularity != Granularity.DAY
+                ? bucket.atOffset(rules.getOffset(bucket)).truncatedTo(unit()).plus(1, unit()).toInstant()
+                : nextMidnight(bucket);
+        // a change of the clocks before then ends a minute or an hour, and a day where they go back past midnight
+        for (ZoneOffsetTransition change = rules.nextTransition(bucket); change != null && change.getInstant().isBefore(end);
+             change = rules.nextTransition(change.getInstant())) {
+            if (bucketOf(change.getInstant()).equals(change.getInstant())) {
+                return change.getInstant();
             }
         }
+        return end;
     }
 
-    /** How many buckets the range [from, to) touches. */
+    /** About how many buckets the range [from, to) touches (an hour the clocks split counts once): a budget. */
     public long count(Instant from, Instant to) {
         if (granularity == Granularity.DAY) {
-            return ChronoUnit.DAYS.between(from.atZone(zone).toLocalDate(), to.minusNanos(1).atZone(zone).toLocalDate()) + 1;
+            return Math.abs(ChronoUnit.DAYS.between(dateAt(from), dateAt(to.minusNanos(1)))) + 1;
         }
         long seconds = granularity == Granularity.HOUR ? 3600 : 60;
         return -Math.floorDiv(-Duration.between(bucketOf(from), to).toSeconds(), seconds);
@@ -82,5 +89,19 @@ public record Buckets(Granularity granularity, ZoneId zone) {
             }
         }
         return true;
+    }
+
+    private ChronoUnit unit() {
+        return granularity == Granularity.HOUR ? ChronoUnit.HOURS : ChronoUnit.MINUTES;
+    }
+
+    /** The first midnight after {@code time}: the later of a midnight the clocks show twice, if the first is past. */
+    private Instant nextMidnight(Instant time) {
+        ZonedDateTime midnight = dateAt(time).plusDays(1).atStartOfDay(zone);
+        return midnight.toInstant().isAfter(time) ? midnight.toInstant() : midnight.withLaterOffsetAtOverlap().toInstant();
+    }
+
+    private LocalDate dateAt(Instant time) {
+        return time.atZone(zone).toLocalDate();
     }
 }

@@ -50,11 +50,14 @@ public final class QueryPlanner {
                 chosen = level;
             }
         }
-        if (chosen == null && view.granularity().isBoundary(from) && view.granularity().isBoundary(to)) {
-            // the range is on the base's boundaries, so the base would do for UTC buckets: the zone's are what no level holds
+        boolean onBase = view.granularity().isBoundary(from) && view.granularity().isBoundary(to);
+        boolean onZoneBuckets = buckets != null && !buckets.utc() && buckets.bucketOf(from).equals(from);
+        if (chosen == null && (onBase || onZoneBuckets)) {
+            // the base would do for UTC buckets (or the range is the zone's own, as align=outer makes it): no level holds the zone's
             throw QueryException.badParameter("timeZone", "the " + requested.id() + " buckets of time zone " + buckets.zone().getId()
                     + " do not start on " + view.granularity().id() + " boundaries in this range, and view " + view.name()
-                    + " keeps nothing finer: ask for a finer granularity, or UTC");
+                    + " keeps nothing finer than " + view.granularity().id() + ": ask for UTC, or a zone whose " + requested.id()
+                    + "s start on them");
         }
         if (chosen == null) {
             String parameter = view.granularity().isBoundary(from) ? "to" : "from";
@@ -68,7 +71,8 @@ public final class QueryPlanner {
             // a coarser level reads fewer buckets, if the view keeps one no coarser than the granularity asked for, and from
             // and to fall on its boundaries
             List<String> coarser = view.levels().stream()
-                    .filter(l -> l != level && l.isCoarserOrEqual(level) && (requested == null || requested.isCoarserOrEqual(l)))
+                    .filter(l -> l != level && l.isCoarserOrEqual(level) && (requested == null || requested.isCoarserOrEqual(l))
+                            && (buckets == null || buckets.splitsOn(l, from, to)))
                     .map(l -> l == Granularity.HOUR ? "hours" : "days").toList();
             throw QueryException.badParameter("from", "the range needs " + read + " " + chosen.id() + " buckets, more than the limit of "
                     + maxReadBuckets + "; " + (coarser.isEmpty() ? "" : "align from and to to whole " + String.join(" or ", coarser) + " or ")

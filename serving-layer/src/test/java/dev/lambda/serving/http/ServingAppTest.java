@@ -502,6 +502,13 @@ class ServingAppTest {
         HttpResponse<String> hourView = get("/api/v1/views/activity/query?granularity=day&timeZone=Asia/Kathmandu"
                 + "&from=2026-11-20&to=2026-11-22");
         assertEquals("timeZone", error(hourView).get("parameter").asText(), "activity keeps hours, and Nepal's days start at :15");
+        HttpResponse<String> widened = get("/api/v1/views/activity/query?granularity=day&timeZone=Asia/Kathmandu&align=outer"
+                + "&from=2026-11-20&to=2026-11-22");
+        assertEquals("timeZone", error(widened).get("parameter").asText(), "widened to Nepal's days, the zone is still what fails");
+        HttpResponse<String> yearZero = get("/api/v1/views/sales/query?granularity=day&timeZone=%2B14:00&align=outer"
+                + "&from=0001-01-01T00:00:00Z&to=0001-01-02T00:00:00Z");
+        assertEquals("from", error(yearZero).get("parameter").asText(), yearZero.body());
+        assertTrue(error(yearZero).get("message").asText().contains("widened by align=outer to 0000-12-31T10:00:00Z"), yearZero.body());
     }
 
     @Test

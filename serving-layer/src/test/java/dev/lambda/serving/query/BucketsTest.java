@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lambda.common.time.Granularity;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
+import java.time.zone.ZoneOffsetTransition;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -64,6 +68,63 @@ class BucketsTest {
         Buckets berlin = new Buckets(Granularity.HOUR, ZoneId.of("Europe/Berlin"));
         assertEquals(List.of(t("2026-10-25T00:00:00Z"), t("2026-10-25T01:00:00Z"), t("2026-10-25T02:00:00Z")),
                 starts(berlin, t("2026-10-25T00:00:00Z"), t("2026-10-25T03:00:00Z")), "02:00 twice, then 03:00");
+    }
+
+    /**
+     * Around every change of the clocks from 1970 to 2037 in zones that change them in every way
+     * there is (by an hour, by half an hour, at 02:45, at 00:01, skipping midnight, skipping a whole
+     * day, back past midnight), minute by minute: each minute's bucket starts no later than it and
+     * holds only minutes of one hour (or date) of the zone's clocks, and the buckets {@link
+     * Buckets#next} walks through are exactly the places where the minutes' buckets change.
+     */
+    @Test
+    void aroundEveryChangeOfTheClocksEachBucketIsOneHourOrDateOfThemAndNextWalksThemAll() {
+        List<String> zones = List.of("Pacific/Chatham", "Australia/Lord_Howe", "Europe/Berlin", "America/New_York", "Antarctica/Casey",
+                "America/Goose_Bay", "America/St_Johns", "America/Santiago", "Asia/Beirut", "Asia/Tehran", "America/Havana",
+                "Pacific/Apia", "Asia/Kathmandu", "Asia/Kolkata", "Asia/Bishkek");
+        int checked = 0;
+        for (String name : zones) {
+            ZoneId zone = ZoneId.of(name);
+            for (ZoneOffsetTransition change = zone.getRules().nextTransition(t("1970-01-01T00:00:00Z"));
+                 change != null && change.getInstant().isBefore(t("2038-01-01T00:00:00Z"));
+                 change = zone.getRules().nextTransition(change.getInstant())) {
+                for (Granularity g : List.of(Granularity.HOUR, Granularity.DAY)) {
+                    Duration around = g == Granularity.HOUR ? Duration.ofHours(3) : Duration.ofHours(30);
+                    checkAround(new Buckets(g, zone), change.getInstant().minus(around).truncatedTo(ChronoUnit.MINUTES),
+                            change.getInstant().plus(around), name + " " + g + " around " + change);
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked > 1000, "only " + checked + " changes of the clocks looked at");
+    }
+
+    private static void checkAround(Buckets b, Instant from, Instant to, String where) {
+        List<Instant> changes = new ArrayList<>();
+        Instant previous = b.bucketOf(from);
+        Object previousClock = clock(b, from);
+        for (Instant m = from.plus(1, ChronoUnit.MINUTES); m.isBefore(to); m = m.plus(1, ChronoUnit.MINUTES)) {
+            Instant bucket = b.bucketOf(m);
+            assertFalse(bucket.isAfter(m), where + ": " + m + " in a bucket starting after it, " + bucket);
+            if (!bucket.equals(previous)) {
+                changes.add(m);
+            } else {
+                assertEquals(previousClock, clock(b, m), where + ": " + m + " and the minute before it share bucket " + bucket);
+            }
+            previous = bucket;
+            previousClock = clock(b, m);
+        }
+        List<Instant> walked = new ArrayList<>();
+        for (Instant s = b.next(b.bucketOf(from)); s.isBefore(to); s = b.next(s)) {
+            walked.add(s);
+        }
+        assertEquals(changes, walked, where);
+    }
+
+    /** What the zone's clocks show of a minute: its hour on its date, or its date. */
+    private static Object clock(Buckets b, Instant m) {
+        ZonedDateTime local = m.atZone(b.zone());
+        return b.granularity() == Granularity.HOUR ? local.toLocalDateTime().truncatedTo(ChronoUnit.HOURS) : local.toLocalDate();
     }
 
     @Test
