@@ -51,7 +51,7 @@ public final class QueryPlanner {
             }
         }
         boolean onBase = view.granularity().isBoundary(from) && view.granularity().isBoundary(to);
-        boolean onZoneBuckets = buckets != null && !buckets.utc() && buckets.bucketOf(from).equals(from);
+        boolean onZoneBuckets = buckets != null && !buckets.utc() && buckets.bucketOf(from).equals(from) && buckets.bucketOf(to).equals(to);
         if (chosen == null && (onBase || onZoneBuckets)) {
             // the base would do for UTC buckets (or the range is the zone's own, as align=outer makes it): no level holds the zone's
             throw QueryException.badParameter("timeZone", "the " + requested.id() + " buckets of time zone " + buckets.zone().getId()

@@ -505,6 +505,9 @@ class ServingAppTest {
         HttpResponse<String> widened = get("/api/v1/views/activity/query?granularity=day&timeZone=Asia/Kathmandu&align=outer"
                 + "&from=2026-11-20&to=2026-11-22");
         assertEquals("timeZone", error(widened).get("parameter").asText(), "widened to Nepal's days, the zone is still what fails");
+        HttpResponse<String> grafanasTo = get("/api/v1/views/activity/query?granularity=hour&timeZone=Europe/Berlin"
+                + "&from=2026-11-20T00:00:00Z&to=2026-11-20T10:59:59.999Z");
+        assertEquals("to", error(grafanasTo).get("parameter").asText(), "Berlin's hours are fine; to is what is off: " + grafanasTo.body());
         HttpResponse<String> yearZero = get("/api/v1/views/sales/query?granularity=day&timeZone=%2B14:00&align=outer"
                 + "&from=0001-01-01T00:00:00Z&to=0001-01-02T00:00:00Z");
         assertEquals("from", error(yearZero).get("parameter").asText(), yearZero.body());

@@ -88,8 +88,8 @@ class BucketsTest {
             for (ZoneOffsetTransition change = zone.getRules().nextTransition(t("1970-01-01T00:00:00Z"));
                  change != null && change.getInstant().isBefore(t("2038-01-01T00:00:00Z"));
                  change = zone.getRules().nextTransition(change.getInstant())) {
-                for (Granularity g : List.of(Granularity.HOUR, Granularity.DAY)) {
-                    Duration around = g == Granularity.HOUR ? Duration.ofHours(3) : Duration.ofHours(30);
+                for (Granularity g : List.of(Granularity.MINUTE, Granularity.HOUR, Granularity.DAY)) {
+                    Duration around = g == Granularity.DAY ? Duration.ofHours(30) : Duration.ofHours(3);
                     checkAround(new Buckets(g, zone), change.getInstant().minus(around).truncatedTo(ChronoUnit.MINUTES),
                             change.getInstant().plus(around), name + " " + g + " around " + change);
                     checked++;
@@ -121,10 +121,14 @@ class BucketsTest {
         assertEquals(changes, walked, where);
     }
 
-    /** What the zone's clocks show of a minute: its hour on its date, or its date. */
+    /** What the zone's clocks show of a minute: itself, its hour on its date, or its date. */
     private static Object clock(Buckets b, Instant m) {
         ZonedDateTime local = m.atZone(b.zone());
-        return b.granularity() == Granularity.HOUR ? local.toLocalDateTime().truncatedTo(ChronoUnit.HOURS) : local.toLocalDate();
+        return switch (b.granularity()) {
+            case MINUTE -> local.toLocalDateTime();
+            case HOUR -> local.toLocalDateTime().truncatedTo(ChronoUnit.HOURS);
+            case DAY -> local.toLocalDate();
+        };
     }
 
     @Test
